@@ -1,0 +1,36 @@
+package elbv2
+
+import "errors"
+
+// Errors the controllers act on. The adapter maps AWS error codes onto them so
+// that callers decide with errors.Is and never parse codes themselves.
+var (
+	// ErrTargetGroupNotFound: TargetGroupNotFound, or a name that resolves to nothing.
+	ErrTargetGroupNotFound = errors.New("target group not found")
+	// ErrAccessDenied: AccessDenied / UnauthorizedOperation; the IAM policy is missing an action.
+	ErrAccessDenied = errors.New("access denied")
+	// ErrInvalidTarget: InvalidTarget; AWS refused one or more targets of the call.
+	ErrInvalidTarget = errors.New("invalid target")
+	// ErrTooManyTargets: TooManyTargets; the group's target quota is reached.
+	ErrTooManyTargets = errors.New("too many targets")
+	// ErrThrottled: Throttling that outlived the retries.
+	ErrThrottled = errors.New("throttled")
+	// ErrValidation: ValidationError, e.g. a malformed ARN.
+	ErrValidation = errors.New("validation error")
+)
+
+// APIError carries the AWS code and message behind one of the errors above,
+// so Events and conditions can show users what AWS said.
+type APIError struct {
+	Op      string // SDK operation, e.g. "RegisterTargets"
+	Code    string // AWS error code
+	Message string
+	Kind    error // one of the Err* values, or nil when the code is not one tgc acts on
+}
+
+func (e *APIError) Error() string {
+	return e.Op + ": " + e.Code + ": " + e.Message
+}
+
+// Is makes errors.Is(err, ErrTargetGroupNotFound) and friends work.
+func (e *APIError) Is(target error) bool { return e.Kind != nil && e.Kind == target }

@@ -1,6 +1,11 @@
 package elbv2
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+
+	"github.com/tgc-dev/targetgroupcontroller/internal/targets"
+)
 
 // Errors the controllers act on. The adapter maps AWS error codes onto them so
 // that callers decide with errors.Is and never parse codes themselves.
@@ -34,3 +39,37 @@ func (e *APIError) Error() string {
 
 // Is makes errors.Is(err, ErrTargetGroupNotFound) and friends work.
 func (e *APIError) Is(target error) bool { return e.Kind != nil && e.Kind == target }
+
+// PartialError reports a Register or Deregister that failed after some of its
+// batches had succeeded. Done lists the targets AWS accepted, so the caller's
+// cache and counters stay true; Err is the failure of the next batch.
+type PartialError struct {
+	Done []targets.Target
+	Err  error
+}
+
+func (e *PartialError) Error() string {
+	return fmt.Sprintf("%d targets done before failure: %v", len(e.Done), e.Err)
+}
+
+func (e *PartialError) Unwrap() error { return e.Err }
+
+// errorKinds maps the AWS error codes tgc acts on. Codes come from the ELBv2
+// API reference's per-operation error lists plus the common errors every AWS
+// Query API returns (AccessDenied, Throttling, ValidationError).
+var errorKinds = map[string]error{
+	"TargetGroupNotFound":             ErrTargetGroupNotFound,
+	"AccessDenied":                    ErrAccessDenied,
+	"AccessDeniedException":           ErrAccessDenied,
+	"UnauthorizedOperation":           ErrAccessDenied,
+	"InvalidTarget":                   ErrInvalidTarget,
+	"TooManyTargets":                  ErrTooManyTargets,
+	"TooManyRegistrationsForTargetId": ErrTooManyTargets,
+	"Throttling":                      ErrThrottled,
+	"ThrottlingException":             ErrThrottled,
+	"RequestLimitExceeded":            ErrThrottled,
+	"ValidationError":                 ErrValidation,
+}
+
+// KindOf returns the Err* value for an AWS error code, or nil.
+func KindOf(code string) error { return errorKinds[code] }

@@ -1,0 +1,27 @@
+package v1alpha1
+
+// ConditionReady is true when the target group holds exactly the binding's
+// desired targets.
+const ConditionReady = "Ready"
+
+// Reasons of the Ready condition. Each names what is wrong so that the user
+// knows what to fix; the condition message says how.
+const (
+	ReasonSynced              = "Synced"
+	ReasonInvalidARN          = "InvalidARN"
+	ReasonTargetGroupNotFound = "TargetGroupNotFound"
+	ReasonTargetTypeMismatch  = "TargetTypeMismatch"
+	ReasonServiceNotFound     = "ServiceNotFound"
+	ReasonPortNotFound        = "PortNotFound"
+	ReasonIPFamilyMismatch    = "IPFamilyMismatch"
+	ReasonNoEndpoints         = "NoEndpoints"
+	ReasonTargetRejected      = "TargetRejected"
+	ReasonTooManyTargets      = "TooManyTargets"
+	ReasonAccessDenied        = "AccessDenied"
+	ReasonThrottled           = "Throttled"
+	ReasonAWSError            = "AWSError"
+	ReasonDeleting            = "Deleting"
+)
+
+// Finalizer makes tgc deregister a binding's targets before it goes away.
+const Finalizer = "elbv2.tgc.dev/targets"

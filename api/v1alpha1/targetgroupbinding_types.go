@@ -1,0 +1,193 @@
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+)
+
+// TargetType is how targets are addressed in the group. Only ip is supported:
+// tgc registers pod IPs, which needs pods routable inside the VPC.
+// +kubebuilder:validation:Enum=ip
+type TargetType string
+
+// TargetTypeIP registers pod IPs.
+const TargetTypeIP TargetType = "ip"
+
+// IPAddressType is the IP family of a target group's targets.
+// +kubebuilder:validation:Enum=ipv4;ipv6
+type IPAddressType string
+
+// The ELBv2 IpAddressType values for a target group.
+const (
+	IPAddressTypeIPv4 IPAddressType = "ipv4"
+	IPAddressTypeIPv6 IPAddressType = "ipv6"
+)
+
+// DeletionPolicy says what happens to the registered targets when the binding
+// is deleted.
+// +kubebuilder:validation:Enum=Delete;Retain
+type DeletionPolicy string
+
+const (
+	// DeletionPolicyDelete deregisters the binding's targets before the
+	// binding goes away.
+	DeletionPolicyDelete DeletionPolicy = "Delete"
+	// DeletionPolicyRetain leaves the targets registered, e.g. while handing
+	// the target group over to another controller.
+	DeletionPolicyRetain DeletionPolicy = "Retain"
+)
+
+// EmptyEndpointsPolicy says what tgc does when the Service is missing or has
+// no ready endpoints at all.
+// +kubebuilder:validation:Enum=Retain;Deregister
+type EmptyEndpointsPolicy string
+
+const (
+	// EmptyEndpointsPolicyRetain keeps the registered targets and reports
+	// Ready=False. It is the default because an empty desired set is more often
+	// a mistake (a selector typo, a Service deleted and recreated, every pod
+	// failing its readiness probe at once) than an intent, and the two
+	// outcomes differ a lot: with targets left in place ELBv2 keeps routing
+	// (it fails open when every target is unhealthy), with no targets at all
+	// every request gets a 503.
+	EmptyEndpointsPolicyRetain EmptyEndpointsPolicy = "Retain"
+	// EmptyEndpointsPolicyDeregister deregisters everything when the
+	// endpoints drop to zero, e.g. for workloads that scale to zero on
+	// purpose.
+	EmptyEndpointsPolicyDeregister EmptyEndpointsPolicy = "Deregister"
+)
+
+// ServiceReference names the Service, in the binding's namespace, whose ready
+// endpoints become the targets.
+type ServiceReference struct {
+	// Name of the Service.
+	// +kubebuilder:validation:MinLength=1
+	Name string `json:"name"`
+	// Port of the Service: its number (spec.ports[].port) or its name. The
+	// target port is resolved per endpoint from the EndpointSlices, so named
+	// container ports work.
+	// +kubebuilder:validation:XIntOrString
+	Port intstr.IntOrString `json:"port"`
+}
+
+// TargetGroupBindingSpec says which target group mirrors which Service port.
+// The field names and meanings follow the AWS Load Balancer Controller's
+// TargetGroupBinding so that manifests move over unchanged.
+// +kubebuilder:validation:XValidation:rule="has(self.targetGroupARN) || has(self.targetGroupName)",message="set targetGroupARN or targetGroupName"
+type TargetGroupBindingSpec struct {
+	// TargetGroupARN is the ARN of the target group.
+	// +optional
+	TargetGroupARN string `json:"targetGroupARN,omitempty"`
+	// TargetGroupName is resolved to an ARN when TargetGroupARN is empty.
+	// +optional
+	TargetGroupName string `json:"targetGroupName,omitempty"`
+	// TargetType must match the target group's type.
+	// +kubebuilder:default=ip
+	// +optional
+	TargetType TargetType `json:"targetType,omitempty"`
+	// ServiceRef is the Service and port to mirror.
+	ServiceRef ServiceReference `json:"serviceRef"`
+	// IPAddressType is the IP family of the targets; it must match the
+	// target group's. Empty means the target group's own.
+	// +optional
+	IPAddressType IPAddressType `json:"ipAddressType,omitempty"`
+	// MultiClusterTargetGroup lets several bindings (in this or other
+	// clusters) share one target group: tgc then deregisters only the targets
+	// it registered itself, recorded in status.ownedTargets. Without it tgc
+	// owns the whole group and removes any target it did not ask for.
+	// +optional
+	MultiClusterTargetGroup bool `json:"multiClusterTargetGroup,omitempty"`
+	// DeletionPolicy: Delete (default) deregisters the targets when the
+	// binding is deleted; Retain leaves them.
+	// +kubebuilder:default=Delete
+	// +optional
+	DeletionPolicy DeletionPolicy `json:"deletionPolicy,omitempty"`
+	// EmptyEndpointsPolicy: Retain (default) keeps the registered targets
+	// when the Service is missing or has no ready endpoints; Deregister
+	// removes them. Either way tgc reports it with an Event and Ready=False.
+	// +kubebuilder:default=Retain
+	// +optional
+	EmptyEndpointsPolicy EmptyEndpointsPolicy `json:"emptyEndpointsPolicy,omitempty"`
+}
+
+// TargetCounts counts the binding's targets by ELBv2 health state.
+type TargetCounts struct {
+	// Desired is the number of ready endpoints that should be targets.
+	Desired int32 `json:"desired"`
+	// Registered is the number of the binding's targets in the group that are
+	// not draining.
+	Registered int32 `json:"registered"`
+	Healthy    int32 `json:"healthy"`
+	Initial    int32 `json:"initial"`
+	Unhealthy  int32 `json:"unhealthy"`
+	Draining   int32 `json:"draining"`
+	// Unavailable counts targets in the unused or unavailable states, e.g.
+	// a target group that no load balancer uses yet.
+	Unavailable int32 `json:"unavailable"`
+}
+
+// TargetGroupBindingStatus is what tgc last saw and did.
+type TargetGroupBindingStatus struct {
+	// ObservedGeneration is the spec generation the status describes.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+	// Conditions; Ready says whether the target group equals the desired
+	// targets, and its reason says what to fix when it does not.
+	// +listType=map
+	// +listMapKey=type
+	// +optional
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+	// TargetGroupARN is the resolved ARN (from the spec or from the name).
+	// +optional
+	TargetGroupARN string `json:"targetGroupARN,omitempty"`
+	// Targets counts the binding's targets by health state.
+	// +optional
+	Targets TargetCounts `json:"targets,omitempty"`
+	// LastSyncTime is when the target group last matched the desired targets.
+	// +optional
+	LastSyncTime *metav1.Time `json:"lastSyncTime,omitempty"`
+	// OwnedTargets, in multi-cluster mode, lists the targets ("ip:port" or
+	// "ip:port/zone") this binding registered, so that only those are ever
+	// deregistered. It is written before registering. Restoring this object
+	// from an old backup rolls the list back: targets registered since are
+	// then left in place (never another cluster's removed), and show up as
+	// targets nobody owns.
+	// +listType=set
+	// +optional
+	OwnedTargets []string `json:"ownedTargets,omitempty"`
+}
+
+// TargetGroupBinding keeps an ELBv2 target group of type ip equal to the
+// ready endpoints of a Service port.
+//
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:shortName=tgb,categories=tgc
+// +kubebuilder:printcolumn:name="Service",type=string,JSONPath=`.spec.serviceRef.name`
+// +kubebuilder:printcolumn:name="Port",type=string,JSONPath=`.spec.serviceRef.port`
+// +kubebuilder:printcolumn:name="TargetGroup",type=string,JSONPath=`.status.targetGroupARN`
+// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Registered",type=integer,JSONPath=`.status.targets.registered`
+// +kubebuilder:printcolumn:name="Healthy",type=integer,JSONPath=`.status.targets.healthy`
+// +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`,priority=1
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+type TargetGroupBinding struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	Spec   TargetGroupBindingSpec   `json:"spec,omitempty"`
+	Status TargetGroupBindingStatus `json:"status,omitempty"`
+}
+
+// TargetGroupBindingList is a list of TargetGroupBindings.
+//
+// +kubebuilder:object:root=true
+type TargetGroupBindingList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []TargetGroupBinding `json:"items"`
+}
+
+func init() {
+	SchemeBuilder.Register(&TargetGroupBinding{}, &TargetGroupBindingList{})
+}

@@ -1,0 +1,114 @@
+package binding
+
+import (
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/tgc-dev/targetgroupcontroller/internal/elbv2"
+	"github.com/tgc-dev/targetgroupcontroller/internal/targets"
+)
+
+// groups is tgc's view of the target groups it manages, shared by every
+// binding: two bindings on one target group (multi-cluster mode) read and
+// update the same entry, and take its lock for a whole sync so that their
+// plans never race.
+type groups struct {
+	mu     sync.Mutex
+	byARN  map[string]*group
+	byName map[string]nameEntry
+}
+
+type nameEntry struct {
+	arn string
+	at  time.Time
+}
+
+// group is one target group as tgc last saw it. Health is primed by one
+// DescribeTargetHealth on first use and then kept current by tgc's own
+// successful calls (targets.Applied); refreshes happen only for the drift
+// check and while targets are still changing state on their own.
+type group struct {
+	mu sync.Mutex
+
+	info   elbv2.TargetGroup
+	infoAt time.Time // zero: not described yet
+
+	primed    bool
+	health    []targets.Health
+	refreshAt time.Time
+
+	// rejected are targets AWS refused (InvalidTarget), with the time until
+	// which tgc stops offering them, so that one bad endpoint does not block
+	// the rest of the Service.
+	rejected map[netip.AddrPort]time.Time
+}
+
+func newGroups() *groups {
+	return &groups{byARN: map[string]*group{}, byName: map[string]nameEntry{}}
+}
+
+func (g *groups) get(arn string) *group {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	gr, ok := g.byARN[arn]
+	if !ok {
+		gr = &group{rejected: map[netip.AddrPort]time.Time{}}
+		g.byARN[arn] = gr
+	}
+	return gr
+}
+
+// forget drops a target group, e.g. after AWS said it no longer exists, so a
+// group recreated under the same name starts from a fresh DescribeTargetHealth.
+func (g *groups) forget(arn string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	delete(g.byARN, arn)
+}
+
+func (g *groups) lookupName(name string, now time.Time, ttl time.Duration) (string, bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	e, ok := g.byName[name]
+	if !ok || now.Sub(e.at) >= ttl {
+		return "", false
+	}
+	return e.arn, true
+}
+
+func (g *groups) rememberName(name, arn string, now time.Time) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.byName[name] = nameEntry{arn: arn, at: now}
+}
+
+func (g *groups) forgetName(name string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	delete(g.byName, name)
+}
+
+// unsettled reports whether some target is still changing state without
+// tgc's help (initial -> healthy, draining -> gone), which is when its health
+// must be polled for the status counts to follow.
+func (gr *group) unsettled() bool {
+	for _, h := range gr.health {
+		switch h.State {
+		case targets.StateInitial, targets.StateDraining, targets.StateUnhealthyDraining, targets.StateUnhealthy:
+			return true
+		}
+	}
+	return false
+}
+
+// members returns the targets in the group that are not leaving it.
+func members(hs []targets.Health) map[netip.AddrPort]targets.Target {
+	m := make(map[netip.AddrPort]targets.Target, len(hs))
+	for _, h := range hs {
+		if h.Registered() && !h.Leaving() {
+			m[h.Target.Key()] = h.Target
+		}
+	}
+	return m
+}

@@ -1,0 +1,96 @@
+package binding
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/tgc-dev/targetgroupcontroller/api/v1alpha1"
+)
+
+// Metrics are the controller-side series. AWS call counts, errors and
+// throttles come from the elbv2 decorator, not from here.
+type Metrics struct {
+	targets          *prometheus.GaugeVec
+	ready            *prometheus.GaugeVec
+	lastSync         *prometheus.GaugeVec
+	registered       *prometheus.CounterVec
+	deregistered     *prometheus.CounterVec
+	syncLatency      *prometheus.HistogramVec
+	driftCorrections *prometheus.CounterVec
+	reconcileErrors  *prometheus.CounterVec
+}
+
+// NewMetrics creates the metrics and registers them with reg.
+func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
+	binding := []string{"namespace", "binding"}
+	m := &Metrics{
+		targets: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "tgc_binding_targets",
+			Help: "Targets of a TargetGroupBinding by state: desired (ready endpoints), registered, and the ELBv2 health states healthy, initial, unhealthy, draining, unavailable.",
+		}, append(binding, "state")),
+		ready: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "tgc_binding_ready",
+			Help: "1 when the binding's Ready condition is True, 0 otherwise; the reason label is the condition's reason.",
+		}, append(binding, "reason")),
+		lastSync: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "tgc_binding_last_sync_timestamp_seconds",
+			Help: "Unix time when the binding's target group last matched its desired targets.",
+		}, binding),
+		registered: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tgc_targets_registered_total",
+			Help: "Targets registered by tgc.",
+		}, binding),
+		deregistered: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tgc_targets_deregistered_total",
+			Help: "Targets deregistered by tgc.",
+		}, binding),
+		syncLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "tgc_endpoint_change_to_target_sync_seconds",
+			Help: "Time from an endpoint change (the EndpointSlice's endpoints.kubernetes.io/last-change-trigger-time, else when tgc first saw it) to the AWS call that applied it completing.",
+			// From 10ms (sub-second sync is the goal) to 5 minutes (throttling storms).
+			Buckets: []float64{0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300},
+		}, []string{"operation"}),
+		driftCorrections: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tgc_drift_corrections_total",
+			Help: "Targets changed outside tgc and corrected by the drift check; kind is unexpected (added by hand, deregistered) or missing (removed by hand, registered again).",
+		}, append(binding, "kind")),
+		reconcileErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tgc_binding_sync_errors_total",
+			Help: "Syncs of a binding that failed, by the Ready condition reason.",
+		}, []string{"reason"}),
+	}
+	for _, c := range []prometheus.Collector{m.targets, m.ready, m.lastSync, m.registered, m.deregistered, m.syncLatency, m.driftCorrections, m.reconcileErrors} {
+		if err := reg.Register(c); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
+func (m *Metrics) setCounts(ns, name string, c v1alpha1.TargetCounts) {
+	for state, v := range map[string]int32{
+		"desired": c.Desired, "registered": c.Registered, "healthy": c.Healthy, "initial": c.Initial,
+		"unhealthy": c.Unhealthy, "draining": c.Draining, "unavailable": c.Unavailable,
+	} {
+		m.targets.WithLabelValues(ns, name, state).Set(float64(v))
+	}
+}
+
+func (m *Metrics) setReady(ns, name, reason string, ready bool) {
+	m.ready.DeletePartialMatch(prometheus.Labels{"namespace": ns, "binding": name})
+	v := 0.0
+	if ready {
+		v = 1
+	}
+	m.ready.WithLabelValues(ns, name, reason).Set(v)
+}
+
+// forget removes a deleted binding's series.
+func (m *Metrics) forget(ns, name string) {
+	l := prometheus.Labels{"namespace": ns, "binding": name}
+	m.targets.DeletePartialMatch(l)
+	m.ready.DeletePartialMatch(l)
+	m.lastSync.DeletePartialMatch(l)
+	m.registered.DeletePartialMatch(l)
+	m.deregistered.DeletePartialMatch(l)
+	m.driftCorrections.DeletePartialMatch(l)
+}

@@ -1,0 +1,94 @@
+package binding
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/klog/v2"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	"github.com/tgc-dev/targetgroupcontroller/api/v1alpha1"
+)
+
+// +kubebuilder:rbac:groups=elbv2.tgc.dev,resources=targetgroupbindings,verbs=get;list;watch;patch;update
+// +kubebuilder:rbac:groups=elbv2.tgc.dev,resources=targetgroupbindings/status,verbs=get;patch;update
+// +kubebuilder:rbac:groups=elbv2.tgc.dev,resources=targetgroupbindings/finalizers,verbs=update
+// +kubebuilder:rbac:groups="",resources=services,verbs=get;list;watch
+// +kubebuilder:rbac:groups=discovery.k8s.io,resources=endpointslices,verbs=get;list;watch
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+// +kubebuilder:rbac:groups="",resources=events,verbs=create;patch
+
+// Reconcile syncs one binding: fetch, desired, actual, plan, apply, status.
+func (c *Controller) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
+	tgb := &v1alpha1.TargetGroupBinding{}
+	if err := c.kube.Get(ctx, req.NamespacedName, tgb); err != nil {
+		if apierrors.IsNotFound(err) {
+			c.metrics.forget(req.Namespace, req.Name)
+			c.clearPending(req.NamespacedName)
+			return reconcile.Result{}, nil
+		}
+		return reconcile.Result{}, fmt.Errorf("getting TargetGroupBinding %s: %w", req, err)
+	}
+	ctx = log.IntoContext(ctx, log.FromContext(ctx).WithValues("targetGroupBinding", klog.KObj(tgb)))
+
+	if !tgb.DeletionTimestamp.IsZero() {
+		return c.finalize(ctx, tgb)
+	}
+	if !controllerutil.ContainsFinalizer(tgb, v1alpha1.Finalizer) {
+		orig := tgb.DeepCopy()
+		controllerutil.AddFinalizer(tgb, v1alpha1.Finalizer)
+		if err := c.kube.Patch(ctx, tgb, client.MergeFromWithOptions(orig, client.MergeFromWithOptimisticLock{})); err != nil {
+			return reconcile.Result{}, fmt.Errorf("adding finalizer to %s: %w", req, err)
+		}
+	}
+
+	res, fail := c.sync(ctx, tgb)
+	if err := c.writeStatus(ctx, tgb, res, fail); err != nil {
+		return reconcile.Result{}, err
+	}
+	return c.result(ctx, tgb, res, fail)
+}
+
+// result decides when the binding is looked at again.
+func (c *Controller) result(ctx context.Context, tgb *v1alpha1.TargetGroupBinding, res syncResult, fail *failure) (reconcile.Result, error) {
+	logger := log.FromContext(ctx)
+	if fail != nil {
+		c.metrics.reconcileErrors.WithLabelValues(fail.reason).Inc()
+		if fail.badInput {
+			logger.Info("binding cannot be synced until its input is fixed", "reason", fail.reason, "message", fail.message, "retryAfter", c.cfg.BadInputRetry)
+			return reconcile.Result{RequeueAfter: c.jittered(c.cfg.BadInputRetry)}, nil
+		}
+		// Returning the error hands the retry to the workqueue's per-item
+		// exponential backoff, capped at MaxBackoff.
+		return reconcile.Result{}, fmt.Errorf("syncing %s: %w", klog.KObj(tgb), fail)
+	}
+	next := c.jittered(c.cfg.DriftInterval)
+	if res.unsettled {
+		next = min(next, c.cfg.HealthPollInterval)
+	}
+	if len(res.rejected) > 0 || res.emptyRetained {
+		next = min(next, c.jittered(c.cfg.BadInputRetry))
+	}
+	return reconcile.Result{RequeueAfter: next}, nil
+}
+
+// event records an Event on the binding. Action is the AWS call or the step
+// the Event is about.
+func (c *Controller) event(tgb *v1alpha1.TargetGroupBinding, warning bool, reason, action, note string, args ...any) {
+	typ := corev1.EventTypeNormal
+	if warning {
+		typ = corev1.EventTypeWarning
+	}
+	c.events.Eventf(tgb, nil, typ, reason, action, note, args...)
+}
+
+func isFailure(err error) (*failure, bool) {
+	var f *failure
+	return f, errors.As(err, &f)
+}

@@ -1,0 +1,90 @@
+package binding
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+
+	"sigs.k8s.io/controller-runtime/pkg/log"
+
+	"github.com/tgc-dev/targetgroupcontroller/api/v1alpha1"
+	"github.com/tgc-dev/targetgroupcontroller/internal/targets"
+)
+
+// refresh reads the group back from AWS when tgc has not seen it yet, when
+// the drift interval has passed, or while targets are still changing state.
+// Otherwise the cached view, kept current by tgc's own calls, is used and
+// AWS is not asked: a restart costs one DescribeTargetHealth per group.
+// It returns the membership before the refresh when there was one to compare
+// with (for drift), and whether AWS was called.
+func (c *Controller) refresh(ctx context.Context, arn string, gr *group) (map[netip.AddrPort]targets.Target, bool, error) {
+	now := c.clock.Now()
+	age := now.Sub(gr.refreshAt)
+	due := !gr.primed || age >= c.cfg.DriftInterval || (gr.unsettled() && age >= c.cfg.HealthPollInterval)
+	if !due {
+		return nil, false, nil
+	}
+	hs, err := c.aws.TargetHealth(ctx, arn)
+	if err != nil {
+		return nil, false, fmt.Errorf("describing target health of %s: %w", arn, err)
+	}
+	var before map[netip.AddrPort]targets.Target
+	if gr.primed {
+		before = members(gr.health)
+	}
+	gr.health, gr.primed, gr.refreshAt = hs, true, now
+	return before, true, nil
+}
+
+// reportDrift counts and announces the targets that changed in AWS without
+// tgc and that the plan now corrects: ones added by hand (being
+// deregistered) and ones removed by hand (being registered again). Targets
+// that merely changed health are not drift.
+func (c *Controller) reportDrift(ctx context.Context, tgb *v1alpha1.TargetGroupBinding, arn string, before map[netip.AddrPort]targets.Target, after []targets.Health, plan targets.Plan) {
+	now := members(after)
+	var unexpected, missing []targets.Target
+	for _, t := range plan.Deregister {
+		if _, was := before[t.Key()]; !was {
+			unexpected = append(unexpected, t)
+		}
+	}
+	for _, t := range plan.Register {
+		_, was := before[t.Key()]
+		_, is := now[t.Key()]
+		if was && !is {
+			missing = append(missing, t)
+		}
+	}
+	if len(unexpected) == 0 && len(missing) == 0 {
+		return
+	}
+	c.metrics.driftCorrections.WithLabelValues(tgb.Namespace, tgb.Name, "unexpected").Add(float64(len(unexpected)))
+	c.metrics.driftCorrections.WithLabelValues(tgb.Namespace, tgb.Name, "missing").Add(float64(len(missing)))
+	log.FromContext(ctx).Info("target group changed outside tgc; correcting", "targetGroupARN", arn,
+		"unexpected", targetList(unexpected), "missing", targetList(missing))
+	c.event(tgb, true, "DriftDetected", "DescribeTargetHealth",
+		"target group %s changed outside tgc: %d unexpected targets (%s) will be deregistered, %d missing targets (%s) registered again",
+		arn, len(unexpected), targetList(unexpected), len(missing), targetList(missing))
+}
+
+// reportEmpty explains, with a Warning Event, why a binding with no ready
+// endpoints keeps or loses its targets. It is never silent (issue 4).
+func (c *Controller) reportEmpty(ctx context.Context, tgb *v1alpha1.TargetGroupBinding, eps endpoints, plan targets.Plan) {
+	why := fmt.Sprintf("Service %s has no ready endpoints", tgb.Spec.ServiceRef.Name)
+	if eps.serviceGone {
+		why = fmt.Sprintf("Service %s does not exist", tgb.Spec.ServiceRef.Name)
+	}
+	switch {
+	case len(plan.Withheld) > 0:
+		if ready := readyCondition(tgb); ready != nil && ready.Reason == v1alpha1.ReasonNoEndpoints {
+			return // already announced
+		}
+		log.FromContext(ctx).Info("no ready endpoints; keeping targets per emptyEndpointsPolicy=Retain", "retained", len(plan.Withheld))
+		c.event(tgb, true, v1alpha1.ReasonNoEndpoints, "Retain",
+			"%s; keeping the %d registered targets because emptyEndpointsPolicy is Retain", why, len(plan.Withheld))
+	case len(eps.result.Targets) == 0 && len(plan.Deregister) > 0:
+		log.FromContext(ctx).Info("no ready endpoints; deregistering every target per emptyEndpointsPolicy=Deregister", "deregistering", len(plan.Deregister))
+		c.event(tgb, true, v1alpha1.ReasonNoEndpoints, "DeregisterTargets",
+			"%s; deregistering all %d targets because emptyEndpointsPolicy is Deregister", why, len(plan.Deregister))
+	}
+}

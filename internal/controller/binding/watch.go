@@ -1,0 +1,88 @@
+package binding
+
+import (
+	"context"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	"k8s.io/apimachinery/pkg/types"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	"github.com/tgc-dev/targetgroupcontroller/api/v1alpha1"
+)
+
+// ServiceRefIndex indexes bindings by spec.serviceRef.name, so that a
+// Service or EndpointSlice event finds its bindings without a full list.
+const ServiceRefIndex = "spec.serviceRef.name"
+
+func indexByService(ctx context.Context, mgr ctrl.Manager) error {
+	err := mgr.GetFieldIndexer().IndexField(ctx, &v1alpha1.TargetGroupBinding{}, ServiceRefIndex, func(o client.Object) []string {
+		return []string{o.(*v1alpha1.TargetGroupBinding).Spec.ServiceRef.Name}
+	})
+	if err != nil {
+		return fmt.Errorf("indexing TargetGroupBindings by %s: %w", ServiceRefIndex, err)
+	}
+	return nil
+}
+
+func serviceObject() client.Object { return &corev1.Service{} }
+func sliceObject() client.Object   { return &discoveryv1.EndpointSlice{} }
+
+// bindingPredicates lets through binding events that need a sync: creation,
+// deletion, spec changes (generation), the start of deletion and finalizer
+// changes. Status writes, which tgc makes itself, are left out; otherwise
+// every sync would trigger the next.
+func bindingPredicates() predicate.Predicate {
+	return predicate.Or(
+		predicate.GenerationChangedPredicate{},
+		predicate.Funcs{
+			UpdateFunc: func(e event.UpdateEvent) bool {
+				return !e.ObjectOld.GetDeletionTimestamp().Equal(e.ObjectNew.GetDeletionTimestamp()) ||
+					len(e.ObjectOld.GetFinalizers()) != len(e.ObjectNew.GetFinalizers())
+			},
+			CreateFunc:  func(event.CreateEvent) bool { return false },
+			DeleteFunc:  func(event.DeleteEvent) bool { return false },
+			GenericFunc: func(event.GenericEvent) bool { return false },
+		},
+	)
+}
+
+func bindingsOfService(kube client.Client) handler.EventHandler {
+	return handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []reconcile.Request {
+		return bindingsFor(ctx, kube, o.GetNamespace(), o.GetName())
+	})
+}
+
+// bindingsOfSlice maps an EndpointSlice to the bindings of its Service,
+// named by the kubernetes.io/service-name label the EndpointSlice controller
+// sets.
+func bindingsOfSlice(kube client.Client) handler.EventHandler {
+	return handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []reconcile.Request {
+		svc := o.GetLabels()[discoveryv1.LabelServiceName]
+		if svc == "" {
+			return nil
+		}
+		return bindingsFor(ctx, kube, o.GetNamespace(), svc)
+	})
+}
+
+func bindingsFor(ctx context.Context, kube client.Client, namespace, service string) []reconcile.Request {
+	var list v1alpha1.TargetGroupBindingList
+	if err := kube.List(ctx, &list, client.InNamespace(namespace), client.MatchingFields{ServiceRefIndex: service}); err != nil {
+		// The cache is local, so this fails only on a missing index: a bug.
+		log.FromContext(ctx).Error(err, "listing bindings of Service", "service", types.NamespacedName{Namespace: namespace, Name: service})
+		return nil
+	}
+	reqs := make([]reconcile.Request, 0, len(list.Items))
+	for i := range list.Items {
+		reqs = append(reqs, reconcile.Request{NamespacedName: bindingKey(&list.Items[i])})
+	}
+	return reqs
+}

@@ -1,0 +1,133 @@
+package elbv2
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/config"
+	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/middleware"
+)
+
+// Options configures the ELBv2 client.
+type Options struct {
+	// Region overrides the region from the environment (AWS_REGION) or the
+	// shared config. The client needs one of the two.
+	Region string
+	// MaxAttempts is how many times one API call is tried in total when
+	// AWS throttles it or answers 5xx. Zero means DefaultMaxAttempts.
+	MaxAttempts int
+	// MaxBackoff caps the jittered exponential wait between attempts. Zero
+	// means the SDK's default of 20s.
+	MaxBackoff time.Duration
+	// Observer, if set, is told about every attempt of every call, which is
+	// how retries and throttles get counted (see Metrics).
+	Observer AttemptObserver
+}
+
+// DefaultMaxAttempts is higher than the SDK's 3 because ELBv2 throttles in
+// bursts during rollouts of many Services, and giving up early only moves
+// the retry into the controller's workqueue, where it costs a full resync.
+const DefaultMaxAttempts = 5
+
+// Attempt is the outcome of one HTTP attempt of an AWS API call.
+type Attempt struct {
+	// Code is the AWS error code, empty on success; "Transport" when no
+	// answer arrived.
+	Code string
+	// Throttled tells whether AWS throttled the attempt.
+	Throttled bool
+}
+
+// AttemptObserver learns about the attempts behind each API call.
+type AttemptObserver interface {
+	// ObserveAttempts is called once per API call, with every attempt in
+	// order; more than one attempt means the SDK retried.
+	ObserveAttempts(operation string, attempts []Attempt)
+}
+
+// NewClient builds the ELBv2 client from the SDK's standard configuration:
+// credentials from the environment, shared config and credentials files,
+// web identity (IRSA) or EKS Pod Identity, in the SDK's order; the endpoint
+// from AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2 or the shared config's
+// endpoint_url, when set.
+//
+// Throttling and 5xx answers are retried by the SDK's standard retryer with
+// jittered exponential backoff. Its client-side retry quota is turned off:
+// tgc paces its calls with its own token buckets (WithRateLimits), and the
+// quota would otherwise fail calls outright after a throttling storm drained
+// it, which is exactly when tgc needs to keep converging.
+func NewClient(ctx context.Context, o Options) (*elb.Client, error) {
+	attempts := o.MaxAttempts
+	if attempts == 0 {
+		attempts = DefaultMaxAttempts
+	}
+	if attempts < 1 {
+		return nil, fmt.Errorf("max attempts must be at least 1, got %d", o.MaxAttempts)
+	}
+	loaders := []func(*config.LoadOptions) error{
+		config.WithRetryer(func() aws.Retryer {
+			return retry.NewStandard(func(so *retry.StandardOptions) {
+				so.MaxAttempts = attempts
+				if o.MaxBackoff > 0 {
+					so.MaxBackoff = o.MaxBackoff
+				}
+				so.RateLimiter = ratelimit.None
+			})
+		}),
+	}
+	if o.Region != "" {
+		loaders = append(loaders, config.WithRegion(o.Region))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, loaders...)
+	if err != nil {
+		return nil, fmt.Errorf("loading AWS configuration: %w", err)
+	}
+	if cfg.Region == "" {
+		return nil, errors.New("no AWS region: set --region or AWS_REGION")
+	}
+	return elb.NewFromConfig(cfg, func(eo *elb.Options) {
+		if o.Observer != nil {
+			eo.APIOptions = append(eo.APIOptions, observeAttempts(o.Observer))
+		}
+	}), nil
+}
+
+// observeAttempts adds a middleware that runs once per operation, outside
+// the retry loop, and reports the attempt results the retry middleware
+// records in the call's metadata. The metadata comes back on failure too, so
+// throttles that outlived the retries are counted as well.
+func observeAttempts(obs AttemptObserver) func(*middleware.Stack) error {
+	throttles := retry.IsErrorThrottles(retry.DefaultThrottles)
+	mw := middleware.InitializeMiddlewareFunc("tgcObserveAttempts", func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+		out, md, err := next.HandleInitialize(ctx, in)
+		results, ok := retry.GetAttemptResults(md)
+		if !ok {
+			return out, md, err
+		}
+		attempts := make([]Attempt, 0, len(results.Results))
+		for _, r := range results.Results {
+			a := Attempt{}
+			if r.Err != nil {
+				a.Code = "Transport"
+				var ae smithy.APIError
+				if errors.As(r.Err, &ae) {
+					a.Code = ae.ErrorCode()
+				}
+				a.Throttled = throttles.IsErrorThrottle(r.Err) == aws.TrueTernary
+			}
+			attempts = append(attempts, a)
+		}
+		obs.ObserveAttempts(middleware.GetOperationName(ctx), attempts)
+		return out, md, err
+	})
+	return func(s *middleware.Stack) error {
+		return s.Initialize.Add(mw, middleware.After)
+	}
+}

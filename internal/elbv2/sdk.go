@@ -1,0 +1,203 @@
+package elbv2
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/tgc-dev/targetgroupcontroller/internal/targets"
+)
+
+// SDKClient is the part of *elasticloadbalancingv2.Client that tgc calls:
+// exactly these five operations, which is also what aws/policy.json allows.
+type SDKClient interface {
+	DescribeTargetGroups(ctx context.Context, in *elb.DescribeTargetGroupsInput, opts ...func(*elb.Options)) (*elb.DescribeTargetGroupsOutput, error)
+	DescribeTargetGroupAttributes(ctx context.Context, in *elb.DescribeTargetGroupAttributesInput, opts ...func(*elb.Options)) (*elb.DescribeTargetGroupAttributesOutput, error)
+	DescribeTargetHealth(ctx context.Context, in *elb.DescribeTargetHealthInput, opts ...func(*elb.Options)) (*elb.DescribeTargetHealthOutput, error)
+	RegisterTargets(ctx context.Context, in *elb.RegisterTargetsInput, opts ...func(*elb.Options)) (*elb.RegisterTargetsOutput, error)
+	DeregisterTargets(ctx context.Context, in *elb.DeregisterTargetsInput, opts ...func(*elb.Options)) (*elb.DeregisterTargetsOutput, error)
+}
+
+// SDK implements TargetGroups over the AWS SDK. Retries of throttling and
+// 5xx answers happen inside the SDK client (see NewClient); SDK adds
+// batching and turns AWS error codes into the errors of errors.go.
+type SDK struct {
+	client    SDKClient
+	batchSize int
+}
+
+var _ TargetGroups = (*SDK)(nil)
+
+// NewSDK returns the adapter over client, sending at most
+// targets.MaxTargetsPerCall targets per call.
+func NewSDK(client SDKClient) *SDK {
+	return &SDK{client: client, batchSize: targets.MaxTargetsPerCall}
+}
+
+// deregistrationDelayKey is the target group attribute holding the
+// deregistration delay in seconds (ELBv2 API reference,
+// TargetGroupAttribute).
+const deregistrationDelayKey = "deregistration_delay.timeout_seconds"
+
+func (s *SDK) DescribeTargetGroup(ctx context.Context, arn string) (TargetGroup, error) {
+	out, err := s.client.DescribeTargetGroups(ctx, &elb.DescribeTargetGroupsInput{TargetGroupArns: []string{arn}})
+	if err != nil {
+		return TargetGroup{}, fmt.Errorf("describing target group %s: %w", arn, mapError("DescribeTargetGroups", err))
+	}
+	return s.complete(ctx, out.TargetGroups, arn)
+}
+
+func (s *SDK) FindTargetGroupByName(ctx context.Context, name string) (TargetGroup, error) {
+	out, err := s.client.DescribeTargetGroups(ctx, &elb.DescribeTargetGroupsInput{Names: []string{name}})
+	if err != nil {
+		return TargetGroup{}, fmt.Errorf("finding target group named %q: %w", name, mapError("DescribeTargetGroups", err))
+	}
+	return s.complete(ctx, out.TargetGroups, name)
+}
+
+// complete turns the single group of a DescribeTargetGroups answer into a
+// TargetGroup and adds its deregistration delay, which only
+// DescribeTargetGroupAttributes reports.
+func (s *SDK) complete(ctx context.Context, groups []elbtypes.TargetGroup, asked string) (TargetGroup, error) {
+	if len(groups) == 0 {
+		// AWS answers an unknown name or ARN with TargetGroupNotFound; an
+		// empty list is treated the same in case an implementation does not.
+		return TargetGroup{}, fmt.Errorf("target group %s: %w", asked, ErrTargetGroupNotFound)
+	}
+	g := groups[0]
+	tg := TargetGroup{
+		ARN:              aws.ToString(g.TargetGroupArn),
+		Name:             aws.ToString(g.TargetGroupName),
+		TargetType:       string(g.TargetType),
+		IPAddressType:    string(g.IpAddressType),
+		Protocol:         string(g.Protocol),
+		Port:             aws.ToInt32(g.Port),
+		VPCID:            aws.ToString(g.VpcId),
+		LoadBalancerARNs: g.LoadBalancerArns,
+	}
+	if tg.IPAddressType == "" {
+		tg.IPAddressType = "ipv4" // the API default when the group was created without one
+	}
+	attrs, err := s.client.DescribeTargetGroupAttributes(ctx, &elb.DescribeTargetGroupAttributesInput{TargetGroupArn: g.TargetGroupArn})
+	if err != nil {
+		return TargetGroup{}, fmt.Errorf("reading attributes of target group %s: %w", tg.ARN, mapError("DescribeTargetGroupAttributes", err))
+	}
+	for _, a := range attrs.Attributes {
+		if aws.ToString(a.Key) != deregistrationDelayKey {
+			continue
+		}
+		secs, err := strconv.Atoi(aws.ToString(a.Value))
+		if err != nil {
+			return TargetGroup{}, fmt.Errorf("target group %s has %s=%q: %w", tg.ARN, deregistrationDelayKey, aws.ToString(a.Value), err)
+		}
+		tg.DeregistrationDelay = time.Duration(secs) * time.Second
+	}
+	return tg, nil
+}
+
+func (s *SDK) TargetHealth(ctx context.Context, arn string, only ...targets.Target) ([]targets.Health, error) {
+	out, err := s.client.DescribeTargetHealth(ctx, &elb.DescribeTargetHealthInput{
+		TargetGroupArn: aws.String(arn),
+		Targets:        descriptions(only), // empty: AWS lists every registered target
+	})
+	if err != nil {
+		return nil, fmt.Errorf("describing target health of %s: %w", arn, mapError("DescribeTargetHealth", err))
+	}
+	hs := make([]targets.Health, 0, len(out.TargetHealthDescriptions))
+	for _, d := range out.TargetHealthDescriptions {
+		if d.Target == nil {
+			continue
+		}
+		ip, err := netip.ParseAddr(aws.ToString(d.Target.Id))
+		if err != nil {
+			// Only ip target groups are supported; an instance ID or Lambda
+			// ARN here means the binding points at the wrong kind of group.
+			return nil, fmt.Errorf("target group %s has target %q, which is not an IP address: %w", arn, aws.ToString(d.Target.Id), err)
+		}
+		h := targets.Health{Target: targets.Target{
+			IP:               ip.Unmap(),
+			Port:             aws.ToInt32(d.Target.Port),
+			AvailabilityZone: aws.ToString(d.Target.AvailabilityZone),
+		}}
+		if d.TargetHealth != nil {
+			h.State = targets.State(d.TargetHealth.State)
+			h.Reason = string(d.TargetHealth.Reason)
+			h.Description = aws.ToString(d.TargetHealth.Description)
+		}
+		hs = append(hs, h)
+	}
+	return hs, nil
+}
+
+func (s *SDK) Register(ctx context.Context, arn string, ts []targets.Target) error {
+	return s.batched(ts, func(b []targets.Target) error {
+		_, err := s.client.RegisterTargets(ctx, &elb.RegisterTargetsInput{TargetGroupArn: aws.String(arn), Targets: descriptions(b)})
+		if err != nil {
+			return fmt.Errorf("registering %d targets in %s: %w", len(b), arn, mapError("RegisterTargets", err))
+		}
+		return nil
+	})
+}
+
+func (s *SDK) Deregister(ctx context.Context, arn string, ts []targets.Target) error {
+	return s.batched(ts, func(b []targets.Target) error {
+		_, err := s.client.DeregisterTargets(ctx, &elb.DeregisterTargetsInput{TargetGroupArn: aws.String(arn), Targets: descriptions(b)})
+		if err != nil {
+			return fmt.Errorf("deregistering %d targets from %s: %w", len(b), arn, mapError("DeregisterTargets", err))
+		}
+		return nil
+	})
+}
+
+// batched calls fn for each batch in order and stops at the first failure.
+// Batches run one after another: the rate limiter paces them anyway, and
+// stopping early keeps a rejected target from being retried 200 at a time.
+func (s *SDK) batched(ts []targets.Target, fn func([]targets.Target) error) error {
+	done := 0
+	for _, b := range targets.Batches(ts, s.batchSize) {
+		if err := fn(b); err != nil {
+			if done > 0 {
+				return &PartialError{Done: ts[:done:done], Err: err}
+			}
+			return err
+		}
+		done += len(b)
+	}
+	return nil
+}
+
+func descriptions(ts []targets.Target) []elbtypes.TargetDescription {
+	if len(ts) == 0 {
+		return nil
+	}
+	out := make([]elbtypes.TargetDescription, len(ts))
+	for i, t := range ts {
+		out[i] = elbtypes.TargetDescription{Id: aws.String(t.IP.String()), Port: aws.Int32(t.Port)}
+		// Inside the VPC AWS detects the zone itself; send one only when
+		// AWS reported it, so a deregistration names the registered target.
+		if t.AvailabilityZone != "" {
+			out[i].AvailabilityZone = aws.String(t.AvailabilityZone)
+		}
+	}
+	return out
+}
+
+// mapError turns an SDK error into an *APIError when AWS answered with an
+// error code, keeping context cancellation and transport errors as they are.
+// After the SDK's retries give up on throttling, the error still carries the
+// last attempt's Throttling code, so it maps to ErrThrottled.
+func mapError(op string, err error) error {
+	var ae smithy.APIError
+	if !errors.As(err, &ae) {
+		return err
+	}
+	return &APIError{Op: op, Code: ae.ErrorCode(), Message: ae.ErrorMessage(), Kind: KindOf(ae.ErrorCode())}
+}

@@ -1,0 +1,123 @@
+package emulator
+
+import (
+	"fmt"
+	"net/netip"
+	"regexp"
+	"time"
+
+	"github.com/go-logr/logr"
+	"k8s.io/utils/clock"
+
+	"github.com/tgc-dev/targetgroupcontroller/internal/emulator/dial"
+)
+
+// VPC is a VPC the emulated account owns. IP targets inside its CIDR are
+// "in the VPC" for RegisterTargets' validation.
+type VPC struct {
+	ID   string
+	CIDR netip.Prefix
+}
+
+// DialMapping maps a pod CIDR onto a loopback CIDR before anything is dialed,
+// e.g. 10.244.0.0/16 -> 127.244.0.0/16.
+type DialMapping = dial.Mapping
+
+// HealthCheckMode selects how target health is decided.
+type HealthCheckMode string
+
+// Health check modes.
+const (
+	// HealthChecksReal probes targets over the (loopback) network.
+	HealthChecksReal HealthCheckMode = "real"
+	// HealthChecksSimulated declares targets healthy once the thresholds have
+	// passed, without dialing; for benchmarks with thousands of targets.
+	HealthChecksSimulated HealthCheckMode = "simulated"
+)
+
+// Config configures an Emulator. The zero value is usable.
+type Config struct {
+	Region             string          // default "us-east-1"
+	AccountID          string          // default "123456789012"
+	VPCs               []VPC           // default one VPC: vpc-0a1b2c3d4e5f60718 = 10.244.0.0/16
+	DialMap            []DialMapping   // default none: dial the IP as given (only loopback is ever dialed)
+	MaxTargetsPerGroup int             // default 1000, the AWS default quota "targets per target group"
+	Profile            Profile         // default FastProfile()
+	HealthChecks       HealthCheckMode // default real
+	Throttle           Throttle
+	Faults             Faults
+	CallLogSize        int          // calls kept for Calls(); default 100000
+	Logger             logr.Logger  // default logr.Discard()
+	Clock              clock.Clock  // default the real clock
+}
+
+// DefaultVPC is the VPC an unconfigured emulator owns; its CIDR is the pod
+// CIDR the local control plane hands out.
+var DefaultVPC = VPC{ID: "vpc-0a1b2c3d4e5f60718", CIDR: netip.MustParsePrefix("10.244.0.0/16")}
+
+var (
+	regionPattern  = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d$`)
+	accountPattern = regexp.MustCompile(`^\d{12}$`)
+	vpcIDPattern   = regexp.MustCompile(`^vpc-[0-9a-f]{8,17}$`)
+)
+
+// withDefaults fills zero fields and validates the rest.
+func (c Config) withDefaults() (Config, error) {
+	if c.Region == "" {
+		c.Region = "us-east-1"
+	}
+	if !regionPattern.MatchString(c.Region) {
+		return c, fmt.Errorf("region %q is not a region name like us-east-1", c.Region)
+	}
+	if c.AccountID == "" {
+		c.AccountID = "123456789012"
+	}
+	if !accountPattern.MatchString(c.AccountID) {
+		return c, fmt.Errorf("account ID %q must be 12 digits", c.AccountID)
+	}
+	if len(c.VPCs) == 0 {
+		c.VPCs = []VPC{DefaultVPC}
+	}
+	for _, v := range c.VPCs {
+		if !vpcIDPattern.MatchString(v.ID) {
+			return c, fmt.Errorf("VPC ID %q must look like vpc-0123456789abcdef0", v.ID)
+		}
+		if !v.CIDR.IsValid() {
+			return c, fmt.Errorf("VPC %s has no valid CIDR", v.ID)
+		}
+	}
+	if c.MaxTargetsPerGroup == 0 {
+		c.MaxTargetsPerGroup = 1000
+	}
+	if c.MaxTargetsPerGroup < 0 {
+		return c, fmt.Errorf("max targets per group %d must be positive", c.MaxTargetsPerGroup)
+	}
+	if c.Profile == (Profile{}) {
+		c.Profile = FastProfile()
+	}
+	switch c.HealthChecks {
+	case "":
+		c.HealthChecks = HealthChecksReal
+	case HealthChecksReal, HealthChecksSimulated:
+	default:
+		return c, fmt.Errorf("health check mode %q must be %q or %q", c.HealthChecks, HealthChecksReal, HealthChecksSimulated)
+	}
+	if err := c.Faults.validate(); err != nil {
+		return c, err
+	}
+	if c.CallLogSize == 0 {
+		c.CallLogSize = 100000
+	}
+	if c.Logger.GetSink() == nil {
+		c.Logger = logr.Discard()
+	}
+	if c.Clock == nil {
+		c.Clock = clock.RealClock{}
+	}
+	return c, nil
+}
+
+// connectTimeout is how long the data plane and health checks wait for a
+// TCP connection; ALB gives up connecting to a target after 10 s
+// (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-troubleshooting.html#http-504-issues).
+const connectTimeout = 10 * time.Second

@@ -1,0 +1,76 @@
+package kubelet
+
+import (
+	"fmt"
+	"net/netip"
+	"time"
+
+	"github.com/go-logr/logr"
+	"k8s.io/utils/clock"
+)
+
+// Config tunes the loopback kubelet. The zero value is usable: Defaulted
+// fills in every unset field.
+type Config struct {
+	// NodeName is the Node this kubelet registers and runs pods for.
+	// Default "loopback-node".
+	NodeName string
+	// PodCIDR is where pod IPs come from. Default 10.244.0.0/16.
+	PodCIDR netip.Prefix
+	// LoopbackCIDR is where a pod's servers really listen: the pod IP's host
+	// bits are kept and its network bits replaced. Default 127.244.0.0/16.
+	// It must lie in 127.0.0.0/8 (Linux answers the whole block on lo) and
+	// have the same length as PodCIDR.
+	LoopbackCIDR netip.Prefix
+	// NodeIP is reported as the Node's InternalIP and as each pod's hostIP.
+	// Default 127.0.0.1.
+	NodeIP netip.Addr
+	// Zone, when set, labels the Node with topology.kubernetes.io/zone, which
+	// the EndpointSlice controller copies into each endpoint's zone.
+	Zone string
+	// MaxProbePeriod caps readiness probe periodSeconds and
+	// initialDelaySeconds so tests stay fast. Default 1s.
+	MaxProbePeriod time.Duration
+	// Workers is how many pods are synced in parallel. Default 4.
+	Workers int
+	Logger  logr.Logger
+	// Clock drives timestamps, start delays and the termination sequence.
+	// Default: the real clock.
+	Clock clock.WithTicker
+}
+
+// Defaulted returns cfg with every unset field set to its default, or an
+// error when the CIDRs cannot work together.
+func (cfg Config) Defaulted() (Config, error) {
+	if cfg.NodeName == "" {
+		cfg.NodeName = "loopback-node"
+	}
+	if !cfg.PodCIDR.IsValid() {
+		cfg.PodCIDR = netip.MustParsePrefix("10.244.0.0/16")
+	}
+	if !cfg.LoopbackCIDR.IsValid() {
+		cfg.LoopbackCIDR = netip.MustParsePrefix("127.244.0.0/16")
+	}
+	if !cfg.NodeIP.IsValid() {
+		cfg.NodeIP = netip.MustParseAddr("127.0.0.1")
+	}
+	if cfg.MaxProbePeriod <= 0 {
+		cfg.MaxProbePeriod = time.Second
+	}
+	if cfg.Workers <= 0 {
+		cfg.Workers = 4
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = clock.RealClock{}
+	}
+	cfg.PodCIDR = cfg.PodCIDR.Masked()
+	cfg.LoopbackCIDR = cfg.LoopbackCIDR.Masked()
+	if _, err := newLoopbackMapper(cfg.PodCIDR, cfg.LoopbackCIDR); err != nil {
+		return cfg, err
+	}
+	return cfg, nil
+}
+
+func (cfg Config) String() string {
+	return fmt.Sprintf("node=%s podCIDR=%s loopbackCIDR=%s", cfg.NodeName, cfg.PodCIDR, cfg.LoopbackCIDR)
+}

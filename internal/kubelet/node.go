@@ -1,0 +1,92 @@
+package kubelet
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/client-go/util/retry"
+)
+
+// registerNode creates the Node (or takes over an existing one of the same
+// name) and marks it Ready. The EndpointSlice controller skips pods whose
+// node does not exist, so this must happen before any pod runs.
+func (k *Kubelet) registerNode(ctx context.Context) error {
+	lbls := map[string]string{
+		corev1.LabelHostname:   k.cfg.NodeName,
+		corev1.LabelOSStable:   runtime.GOOS,
+		corev1.LabelArchStable: runtime.GOARCH,
+	}
+	if k.cfg.Zone != "" {
+		lbls[corev1.LabelTopologyZone] = k.cfg.Zone
+	}
+	node := &corev1.Node{
+		ObjectMeta: metav1.ObjectMeta{Name: k.cfg.NodeName, Labels: lbls},
+		Spec: corev1.NodeSpec{
+			PodCIDR:  k.cfg.PodCIDR.String(),
+			PodCIDRs: []string{k.cfg.PodCIDR.String()},
+		},
+	}
+	_, err := k.client.CoreV1().Nodes().Create(ctx, node, metav1.CreateOptions{})
+	if err != nil && !apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("registering node %s: %w", k.cfg.NodeName, err)
+	}
+	return k.updateNodeStatus(ctx)
+}
+
+func (k *Kubelet) updateNodeStatus(ctx context.Context) error {
+	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		node, err := k.client.CoreV1().Nodes().Get(ctx, k.cfg.NodeName, metav1.GetOptions{})
+		if err != nil {
+			return fmt.Errorf("reading node %s: %w", k.cfg.NodeName, err)
+		}
+		now := apiTime(k.cfg.Clock.Now())
+		node.Status.Conditions = nodeConditions(node.Status.Conditions, now)
+		node.Status.Addresses = []corev1.NodeAddress{
+			{Type: corev1.NodeInternalIP, Address: k.cfg.NodeIP.String()},
+			{Type: corev1.NodeHostName, Address: k.cfg.NodeName},
+		}
+		capacity := corev1.ResourceList{
+			corev1.ResourceCPU:    resource.MustParse("8"),
+			corev1.ResourceMemory: resource.MustParse("32Gi"),
+			corev1.ResourcePods:   resource.MustParse("1000"),
+		}
+		node.Status.Capacity = capacity
+		node.Status.Allocatable = capacity
+		node.Status.NodeInfo.KubeletVersion = "v0.0.0-loopback"
+		node.Status.NodeInfo.OperatingSystem = runtime.GOOS
+		node.Status.NodeInfo.Architecture = runtime.GOARCH
+		node.Status.NodeInfo.ContainerRuntimeVersion = "loopback://0"
+		if _, err := k.client.CoreV1().Nodes().UpdateStatus(ctx, node, metav1.UpdateOptions{}); err != nil {
+			return fmt.Errorf("updating status of node %s: %w", k.cfg.NodeName, err)
+		}
+		return nil
+	})
+}
+
+// nodeConditions are those of a healthy node, with the heartbeat refreshed.
+func nodeConditions(current []corev1.NodeCondition, now metav1.Time) []corev1.NodeCondition {
+	want := []corev1.NodeCondition{
+		{Type: corev1.NodeReady, Status: corev1.ConditionTrue, Reason: "KubeletReady", Message: "kubelet is posting ready status"},
+		{Type: corev1.NodeMemoryPressure, Status: corev1.ConditionFalse, Reason: "KubeletHasSufficientMemory", Message: "kubelet has sufficient memory available"},
+		{Type: corev1.NodeDiskPressure, Status: corev1.ConditionFalse, Reason: "KubeletHasNoDiskPressure", Message: "kubelet has no disk pressure"},
+		{Type: corev1.NodePIDPressure, Status: corev1.ConditionFalse, Reason: "KubeletHasSufficientPID", Message: "kubelet has sufficient PID available"},
+	}
+	for i := range want {
+		want[i].LastHeartbeatTime = now
+		want[i].LastTransitionTime = now
+		for _, c := range current {
+			if c.Type == want[i].Type && c.Status == want[i].Status {
+				want[i].LastTransitionTime = c.LastTransitionTime
+			}
+		}
+	}
+	return want
+}
+
+func labelsEverything() labels.Selector { return labels.Everything() }

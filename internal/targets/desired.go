@@ -1,0 +1,249 @@
+package targets
+
+import (
+	"fmt"
+	"net/netip"
+
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/intstr"
+)
+
+// DesiredInput is everything Desired needs about one binding.
+type DesiredInput struct {
+	// Slices are the EndpointSlices of Service (label
+	// kubernetes.io/service-name). Desired does not filter them by label.
+	Slices []discoveryv1.EndpointSlice
+	// Port is the binding's serviceRef.port: the Service port number
+	// (spec.ports[].port, not the targetPort) or the Service port name.
+	Port intstr.IntOrString
+	// Service maps Port to the Service port name that EndpointSlices carry.
+	// Nil means the Service does not exist.
+	Service *corev1.Service
+	// IPFamily is the target group's IP address type; empty means IPv4.
+	IPFamily corev1.IPFamily
+	// GatedPods holds the UIDs of pods that are not Ready only because of
+	// tgc's own readiness gates: containers ready, not terminating (issue 5).
+	// Their endpoints are registered even though the slice says not ready,
+	// because the gate waits for the target to be healthy, which it can only
+	// become once registered. Endpoints are matched through targetRef.uid,
+	// which the EndpointSlice controller sets for every pod endpoint. May be
+	// nil.
+	GatedPods map[types.UID]bool
+}
+
+// DesiredResult is the outcome of Desired. Every list is sorted and holds
+// each target once.
+type DesiredResult struct {
+	// Targets should be registered in the target group.
+	Targets []Target
+	// Gated are the members of Targets registered only because of GatedPods.
+	Gated []Target
+	// Terminating are endpoints with terminating=true. They are never in
+	// Targets, even while serving: a pod that is shutting down must leave the
+	// load balancer before it stops answering (issue 5).
+	Terminating []Target
+	// NotReady are endpoints that are neither ready nor gated nor terminating.
+	NotReady []Target
+	// Warnings are problems that left some endpoints out without making the
+	// whole result wrong.
+	Warnings []*Problem
+}
+
+// Desired turns the EndpointSlices of one Service into the targets its
+// target group should hold. It returns a *Problem when the input is wrong as
+// a whole (no Service, no such port, wrong IP family); the controller shows
+// it in the binding's Ready condition and must not act on an empty result
+// then.
+func Desired(in DesiredInput) (DesiredResult, error) {
+	if in.Service == nil {
+		return DesiredResult{}, problemf(ReasonServiceNotFound, "the Service does not exist")
+	}
+	family := in.IPFamily
+	if family == "" {
+		family = corev1.IPv4Protocol
+	}
+	if err := checkFamily(in.Service, family); err != nil {
+		return DesiredResult{}, err
+	}
+	svcPort, err := servicePort(in.Service, in.Port)
+	if err != nil {
+		return DesiredResult{}, err
+	}
+
+	c := newCollector()
+	for i := range in.Slices {
+		c.addSlice(&in.Slices[i], svcPort, family, in.GatedPods)
+	}
+	return c.result(), nil
+}
+
+// checkFamily refuses a Service that cannot have endpoints of the target
+// group's family. spec.ipFamilies is set by the API server on every Service
+// with a cluster IP; an empty list (headless without selector, old objects)
+// is allowed through and the slices' addressType decides.
+func checkFamily(svc *corev1.Service, family corev1.IPFamily) error {
+	if len(svc.Spec.IPFamilies) == 0 {
+		return nil
+	}
+	for _, f := range svc.Spec.IPFamilies {
+		if f == family {
+			return nil
+		}
+	}
+	return problemf(ReasonIPFamilyMismatch, "target group wants %s addresses but Service %s/%s has IP families %v",
+		family, svc.Namespace, svc.Name, svc.Spec.IPFamilies)
+}
+
+// servicePort finds the Service port the binding means. A number matches
+// spec.ports[].port, a string matches spec.ports[].name, as in the AWS Load
+// Balancer Controller's TargetGroupBinding.
+func servicePort(svc *corev1.Service, ref intstr.IntOrString) (corev1.ServicePort, error) {
+	for _, p := range svc.Spec.Ports {
+		if ref.Type == intstr.Int && p.Port == ref.IntVal {
+			return p, nil
+		}
+		if ref.Type == intstr.String && p.Name == ref.StrVal {
+			return p, nil
+		}
+	}
+	var have []string
+	for _, p := range svc.Spec.Ports {
+		have = append(have, fmt.Sprintf("%d(%q)", p.Port, p.Name))
+	}
+	return corev1.ServicePort{}, problemf(ReasonServicePortNotFound, "Service %s/%s has no port %s; its ports are %v",
+		svc.Namespace, svc.Name, ref.String(), have)
+}
+
+// slicePort returns the endpoint port number a slice carries for the Service
+// port. Slices name their ports after the Service port (empty for a single
+// unnamed port) and hold the resolved container port, which for a named
+// targetPort can differ between slices of one Service.
+func slicePort(s *discoveryv1.EndpointSlice, svcPort corev1.ServicePort) (int32, bool) {
+	for _, p := range s.Ports {
+		name := ""
+		if p.Name != nil {
+			name = *p.Name
+		}
+		proto := corev1.ProtocolTCP
+		if p.Protocol != nil {
+			proto = *p.Protocol
+		}
+		svcProto := svcPort.Protocol
+		if svcProto == "" {
+			svcProto = corev1.ProtocolTCP
+		}
+		// A nil port means "all ports" in the EndpointSlice API, which gives
+		// no number to register, so it counts as missing.
+		if name == svcPort.Name && proto == svcProto && p.Port != nil {
+			return *p.Port, true
+		}
+	}
+	return 0, false
+}
+
+func sliceFamily(t discoveryv1.AddressType) (corev1.IPFamily, bool) {
+	switch t {
+	case discoveryv1.AddressTypeIPv4:
+		return corev1.IPv4Protocol, true
+	case discoveryv1.AddressTypeIPv6:
+		return corev1.IPv6Protocol, true
+	}
+	return "", false // FQDN slices name no IP
+}
+
+type collector struct {
+	ready, gated, terminating, notReady map[Target]bool
+	warnings                            []*Problem
+}
+
+func newCollector() *collector {
+	return &collector{
+		ready:       map[Target]bool{},
+		gated:       map[Target]bool{},
+		terminating: map[Target]bool{},
+		notReady:    map[Target]bool{},
+	}
+}
+
+func (c *collector) addSlice(s *discoveryv1.EndpointSlice, svcPort corev1.ServicePort, family corev1.IPFamily, gated map[types.UID]bool) {
+	if f, ok := sliceFamily(s.AddressType); !ok || f != family {
+		return
+	}
+	port, ok := slicePort(s, svcPort)
+	if !ok {
+		if len(s.Endpoints) > 0 {
+			c.warnings = append(c.warnings, problemf(ReasonEndpointPortMissing,
+				"EndpointSlice %s/%s has no port named %q; its %d endpoints are left out",
+				s.Namespace, s.Name, svcPort.Name, len(s.Endpoints)))
+		}
+		return
+	}
+	for _, ep := range s.Endpoints {
+		if len(ep.Addresses) == 0 {
+			continue
+		}
+		// The API says addresses beyond the first have no defined meaning,
+		// and kube-proxy reads only the first; so does tgc.
+		ip, err := netip.ParseAddr(ep.Addresses[0])
+		if err != nil || ip.Unmap().Is4() != (family == corev1.IPv4Protocol) {
+			c.warnings = append(c.warnings, problemf(ReasonInvalidAddress,
+				"EndpointSlice %s/%s has address %q, not an %s address", s.Namespace, s.Name, ep.Addresses[0], family))
+			continue
+		}
+		t := Target{IP: ip.Unmap(), Port: port}
+		switch {
+		case isTrue(ep.Conditions.Terminating, false):
+			c.terminating[t] = true
+		// The API says a nil ready condition is an unknown state that
+		// consumers should read as ready.
+		case isTrue(ep.Conditions.Ready, true):
+			c.ready[t] = true
+		case ep.TargetRef != nil && ep.TargetRef.UID != "" && gated[ep.TargetRef.UID]:
+			c.ready[t] = true
+			c.gated[t] = true
+		default:
+			c.notReady[t] = true
+		}
+	}
+}
+
+func isTrue(b *bool, unset bool) bool {
+	if b == nil {
+		return unset
+	}
+	return *b
+}
+
+// result resolves conflicts between slices: the same address can be listed
+// twice while a pod moves between slices. Terminating wins over everything,
+// since sending traffic to a dying pod fails requests while waiting a moment
+// longer to register only delays; ready wins over not ready, as one ready
+// listing means the endpoint controller saw the pod ready.
+func (c *collector) result() DesiredResult {
+	var r DesiredResult
+	for t := range c.ready {
+		if c.terminating[t] {
+			continue
+		}
+		r.Targets = append(r.Targets, t)
+		if c.gated[t] {
+			r.Gated = append(r.Gated, t)
+		}
+	}
+	for t := range c.terminating {
+		r.Terminating = append(r.Terminating, t)
+	}
+	for t := range c.notReady {
+		if !c.ready[t] && !c.terminating[t] {
+			r.NotReady = append(r.NotReady, t)
+		}
+	}
+	Sort(r.Targets)
+	Sort(r.Gated)
+	Sort(r.Terminating)
+	Sort(r.NotReady)
+	r.Warnings = c.warnings
+	return r
+}

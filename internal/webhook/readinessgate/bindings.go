@@ -1,0 +1,28 @@
+package readinessgate
+
+import (
+	"context"
+	"fmt"
+
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	tgcv1alpha1 "github.com/tgc-dev/targetgroupcontroller/api/v1alpha1"
+)
+
+// listBindings lists the TargetGroupBindings of one namespace as the
+// decision sees them.
+func listBindings(ctx context.Context, reader client.Reader, namespace string) ([]Binding, error) {
+	var list tgcv1alpha1.TargetGroupBindingList
+	if err := reader.List(ctx, &list, client.InNamespace(namespace)); err != nil {
+		return nil, fmt.Errorf("listing TargetGroupBindings in %s: %w", namespace, err)
+	}
+	out := make([]Binding, 0, len(list.Items))
+	for _, b := range list.Items {
+		out = append(out, Binding{
+			Name:        b.Name,
+			ServiceName: b.Spec.ServiceRef.Name,
+			Deleting:    !b.DeletionTimestamp.IsZero(),
+		})
+	}
+	return out, nil
+}

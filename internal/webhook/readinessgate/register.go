@@ -1,0 +1,16 @@
+package readinessgate
+
+import (
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/webhook"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+)
+
+// Path is where the webhook server serves the handler; the
+// MutatingWebhookConfiguration in config/webhook points at it.
+const Path = "/mutate-v1-pod-readiness-gate"
+
+// Register serves the injection handler on srv at Path.
+func Register(srv webhook.Server, reader client.Reader) {
+	srv.Register(Path, &admission.Webhook{Handler: NewHandler(reader)})
+}

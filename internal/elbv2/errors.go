@@ -54,22 +54,24 @@ func (e *PartialError) Error() string {
 
 func (e *PartialError) Unwrap() error { return e.Err }
 
-// errorKinds maps the AWS error codes tgc acts on. Codes come from the ELBv2
-// API reference's per-operation error lists plus the common errors every AWS
-// Query API returns (AccessDenied, Throttling, ValidationError).
-var errorKinds = map[string]error{
-	"TargetGroupNotFound":             ErrTargetGroupNotFound,
-	"AccessDenied":                    ErrAccessDenied,
-	"AccessDeniedException":           ErrAccessDenied,
-	"UnauthorizedOperation":           ErrAccessDenied,
-	"InvalidTarget":                   ErrInvalidTarget,
-	"TooManyTargets":                  ErrTooManyTargets,
-	"TooManyRegistrationsForTargetId": ErrTooManyTargets,
-	"Throttling":                      ErrThrottled,
-	"ThrottlingException":             ErrThrottled,
-	"RequestLimitExceeded":            ErrThrottled,
-	"ValidationError":                 ErrValidation,
+// KindOf returns the Err* value for an AWS error code, or nil when tgc does
+// not act on the code. Codes come from the ELBv2 API reference's
+// per-operation error lists plus the common errors every AWS Query API
+// returns (AccessDenied, Throttling, ValidationError).
+func KindOf(code string) error {
+	switch code {
+	case "TargetGroupNotFound":
+		return ErrTargetGroupNotFound
+	case "AccessDenied", "AccessDeniedException", "UnauthorizedOperation":
+		return ErrAccessDenied
+	case "InvalidTarget":
+		return ErrInvalidTarget
+	case "TooManyTargets", "TooManyRegistrationsForTargetId":
+		return ErrTooManyTargets
+	case "Throttling", "ThrottlingException", "RequestLimitExceeded":
+		return ErrThrottled
+	case "ValidationError":
+		return ErrValidation
+	}
+	return nil
 }
-
-// KindOf returns the Err* value for an AWS error code, or nil.
-func KindOf(code string) error { return errorKinds[code] }

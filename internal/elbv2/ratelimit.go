@@ -39,8 +39,8 @@ func DefaultLimits() Limits {
 // WithRateLimits wraps next so that its calls stay inside l. A call waits
 // for one token per AWS request it will make (a Register of 450 targets is
 // three RegisterTargets requests) before it starts, and gives up only when
-// ctx ends: waiting here is cheaper than being throttled by AWS, which
-// counts throttled requests against the budget too.
+// ctx ends: waiting here costs nothing, while a request AWS throttles costs
+// a retry after a backoff that grows with every throttle.
 func WithRateLimits(next TargetGroups, l Limits) TargetGroups {
 	return &rateLimited{
 		next:       next,

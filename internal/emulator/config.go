@@ -46,9 +46,9 @@ type Config struct {
 	HealthChecks       HealthCheckMode // default real
 	Throttle           Throttle
 	Faults             Faults
-	CallLogSize        int          // calls kept for Calls(); default 100000
-	Logger             logr.Logger  // default logr.Discard()
-	Clock              clock.Clock  // default the real clock
+	CallLogSize        int         // calls kept for Calls(); default 100000
+	Logger             logr.Logger // default logr.Discard()
+	Clock              clock.Clock // default the real clock
 }
 
 // DefaultVPC is the VPC an unconfigured emulator owns; its CIDR is the pod

@@ -50,7 +50,7 @@ func targetHealth(t *target, in healthInputs) health {
 	case !in.hc.enabled:
 		return health{stateUnavailable, reasonHealthCheckDisabled, "Health checks disabled"}
 	}
-	checksStart := healthChecksStart(t, in)
+	checksStart := t.checksStart
 	if in.now.Before(checksStart) {
 		return health{stateInitial, reasonRegistrationInProgress, "Target registration is in progress"}
 	}
@@ -81,7 +81,8 @@ func targetHealth(t *target, in healthInputs) health {
 
 // healthChecksStart is when registration propagation ends and checks begin:
 // the registration delay after the later of registration and the group
-// starting to receive traffic.
+// starting to receive traffic. It is fixed when the history (re)starts, so
+// a later profile change does not move targets back into registration.
 func healthChecksStart(t *target, in healthInputs) time.Time {
 	start := t.registeredAt
 	if in.inUseSince.After(start) {

@@ -78,6 +78,9 @@ type target struct {
 	addr netip.Addr // valid for ip targets
 	// registeredAt is when the current registration began.
 	registeredAt time.Time
+	// checksStart is when registration propagation ends and health checks
+	// begin for the current history.
+	checksStart time.Time
 	// drainUntil is non-zero while the target is draining: it is removed at
 	// this time.
 	drainUntil time.Time

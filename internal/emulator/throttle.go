@@ -9,18 +9,21 @@ import (
 
 // RateLimit is a token bucket: PerSecond refill, Burst capacity.
 type RateLimit struct {
-	PerSecond float64
-	Burst     int
+	PerSecond float64 `json:"perSecond"`
+	Burst     int     `json:"burst"`
 }
 
 // Throttle configures per-class API throttling. ELB throttles each account
 // and Region with token buckets per class of action and answers Throttling /
 // "Rate exceeded" (https://docs.aws.amazon.com/elasticloadbalancing/latest/userguide/elb-api-throttling.html).
 type Throttle struct {
-	Disabled bool
+	Disabled bool `json:"disabled"`
 	// Zero values mean the AWS-like defaults: Register and Deregister 4/s
 	// burst 20, Describe 50/s burst 200, Modify 3/s burst 20.
-	Register, Deregister, Describe, Modify RateLimit
+	Register   RateLimit `json:"register"`
+	Deregister RateLimit `json:"deregister"`
+	Describe   RateLimit `json:"describe"`
+	Modify     RateLimit `json:"modify"`
 }
 
 type actionClass int

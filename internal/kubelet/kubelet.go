@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
@@ -137,7 +138,7 @@ func (k *Kubelet) Run(ctx context.Context) error {
 // reserveExistingIPs keeps the IPs of pods that already run on this node
 // (the kubelet restarted) from being handed to new pods.
 func (k *Kubelet) reserveExistingIPs() error {
-	pods, err := k.lister.List(labelsEverything())
+	pods, err := k.lister.List(labels.Everything())
 	if err != nil {
 		return fmt.Errorf("listing pods: %w", err)
 	}

@@ -9,7 +9,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/util/retry"
 )
 
@@ -88,5 +87,3 @@ func nodeConditions(current []corev1.NodeCondition, now metav1.Time) []corev1.No
 	}
 	return want
 }
-
-func labelsEverything() labels.Selector { return labels.Everything() }

@@ -64,7 +64,7 @@ func (c *Controller) registerIsolating(ctx context.Context, tgb *v1alpha1.Target
 		c.event(tgb, false, "Registered", "RegisterTargets", "registered %d targets in %s: %s", len(batch), arn, targetList(batch))
 		return nil, nil
 	}
-	if !errors.Is(err, elbv2.ErrInvalidTarget) {
+	if !rejectsTargets(err) {
 		return nil, fmt.Errorf("registering %d targets in %s: %w", len(batch), arn, err)
 	}
 	if len(batch) == 1 {
@@ -84,10 +84,13 @@ func (c *Controller) registerIsolating(ctx context.Context, tgb *v1alpha1.Target
 }
 
 // changeStart is when the change being applied began: the slices' trigger
-// time when they carry one, else when tgc first saw the binding out of sync.
+// time when it is newer than the binding's last sync (so the change happened
+// while tgc was in sync, and a new binding over old slices does not count
+// their age), else when tgc first saw the binding out of sync.
 func (c *Controller) changeStart(tgb *v1alpha1.TargetGroupBinding, eps endpoints, now time.Time) time.Time {
 	seen := c.markPending(bindingKey(tgb), now)
-	if !eps.trigger.IsZero() && eps.trigger.Before(seen) {
+	last := tgb.Status.LastSyncTime
+	if !eps.trigger.IsZero() && eps.trigger.Before(seen) && last != nil && eps.trigger.After(last.Time) {
 		return eps.trigger
 	}
 	return seen
@@ -118,4 +121,12 @@ func targetList(ts []targets.Target) string {
 		b.WriteString(t.String())
 	}
 	return b.String()
+}
+
+// rejectsTargets reports whether a RegisterTargets error is about the
+// targets. Besides InvalidTarget, AWS answers ValidationError for an IP
+// outside the VPC given without AvailabilityZone "all"; the group's ARN was
+// already accepted by DescribeTargetGroups, so that error is the targets'.
+func rejectsTargets(err error) bool {
+	return errors.Is(err, elbv2.ErrInvalidTarget) || errors.Is(err, elbv2.ErrValidation)
 }

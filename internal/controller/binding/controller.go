@@ -12,6 +12,7 @@ import (
 	"k8s.io/client-go/util/workqueue"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
@@ -117,7 +118,7 @@ func (c *Controller) Register(ctx context.Context, mgr ctrl.Manager) error {
 	}
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("targetgroupbinding").
-		For(&v1alpha1.TargetGroupBinding{}, bindingPredicates()).
+		For(&v1alpha1.TargetGroupBinding{}, builder.WithPredicates(bindingPredicates())).
 		Watches(serviceObject(), bindingsOfService(mgr.GetClient())).
 		Watches(sliceObject(), bindingsOfSlice(mgr.GetClient())).
 		WithOptions(controller.Options{

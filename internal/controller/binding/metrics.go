@@ -36,12 +36,12 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Help: "Unix time when the binding's target group last matched its desired targets.",
 		}, binding),
 		registered: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "tgc_targets_registered_total",
-			Help: "Targets registered by tgc.",
+			Name: "tgc_binding_targets_registered_total",
+			Help: "Targets tgc registered for a binding.",
 		}, binding),
 		deregistered: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "tgc_targets_deregistered_total",
-			Help: "Targets deregistered by tgc.",
+			Name: "tgc_binding_targets_deregistered_total",
+			Help: "Targets tgc deregistered for a binding.",
 		}, binding),
 		syncLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "tgc_endpoint_change_to_target_sync_seconds",

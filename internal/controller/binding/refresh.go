@@ -40,7 +40,7 @@ func (c *Controller) refresh(ctx context.Context, arn string, gr *group) (map[ne
 // tgc and that the plan now corrects: ones added by hand (being
 // deregistered) and ones removed by hand (being registered again). Targets
 // that merely changed health are not drift.
-func (c *Controller) reportDrift(ctx context.Context, tgb *v1alpha1.TargetGroupBinding, arn string, before map[netip.AddrPort]targets.Target, after []targets.Health, plan targets.Plan) {
+func (c *Controller) reportDrift(ctx context.Context, tgb *v1alpha1.TargetGroupBinding, arn string, before map[netip.AddrPort]targets.Target, after []targets.Health, plan targets.Plan) bool {
 	now := members(after)
 	var unexpected, missing []targets.Target
 	for _, t := range plan.Deregister {
@@ -56,7 +56,7 @@ func (c *Controller) reportDrift(ctx context.Context, tgb *v1alpha1.TargetGroupB
 		}
 	}
 	if len(unexpected) == 0 && len(missing) == 0 {
-		return
+		return false
 	}
 	c.metrics.driftCorrections.WithLabelValues(tgb.Namespace, tgb.Name, "unexpected").Add(float64(len(unexpected)))
 	c.metrics.driftCorrections.WithLabelValues(tgb.Namespace, tgb.Name, "missing").Add(float64(len(missing)))
@@ -65,6 +65,7 @@ func (c *Controller) reportDrift(ctx context.Context, tgb *v1alpha1.TargetGroupB
 	c.event(tgb, true, "DriftDetected", "DescribeTargetHealth",
 		"target group %s changed outside tgc: %d unexpected targets (%s) will be deregistered, %d missing targets (%s) registered again",
 		arn, len(unexpected), targetList(unexpected), len(missing), targetList(missing))
+	return true
 }
 
 // reportEmpty explains, with a Warning Event, why a binding with no ready

@@ -81,9 +81,7 @@ func (c *Controller) sync(ctx context.Context, tgb *v1alpha1.TargetGroupBinding)
 		Owned:              owned,
 		AllowDeregisterAll: tgb.Spec.EmptyEndpointsPolicy == v1alpha1.EmptyEndpointsPolicyDeregister,
 	})
-	if before != nil {
-		c.reportDrift(ctx, tgb, tg.ARN, before, gr.health, plan)
-	}
+	drift := before != nil && c.reportDrift(ctx, tgb, tg.ARN, before, gr.health, plan)
 	c.reportEmpty(ctx, tgb, eps, plan)
 
 	if tgb.Spec.MultiClusterTargetGroup && len(plan.Register) > 0 {
@@ -102,7 +100,7 @@ func (c *Controller) sync(ctx context.Context, tgb *v1alpha1.TargetGroupBinding)
 		start := c.changeStart(tgb, eps, now)
 		res.touched = true
 		res.rejected, applyErr = c.apply(ctx, tgb, tg.ARN, gr, plan)
-		if applyErr == nil {
+		if applyErr == nil && !drift {
 			c.observeLatency(plan, start)
 			c.clearPending(bindingKey(tgb))
 		}

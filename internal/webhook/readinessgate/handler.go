@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
 
 	"gomodules.xyz/jsonpatch/v2"
 	admissionv1 "k8s.io/api/admission/v1"
@@ -127,7 +126,5 @@ func gatePatch(existing, add []corev1.PodReadinessGate) []jsonpatch.JsonPatchOpe
 // gate; the warning shows up in kubectl and in the ReplicaSet controller's
 // logs.
 func allowUnchanged(warning string) admission.Response {
-	resp := admission.Allowed("")
-	resp.Result.Code = http.StatusOK
-	return resp.WithWarnings(warning)
+	return admission.Allowed("").WithWarnings(warning)
 }

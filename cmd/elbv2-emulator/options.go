@@ -1,0 +1,89 @@
+package main
+
+import (
+	"fmt"
+	"net/netip"
+	"os"
+	"strings"
+
+	"github.com/go-logr/logr"
+	"github.com/go-logr/logr/funcr"
+	"github.com/spf13/pflag"
+
+	"github.com/tgc-dev/targetgroupcontroller/internal/emulator"
+)
+
+// options are the command's flags; config turns them into emulator.Config.
+type options struct {
+	listen             string
+	vpcs               []string
+	dialMap            []string
+	profile            string
+	nlb                bool
+	healthChecks       string
+	maxTargetsPerGroup int
+	throttle           bool
+	region             string
+	accountID          string
+	verbosity          int
+}
+
+func parseOptions(args []string) (options, error) {
+	var o options
+	fs := pflag.NewFlagSet("elbv2-emulator", pflag.ContinueOnError)
+	fs.StringVar(&o.listen, "listen", "127.0.0.1:4566", "address to serve the ELBv2 API, /_emulator/ and /metrics on")
+	fs.StringArrayVar(&o.vpcs, "vpc", nil, "VPC as ID=CIDR, repeatable (default vpc-0a1b2c3d4e5f60718=10.244.0.0/16)")
+	fs.StringArrayVar(&o.dialMap, "dial-map", nil, "map FROM=TO CIDRs before dialing targets, repeatable, e.g. 10.244.0.0/16=127.244.0.0/16; only loopback is ever dialed")
+	fs.StringVar(&o.profile, "profile", "fast", "timing profile: fast or realistic")
+	fs.BoolVar(&o.nlb, "nlb", false, "with --profile realistic, use network load balancer registration delays (minutes)")
+	fs.StringVar(&o.healthChecks, "health-checks", "real", "health checks: real (probe targets) or simulated")
+	fs.IntVar(&o.maxTargetsPerGroup, "max-targets-per-group", 1000, "targets per target group quota")
+	fs.BoolVar(&o.throttle, "throttle", true, "throttle API calls with AWS-like token buckets")
+	fs.StringVar(&o.region, "region", "us-east-1", "region in ARNs")
+	fs.StringVar(&o.accountID, "account-id", "123456789012", "account ID in ARNs")
+	fs.IntVarP(&o.verbosity, "v", "v", 0, "log verbosity")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	return o, nil
+}
+
+func (o options) config() (emulator.Config, error) {
+	cfg := emulator.Config{
+		Region:             o.region,
+		AccountID:          o.accountID,
+		MaxTargetsPerGroup: o.maxTargetsPerGroup,
+		HealthChecks:       emulator.HealthCheckMode(o.healthChecks),
+		Throttle:           emulator.Throttle{Disabled: !o.throttle},
+		Logger:             newLogger(o.verbosity),
+	}
+	profile, err := emulator.ProfileByName(o.profile, o.nlb)
+	if err != nil {
+		return cfg, err
+	}
+	cfg.Profile = profile
+	for _, v := range o.vpcs {
+		id, cidr, ok := strings.Cut(v, "=")
+		prefix, err := netip.ParsePrefix(cidr)
+		if !ok || err != nil {
+			return cfg, fmt.Errorf("--vpc %q must be ID=CIDR, e.g. vpc-0a1b2c3d=10.244.0.0/16", v)
+		}
+		cfg.VPCs = append(cfg.VPCs, emulator.VPC{ID: id, CIDR: prefix})
+	}
+	for _, m := range o.dialMap {
+		from, to, ok := strings.Cut(m, "=")
+		fromP, errFrom := netip.ParsePrefix(from)
+		toP, errTo := netip.ParsePrefix(to)
+		if !ok || errFrom != nil || errTo != nil {
+			return cfg, fmt.Errorf("--dial-map %q must be FROM=TO CIDRs, e.g. 10.244.0.0/16=127.244.0.0/16", m)
+		}
+		cfg.DialMap = append(cfg.DialMap, emulator.DialMapping{From: fromP, To: toP})
+	}
+	return cfg, nil
+}
+
+func newLogger(verbosity int) logr.Logger {
+	return funcr.New(func(prefix, args string) {
+		fmt.Fprintln(os.Stderr, prefix, args)
+	}, funcr.Options{Verbosity: verbosity})
+}

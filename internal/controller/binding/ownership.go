@@ -1,0 +1,79 @@
+package binding
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/tgc-dev/targetgroupcontroller/api/v1alpha1"
+	"github.com/tgc-dev/targetgroupcontroller/internal/targets"
+)
+
+// ownedTargets reads status.ownedTargets. It returns nil (tgc owns the whole
+// group) unless the binding is in multi-cluster mode, where it returns a
+// non-nil map even when empty: nothing owned means nothing may be removed.
+func ownedTargets(tgb *v1alpha1.TargetGroupBinding) map[targets.Target]bool {
+	if !tgb.Spec.MultiClusterTargetGroup {
+		return nil
+	}
+	owned := make(map[targets.Target]bool, len(tgb.Status.OwnedTargets))
+	for _, s := range tgb.Status.OwnedTargets {
+		t, err := parseTarget(s)
+		if err != nil {
+			continue // written by tgc; a bad entry can only be a hand edit
+		}
+		owned[t] = true
+	}
+	return owned
+}
+
+// parseTarget reads Target.String: "ip:port" or "ip:port/zone".
+func parseTarget(s string) (targets.Target, error) {
+	addr, zone, _ := strings.Cut(s, "/")
+	ap, err := netip.ParseAddrPort(addr)
+	if err != nil {
+		return targets.Target{}, fmt.Errorf("parsing owned target %q: %w", s, err)
+	}
+	return targets.Target{IP: ap.Addr(), Port: int32(ap.Port()), AvailabilityZone: zone}, nil
+}
+
+func formatOwned(owned map[targets.Target]bool) []string {
+	out := make([]string, 0, len(owned))
+	for t, ok := range owned {
+		if ok {
+			out = append(out, targets.Target{IP: t.IP, Port: t.Port}.String())
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// recordOwned writes status.ownedTargets before tgc registers them.
+func (c *Controller) recordOwned(ctx context.Context, tgb *v1alpha1.TargetGroupBinding, owned map[targets.Target]bool) error {
+	orig := tgb.DeepCopy()
+	tgb.Status.OwnedTargets = formatOwned(owned)
+	if err := c.kube.Status().Patch(ctx, tgb, client.MergeFrom(orig)); err != nil {
+		return fmt.Errorf("recording owned targets of %s/%s: %w", tgb.Namespace, tgb.Name, err)
+	}
+	return nil
+}
+
+// ownedAfter is status.ownedTargets after a sync: the owned targets still in
+// the group. Targets tgc deregistered (now draining) are no longer its own.
+func ownedAfter(tgb *v1alpha1.TargetGroupBinding, owned map[targets.Target]bool, health []targets.Health) []string {
+	if !tgb.Spec.MultiClusterTargetGroup {
+		return nil
+	}
+	in := members(health)
+	keep := map[targets.Target]bool{}
+	for t := range owned {
+		if _, ok := in[t.Key()]; ok {
+			keep[t] = true
+		}
+	}
+	return formatOwned(keep)
+}

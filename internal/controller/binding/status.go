@@ -1,0 +1,114 @@
+package binding
+
+import (
+	"context"
+	"fmt"
+
+	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+
+	"github.com/tgc-dev/targetgroupcontroller/api/v1alpha1"
+	"github.com/tgc-dev/targetgroupcontroller/internal/targets"
+)
+
+// countTargets counts the binding's targets by state. In multi-cluster mode
+// the binding's targets are the desired and owned ones; otherwise the whole
+// group belongs to it.
+func countTargets(health []targets.Health, desired []targets.Target, owned []string, multi bool) v1alpha1.TargetCounts {
+	c := v1alpha1.TargetCounts{Desired: int32(len(desired))}
+	mine := keyset(desired)
+	for _, s := range owned {
+		if t, err := parseTarget(s); err == nil {
+			mine[t.Key()] = true
+		}
+	}
+	for _, h := range health {
+		if !h.Registered() || (multi && !mine[h.Target.Key()]) {
+			continue
+		}
+		if h.Leaving() {
+			c.Draining++
+			continue
+		}
+		c.Registered++
+		switch h.State {
+		case targets.StateHealthy:
+			c.Healthy++
+		case targets.StateInitial:
+			c.Initial++
+		case targets.StateUnhealthy:
+			c.Unhealthy++
+		default:
+			c.Unavailable++
+		}
+	}
+	return c
+}
+
+func readyCondition(tgb *v1alpha1.TargetGroupBinding) *metav1.Condition {
+	return meta.FindStatusCondition(tgb.Status.Conditions, v1alpha1.ConditionReady)
+}
+
+// writeStatus patches the binding's status when it changed, and announces a
+// new failure with a Warning Event and a log line once, not on every retry.
+func (c *Controller) writeStatus(ctx context.Context, tgb *v1alpha1.TargetGroupBinding, res syncResult, fail *failure) error {
+	orig := tgb.DeepCopy()
+	now := metav1.NewTime(c.clock.Now())
+	st := &tgb.Status
+	st.ObservedGeneration = tgb.Generation
+	if res.arn != "" {
+		st.TargetGroupARN = res.arn
+	}
+
+	cond := metav1.Condition{Type: v1alpha1.ConditionReady, ObservedGeneration: tgb.Generation}
+	switch {
+	case fail != nil:
+		cond.Status, cond.Reason, cond.Message = metav1.ConditionFalse, fail.reason, fail.message
+	case res.emptyRetained:
+		cond.Status, cond.Reason = metav1.ConditionFalse, v1alpha1.ReasonNoEndpoints
+		cond.Message = fmt.Sprintf("Service %s has no ready endpoints; %d targets are kept because emptyEndpointsPolicy is Retain. Fix the Service's pods, or set emptyEndpointsPolicy: Deregister to remove them",
+			tgb.Spec.ServiceRef.Name, res.withheld)
+	default:
+		cond.Status, cond.Reason = metav1.ConditionTrue, v1alpha1.ReasonSynced
+		cond.Message = fmt.Sprintf("target group holds the %d ready endpoints of Service %s", res.counts.Desired, tgb.Spec.ServiceRef.Name)
+	}
+	prev := readyCondition(orig)
+	changed := prev == nil || prev.Status != cond.Status || prev.Reason != cond.Reason || prev.Message != cond.Message
+	meta.SetStatusCondition(&st.Conditions, cond)
+
+	// Counts and ownership are known only when the sync got as far as the
+	// target group; a failure before that keeps the last known ones.
+	if res.touched || fail == nil || len(res.rejected) > 0 {
+		st.Targets = res.counts
+		if tgb.Spec.MultiClusterTargetGroup {
+			st.OwnedTargets = res.owned
+		}
+	}
+	if !tgb.Spec.MultiClusterTargetGroup {
+		st.OwnedTargets = nil
+	}
+	if res.inSync && (res.touched || st.LastSyncTime == nil) {
+		st.LastSyncTime = &now
+	}
+
+	if fail != nil && changed {
+		log.FromContext(ctx).Error(fail, "binding not synced", "reason", fail.reason)
+		c.event(tgb, true, fail.reason, "Sync", "%s", fail.message)
+	}
+	c.metrics.setReady(tgb.Namespace, tgb.Name, cond.Reason, cond.Status == metav1.ConditionTrue)
+	c.metrics.setCounts(tgb.Namespace, tgb.Name, st.Targets)
+	if st.LastSyncTime != nil {
+		c.metrics.lastSync.WithLabelValues(tgb.Namespace, tgb.Name).Set(float64(st.LastSyncTime.Unix()))
+	}
+
+	if equality.Semantic.DeepEqual(orig.Status, tgb.Status) {
+		return nil
+	}
+	if err := c.kube.Status().Patch(ctx, tgb, client.MergeFrom(orig)); err != nil {
+		return fmt.Errorf("writing status of %s/%s: %w", tgb.Namespace, tgb.Name, err)
+	}
+	return nil
+}

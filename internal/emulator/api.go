@@ -1,0 +1,165 @@
+package emulator
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/tgc-dev/targetgroupcontroller/internal/emulator/query"
+)
+
+// handlerFunc serves one action. It returns the XML result (nil for an empty
+// one) or an AWS error.
+type handlerFunc func(p query.Params) (any, *query.Error)
+
+// maxRequestBody bounds a request; a RegisterTargets of 1,000 targets is
+// well under 200 KiB.
+const maxRequestBody = 8 << 20
+
+func (e *Emulator) actions() map[string]handlerFunc {
+	return map[string]handlerFunc{
+		"CreateTargetGroup":             e.createTargetGroup,
+		"DescribeTargetGroups":          e.describeTargetGroups,
+		"DeleteTargetGroup":             e.deleteTargetGroup,
+		"ModifyTargetGroup":             e.modifyTargetGroup,
+		"ModifyTargetGroupAttributes":   e.modifyTargetGroupAttributes,
+		"DescribeTargetGroupAttributes": e.describeTargetGroupAttributes,
+		"RegisterTargets":               e.registerTargets,
+		"DeregisterTargets":             e.deregisterTargets,
+		"DescribeTargetHealth":          e.describeTargetHealth,
+		"AddTags":                       e.addTags,
+		"RemoveTags":                    e.removeTags,
+		"DescribeTags":                  e.describeTags,
+		"CreateLoadBalancer":            e.createLoadBalancer,
+		"DescribeLoadBalancers":         e.describeLoadBalancers,
+		"DeleteLoadBalancer":            e.deleteLoadBalancer,
+		"CreateListener":                e.createListener,
+		"DescribeListeners":             e.describeListeners,
+		"DeleteListener":                e.deleteListener,
+	}
+}
+
+// routes builds the mux: the Query API at "/", control under /_emulator/,
+// Prometheus metrics at /metrics.
+func (e *Emulator) routes() *http.ServeMux {
+	mux := http.NewServeMux()
+	actions := e.actions()
+	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { e.serveAPI(w, r, actions) }))
+	e.controlRoutes(mux)
+	mux.Handle("/metrics", e.metrics.handler())
+	return mux
+}
+
+func newRequestID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	h := hex.EncodeToString(b[:])
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+}
+
+// serveAPI decodes one Query request, applies auth, throttling and faults,
+// runs the action and records the call.
+func (e *Emulator) serveAPI(w http.ResponseWriter, r *http.Request, actions map[string]handlerFunc) {
+	reqID := newRequestID()
+	start := e.clock.Now()
+	call := Call{Time: start}
+	defer func() {
+		if rec := recover(); rec != nil {
+			e.log.Error(fmt.Errorf("%v", rec), "panic serving API call", "action", call.Action)
+			qe := errInternal(fmt.Errorf("%v", rec))
+			call.Result = qe.Code
+			query.WriteError(w, qe, reqID)
+		}
+		call.Duration = e.clock.Since(start)
+		if call.Action != "" {
+			e.calls.add(call)
+			e.metrics.observeCall(call.Action, call.Result)
+		}
+	}()
+	fail := func(qe *query.Error) {
+		call.Result = qe.Code
+		query.WriteError(w, qe, reqID)
+	}
+
+	if r.Method != http.MethodPost && r.Method != http.MethodGet {
+		fail(&query.Error{Status: http.StatusMethodNotAllowed, Type: "Sender", Code: "InvalidAction", Message: "The Query API accepts POST and GET only"})
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxRequestBody)
+	if err := r.ParseForm(); err != nil {
+		fail(query.SenderError("MalformedQueryString", "Could not parse the request parameters: "+err.Error()))
+		return
+	}
+	params := query.NewParams(r.Form)
+	call.Action = params.String("Action")
+	call.TargetGroupARN = params.String("TargetGroupArn")
+	if call.Action == "RegisterTargets" || call.Action == "DeregisterTargets" || call.Action == "DescribeTargetHealth" {
+		call.Targets = len(params.Structs("Targets"))
+	}
+	if qe := checkSignature(r); qe != nil {
+		fail(qe)
+		return
+	}
+	if call.Action == "" {
+		fail(query.SenderError("MissingAction", "Request is missing the Action parameter"))
+		return
+	}
+	handler, ok := actions[call.Action]
+	if version := params.String("Version"); !ok || version != query.Version {
+		fail(query.SenderError("InvalidAction", fmt.Sprintf("Could not find operation %s for version %s", call.Action, version)))
+		return
+	}
+	if !e.throt.allow(call.Action) {
+		fail(errThrottling())
+		return
+	}
+	delay, injected := e.faults.decide(call.Action)
+	if delay > 0 {
+		select {
+		case <-e.clock.After(delay):
+		case <-r.Context().Done():
+			fail(errInternal(r.Context().Err()))
+			return
+		}
+	}
+	if injected != nil {
+		fail(injected)
+		return
+	}
+
+	result, qe := handler(params)
+	if qe != nil {
+		fail(qe)
+		return
+	}
+	body, err := query.EncodeResult(call.Action, result, reqID)
+	if err != nil {
+		fail(errInternal(err))
+		return
+	}
+	call.Result = "OK"
+	query.WriteResult(w, body, reqID)
+}
+
+// checkSignature accepts any request that carries a SigV4 signature, in the
+// Authorization header or presigned in the query, without verifying it: the
+// emulator has no credentials to check against.
+func checkSignature(r *http.Request) *query.Error {
+	if r.URL.Query().Get("X-Amz-Signature") != "" {
+		return nil
+	}
+	auth := r.Header.Get("Authorization")
+	if auth == "" {
+		return errMissingAuth()
+	}
+	if !strings.HasPrefix(auth, "AWS4-HMAC-SHA256 ") || !strings.Contains(auth, "Credential=") || !strings.Contains(auth, "Signature=") {
+		return query.SenderError("IncompleteSignature", "Authorization header requires 'Credential', 'SignedHeaders' and 'Signature' with the AWS4-HMAC-SHA256 algorithm")
+	}
+	return nil
+}
+
+// now is the emulator's current time.
+func (e *Emulator) now() time.Time { return e.clock.Now() }

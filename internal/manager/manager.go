@@ -1,0 +1,141 @@
+package manager
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+	"k8s.io/utils/clock"
+	"k8s.io/utils/ptr"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/config"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	"github.com/tgc-dev/targetgroupcontroller/api/v1alpha1"
+	"github.com/tgc-dev/targetgroupcontroller/internal/controller/binding"
+	"github.com/tgc-dev/targetgroupcontroller/internal/controller/serviceannotation"
+	"github.com/tgc-dev/targetgroupcontroller/internal/elbv2"
+)
+
+// Deps are what New builds itself unless given; tests pass their own.
+type Deps struct {
+	// TargetGroups is the ELBv2 boundary, undecorated. Nil builds the SDK
+	// client from the standard AWS configuration.
+	TargetGroups elbv2.TargetGroups
+	// Registry receives the metrics. Nil means controller-runtime's registry,
+	// which the manager serves on /metrics.
+	Registry prometheus.Registerer
+	// Clock defaults to the real clock.
+	Clock clock.PassiveClock
+	// SkipNameValidation lets a test start several managers in one process.
+	SkipNameValidation bool
+	// Gates lists pods held back only by tgc's readiness gates (issue 5).
+	Gates binding.GatedPods
+}
+
+// Scheme holds the Kubernetes types and tgc's own.
+func Scheme() (*runtime.Scheme, error) {
+	s := runtime.NewScheme()
+	if err := clientgoscheme.AddToScheme(s); err != nil {
+		return nil, fmt.Errorf("adding Kubernetes types to the scheme: %w", err)
+	}
+	if err := v1alpha1.AddToScheme(s); err != nil {
+		return nil, fmt.Errorf("adding %s to the scheme: %w", v1alpha1.GroupVersion, err)
+	}
+	return s, nil
+}
+
+// New builds the manager with tgc's controllers registered.
+func New(ctx context.Context, o Options, cfg *rest.Config, d Deps) (ctrl.Manager, error) {
+	if err := o.Validate(); err != nil {
+		return nil, err
+	}
+	scheme, err := Scheme()
+	if err != nil {
+		return nil, err
+	}
+	reg := d.Registry
+	if reg == nil {
+		reg = ctrlmetrics.Registry
+	}
+	clk := d.Clock
+	if clk == nil {
+		clk = clock.RealClock{}
+	}
+
+	awsMetrics := elbv2.NewMetrics(reg)
+	tgs := d.TargetGroups
+	if tgs == nil {
+		client, err := elbv2.NewClient(ctx, elbv2.Options{Region: o.Region, MaxAttempts: o.AWSMaxAttempts, Observer: awsMetrics})
+		if err != nil {
+			return nil, fmt.Errorf("building the ELBv2 client: %w", err)
+		}
+		tgs = elbv2.NewSDK(client)
+	}
+	// Metrics inside the rate limiter: call durations exclude waiting for a
+	// token, and every call that reaches AWS is counted.
+	tgs = elbv2.WithRateLimits(awsMetrics.Decorate(tgs), o.Limits)
+
+	cacheOpts := cache.Options{
+		// Managed fields are never read; dropping them roughly halves the
+		// memory of the Service and EndpointSlice caches.
+		DefaultTransform: cache.TransformStripManagedFields(),
+	}
+	if len(o.WatchNamespaces) > 0 {
+		cacheOpts.DefaultNamespaces = map[string]cache.Config{}
+		for _, ns := range o.WatchNamespaces {
+			cacheOpts.DefaultNamespaces[ns] = cache.Config{}
+		}
+	}
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+		Scheme:                  scheme,
+		Cache:                   cacheOpts,
+		Metrics:                 metricsserver.Options{BindAddress: o.MetricsAddr},
+		HealthProbeBindAddress:  o.ProbeAddr,
+		LeaderElection:          o.LeaderElect,
+		LeaderElectionID:        o.LeaderElectionID,
+		LeaderElectionNamespace: o.LeaderElectionNamespace,
+		// The Lease is released on a clean shutdown, so the other replica
+		// takes over in a second rather than after the lease duration.
+		LeaderElectionReleaseOnCancel: true,
+		Controller:                    config.Controller{SkipNameValidation: ptr.To(d.SkipNameValidation)},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("creating the manager: %w", err)
+	}
+	if err := mgr.AddHealthzCheck("ping", healthz.Ping); err != nil {
+		return nil, fmt.Errorf("adding the health check: %w", err)
+	}
+	if err := mgr.AddReadyzCheck("ping", healthz.Ping); err != nil {
+		return nil, fmt.Errorf("adding the readiness check: %w", err)
+	}
+
+	m, err := binding.NewMetrics(reg)
+	if err != nil {
+		return nil, fmt.Errorf("registering binding metrics: %w", err)
+	}
+	rec := mgr.GetEventRecorder("targetgroupcontroller")
+	b := binding.New(mgr.GetClient(), tgs, rec, m, clk, binding.Config{
+		DriftInterval:           o.DriftInterval,
+		HealthPollInterval:      o.HealthPollInterval,
+		BadInputRetry:           o.BadInputRetry,
+		MaxBackoff:              o.MaxBackoff,
+		MaxConcurrentReconciles: o.MaxConcurrentReconciles,
+		Gates:                   d.Gates,
+	})
+	if err := b.Register(ctx, mgr); err != nil {
+		return nil, fmt.Errorf("registering the binding controller: %w", err)
+	}
+	if o.ServiceAnnotations {
+		if err := serviceannotation.New(mgr.GetClient(), rec).Register(mgr); err != nil {
+			return nil, fmt.Errorf("registering the Service annotation controller: %w", err)
+		}
+	}
+	return mgr, nil
+}

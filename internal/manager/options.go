@@ -1,0 +1,127 @@
+// Package manager wires tgc's binary: its options, the AWS client chain and
+// the controller-runtime manager with the controllers.
+package manager
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/tgc-dev/targetgroupcontroller/internal/elbv2"
+)
+
+// Options are every setting of the binary. Defaults are safe for production.
+type Options struct {
+	MetricsAddr string
+	ProbeAddr   string
+
+	LeaderElect             bool
+	LeaderElectionNamespace string
+	LeaderElectionID        string
+
+	Region         string
+	AWSMaxAttempts int
+	Limits         elbv2.Limits
+
+	DriftInterval           time.Duration
+	HealthPollInterval      time.Duration
+	BadInputRetry           time.Duration
+	MaxBackoff              time.Duration
+	MaxConcurrentReconciles int
+
+	WatchNamespaces    []string
+	ServiceAnnotations bool
+
+	LogLevel  string
+	LogFormat string
+}
+
+// DefaultOptions returns the defaults shown in --help.
+func DefaultOptions() Options {
+	return Options{
+		MetricsAddr:             ":8080",
+		ProbeAddr:               ":8081",
+		LeaderElect:             true,
+		LeaderElectionID:        "targetgroupcontroller.tgc.dev",
+		AWSMaxAttempts:          elbv2.DefaultMaxAttempts,
+		Limits:                  elbv2.DefaultLimits(),
+		DriftInterval:           5 * time.Minute,
+		HealthPollInterval:      10 * time.Second,
+		BadInputRetry:           2 * time.Minute,
+		MaxBackoff:              30 * time.Second,
+		MaxConcurrentReconciles: 4,
+		ServiceAnnotations:      true,
+		LogLevel:                "info",
+		LogFormat:               "json",
+	}
+}
+
+// BindFlags binds the options to fs, with their current values as defaults.
+func (o *Options) BindFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&o.MetricsAddr, "metrics-bind-address", o.MetricsAddr, "Address of the Prometheus /metrics endpoint; \"0\" turns it off.")
+	fs.StringVar(&o.ProbeAddr, "health-probe-bind-address", o.ProbeAddr, "Address of the /healthz and /readyz endpoints.")
+	fs.BoolVar(&o.LeaderElect, "leader-elect", o.LeaderElect, "Elect a leader through a coordination.k8s.io Lease, so that several replicas are safe; only the leader syncs.")
+	fs.StringVar(&o.LeaderElectionNamespace, "leader-election-namespace", o.LeaderElectionNamespace, "Namespace of the leader election Lease; empty means the namespace the pod runs in.")
+	fs.StringVar(&o.LeaderElectionID, "leader-election-id", o.LeaderElectionID, "Name of the leader election Lease.")
+	fs.StringVar(&o.Region, "aws-region", o.Region, "AWS region; empty means AWS_REGION or the shared config. The endpoint can be overridden with AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2.")
+	fs.IntVar(&o.AWSMaxAttempts, "aws-max-attempts", o.AWSMaxAttempts, "Attempts per AWS call, retrying throttling and 5xx answers with jittered backoff.")
+	fs.Float64Var(&o.Limits.Register.Rate, "aws-register-rate", o.Limits.Register.Rate, "RegisterTargets calls per second (client-side token bucket); 0 means unlimited.")
+	fs.IntVar(&o.Limits.Register.Burst, "aws-register-burst", o.Limits.Register.Burst, "RegisterTargets token bucket burst.")
+	fs.Float64Var(&o.Limits.Deregister.Rate, "aws-deregister-rate", o.Limits.Deregister.Rate, "DeregisterTargets calls per second; 0 means unlimited.")
+	fs.IntVar(&o.Limits.Deregister.Burst, "aws-deregister-burst", o.Limits.Deregister.Burst, "DeregisterTargets token bucket burst.")
+	fs.Float64Var(&o.Limits.Describe.Rate, "aws-describe-rate", o.Limits.Describe.Rate, "Describe* calls per second; 0 means unlimited.")
+	fs.IntVar(&o.Limits.Describe.Burst, "aws-describe-burst", o.Limits.Describe.Burst, "Describe* token bucket burst.")
+	fs.DurationVar(&o.DriftInterval, "drift-check-interval", o.DriftInterval, "How often each target group is read back from AWS to correct targets changed by hand (jittered by up to 10%).")
+	fs.DurationVar(&o.HealthPollInterval, "health-poll-interval", o.HealthPollInterval, "How often a target group with targets still changing health is read back for status.")
+	fs.DurationVar(&o.BadInputRetry, "bad-input-retry", o.BadInputRetry, "How long a binding with bad input (missing Service, target group, permission) waits before it is retried; changes retry it at once.")
+	fs.DurationVar(&o.MaxBackoff, "max-backoff", o.MaxBackoff, "Cap of the exponential backoff after AWS errors and throttling.")
+	fs.IntVar(&o.MaxConcurrentReconciles, "max-concurrent-syncs", o.MaxConcurrentReconciles, "How many bindings are synced at once.")
+	fs.StringSliceVar(&o.WatchNamespaces, "watch-namespace", o.WatchNamespaces, "Namespaces to watch (repeat or comma-separate); empty means all.")
+	fs.BoolVar(&o.ServiceAnnotations, "service-annotations", o.ServiceAnnotations, "Turn Services annotated with tgc.dev/target-group-arn into TargetGroupBindings.")
+	fs.StringVar(&o.LogLevel, "log-level", o.LogLevel, "Log level: debug, info or error.")
+	fs.StringVar(&o.LogFormat, "log-format", o.LogFormat, "Log format: json or console.")
+}
+
+// Validate checks the options in one place.
+func (o Options) Validate() error {
+	var errs []error
+	positive := map[string]time.Duration{
+		"--drift-check-interval": o.DriftInterval,
+		"--health-poll-interval": o.HealthPollInterval,
+		"--bad-input-retry":      o.BadInputRetry,
+		"--max-backoff":          o.MaxBackoff,
+	}
+	for name, d := range positive {
+		if d <= 0 {
+			errs = append(errs, fmt.Errorf("%s must be positive, got %s", name, d))
+		}
+	}
+	if o.AWSMaxAttempts < 1 {
+		errs = append(errs, fmt.Errorf("--aws-max-attempts must be at least 1, got %d", o.AWSMaxAttempts))
+	}
+	if o.MaxConcurrentReconciles < 1 {
+		errs = append(errs, fmt.Errorf("--max-concurrent-syncs must be at least 1, got %d", o.MaxConcurrentReconciles))
+	}
+	for name, b := range map[string]elbv2.Bucket{"register": o.Limits.Register, "deregister": o.Limits.Deregister, "describe": o.Limits.Describe} {
+		if b.Rate < 0 || (b.Rate > 0 && b.Burst < 1) {
+			errs = append(errs, fmt.Errorf("--aws-%s-rate must be >= 0 with --aws-%s-burst >= 1, got %g/%d", name, name, b.Rate, b.Burst))
+		}
+	}
+	if o.LeaderElect && o.LeaderElectionID == "" {
+		errs = append(errs, errors.New("--leader-election-id must not be empty with --leader-elect"))
+	}
+	switch strings.ToLower(o.LogLevel) {
+	case "debug", "info", "error":
+	default:
+		errs = append(errs, fmt.Errorf("--log-level must be debug, info or error, got %q", o.LogLevel))
+	}
+	switch o.LogFormat {
+	case "json", "console":
+	default:
+		errs = append(errs, fmt.Errorf("--log-format must be json or console, got %q", o.LogFormat))
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,222 @@
+package testcluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-logr/logr"
+	"github.com/go-logr/logr/testr"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+
+	"github.com/tgc-dev/targetgroupcontroller/internal/kubelet"
+)
+
+// Options configures a test cluster. The zero value gives a cluster with the
+// default controllers and a loopback kubelet.
+type Options struct {
+	// ExtraControllers are kube-controller-manager controllers to run
+	// beyond endpointslice, deployment, replicaset, garbagecollector and
+	// namespace.
+	ExtraControllers []string
+	// CRDDirectoryPaths are installed by envtest before Start returns (the
+	// controller's CRDs live in config/crd/bases).
+	CRDDirectoryPaths []string
+	// NoKubelet leaves out the loopback kubelet: pods then stay Pending.
+	NoKubelet bool
+	// Kubelet overrides the loopback kubelet's configuration.
+	Kubelet kubelet.Config
+	// Logger receives the cluster's and the kubelet's logs. Default: none
+	// (New defaults to the test's log).
+	Logger logr.Logger
+}
+
+// Cluster is a running control plane.
+type Cluster struct {
+	// Config is for an admin (system:masters) user.
+	Config *rest.Config
+	// Kubeconfig is the path of a kubeconfig file for the same admin user,
+	// for kubectl or a separately started controller binary.
+	Kubeconfig string
+	// Client is a clientset built from Config.
+	Client kubernetes.Interface
+	// Kubelet is the loopback kubelet, nil with Options.NoKubelet.
+	Kubelet *kubelet.Kubelet
+	// Dir holds the kubeconfig and the kube-controller-manager log; it is
+	// removed by Stop.
+	Dir string
+
+	log         logr.Logger
+	thread      *processThread
+	env         *envtest.Environment
+	cm          *controllerManager
+	stopKubelet context.CancelFunc
+	kubeletDone chan error
+	stopOnce    sync.Once
+	stopErr     error
+}
+
+// Start brings up etcd, kube-apiserver, kube-controller-manager and, unless
+// opts.NoKubelet, the loopback kubelet, and returns once the kubelet's Node
+// is registered. ctx bounds the start-up only; the cluster runs until Stop.
+func Start(ctx context.Context, opts Options) (_ *Cluster, retErr error) {
+	started := time.Now()
+	log := opts.Logger
+	if log.GetSink() == nil {
+		log = logr.Discard()
+	}
+	assets, err := Assets(ctx)
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "tgc-testcluster-")
+	if err != nil {
+		return nil, fmt.Errorf("creating cluster directory: %w", err)
+	}
+	c := &Cluster{Dir: dir, log: log, thread: newProcessThread()}
+	defer func() {
+		if retErr != nil {
+			retErr = errors.Join(retErr, c.Stop())
+		}
+	}()
+
+	etcdPath, err := pdeathWrapper(dir, filepath.Join(assets, "etcd"))
+	if err != nil {
+		return nil, err
+	}
+	apiserverPath, err := pdeathWrapper(dir, filepath.Join(assets, "kube-apiserver"))
+	if err != nil {
+		return nil, err
+	}
+	c.env = &envtest.Environment{
+		CRDDirectoryPaths:     opts.CRDDirectoryPaths,
+		ErrorIfCRDPathMissing: len(opts.CRDDirectoryPaths) > 0,
+		BinaryAssetsDirectory: assets,
+		ControlPlane: envtest.ControlPlane{
+			Etcd:        &envtest.Etcd{Path: etcdPath},
+			APIServer:   &envtest.APIServer{Path: apiserverPath},
+			KubectlPath: filepath.Join(assets, "kubectl"),
+		},
+	}
+	c.thread.do(func() { _, err = c.env.Start() })
+	if err != nil {
+		return nil, fmt.Errorf("starting etcd and kube-apiserver: %w", err)
+	}
+	user, err := c.env.ControlPlane.AddUser(envtest.User{Name: "tgc-admin", Groups: []string{"system:masters"}}, nil)
+	if err != nil {
+		return nil, fmt.Errorf("adding the admin user: %w", err)
+	}
+	c.Config = rest.CopyConfig(user.Config())
+	kubeconfig, err := user.KubeConfig()
+	if err != nil {
+		return nil, fmt.Errorf("rendering the admin kubeconfig: %w", err)
+	}
+	c.Kubeconfig = filepath.Join(dir, "kubeconfig")
+	if err := os.WriteFile(c.Kubeconfig, kubeconfig, 0o600); err != nil {
+		return nil, fmt.Errorf("writing the admin kubeconfig: %w", err)
+	}
+	c.Client, err = kubernetes.NewForConfig(c.Config)
+	if err != nil {
+		return nil, fmt.Errorf("creating a clientset: %w", err)
+	}
+	log.Info("API server is up", "host", c.Config.Host, "after", time.Since(started))
+
+	c.cm, err = startControllerManager(c.thread, filepath.Join(assets, "kube-controller-manager"), c.Kubeconfig, dir, opts.ExtraControllers)
+	if err != nil {
+		return nil, err
+	}
+
+	if !opts.NoKubelet {
+		if err := c.startKubelet(ctx, opts.Kubelet, log); err != nil {
+			return nil, err
+		}
+	}
+	log.Info("Test cluster is up", "after", time.Since(started), "kubeconfig", c.Kubeconfig)
+	return c, nil
+}
+
+func (c *Cluster) startKubelet(ctx context.Context, cfg kubelet.Config, log logr.Logger) error {
+	if cfg.Logger.GetSink() == nil {
+		cfg.Logger = log.WithName("kubelet")
+	}
+	kl, err := kubelet.New(c.Client, cfg)
+	if err != nil {
+		return err
+	}
+	runCtx, cancel := context.WithCancel(context.Background())
+	c.Kubelet, c.stopKubelet, c.kubeletDone = kl, cancel, make(chan error, 1)
+	go func() { c.kubeletDone <- kl.Run(runCtx) }()
+	select {
+	case <-kl.Started():
+		return nil
+	case err := <-c.kubeletDone:
+		c.kubeletDone <- err
+		return fmt.Errorf("starting the loopback kubelet: %w", err)
+	case <-ctx.Done():
+		return fmt.Errorf("starting the loopback kubelet: %w", ctx.Err())
+	}
+}
+
+// Stop stops the kubelet (closing every pod server), kube-controller-manager,
+// kube-apiserver and etcd, and removes the cluster's files. It is safe to
+// call more than once; later calls return the first call's result.
+func (c *Cluster) Stop() error {
+	c.stopOnce.Do(func() {
+		var errs []error
+		if c.stopKubelet != nil {
+			c.stopKubelet()
+			if err := <-c.kubeletDone; err != nil && !errors.Is(err, context.Canceled) {
+				errs = append(errs, fmt.Errorf("loopback kubelet: %w", err))
+			}
+		}
+		if c.cm != nil {
+			if err := c.cm.stop(); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		if c.env != nil {
+			var err error
+			c.thread.do(func() { err = c.env.Stop() })
+			if err != nil {
+				errs = append(errs, fmt.Errorf("stopping etcd and kube-apiserver: %w", err))
+			}
+		}
+		// Ending the thread also kills, through their parent-death signal,
+		// any server that did not stop.
+		c.thread.close()
+		if err := os.RemoveAll(c.Dir); err != nil {
+			errs = append(errs, fmt.Errorf("removing %s: %w", c.Dir, err))
+		}
+		c.stopErr = errors.Join(errs...)
+	})
+	return c.stopErr
+}
+
+// New starts a cluster for one test and stops it when the test ends. It
+// fails the test if the cluster cannot start. Logs go to the test's log
+// unless opts.Logger is set.
+func New(t testing.TB, opts Options) *Cluster {
+	t.Helper()
+	if opts.Logger.GetSink() == nil {
+		opts.Logger = testr.NewWithInterface(t, testr.Options{})
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	c, err := Start(ctx, opts)
+	if err != nil {
+		t.Fatalf("starting test cluster: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := c.Stop(); err != nil {
+			t.Errorf("stopping test cluster: %v", err)
+		}
+	})
+	return c
+}

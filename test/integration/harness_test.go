@@ -1,0 +1,487 @@
+package integration
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+	"github.com/go-logr/logr/testr"
+	"github.com/prometheus/client_golang/prometheus"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	eventsv1 "k8s.io/api/events/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+
+	"github.com/tgc-dev/targetgroupcontroller/api/v1alpha1"
+	"github.com/tgc-dev/targetgroupcontroller/internal/emulator"
+	"github.com/tgc-dev/targetgroupcontroller/internal/manager"
+)
+
+var counter atomic.Int64
+
+func uniq(prefix string) string { return prefix + "-" + strconv.FormatInt(counter.Add(1), 10) }
+
+// env is one test's world: a namespace, a client, an AWS client that talks
+// to the emulator directly (bypassing the deny proxy), and the controller.
+type env struct {
+	t    *testing.T
+	ctx  context.Context
+	ns   string
+	kube client.Client
+	aws  *elb.Client
+	emu  *emulator.Emulator
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	scheme, err := manager.Scheme()
+	if err != nil {
+		t.Fatal(err)
+	}
+	kube, err := client.New(shared.cluster.Config, client.Options{Scheme: scheme})
+	if err != nil {
+		t.Fatalf("building client: %v", err)
+	}
+	e := &env{t: t, ctx: ctx, ns: uniq("t"), kube: kube, emu: shared.emu}
+	e.aws = elb.New(elb.Options{
+		Region:       "us-east-1",
+		BaseEndpoint: aws.String(shared.emu.URL()),
+		Credentials:  credentials.NewStaticCredentialsProvider("AKIDTESTTESTTEST", "test-secret", ""),
+	})
+	e.create(&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: e.ns}})
+	t.Cleanup(func() {
+		_ = kube.Delete(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: e.ns}})
+	})
+	return e
+}
+
+// controllerOptions are fast settings for tests; each test's controller
+// watches only its own namespace, so tests run in parallel.
+func (e *env) controllerOptions() manager.Options {
+	o := manager.DefaultOptions()
+	o.MetricsAddr, o.ProbeAddr = "0", "0"
+	o.LeaderElect = false
+	o.WatchNamespaces = []string{e.ns}
+	o.DriftInterval = time.Minute
+	o.HealthPollInterval = 200 * time.Millisecond
+	o.BadInputRetry = 2 * time.Second
+	o.MaxBackoff = 2 * time.Second
+	return o
+}
+
+// controller is a running in-process controller.
+type controller struct {
+	registry *prometheus.Registry
+	stop     func()
+}
+
+// startController runs the controller until the returned stop is called or
+// the test ends.
+func (e *env) startController(o manager.Options) *controller {
+	e.t.Helper()
+	reg := prometheus.NewRegistry()
+	ctx, cancel := context.WithCancel(log.IntoContext(e.ctx, testr.NewWithOptions(e.t, testr.Options{Verbosity: 0})))
+	mgr, err := manager.New(ctx, o, shared.cluster.Config, manager.Deps{Registry: reg, SkipNameValidation: true})
+	if err != nil {
+		cancel()
+		e.t.Fatalf("building the controller: %v", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- mgr.Start(ctx) }()
+	var stopped atomic.Bool
+	stop := func() {
+		if stopped.Swap(true) {
+			return
+		}
+		cancel()
+		if err := <-done; err != nil {
+			e.t.Errorf("controller stopped with: %v", err)
+		}
+	}
+	e.t.Cleanup(stop)
+	return &controller{registry: reg, stop: stop}
+}
+
+func (e *env) create(o client.Object) {
+	e.t.Helper()
+	if o.GetNamespace() == "" {
+		if _, namespaced := o.(*corev1.Namespace); !namespaced {
+			o.SetNamespace(e.ns)
+		}
+	}
+	if err := e.kube.Create(e.ctx, o); err != nil {
+		e.t.Fatalf("creating %T %s: %v", o, o.GetName(), err)
+	}
+}
+
+// eventually polls cond every 100ms until it holds or timeout passes; the
+// last message says what was still wrong.
+func (e *env) eventually(timeout time.Duration, what string, cond func() (bool, string)) {
+	e.t.Helper()
+	deadline := time.Now().Add(timeout)
+	var msg string
+	for {
+		ok, m := cond()
+		if ok {
+			return
+		}
+		msg = m
+		if time.Now().After(deadline) {
+			e.t.Fatalf("timed out after %s waiting for %s: %s", timeout, what, msg)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// targetGroup creates an ip target group behind an ALB listener (so its
+// targets get health checked) and returns its ARN.
+func (e *env) targetGroup(mutate ...func(*elb.CreateTargetGroupInput)) string {
+	e.t.Helper()
+	in := &elb.CreateTargetGroupInput{
+		Name:            aws.String(uniq("tg")),
+		Protocol:        elbtypes.ProtocolEnumHttp,
+		Port:            aws.Int32(8080),
+		VpcId:           aws.String("vpc-0a1b2c3d4e5f60718"),
+		TargetType:      elbtypes.TargetTypeEnumIp,
+		HealthCheckPath: aws.String("/healthz"),
+	}
+	for _, m := range mutate {
+		m(in)
+	}
+	tg, err := e.aws.CreateTargetGroup(e.ctx, in)
+	if err != nil {
+		e.t.Fatalf("CreateTargetGroup: %v", err)
+	}
+	arn := *tg.TargetGroups[0].TargetGroupArn
+	// A short deregistration delay keeps draining targets from lingering.
+	_, err = e.aws.ModifyTargetGroupAttributes(e.ctx, &elb.ModifyTargetGroupAttributesInput{
+		TargetGroupArn: aws.String(arn),
+		Attributes:     []elbtypes.TargetGroupAttribute{{Key: aws.String("deregistration_delay.timeout_seconds"), Value: aws.String("0")}},
+	})
+	if err != nil {
+		e.t.Fatalf("ModifyTargetGroupAttributes: %v", err)
+	}
+	if in.IpAddressType == elbtypes.TargetGroupIpAddressTypeEnumIpv6 {
+		return arn // an ipv4 ALB cannot forward to it; tests of ipv6 groups need no health
+	}
+	lb, err := e.aws.CreateLoadBalancer(e.ctx, &elb.CreateLoadBalancerInput{Name: aws.String(uniq("lb")), Type: elbtypes.LoadBalancerTypeEnumApplication})
+	if err != nil {
+		e.t.Fatalf("CreateLoadBalancer: %v", err)
+	}
+	_, err = e.aws.CreateListener(e.ctx, &elb.CreateListenerInput{
+		LoadBalancerArn: lb.LoadBalancers[0].LoadBalancerArn,
+		Protocol:        elbtypes.ProtocolEnumHttp,
+		Port:            aws.Int32(int32(freePort(e.t))),
+		DefaultActions:  []elbtypes.Action{{Type: elbtypes.ActionTypeEnumForward, TargetGroupArn: aws.String(arn)}},
+	})
+	if err != nil {
+		e.t.Fatalf("CreateListener: %v", err)
+	}
+	return arn
+}
+
+// targetHealth reads the group from the emulator: "ip:port" -> state.
+func (e *env) targetHealth(arn string) map[string]string {
+	e.t.Helper()
+	out, err := e.aws.DescribeTargetHealth(e.ctx, &elb.DescribeTargetHealthInput{TargetGroupArn: aws.String(arn)})
+	if err != nil {
+		e.t.Fatalf("DescribeTargetHealth %s: %v", arn, err)
+	}
+	m := map[string]string{}
+	for _, d := range out.TargetHealthDescriptions {
+		ap := netip.AddrPortFrom(netip.MustParseAddr(*d.Target.Id), uint16(*d.Target.Port))
+		m[ap.String()] = string(d.TargetHealth.State)
+	}
+	return m
+}
+
+// members are the targets of the group that are not draining, sorted.
+func (e *env) members(arn string) []string {
+	var out []string
+	for t, s := range e.targetHealth(arn) {
+		if s != "draining" {
+			out = append(out, t)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// waitMembers waits until the group's non-draining targets are want.
+func (e *env) waitMembers(arn string, want func() []string, timeout time.Duration) {
+	e.t.Helper()
+	e.eventually(timeout, "target group "+arn+" to hold the expected targets", func() (bool, string) {
+		w := want()
+		slices.Sort(w)
+		got := e.members(arn)
+		return slices.Equal(got, w), fmt.Sprintf("got %v, want %v", got, w)
+	})
+}
+
+func (e *env) waitHealthy(arn string, n int, timeout time.Duration) {
+	e.t.Helper()
+	e.eventually(timeout, fmt.Sprintf("%d healthy targets in %s", n, arn), func() (bool, string) {
+		h := e.targetHealth(arn)
+		healthy := 0
+		for _, s := range h {
+			if s == "healthy" {
+				healthy++
+			}
+		}
+		return healthy == n && len(h) == n, fmt.Sprintf("health %v", h)
+	})
+}
+
+// readyPodTargets are "podIP:port" of the Ready pods matching the labels.
+func (e *env) readyPodTargets(labels map[string]string, port int32) []string {
+	e.t.Helper()
+	var pods corev1.PodList
+	if err := e.kube.List(e.ctx, &pods, client.InNamespace(e.ns), client.MatchingLabels(labels)); err != nil {
+		e.t.Fatalf("listing pods: %v", err)
+	}
+	var out []string
+	for _, p := range pods.Items {
+		if p.DeletionTimestamp != nil || p.Status.PodIP == "" {
+			continue
+		}
+		for _, c := range p.Status.Conditions {
+			if c.Type == corev1.PodReady && c.Status == corev1.ConditionTrue {
+				out = append(out, netip.AddrPortFrom(netip.MustParseAddr(p.Status.PodIP), uint16(port)).String())
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// app creates a Deployment whose pods serve HTTP on containerPort (named
+// "http") with a readiness probe on /healthz, and a Service on port 80.
+func (e *env) app(name string, replicas int32, containerPort int32) map[string]string {
+	e.t.Helper()
+	labels := map[string]string{"app": name}
+	e.create(&appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+		Spec: appsv1.DeploymentSpec{
+			Replicas: ptr.To(replicas),
+			Selector: &metav1.LabelSelector{MatchLabels: labels},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: labels},
+				Spec: corev1.PodSpec{
+					TerminationGracePeriodSeconds: ptr.To(int64(1)),
+					Containers: []corev1.Container{{
+						Name:  "app",
+						Image: "tgc.dev/loopback-app",
+						Ports: []corev1.ContainerPort{{Name: "http", ContainerPort: containerPort, Protocol: corev1.ProtocolTCP}},
+						ReadinessProbe: &corev1.Probe{
+							ProbeHandler:     corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: "/healthz", Port: intstr.FromString("http")}},
+							PeriodSeconds:    1,
+							FailureThreshold: 1,
+						},
+					}},
+				},
+			},
+		},
+	})
+	e.create(&corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+		Spec: corev1.ServiceSpec{
+			Selector: labels,
+			Ports:    []corev1.ServicePort{{Name: "web", Port: 80, TargetPort: intstr.FromString("http"), Protocol: corev1.ProtocolTCP}},
+		},
+	})
+	return labels
+}
+
+func (e *env) scale(name string, replicas int32) {
+	e.t.Helper()
+	d := &appsv1.Deployment{}
+	if err := e.kube.Get(e.ctx, types.NamespacedName{Namespace: e.ns, Name: name}, d); err != nil {
+		e.t.Fatalf("getting deployment %s: %v", name, err)
+	}
+	orig := d.DeepCopy()
+	d.Spec.Replicas = ptr.To(replicas)
+	if err := e.kube.Patch(e.ctx, d, client.MergeFrom(orig)); err != nil {
+		e.t.Fatalf("scaling %s: %v", name, err)
+	}
+}
+
+// selectorlessService is a Service whose EndpointSlices the test writes.
+func (e *env) selectorlessService(name string, port int32) {
+	e.t.Helper()
+	e.create(&corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+		Spec:       corev1.ServiceSpec{Ports: []corev1.ServicePort{{Name: "web", Port: port, Protocol: corev1.ProtocolTCP}}},
+	})
+}
+
+// slice writes (creates or replaces) an EndpointSlice of the Service with
+// ready endpoints at ips on port.
+func (e *env) slice(service, name string, port int32, ips ...string) {
+	e.t.Helper()
+	s := &discoveryv1.EndpointSlice{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: e.ns, Labels: map[string]string{
+			discoveryv1.LabelServiceName: service,
+			discoveryv1.LabelManagedBy:   "integration-test",
+		}},
+		AddressType: discoveryv1.AddressTypeIPv4,
+		Ports:       []discoveryv1.EndpointPort{{Name: ptr.To("web"), Port: ptr.To(port), Protocol: ptr.To(corev1.ProtocolTCP)}},
+	}
+	for _, ip := range ips {
+		s.Endpoints = append(s.Endpoints, discoveryv1.Endpoint{Addresses: []string{ip}, Conditions: discoveryv1.EndpointConditions{Ready: ptr.To(true)}})
+	}
+	existing := &discoveryv1.EndpointSlice{}
+	if err := e.kube.Get(e.ctx, client.ObjectKeyFromObject(s), existing); err == nil {
+		s.ResourceVersion = existing.ResourceVersion
+		if err := e.kube.Update(e.ctx, s); err != nil {
+			e.t.Fatalf("updating EndpointSlice %s: %v", name, err)
+		}
+		return
+	}
+	e.create(s)
+}
+
+type bindingOption func(*v1alpha1.TargetGroupBinding)
+
+func (e *env) binding(name, service string, port intstr.IntOrString, arn string, opts ...bindingOption) *v1alpha1.TargetGroupBinding {
+	e.t.Helper()
+	tgb := &v1alpha1.TargetGroupBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: e.ns},
+		Spec: v1alpha1.TargetGroupBindingSpec{
+			TargetGroupARN: arn,
+			ServiceRef:     v1alpha1.ServiceReference{Name: service, Port: port},
+		},
+	}
+	for _, o := range opts {
+		o(tgb)
+	}
+	e.create(tgb)
+	return tgb
+}
+
+func (e *env) getBinding(name string) *v1alpha1.TargetGroupBinding {
+	e.t.Helper()
+	tgb := &v1alpha1.TargetGroupBinding{}
+	if err := e.kube.Get(e.ctx, types.NamespacedName{Namespace: e.ns, Name: name}, tgb); err != nil {
+		e.t.Fatalf("getting binding %s: %v", name, err)
+	}
+	return tgb
+}
+
+// waitReady waits for the binding's Ready condition to have this status and
+// reason, and returns the binding.
+func (e *env) waitReady(name string, status metav1.ConditionStatus, reason string, timeout time.Duration) *v1alpha1.TargetGroupBinding {
+	e.t.Helper()
+	var tgb *v1alpha1.TargetGroupBinding
+	e.eventually(timeout, fmt.Sprintf("binding %s Ready=%s/%s", name, status, reason), func() (bool, string) {
+		tgb = e.getBinding(name)
+		c := meta.FindStatusCondition(tgb.Status.Conditions, v1alpha1.ConditionReady)
+		if c == nil {
+			return false, "no Ready condition"
+		}
+		return c.Status == status && c.Reason == reason && c.ObservedGeneration == tgb.Generation,
+			fmt.Sprintf("Ready=%s/%s: %s", c.Status, c.Reason, c.Message)
+	})
+	return tgb
+}
+
+// waitEvent waits for an Event with this reason (and type) on the object.
+func (e *env) waitEvent(name, typ, reason string, timeout time.Duration) eventsv1.Event {
+	e.t.Helper()
+	var found eventsv1.Event
+	e.eventually(timeout, fmt.Sprintf("%s Event %s on %s", typ, reason, name), func() (bool, string) {
+		var list eventsv1.EventList
+		if err := e.kube.List(e.ctx, &list, client.InNamespace(e.ns)); err != nil {
+			return false, err.Error()
+		}
+		var seen []string
+		for _, ev := range list.Items {
+			if ev.Regarding.Name == name && ev.Type == typ && ev.Reason == reason {
+				found = ev
+				return true, ""
+			}
+			seen = append(seen, ev.Regarding.Name+"/"+ev.Reason)
+		}
+		return false, "events: " + strings.Join(seen, ", ")
+	})
+	return found
+}
+
+// calls returns the emulator's calls on arn, optionally only those after t.
+func calls(arn string, after time.Time) []emulator.Call {
+	var out []emulator.Call
+	for _, c := range shared.emu.Calls() {
+		if c.TargetGroupARN == arn && c.Time.After(after) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func countCalls(cs []emulator.Call, action string) int {
+	n := 0
+	for _, c := range cs {
+		if c.Action == action {
+			n++
+		}
+	}
+	return n
+}
+
+// metricValue sums a metric's samples whose labels include match.
+func metricValue(reg *prometheus.Registry, name string, match map[string]string) (float64, error) {
+	mfs, err := reg.Gather()
+	if err != nil {
+		return 0, err
+	}
+	sum, found := 0.0, false
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+	sample:
+		for _, m := range mf.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			for k, v := range match {
+				if labels[k] != v {
+					continue sample
+				}
+			}
+			found = true
+			switch {
+			case m.GetCounter() != nil:
+				sum += m.GetCounter().GetValue()
+			case m.GetGauge() != nil:
+				sum += m.GetGauge().GetValue()
+			case m.GetHistogram() != nil:
+				sum += float64(m.GetHistogram().GetSampleCount())
+			}
+		}
+	}
+	if !found {
+		return 0, errors.New("no sample of " + name)
+	}
+	return sum, nil
+}

@@ -1,0 +1,92 @@
+// Package integration tests the controller on a real control plane (etcd,
+// kube-apiserver, kube-controller-manager, loopback kubelet) against the
+// ELBv2 emulator, through the real AWS SDK over HTTP. Each test runs its own
+// controller manager, scoped to the test's namespace, in this process.
+package integration
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/tgc-dev/targetgroupcontroller/internal/emulator"
+	"github.com/tgc-dev/targetgroupcontroller/internal/testcluster"
+)
+
+// suite is what every test shares: one control plane and one emulator per
+// package, since starting them costs seconds.
+type suite struct {
+	cluster *testcluster.Cluster
+	emu     *emulator.Emulator
+	proxy   *denyProxy
+}
+
+// shared is set once by TestMain before any test runs and only read after.
+var shared suite
+
+func TestMain(m *testing.M) {
+	os.Exit(run(m))
+}
+
+func run(m *testing.M) int {
+	if testing.Short() {
+		fmt.Println("integration tests skipped in -short mode")
+		return 0
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+	defer cancel()
+
+	_, file, _, _ := runtime.Caller(0)
+	root := filepath.Join(filepath.Dir(file), "..", "..")
+	cluster, err := testcluster.Start(ctx, testcluster.Options{CRDDirectoryPaths: []string{filepath.Join(root, "config", "crd", "bases")}})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "starting the test cluster:", err)
+		return 1
+	}
+	defer cluster.Stop()
+
+	emu, err := emulator.New(emulator.Config{
+		VPCs:    []emulator.VPC{{ID: "vpc-0a1b2c3d4e5f60718", CIDR: netip.MustParsePrefix("10.244.0.0/16")}},
+		DialMap: []emulator.DialMapping{{From: netip.MustParsePrefix("10.244.0.0/16"), To: netip.MustParsePrefix("127.244.0.0/16")}},
+		Profile: emulator.FastProfile(),
+		// Tests run in parallel against one emulator; only the throttling
+		// test turns throttling on, while no other test runs.
+		Throttle: emulator.Throttle{Disabled: true},
+	})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "creating the emulator:", err)
+		return 1
+	}
+	if err := emu.Start("127.0.0.1:0"); err != nil {
+		fmt.Fprintln(os.Stderr, "starting the emulator:", err)
+		return 1
+	}
+	defer emu.Close()
+	proxy, err := newDenyProxy(emu.URL())
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "starting the access-denying proxy:", err)
+		return 1
+	}
+	defer proxy.Close()
+
+	// The controller finds the emulator the way it finds any ELBv2 endpoint:
+	// through the SDK's standard configuration.
+	for k, v := range map[string]string{
+		"AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2": proxy.URL(),
+		"AWS_REGION":                  "us-east-1",
+		"AWS_ACCESS_KEY_ID":           "AKIDTESTTESTTEST",
+		"AWS_SECRET_ACCESS_KEY":       "test-secret",
+		"AWS_EC2_METADATA_DISABLED":   "true",
+		"AWS_CONFIG_FILE":             filepath.Join(os.TempDir(), "tgc-no-aws-config"),
+		"AWS_SHARED_CREDENTIALS_FILE": filepath.Join(os.TempDir(), "tgc-no-aws-credentials"),
+	} {
+		os.Setenv(k, v)
+	}
+	shared = suite{cluster: cluster, emu: emu, proxy: proxy}
+	return m.Run()
+}

@@ -1,0 +1,156 @@
+package integration
+
+import (
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/tgc-dev/targetgroupcontroller/api/v1alpha1"
+)
+
+func TestTargetsFollowReadyPodsThroughScaleUpScaleDownAndUnreadiness(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	arn := e.targetGroup()
+	labels := e.app("web", 2, 8080)
+	e.binding("web", "web", intstr.FromInt32(80), arn)
+	ctl := e.startController(e.controllerOptions())
+	ready := func() []string { return e.readyPodTargets(labels, 8080) }
+
+	e.eventually(30*time.Second, "2 ready pods", func() (bool, string) { return len(ready()) == 2, "" })
+	e.waitMembers(arn, ready, 15*time.Second)
+	e.waitHealthy(arn, 2, 15*time.Second)
+	tgb := e.waitReady("web", metav1.ConditionTrue, v1alpha1.ReasonSynced, 10*time.Second)
+	e.eventually(10*time.Second, "status counts to show 2 healthy", func() (bool, string) {
+		c := e.getBinding("web").Status.Targets
+		return c.Desired == 2 && c.Registered == 2 && c.Healthy == 2, ""
+	})
+	if tgb.Status.TargetGroupARN != arn || tgb.Status.LastSyncTime == nil {
+		t.Errorf("status = %+v, want targetGroupARN %s and a lastSyncTime", tgb.Status, arn)
+	}
+	e.waitEvent("web", corev1.EventTypeNormal, "Registered", 5*time.Second)
+
+	e.scale("web", 4)
+	e.eventually(30*time.Second, "4 ready pods", func() (bool, string) { return len(ready()) == 4, "" })
+	e.waitMembers(arn, ready, 15*time.Second)
+
+	e.scale("web", 1)
+	e.eventually(30*time.Second, "1 ready pod", func() (bool, string) { return len(ready()) == 1, "" })
+	e.waitMembers(arn, ready, 15*time.Second)
+	e.waitEvent("web", corev1.EventTypeNormal, "Deregistered", 5*time.Second)
+
+	// A pod failing its readiness probe leaves the target group while it
+	// still exists; with emptyEndpointsPolicy Retain (the default) the last
+	// target stays, with a Warning saying why.
+	e.scale("web", 2)
+	e.eventually(30*time.Second, "2 ready pods", func() (bool, string) { return len(ready()) == 2, "" })
+	e.waitMembers(arn, ready, 15*time.Second)
+	var pods corev1.PodList
+	if err := e.kube.List(e.ctx, &pods, client.InNamespace(e.ns), client.MatchingLabels(labels)); err != nil {
+		t.Fatal(err)
+	}
+	sick := pods.Items[0]
+	before := ready()
+	patch := client.MergeFrom(sick.DeepCopy())
+	if sick.Annotations == nil {
+		sick.Annotations = map[string]string{}
+	}
+	sick.Annotations["kubelet.tgc.dev/fail-health"] = "true"
+	if err := e.kube.Patch(e.ctx, &sick, patch); err != nil {
+		t.Fatal(err)
+	}
+	e.eventually(20*time.Second, "the sick pod to turn unready", func() (bool, string) { return len(ready()) == 1, "" })
+	e.waitMembers(arn, ready, 15*time.Second)
+	if got := e.members(arn); len(got) != 1 || len(before) != 2 {
+		t.Fatalf("members after one pod turned unready = %v (before %v)", got, before)
+	}
+
+	if v, err := metricValue(ctl.registry, "tgc_endpoint_change_to_target_sync_seconds", nil); err != nil || v == 0 {
+		t.Errorf("sync latency histogram has %v samples (%v), want some", v, err)
+	}
+	if v, err := metricValue(ctl.registry, "tgc_binding_targets", map[string]string{"binding": "web", "state": "registered"}); err != nil || v != 1 {
+		t.Errorf("tgc_binding_targets{state=registered} = %v (%v), want 1", v, err)
+	}
+}
+
+func TestNamedServicePortAndNamedTargetPortResolveToTheContainerPort(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	arn := e.targetGroup()
+	// The Service port is named "web" and targets the container port named
+	// "http" (9090): the binding names the Service port, and the target port
+	// comes from the EndpointSlices.
+	labels := e.app("named", 2, 9090)
+	e.binding("named", "named", intstr.FromString("web"), arn)
+	e.startController(e.controllerOptions())
+
+	ready := func() []string { return e.readyPodTargets(labels, 9090) }
+	e.eventually(30*time.Second, "2 ready pods", func() (bool, string) { return len(ready()) == 2, "" })
+	e.waitMembers(arn, ready, 15*time.Second)
+	e.waitHealthy(arn, 2, 15*time.Second)
+}
+
+func TestTwoBindingsOnOneServiceFillTwoTargetGroups(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	arnA, arnB := e.targetGroup(), e.targetGroup()
+	labels := e.app("shared", 3, 8080)
+	e.binding("shared-a", "shared", intstr.FromInt32(80), arnA)
+	e.binding("shared-b", "shared", intstr.FromString("web"), arnB)
+	e.startController(e.controllerOptions())
+
+	ready := func() []string { return e.readyPodTargets(labels, 8080) }
+	e.eventually(30*time.Second, "3 ready pods", func() (bool, string) { return len(ready()) == 3, "" })
+	e.waitMembers(arnA, ready, 15*time.Second)
+	e.waitMembers(arnB, ready, 15*time.Second)
+	e.scale("shared", 1)
+	e.eventually(30*time.Second, "1 ready pod", func() (bool, string) { return len(ready()) == 1, "" })
+	e.waitMembers(arnA, ready, 15*time.Second)
+	e.waitMembers(arnB, ready, 15*time.Second)
+	e.waitReady("shared-a", metav1.ConditionTrue, v1alpha1.ReasonSynced, 10*time.Second)
+	e.waitReady("shared-b", metav1.ConditionTrue, v1alpha1.ReasonSynced, 10*time.Second)
+}
+
+func TestServiceAnnotationCreatesAnOwnedBindingAndRemovingItDeregisters(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	arn := e.targetGroup()
+	e.selectorlessService("annotated", 80)
+	e.slice("annotated", "annotated-1", 8080, "10.244.201.1", "10.244.201.2")
+	e.startController(e.controllerOptions())
+
+	svc := &corev1.Service{}
+	key := types.NamespacedName{Namespace: e.ns, Name: "annotated"}
+	if err := e.kube.Get(e.ctx, key, svc); err != nil {
+		t.Fatal(err)
+	}
+	patch := client.MergeFrom(svc.DeepCopy())
+	svc.Annotations = map[string]string{"tgc.dev/target-group-arn": arn}
+	if err := e.kube.Patch(e.ctx, svc, patch); err != nil {
+		t.Fatal(err)
+	}
+	e.waitMembers(arn, func() []string { return []string{"10.244.201.1:8080", "10.244.201.2:8080"} }, 15*time.Second)
+	tgb := e.getBinding("annotated-tgc")
+	if len(tgb.OwnerReferences) != 1 || tgb.OwnerReferences[0].UID != svc.UID {
+		t.Fatalf("binding owners = %+v, want the Service %s", tgb.OwnerReferences, svc.UID)
+	}
+
+	if err := e.kube.Get(e.ctx, key, svc); err != nil {
+		t.Fatal(err)
+	}
+	patch = client.MergeFrom(svc.DeepCopy())
+	delete(svc.Annotations, "tgc.dev/target-group-arn")
+	if err := e.kube.Patch(e.ctx, svc, patch); err != nil {
+		t.Fatal(err)
+	}
+	e.waitMembers(arn, func() []string { return nil }, 15*time.Second)
+	e.eventually(10*time.Second, "the binding to be deleted", func() (bool, string) {
+		err := e.kube.Get(e.ctx, types.NamespacedName{Namespace: e.ns, Name: "annotated-tgc"}, &v1alpha1.TargetGroupBinding{})
+		return client.IgnoreNotFound(err) == nil && err != nil, "still there"
+	})
+}

@@ -110,19 +110,35 @@ type TargetGroupBindingSpec struct {
 	EmptyEndpointsPolicy EmptyEndpointsPolicy `json:"emptyEndpointsPolicy,omitempty"`
 }
 
-// TargetCounts counts the binding's targets by ELBv2 health state.
+// TargetCounts counts the binding's targets by ELBv2 health state. Every
+// count defaults to 0, so that a status patch carrying only the counts that
+// changed is still a complete object.
 type TargetCounts struct {
 	// Desired is the number of ready endpoints that should be targets.
+	// +kubebuilder:default=0
+	// +optional
 	Desired int32 `json:"desired"`
 	// Registered is the number of the binding's targets in the group that are
 	// not draining.
+	// +kubebuilder:default=0
+	// +optional
 	Registered int32 `json:"registered"`
-	Healthy    int32 `json:"healthy"`
-	Initial    int32 `json:"initial"`
-	Unhealthy  int32 `json:"unhealthy"`
-	Draining   int32 `json:"draining"`
+	// +kubebuilder:default=0
+	// +optional
+	Healthy int32 `json:"healthy"`
+	// +kubebuilder:default=0
+	// +optional
+	Initial int32 `json:"initial"`
+	// +kubebuilder:default=0
+	// +optional
+	Unhealthy int32 `json:"unhealthy"`
+	// +kubebuilder:default=0
+	// +optional
+	Draining int32 `json:"draining"`
 	// Unavailable counts targets in the unused or unavailable states, e.g.
 	// a target group that no load balancer uses yet.
+	// +kubebuilder:default=0
+	// +optional
 	Unavailable int32 `json:"unavailable"`
 }
 

@@ -4,10 +4,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/spf13/pflag"
 
 	"github.com/tgc-dev/targetgroupcontroller/internal/emulator"
 )
@@ -21,6 +24,9 @@ func main() {
 
 func run(args []string) error {
 	opts, err := parseOptions(args)
+	if errors.Is(err, pflag.ErrHelp) {
+		return nil
+	}
 	if err != nil {
 		return err
 	}
@@ -40,5 +46,6 @@ func run(args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	<-ctx.Done()
+	fmt.Fprintln(os.Stderr, "elbv2-emulator: shutting down")
 	return emu.Close()
 }

@@ -1,5 +1,11 @@
 package emulator
 
+import (
+	"strconv"
+
+	"github.com/tgc-dev/targetgroupcontroller/internal/emulator/query"
+)
+
 // XML shapes of ELBv2 results. Element names follow the SDK's response
 // snapshots (service/elasticloadbalancingv2/response_snapshot): lists are
 // <member> elements, optional fields are omitted when empty.
@@ -64,6 +70,46 @@ type xmlTargetHealthDescription struct {
 
 type xmlTargetHealthDescriptions struct {
 	TargetHealthDescriptions []xmlTargetHealthDescription `xml:"TargetHealthDescriptions>member"`
+}
+
+// AppendXML renders the same document encoding/xml would from the tags
+// above, without reflection: DescribeTargetHealth of 1,000 targets is a hot
+// path (issue 2 asks for p99 under 5 ms).
+// SizeHint is a generous estimate of AppendXML's output: about 330 bytes a
+// member with the longest reason and description.
+func (d xmlTargetHealthDescriptions) SizeHint() int { return 64 + 360*len(d.TargetHealthDescriptions) }
+
+func (d xmlTargetHealthDescriptions) AppendXML(dst []byte) []byte {
+	if len(d.TargetHealthDescriptions) == 0 {
+		return dst
+	}
+	dst = append(dst, "<TargetHealthDescriptions>"...)
+	for _, m := range d.TargetHealthDescriptions {
+		dst = append(dst, "<member><Target>"...)
+		dst = query.AppendElement(dst, "Id", m.Target.ID)
+		if m.Target.Port != 0 {
+			dst = append(dst, "<Port>"...)
+			dst = strconv.AppendInt(dst, int64(m.Target.Port), 10)
+			dst = append(dst, "</Port>"...)
+		}
+		if m.Target.AvailabilityZone != "" {
+			dst = query.AppendElement(dst, "AvailabilityZone", m.Target.AvailabilityZone)
+		}
+		dst = append(dst, "</Target>"...)
+		if m.HealthCheckPort != "" {
+			dst = query.AppendElement(dst, "HealthCheckPort", m.HealthCheckPort)
+		}
+		dst = append(dst, "<TargetHealth>"...)
+		dst = query.AppendElement(dst, "State", m.TargetHealth.State)
+		if m.TargetHealth.Reason != "" {
+			dst = query.AppendElement(dst, "Reason", m.TargetHealth.Reason)
+		}
+		if m.TargetHealth.Description != "" {
+			dst = query.AppendElement(dst, "Description", m.TargetHealth.Description)
+		}
+		dst = append(dst, "</TargetHealth></member>"...)
+	}
+	return append(dst, "</TargetHealthDescriptions>"...)
 }
 
 type xmlTagDescription struct {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/go-logr/logr"
 	"github.com/prometheus/client_golang/prometheus"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -37,6 +38,8 @@ type Deps struct {
 	SkipNameValidation bool
 	// Gates lists pods held back only by tgc's readiness gates (issue 5).
 	Gates binding.GatedPods
+	// Logger defaults to controller-runtime's global logger (ctrl.SetLogger).
+	Logger logr.Logger
 }
 
 // Scheme holds the Kubernetes types and tgc's own.
@@ -105,6 +108,7 @@ func New(ctx context.Context, o Options, cfg *rest.Config, d Deps) (ctrl.Manager
 		// takes over in a second rather than after the lease duration.
 		LeaderElectionReleaseOnCancel: true,
 		Controller:                    config.Controller{SkipNameValidation: ptr.To(d.SkipNameValidation)},
+		Logger:                        d.Logger,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("creating the manager: %w", err)

@@ -76,9 +76,13 @@ func Start(ctx context.Context, opts Options) (_ *Cluster, retErr error) {
 	if err != nil {
 		return nil, err
 	}
-	dir, err := os.MkdirTemp("", "tgc-testcluster-")
+	removeLeftovers(log)
+	dir, err := os.MkdirTemp("", dirPrefix)
 	if err != nil {
 		return nil, fmt.Errorf("creating cluster directory: %w", err)
+	}
+	if err := markOwner(dir); err != nil {
+		return nil, fmt.Errorf("marking cluster directory: %w", err)
 	}
 	c := &Cluster{Dir: dir, log: log, thread: newProcessThread()}
 	defer func() {
@@ -87,11 +91,16 @@ func Start(ctx context.Context, opts Options) (_ *Cluster, retErr error) {
 		}
 	}()
 
-	etcdPath, err := pdeathWrapper(dir, filepath.Join(assets, "etcd"))
+	for _, sub := range []string{"bin", "etcd", "apiserver"} {
+		if err := os.Mkdir(filepath.Join(dir, sub), 0o700); err != nil {
+			return nil, fmt.Errorf("creating cluster directory: %w", err)
+		}
+	}
+	etcdPath, err := pdeathWrapper(filepath.Join(dir, "bin"), filepath.Join(assets, "etcd"))
 	if err != nil {
 		return nil, err
 	}
-	apiserverPath, err := pdeathWrapper(dir, filepath.Join(assets, "kube-apiserver"))
+	apiserverPath, err := pdeathWrapper(filepath.Join(dir, "bin"), filepath.Join(assets, "kube-apiserver"))
 	if err != nil {
 		return nil, err
 	}
@@ -100,8 +109,10 @@ func Start(ctx context.Context, opts Options) (_ *Cluster, retErr error) {
 		ErrorIfCRDPathMissing: len(opts.CRDDirectoryPaths) > 0,
 		BinaryAssetsDirectory: assets,
 		ControlPlane: envtest.ControlPlane{
-			Etcd:        &envtest.Etcd{Path: etcdPath},
-			APIServer:   &envtest.APIServer{Path: apiserverPath},
+			// Data and certificates live in dir, so one RemoveAll (or
+			// removeLeftovers, after a crash) clears everything.
+			Etcd:        &envtest.Etcd{Path: etcdPath, DataDir: filepath.Join(dir, "etcd")},
+			APIServer:   &envtest.APIServer{Path: apiserverPath, CertDir: filepath.Join(dir, "apiserver")},
 			KubectlPath: filepath.Join(assets, "kubectl"),
 		},
 	}
@@ -114,6 +125,9 @@ func Start(ctx context.Context, opts Options) (_ *Cluster, retErr error) {
 		return nil, fmt.Errorf("adding the admin user: %w", err)
 	}
 	c.Config = rest.CopyConfig(user.Config())
+	// client-go's default of 5 QPS would make the kubelet and polling tests
+	// wait on the client, not on the cluster.
+	c.Config.QPS, c.Config.Burst = 1000, 2000
 	kubeconfig, err := user.KubeConfig()
 	if err != nil {
 		return nil, fmt.Errorf("rendering the admin kubeconfig: %w", err)

@@ -100,8 +100,9 @@ type controller struct {
 func (e *env) startController(o manager.Options) *controller {
 	e.t.Helper()
 	reg := prometheus.NewRegistry()
-	ctx, cancel := context.WithCancel(log.IntoContext(e.ctx, testr.NewWithOptions(e.t, testr.Options{Verbosity: 0})))
-	mgr, err := manager.New(ctx, o, shared.cluster.Config, manager.Deps{Registry: reg, SkipNameValidation: true})
+	logger := testr.NewWithOptions(e.t, testr.Options{Verbosity: 0})
+	ctx, cancel := context.WithCancel(log.IntoContext(e.ctx, logger))
+	mgr, err := manager.New(ctx, o, shared.cluster.Config, manager.Deps{Registry: reg, SkipNameValidation: true, Logger: logger})
 	if err != nil {
 		cancel()
 		e.t.Fatalf("building the controller: %v", err)
@@ -484,4 +485,28 @@ func metricValue(reg *prometheus.Registry, name string, match map[string]string)
 		return 0, errors.New("no sample of " + name)
 	}
 	return sum, nil
+}
+
+// waitReadyPods waits until exactly n pods with the labels are Ready and
+// not terminating, and returns their targets on port.
+func (e *env) waitReadyPods(labels map[string]string, n int, port int32, timeout time.Duration) []string {
+	e.t.Helper()
+	var got []string
+	e.eventually(timeout, fmt.Sprintf("%d ready pods", n), func() (bool, string) {
+		got = e.readyPodTargets(labels, port)
+		var pods corev1.PodList
+		_ = e.kube.List(e.ctx, &pods, client.InNamespace(e.ns), client.MatchingLabels(labels))
+		var states []string
+		for _, p := range pods.Items {
+			ready := "?"
+			for _, c := range p.Status.Conditions {
+				if c.Type == corev1.PodReady {
+					ready = string(c.Status)
+				}
+			}
+			states = append(states, fmt.Sprintf("%s phase=%s ip=%s ready=%s deleting=%v", p.Name, p.Status.Phase, p.Status.PodIP, ready, p.DeletionTimestamp != nil))
+		}
+		return len(got) == n, strings.Join(states, "; ")
+	})
+	return got
 }

@@ -22,7 +22,7 @@ func TestTargetsFollowReadyPodsThroughScaleUpScaleDownAndUnreadiness(t *testing.
 	ctl := e.startController(e.controllerOptions())
 	ready := func() []string { return e.readyPodTargets(labels, 8080) }
 
-	e.eventually(30*time.Second, "2 ready pods", func() (bool, string) { return len(ready()) == 2, "" })
+	e.waitReadyPods(labels, 2, 8080, 30*time.Second)
 	e.waitMembers(arn, ready, 15*time.Second)
 	e.waitHealthy(arn, 2, 15*time.Second)
 	tgb := e.waitReady("web", metav1.ConditionTrue, v1alpha1.ReasonSynced, 10*time.Second)
@@ -36,11 +36,11 @@ func TestTargetsFollowReadyPodsThroughScaleUpScaleDownAndUnreadiness(t *testing.
 	e.waitEvent("web", corev1.EventTypeNormal, "Registered", 5*time.Second)
 
 	e.scale("web", 4)
-	e.eventually(30*time.Second, "4 ready pods", func() (bool, string) { return len(ready()) == 4, "" })
+	e.waitReadyPods(labels, 4, 8080, 30*time.Second)
 	e.waitMembers(arn, ready, 15*time.Second)
 
 	e.scale("web", 1)
-	e.eventually(30*time.Second, "1 ready pod", func() (bool, string) { return len(ready()) == 1, "" })
+	e.waitReadyPods(labels, 1, 8080, 30*time.Second)
 	e.waitMembers(arn, ready, 15*time.Second)
 	e.waitEvent("web", corev1.EventTypeNormal, "Deregistered", 5*time.Second)
 
@@ -48,7 +48,7 @@ func TestTargetsFollowReadyPodsThroughScaleUpScaleDownAndUnreadiness(t *testing.
 	// still exists; with emptyEndpointsPolicy Retain (the default) the last
 	// target stays, with a Warning saying why.
 	e.scale("web", 2)
-	e.eventually(30*time.Second, "2 ready pods", func() (bool, string) { return len(ready()) == 2, "" })
+	e.waitReadyPods(labels, 2, 8080, 30*time.Second)
 	e.waitMembers(arn, ready, 15*time.Second)
 	var pods corev1.PodList
 	if err := e.kube.List(e.ctx, &pods, client.InNamespace(e.ns), client.MatchingLabels(labels)); err != nil {
@@ -90,7 +90,7 @@ func TestNamedServicePortAndNamedTargetPortResolveToTheContainerPort(t *testing.
 	e.startController(e.controllerOptions())
 
 	ready := func() []string { return e.readyPodTargets(labels, 9090) }
-	e.eventually(30*time.Second, "2 ready pods", func() (bool, string) { return len(ready()) == 2, "" })
+	e.waitReadyPods(labels, 2, 9090, 30*time.Second)
 	e.waitMembers(arn, ready, 15*time.Second)
 	e.waitHealthy(arn, 2, 15*time.Second)
 }
@@ -105,11 +105,11 @@ func TestTwoBindingsOnOneServiceFillTwoTargetGroups(t *testing.T) {
 	e.startController(e.controllerOptions())
 
 	ready := func() []string { return e.readyPodTargets(labels, 8080) }
-	e.eventually(30*time.Second, "3 ready pods", func() (bool, string) { return len(ready()) == 3, "" })
+	e.waitReadyPods(labels, 3, 8080, 30*time.Second)
 	e.waitMembers(arnA, ready, 15*time.Second)
 	e.waitMembers(arnB, ready, 15*time.Second)
 	e.scale("shared", 1)
-	e.eventually(30*time.Second, "1 ready pod", func() (bool, string) { return len(ready()) == 1, "" })
+	e.waitReadyPods(labels, 1, 8080, 30*time.Second)
 	e.waitMembers(arnA, ready, 15*time.Second)
 	e.waitMembers(arnB, ready, 15*time.Second)
 	e.waitReady("shared-a", metav1.ConditionTrue, v1alpha1.ReasonSynced, 10*time.Second)

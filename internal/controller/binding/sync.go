@@ -241,6 +241,9 @@ func (c *Controller) desired(ctx context.Context, tgb *v1alpha1.TargetGroupBindi
 			return endpoints{}, &failure{reason: v1alpha1.ReasonAWSError, err: err, message: err.Error()}
 		}
 		f := fromProblem(p)
+		if p.Reason == targets.ReasonServiceNotFound {
+			f.message = fmt.Sprintf("Service %s does not exist", svcKey)
+		}
 		// A missing Service is an empty desired set when the policy says
 		// so; every other problem leaves the target group alone.
 		if p.Reason == targets.ReasonServiceNotFound && tgb.Spec.EmptyEndpointsPolicy == v1alpha1.EmptyEndpointsPolicyDeregister {

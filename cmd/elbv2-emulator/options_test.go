@@ -1,0 +1,55 @@
+package main
+
+import (
+	"net/netip"
+	"testing"
+
+	"github.com/tgc-dev/targetgroupcontroller/internal/emulator"
+)
+
+func TestOptionsBecomeConfig(t *testing.T) {
+	o, err := parseOptions([]string{
+		"--vpc", "vpc-0123456789abcdef0=10.244.0.0/16", "--vpc", "vpc-0fedcba9=10.96.0.0/12",
+		"--dial-map", "10.244.0.0/16=127.244.0.0/16", "--profile", "realistic", "--nlb",
+		"--health-checks", "simulated", "--max-targets-per-group", "50", "--throttle=false",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := o.config()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.VPCs) != 2 || cfg.VPCs[1].CIDR != netip.MustParsePrefix("10.96.0.0/12") {
+		t.Errorf("VPCs = %+v", cfg.VPCs)
+	}
+	if len(cfg.DialMap) != 1 || cfg.DialMap[0].To != netip.MustParsePrefix("127.244.0.0/16") {
+		t.Errorf("DialMap = %+v", cfg.DialMap)
+	}
+	if cfg.Profile != emulator.RealisticProfile(true) || cfg.HealthChecks != emulator.HealthChecksSimulated ||
+		cfg.MaxTargetsPerGroup != 50 || !cfg.Throttle.Disabled {
+		t.Errorf("config = %+v", cfg)
+	}
+	if _, err := emulator.New(cfg); err != nil {
+		t.Errorf("emulator rejects the config: %v", err)
+	}
+}
+
+func TestMalformedFlagsAreRejected(t *testing.T) {
+	cases := map[string][]string{
+		"VPC without CIDR":    {"--vpc", "vpc-0123456789abcdef0"},
+		"dial map without TO": {"--dial-map", "10.244.0.0/16"},
+		"unknown profile":     {"--profile", "slow"},
+	}
+	for name, args := range cases {
+		t.Run(name, func(t *testing.T) {
+			o, err := parseOptions(args)
+			if err != nil {
+				return
+			}
+			if _, err := o.config(); err == nil {
+				t.Fatalf("options %v accepted", args)
+			}
+		})
+	}
+}

@@ -1,0 +1,49 @@
+package dataplane
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"syscall"
+	"testing"
+
+	"github.com/tgc-dev/targetgroupcontroller/internal/emulator/dial"
+)
+
+func TestCounterKeepsListenerAndTargetCountsApart(t *testing.T) {
+	c := NewCounter()
+	c.Record("l1", "10.0.0.1:80", Success)
+	c.Record("l1", "10.0.0.1:80", ServerError)
+	c.Record("l1", "", NoTarget)
+	c.Record("l2", "10.0.0.1:80", Refused)
+	listeners, targets := c.Snapshot()
+	if got := listeners["l1"]; got.Success != 1 || got.ServerError != 1 || got.NoTarget != 1 || got.Total() != 3 {
+		t.Fatalf("l1 = %+v", got)
+	}
+	if got := targets["10.0.0.1:80"]; got.Total() != 3 || got.Refused != 1 {
+		t.Fatalf("target = %+v, want the three target-bound outcomes of both listeners", got)
+	}
+	c.Reset()
+	if l, tg := c.Snapshot(); len(l) != 0 || len(tg) != 0 {
+		t.Fatalf("after Reset: %v %v", l, tg)
+	}
+}
+
+func TestClassify(t *testing.T) {
+	cases := map[string]struct {
+		err  error
+		want Outcome
+	}{
+		"connection refused":   {fmt.Errorf("dialing: %w", syscall.ECONNREFUSED), Refused},
+		"non-loopback refused": {fmt.Errorf("dialing: %w", dial.ErrNotLoopback), Refused},
+		"deadline is timeout":  {fmt.Errorf("waiting: %w", context.DeadlineExceeded), Timeout},
+		"anything else failed": {errors.New("connection reset by peer"), Failed},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			if got := classify(tc.err); got != tc.want {
+				t.Fatalf("classify(%v) = %v, want %v", tc.err, got, tc.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,140 @@
+package testcluster
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/netip"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/utils/ptr"
+)
+
+const appPort = 8080
+
+func podSpec() corev1.PodSpec {
+	return corev1.PodSpec{
+		Containers: []corev1.Container{{
+			Name:  "app",
+			Image: "example.com/web:1",
+			Ports: []corev1.ContainerPort{{Name: "http", ContainerPort: appPort}},
+			ReadinessProbe: &corev1.Probe{
+				ProbeHandler:  corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: "/healthz", Port: intstr.FromString("http")}},
+				PeriodSeconds: 1,
+			},
+		}},
+	}
+}
+
+func webDeployment(name string, replicas int32) *appsv1.Deployment {
+	labels := map[string]string{"app": name}
+	return &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+		Spec: appsv1.DeploymentSpec{
+			Replicas: ptr.To(replicas),
+			Selector: &metav1.LabelSelector{MatchLabels: labels},
+			Strategy: appsv1.DeploymentStrategy{
+				Type: appsv1.RollingUpdateDeploymentStrategyType,
+				RollingUpdate: &appsv1.RollingUpdateDeployment{
+					MaxUnavailable: ptr.To(intstr.FromInt32(0)),
+					MaxSurge:       ptr.To(intstr.FromInt32(1)),
+				},
+			},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: labels},
+				Spec:       podSpec(),
+			},
+		},
+	}
+}
+
+func webService(name string) *corev1.Service {
+	return &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+		Spec: corev1.ServiceSpec{
+			Selector: map[string]string{"app": name},
+			Ports:    []corev1.ServicePort{{Name: "http", Port: 80, TargetPort: intstr.FromString("http")}},
+		},
+	}
+}
+
+// eventually polls cond until it reports done or the timeout passes.
+func eventually(t *testing.T, timeout time.Duration, what string, cond func(ctx context.Context) (bool, error)) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	var lastErr error
+	for {
+		done, err := cond(ctx)
+		if done {
+			return
+		}
+		if err != nil {
+			lastErr = err
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("timed out after %s waiting for %s (last error: %v)", timeout, what, lastErr)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// readyEndpoints lists the ready endpoints of a Service across its slices.
+func readyEndpoints(ctx context.Context, c *Cluster, ns, svc string) ([]discoveryv1.Endpoint, error) {
+	slices, err := c.Client.DiscoveryV1().EndpointSlices(ns).List(ctx, metav1.ListOptions{LabelSelector: discoveryv1.LabelServiceName + "=" + svc})
+	if err != nil {
+		return nil, err
+	}
+	var ready []discoveryv1.Endpoint
+	for _, s := range slices.Items {
+		for _, ep := range s.Endpoints {
+			if ptr.Deref(ep.Conditions.Ready, false) {
+				ready = append(ready, ep)
+			}
+		}
+	}
+	return ready, nil
+}
+
+var plainHTTP = &http.Client{
+	Timeout: 2 * time.Second,
+	// Never through a proxy from the environment, and a fresh connection per
+	// request so a closed server shows at once.
+	Transport: &http.Transport{Proxy: nil, DisableKeepAlives: true},
+}
+
+// getPod does a GET on the loopback address that podIP maps to.
+func getPod(c *Cluster, podIP string, port int) (int, string, error) {
+	ip, err := netip.ParseAddr(podIP)
+	if err != nil {
+		return 0, "", err
+	}
+	addr := c.Kubelet.LoopbackAddr(ip)
+	if !addr.IsLoopback() {
+		return 0, "", fmt.Errorf("pod IP %s maps to non-loopback %s", podIP, addr)
+	}
+	resp, err := plainHTTP.Get(fmt.Sprintf("http://%s/", netip.AddrPortFrom(addr, uint16(port))))
+	if err != nil {
+		return 0, "", err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body), err
+}
+
+func podCondition(pod *corev1.Pod, t corev1.PodConditionType) corev1.ConditionStatus {
+	for _, c := range pod.Status.Conditions {
+		if c.Type == t {
+			return c.Status
+		}
+	}
+	return ""
+}

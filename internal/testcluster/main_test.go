@@ -1,0 +1,49 @@
+package testcluster
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/go-logr/logr"
+	"github.com/go-logr/logr/funcr"
+
+	"github.com/tgc-dev/targetgroupcontroller/internal/kubelet"
+)
+
+// shared is the one cluster every test in this package uses; each test works
+// in its own namespace.
+var shared *Cluster
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	log := logr.Discard()
+	if testing.Verbose() {
+		log = funcr.New(func(prefix, args string) { fmt.Fprintln(os.Stderr, prefix, args) }, funcr.Options{})
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute) // a cold asset build is ~11 min
+	start := time.Now()
+	c, err := Start(ctx, Options{
+		Logger: log,
+		// Probe often so readiness tests run fast.
+		Kubelet: kubelet.Config{MaxProbePeriod: 200 * time.Millisecond},
+	})
+	cancel()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "starting the shared test cluster:", err)
+		os.Exit(1)
+	}
+	fmt.Fprintf(os.Stderr, "shared test cluster started in %s\n", time.Since(start).Round(time.Millisecond))
+	shared = c
+	code := m.Run()
+	stopStart := time.Now()
+	if err := c.Stop(); err != nil {
+		fmt.Fprintln(os.Stderr, "stopping the shared test cluster:", err)
+		code = 1
+	}
+	fmt.Fprintf(os.Stderr, "shared test cluster stopped in %s\n", time.Since(stopStart).Round(time.Millisecond))
+	os.Exit(code)
+}

@@ -1,0 +1,5 @@
+package testcluster
+
+import "testing"
+
+func TestZZPanics(t *testing.T) { panic("boom") }

@@ -1,0 +1,101 @@
+package webhook
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/spf13/pflag"
+)
+
+// Options are the webhook's settings. The binary embeds them in its own
+// options and binds them with BindFlags.
+type Options struct {
+	// Port of the webhook server; 0 turns the webhook server off.
+	Port int
+	// CertDir holds tls.crt and tls.key when certificates are not
+	// self-managed, e.g. a cert-manager Secret mounted there.
+	CertDir string
+	// SelfManagedCerts makes tgc create, store, serve and rotate its own
+	// certificate and keep the caBundle current. Turn it off to use
+	// cert-manager (docs/readiness-gates.md).
+	SelfManagedCerts bool
+	// Namespace is the controller's namespace: it holds ServiceName and
+	// SecretName. Empty means $POD_NAMESPACE (downward API).
+	Namespace string
+	// ServiceName is the Service in front of the webhook server.
+	ServiceName string
+	// SecretName is where self-managed certificates are shared by replicas.
+	SecretName string
+	// ConfigName is the MutatingWebhookConfiguration whose caBundle is kept
+	// current.
+	ConfigName string
+}
+
+// Names that config/webhook uses; a kustomize namePrefix must be matched by
+// the flags.
+const (
+	DefaultServiceName = "tgc-webhook-service"
+	DefaultSecretName  = "tgc-webhook-server-cert"
+	DefaultConfigName  = "tgc-pod-readiness-gate"
+	DefaultPort        = 9443
+	DefaultCertDir     = "/tmp/k8s-webhook-server/serving-certs"
+)
+
+// DefaultOptions returns the defaults shown in --help.
+func DefaultOptions() Options {
+	return Options{
+		Port:             DefaultPort,
+		CertDir:          DefaultCertDir,
+		SelfManagedCerts: true,
+		ServiceName:      DefaultServiceName,
+		SecretName:       DefaultSecretName,
+		ConfigName:       DefaultConfigName,
+	}
+}
+
+// BindFlags binds the options to fs, with their current values as defaults.
+func (o *Options) BindFlags(fs *pflag.FlagSet) {
+	fs.IntVar(&o.Port, "webhook-port", o.Port, "Port of the readiness-gate injection webhook server; 0 turns the webhook off.")
+	fs.StringVar(&o.CertDir, "webhook-cert-dir", o.CertDir, "Directory holding tls.crt and tls.key for the webhook server; used only with --webhook-self-managed-certs=false (e.g. a cert-manager Secret mounted there).")
+	fs.BoolVar(&o.SelfManagedCerts, "webhook-self-managed-certs", o.SelfManagedCerts, "Generate, share (through --webhook-secret-name), serve and rotate the webhook's certificate and keep the caBundle of --webhook-config-name current. Turn off to use cert-manager.")
+	fs.StringVar(&o.Namespace, "webhook-namespace", o.Namespace, "Namespace of the webhook Service and certificate Secret; empty means $POD_NAMESPACE.")
+	fs.StringVar(&o.ServiceName, "webhook-service-name", o.ServiceName, "Service in front of the webhook server; the self-managed certificate is valid for <name>.<namespace>.svc.")
+	fs.StringVar(&o.SecretName, "webhook-secret-name", o.SecretName, "Secret holding the self-managed CA and serving certificate, shared by all replicas.")
+	fs.StringVar(&o.ConfigName, "webhook-config-name", o.ConfigName, "MutatingWebhookConfiguration whose caBundle the self-managed certificates keep current.")
+}
+
+// Enabled reports whether the webhook server runs at all.
+func (o Options) Enabled() bool { return o.Port != 0 }
+
+// namespace resolves Namespace against the pod's environment.
+func (o Options) namespace() string {
+	if o.Namespace != "" {
+		return o.Namespace
+	}
+	return os.Getenv("POD_NAMESPACE")
+}
+
+// Validate checks the options in one place.
+func (o Options) Validate() error {
+	if !o.Enabled() {
+		return nil
+	}
+	var errs []error
+	if o.Port < 0 || o.Port > 65535 {
+		errs = append(errs, fmt.Errorf("--webhook-port must be 0 (off) or a port number, got %d", o.Port))
+	}
+	if o.SelfManagedCerts {
+		if o.namespace() == "" {
+			errs = append(errs, errors.New("--webhook-namespace is empty and $POD_NAMESPACE is not set; self-managed webhook certificates need the controller's namespace"))
+		}
+		for flag, v := range map[string]string{"--webhook-service-name": o.ServiceName, "--webhook-secret-name": o.SecretName, "--webhook-config-name": o.ConfigName} {
+			if v == "" {
+				errs = append(errs, fmt.Errorf("%s must not be empty with --webhook-self-managed-certs", flag))
+			}
+		}
+	} else if o.CertDir == "" {
+		errs = append(errs, errors.New("--webhook-cert-dir must not be empty with --webhook-self-managed-certs=false"))
+	}
+	return errors.Join(errs...)
+}

@@ -3,6 +3,8 @@ package kubelet
 import (
 	"fmt"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -31,6 +33,11 @@ type Config struct {
 	// MaxProbePeriod caps readiness probe periodSeconds and
 	// initialDelaySeconds so tests stay fast. Default 1s.
 	MaxProbePeriod time.Duration
+	// ClaimDir holds one lock file per loopback address in use, so that
+	// loopback kubelets in different processes (one per test package) never
+	// serve on the same address. Default: tgc-loopback-claims in the
+	// system temp directory.
+	ClaimDir string
 	// Workers is how many pods are synced in parallel. Default 4.
 	Workers int
 	Logger  logr.Logger
@@ -56,6 +63,9 @@ func (cfg Config) Defaulted() (Config, error) {
 	}
 	if cfg.MaxProbePeriod <= 0 {
 		cfg.MaxProbePeriod = time.Second
+	}
+	if cfg.ClaimDir == "" {
+		cfg.ClaimDir = filepath.Join(os.TempDir(), "tgc-loopback-claims")
 	}
 	if cfg.Workers <= 0 {
 		cfg.Workers = 4

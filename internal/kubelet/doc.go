@@ -6,7 +6,11 @@
 // through the pods/binding subresource, and "runs" every pod bound to its node:
 //
 //   - Each pod gets a unique IP from Config.PodCIDR (default 10.244.0.0/16).
-//     An IP is not handed out again while a pod holding it still exists.
+//     An IP is not handed out again while a pod holding it still exists, and
+//     never while another loopback kubelet on the machine (another test
+//     package's cluster, in another process) serves on its loopback address:
+//     each address in use is claimed with a flock in Config.ClaimDir, which
+//     the kernel releases if the process dies.
 //   - For every TCP container port, a real HTTP server listens on the pod's
 //     mapped loopback address: pod IP 10.244.a.b serves on 127.244.a.b
 //     (Config.LoopbackCIDR). Tests only ever dial loopback addresses, so

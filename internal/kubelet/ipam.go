@@ -1,6 +1,7 @@
 package kubelet
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 )
@@ -10,14 +11,23 @@ import (
 // from the API server, so two live pods never share an IP. It is not safe for
 // concurrent use; the kubelet guards it with its own lock.
 type ipAllocator struct {
-	prefix netip.Prefix
-	inUse  map[netip.Addr]string // ip -> owner (pod UID)
-	next   netip.Addr
+	prefix   netip.Prefix
+	claim    claimFunc
+	inUse    map[netip.Addr]string // ip -> owner (pod UID)
+	releases map[netip.Addr]func()
+	next     netip.Addr
 }
 
-func newIPAllocator(prefix netip.Prefix) *ipAllocator {
+// claimFunc takes an IP machine-wide (see fileClaims) and returns how to
+// give it back; it fails with errClaimed when another kubelet holds it.
+type claimFunc func(netip.Addr) (release func(), err error)
+
+// noClaims is the claimFunc of an allocator that is alone on the machine.
+func noClaims(netip.Addr) (func(), error) { return func() {}, nil }
+
+func newIPAllocator(prefix netip.Prefix, claim claimFunc) *ipAllocator {
 	prefix = prefix.Masked()
-	return &ipAllocator{prefix: prefix, inUse: map[netip.Addr]string{}, next: prefix.Addr()}
+	return &ipAllocator{prefix: prefix, claim: claim, inUse: map[netip.Addr]string{}, releases: map[netip.Addr]func(){}, next: prefix.Addr()}
 }
 
 // usable reports whether ip may be handed to a pod: inside the prefix, and
@@ -48,7 +58,14 @@ func (a *ipAllocator) Allocate(owner string) (netip.Addr, error) {
 		if _, taken := a.inUse[ip]; taken || !a.usable(ip) {
 			continue
 		}
-		a.inUse[ip] = owner
+		release, err := a.claim(ip)
+		if errors.Is(err, errClaimed) {
+			continue
+		}
+		if err != nil {
+			return netip.Addr{}, err
+		}
+		a.inUse[ip], a.releases[ip] = owner, release
 		a.next = ip
 		return ip, nil
 	}
@@ -61,17 +78,33 @@ func (a *ipAllocator) Reserve(ip netip.Addr, owner string) error {
 	if !a.usable(ip) {
 		return fmt.Errorf("IP %s is not usable in pod CIDR %s", ip, a.prefix)
 	}
-	if o, taken := a.inUse[ip]; taken && o != owner {
-		return fmt.Errorf("IP %s is already held by pod %s", ip, o)
+	if o, taken := a.inUse[ip]; taken {
+		if o != owner {
+			return fmt.Errorf("IP %s is already held by pod %s", ip, o)
+		}
+		return nil
 	}
-	a.inUse[ip] = owner
+	release, err := a.claim(ip)
+	if err != nil {
+		return fmt.Errorf("keeping IP %s: %w", ip, err)
+	}
+	a.inUse[ip], a.releases[ip] = owner, release
 	return nil
 }
 
 // Release frees ip if owner holds it.
 func (a *ipAllocator) Release(ip netip.Addr, owner string) {
-	if a.inUse[ip] == owner {
+	if o, taken := a.inUse[ip]; taken && o == owner {
+		a.releases[ip]()
 		delete(a.inUse, ip)
+		delete(a.releases, ip)
+	}
+}
+
+// ReleaseAll gives back every IP, when the kubelet stops.
+func (a *ipAllocator) ReleaseAll() {
+	for ip, owner := range a.inUse {
+		a.Release(ip, owner)
 	}
 }
 

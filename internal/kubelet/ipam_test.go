@@ -7,7 +7,7 @@ import (
 )
 
 func TestIPAllocatorHandsOutUniqueUsableIPs(t *testing.T) {
-	a := newIPAllocator(netip.MustParsePrefix("10.244.0.0/28")) // 16 addresses, 13 usable
+	a := newIPAllocator(netip.MustParsePrefix("10.244.0.0/28"), noClaims) // 16 addresses, 13 usable
 	seen := map[netip.Addr]bool{}
 	for i := range 13 {
 		ip, err := a.Allocate(fmt.Sprintf("pod-%d", i))
@@ -30,7 +30,7 @@ func TestIPAllocatorHandsOutUniqueUsableIPs(t *testing.T) {
 }
 
 func TestIPAllocatorIsIdempotentPerOwner(t *testing.T) {
-	a := newIPAllocator(netip.MustParsePrefix("10.244.0.0/16"))
+	a := newIPAllocator(netip.MustParsePrefix("10.244.0.0/16"), noClaims)
 	first, _ := a.Allocate("pod-a")
 	again, _ := a.Allocate("pod-a")
 	if first != again {
@@ -39,7 +39,7 @@ func TestIPAllocatorIsIdempotentPerOwner(t *testing.T) {
 }
 
 func TestIPAllocatorDoesNotReuseAReleasedIPAtOnce(t *testing.T) {
-	a := newIPAllocator(netip.MustParsePrefix("10.244.0.0/16"))
+	a := newIPAllocator(netip.MustParsePrefix("10.244.0.0/16"), noClaims)
 	first, _ := a.Allocate("pod-a")
 	a.Release(first, "pod-a")
 	next, _ := a.Allocate("pod-b")
@@ -49,7 +49,7 @@ func TestIPAllocatorDoesNotReuseAReleasedIPAtOnce(t *testing.T) {
 }
 
 func TestIPAllocatorReleaseByAnotherOwnerKeepsTheIP(t *testing.T) {
-	a := newIPAllocator(netip.MustParsePrefix("10.244.0.0/29")) // 5 usable
+	a := newIPAllocator(netip.MustParsePrefix("10.244.0.0/29"), noClaims) // 5 usable
 	held, _ := a.Allocate("pod-a")
 	a.Release(held, "pod-b")
 	for i := range 4 {
@@ -79,7 +79,7 @@ func TestIPAllocatorReserve(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			a := newIPAllocator(netip.MustParsePrefix("10.244.0.0/16"))
+			a := newIPAllocator(netip.MustParsePrefix("10.244.0.0/16"), noClaims)
 			if err := a.Reserve(netip.MustParseAddr("10.244.0.9"), "pod-a"); err != nil {
 				t.Fatal(err)
 			}
@@ -92,12 +92,39 @@ func TestIPAllocatorReserve(t *testing.T) {
 }
 
 func TestIPAllocatorSkipsReservedIPs(t *testing.T) {
-	a := newIPAllocator(netip.MustParsePrefix("10.244.0.0/16"))
+	a := newIPAllocator(netip.MustParsePrefix("10.244.0.0/16"), noClaims)
 	if err := a.Reserve(netip.MustParseAddr("10.244.0.2"), "survivor"); err != nil {
 		t.Fatal(err)
 	}
 	ip, _ := a.Allocate("new-pod")
 	if ip == netip.MustParseAddr("10.244.0.2") {
 		t.Errorf("allocated %s, which a surviving pod holds", ip)
+	}
+}
+
+func TestIPAllocatorSkipsIPsClaimedByAnotherKubelet(t *testing.T) {
+	claims, err := newFileClaims(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := newIPAllocator(netip.MustParsePrefix("10.244.0.0/16"), claims.Claim)
+	mine := newIPAllocator(netip.MustParsePrefix("10.244.0.0/16"), claims.Claim)
+	theirs, err := other.Allocate("their-pod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := mine.Allocate("my-pod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got == theirs {
+		t.Fatalf("both kubelets got %s", got)
+	}
+	if err := mine.Reserve(theirs, "my-other-pod"); err == nil {
+		t.Errorf("reserved %s, which another kubelet holds", theirs)
+	}
+	other.ReleaseAll()
+	if err := mine.Reserve(theirs, "my-other-pod"); err != nil {
+		t.Errorf("reserving %s after the other kubelet let go: %v", theirs, err)
 	}
 }

@@ -52,6 +52,11 @@ func New(client kubernetes.Interface, cfg Config) (*Kubelet, error) {
 	if err != nil {
 		return nil, fmt.Errorf("configuring loopback kubelet: %w", err)
 	}
+	claims, err := newFileClaims(cfg.ClaimDir)
+	if err != nil {
+		return nil, fmt.Errorf("configuring loopback kubelet: %w", err)
+	}
+	claim := func(ip netip.Addr) (func(), error) { return claims.Claim(mapper.toLoopback(ip)) }
 	cfg.Logger = cfg.Logger.WithValues("node", cfg.NodeName)
 	return &Kubelet{
 		cfg:     cfg,
@@ -59,7 +64,7 @@ func New(client kubernetes.Interface, cfg Config) (*Kubelet, error) {
 		log:     cfg.Logger,
 		mapper:  mapper,
 		started: make(chan struct{}),
-		ipam:    newIPAllocator(cfg.PodCIDR),
+		ipam:    newIPAllocator(cfg.PodCIDR, claim),
 		runners: map[string]*podRunner{},
 	}, nil
 }
@@ -131,6 +136,9 @@ func (k *Kubelet) Run(ctx context.Context) error {
 	for _, r := range runners {
 		r.stop()
 	}
+	k.mu.Lock()
+	k.ipam.ReleaseAll()
+	k.mu.Unlock()
 	k.log.Info("Loopback kubelet stopped")
 	return nil
 }

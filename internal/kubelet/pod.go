@@ -9,6 +9,7 @@ import (
 	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/klog/v2"
 	"k8s.io/utils/clock"
 )
 
@@ -36,7 +37,7 @@ type podRunner struct {
 }
 
 func newPodRunner(pod *corev1.Pod, ip, loopback, hostIP netip.Addr, cfg Config, notify func()) *podRunner {
-	log := cfg.Logger.WithValues("pod", pod.Namespace+"/"+pod.Name, "podIP", ip, "loopback", loopback)
+	log := cfg.Logger.WithValues("pod", klog.KObj(pod), "podIP", ip, "loopback", loopback)
 	preStop, errs := podPreStop(pod)
 	for _, err := range errs {
 		log.Info("Ignoring preStop hook", "reason", err.Error())

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -29,7 +30,12 @@ func startControllerManager(thread *processThread, binary, kubeconfig, dir strin
 	if err != nil {
 		return nil, fmt.Errorf("creating kube-controller-manager log: %w", err)
 	}
-	controllers := append(append([]string{}, defaultControllers...), extra...)
+	controllers := slices.Clone(defaultControllers)
+	for _, c := range extra {
+		if !slices.Contains(controllers, c) {
+			controllers = append(controllers, c)
+		}
+	}
 	cmd := exec.Command(binary,
 		"--kubeconfig="+kubeconfig,
 		"--controllers="+strings.Join(controllers, ","),

@@ -22,7 +22,7 @@ func TestMain(m *testing.M) {
 	flag.Parse()
 	log := logr.Discard()
 	if testing.Verbose() {
-		log = funcr.New(func(prefix, args string) { fmt.Fprintln(os.Stderr, prefix, args) }, funcr.Options{})
+		log = funcr.New(func(prefix, args string) { fmt.Fprintln(os.Stderr, prefix, args) }, funcr.Options{LogTimestamp: true, Verbosity: 1})
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute) // a cold asset build is ~11 min
 	start := time.Now()

@@ -2,6 +2,7 @@ package testcluster
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -39,7 +40,8 @@ func runReadyPod(t *testing.T, c *Cluster, ns string, pod *corev1.Pod) *corev1.P
 }
 
 // serveWindow deletes the pod and reports how long after the delete call
-// its app kept answering HTTP, probing every 50ms.
+// its app kept answering HTTP, probing every 50ms. Only answers that name the
+// pod count: once it is gone, its loopback address may serve another pod.
 func serveWindow(t *testing.T, c *Cluster, pod *corev1.Pod, limit time.Duration) time.Duration {
 	t.Helper()
 	ctx := context.Background()
@@ -49,7 +51,8 @@ func serveWindow(t *testing.T, c *Cluster, pod *corev1.Pod, limit time.Duration)
 	}
 	var lastOK time.Duration
 	for time.Since(deleted) < limit {
-		if code, _, err := getPod(c, pod.Status.PodIP, appPort); err == nil && code == 200 {
+		code, body, err := getPod(c, pod.Status.PodIP, appPort)
+		if err == nil && code == 200 && strings.Contains(body, "pod="+pod.Namespace+"/"+pod.Name+" ") {
 			lastOK = time.Since(deleted)
 		} else if lastOK > 0 || time.Since(deleted) > time.Second {
 			break

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"slices"
@@ -15,13 +16,17 @@ import (
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	crlog "sigs.k8s.io/controller-runtime/pkg/log"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	"sigs.k8s.io/yaml"
 
@@ -29,7 +34,6 @@ import (
 	"github.com/tgc-dev/targetgroupcontroller/internal/readinessgate"
 	"github.com/tgc-dev/targetgroupcontroller/internal/testcluster"
 	"github.com/tgc-dev/targetgroupcontroller/internal/webhook"
-	"github.com/tgc-dev/targetgroupcontroller/internal/webhook/certs"
 )
 
 const controllerNamespace = "tgc-system"
@@ -44,6 +48,7 @@ func TestInjectionOnARealAPIServer(t *testing.T) {
 		t.Skip("starts etcd and kube-apiserver")
 	}
 	ctx := context.Background()
+	crlog.SetLogger(testr.New(t))
 	assets, err := testcluster.Assets(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -77,15 +82,21 @@ func TestInjectionOnARealAPIServer(t *testing.T) {
 	optedIn := createAppNamespace(t, c, "opted-in", map[string]string{readinessgate.NamespaceLabel: readinessgate.NamespaceLabelValue})
 	plain := createAppNamespace(t, c, "plain", nil)
 
+	// The webhook runs as the controller's ServiceAccount with only
+	// config/webhook/rbac.yaml granted, which proves that RBAC is enough.
+	applyManifests(t, c, "../../config/webhook/rbac.yaml")
+	asController := rest.CopyConfig(cfg)
+	asController.Impersonate = rest.ImpersonationConfig{UserName: "system:serviceaccount:" + controllerNamespace + ":targetgroupcontroller"}
+
 	// The wiring cmd/targetgroupcontroller uses, on loopback.
 	opts := webhook.DefaultOptions()
 	opts.Port = port
 	opts.Namespace = controllerNamespace
-	wh, err := webhook.New(cfg, scheme, opts, webhook.Extra{Host: "127.0.0.1", ExtraIPs: []net.IP{net.ParseIP("127.0.0.1")}}, clock.RealClock{}, testr.New(t))
+	wh, err := webhook.New(asController, scheme, opts, webhook.Extra{Host: "127.0.0.1", ExtraIPs: []net.IP{net.ParseIP("127.0.0.1")}}, clock.RealClock{}, testr.New(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+	mgr, err := ctrl.NewManager(asController, ctrl.Options{
 		Scheme:                 scheme,
 		Logger:                 testr.New(t),
 		Metrics:                metricsserver.Options{BindAddress: "0"},
@@ -115,14 +126,14 @@ func TestInjectionOnARealAPIServer(t *testing.T) {
 
 	// The API server learns of the new caBundle through its informer on
 	// webhook configurations; until then calls fail TLS and are ignored.
-	deadline := time.Now().Add(60 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for {
 		pod := createPod(t, c, optedIn, map[string]string{"app": "web"})
 		if len(readinessgate.Bindings(pod)) > 0 {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatal("no pod got a readiness gate within 60s of starting the webhook")
+			t.Fatal("no pod got a readiness gate within 30s of starting the webhook")
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
@@ -175,6 +186,39 @@ func TestInjectionOnARealAPIServer(t *testing.T) {
 			t.Errorf("a pod creation took %s with the webhook down; the API server should fail fast on a refused connection", d[len(d)-1])
 		}
 	})
+
+	t.Run("with the webhook hanging pods are created after its timeout, without a gate", func(t *testing.T) {
+		stop()
+		// Accepts connections and never answers, like a stuck process.
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		go func() {
+			// Held, not dropped: an unreachable conn may be closed by its
+			// finalizer, which would answer the API server early.
+			var held []net.Conn
+			defer func() {
+				for _, conn := range held {
+					_ = conn.Close()
+				}
+			}()
+			for {
+				conn, err := l.Accept()
+				if err != nil {
+					return
+				}
+				held = append(held, conn)
+			}
+		}()
+		d := timePodCreations(t, c, optedIn, 1, false)
+		t.Logf("pod creation with the webhook hanging: %s", d[0])
+		// timeoutSeconds: 5 in config/webhook bounds the wait.
+		if d[0] < 4*time.Second || d[0] > 10*time.Second {
+			t.Errorf("pod creation took %s; want about the webhook's 5s timeout", d[0])
+		}
+	})
 }
 
 // shippedConfigAt is config/webhook's MutatingWebhookConfiguration with the
@@ -202,6 +246,32 @@ func shippedConfigAt(t *testing.T, port int) *admissionregistrationv1.MutatingWe
 		cfg.Webhooks[i].ClientConfig = admissionregistrationv1.WebhookClientConfig{URL: &url}
 	}
 	return &cfg
+}
+
+// applyManifests creates every object of a multi-document YAML file.
+func applyManifests(t *testing.T, c client.Client, path string) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	dec := utilyaml.NewYAMLOrJSONDecoder(f, 4096)
+	for {
+		var obj unstructured.Unstructured
+		if err := dec.Decode(&obj.Object); err != nil {
+			if errors.Is(err, io.EOF) {
+				return
+			}
+			t.Fatalf("%s: %v", path, err)
+		}
+		if len(obj.Object) == 0 {
+			continue
+		}
+		if err := c.Create(context.Background(), &obj); err != nil {
+			t.Fatalf("%s: creating %s %s: %v", path, obj.GetKind(), obj.GetName(), err)
+		}
+	}
 }
 
 func newScheme(t *testing.T) *runtime.Scheme {
@@ -275,6 +345,3 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
-
-var _ = errors.New
-var _ = certs.DefaultCheckInterval

@@ -81,8 +81,11 @@ func (w *Webhook) Register(mgr manager.Manager) error {
 	if w.Server == nil {
 		return nil
 	}
-	readinessgate.Register(w.Server, mgr.GetClient())
-	if err := mgr.AddReadyzCheck("webhook", w.Server.StartedChecker()); err != nil {
+	// The manager only runs its webhook server once GetWebhookServer has
+	// been called, so register through it rather than through w.Server.
+	srv := mgr.GetWebhookServer()
+	readinessgate.Register(srv, mgr.GetClient())
+	if err := mgr.AddReadyzCheck("webhook", srv.StartedChecker()); err != nil {
 		return fmt.Errorf("adding the webhook readiness check: %w", err)
 	}
 	if w.Rotator == nil {

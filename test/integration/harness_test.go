@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
@@ -67,6 +69,12 @@ func newEnv(t *testing.T) *env {
 		Region:       "us-east-1",
 		BaseEndpoint: aws.String(shared.emu.URL()),
 		Credentials:  credentials.NewStaticCredentialsProvider("AKIDTESTTESTTEST", "test-secret", ""),
+		// The test's own reads must get through a throttling storm.
+		Retryer: retry.NewStandard(func(o *retry.StandardOptions) {
+			o.MaxAttempts = 30
+			o.MaxBackoff = time.Second
+			o.RateLimiter = ratelimit.None
+		}),
 	})
 	e.create(&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: e.ns}})
 	t.Cleanup(func() {

@@ -112,3 +112,18 @@ func members(hs []targets.Health) map[netip.AddrPort]targets.Target {
 	}
 	return m
 }
+
+// Health returns a copy of tgc's current view of a target group's targets,
+// when it has one, and when it was last read from AWS. Other controllers
+// (readiness gates, issue 5) read it instead of calling DescribeTargetHealth
+// themselves; the view follows AWS within the health poll interval while
+// targets change state.
+func (c *Controller) Health(arn string) ([]targets.Health, time.Time, bool) {
+	gr := c.groups.get(arn)
+	gr.mu.Lock()
+	defer gr.mu.Unlock()
+	if !gr.primed {
+		return nil, time.Time{}, false
+	}
+	return append([]targets.Health(nil), gr.health...), gr.refreshAt, true
+}

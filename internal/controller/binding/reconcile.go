@@ -48,8 +48,9 @@ func (c *Controller) Reconcile(ctx context.Context, req reconcile.Request) (reco
 		}
 	}
 
+	orig := tgb.DeepCopy()
 	res, fail := c.sync(ctx, tgb)
-	if err := c.writeStatus(ctx, tgb, res, fail); err != nil {
+	if err := c.writeStatus(ctx, orig, tgb, res, fail); err != nil {
 		return reconcile.Result{}, err
 	}
 	return c.result(ctx, tgb, res, fail)

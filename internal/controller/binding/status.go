@@ -54,8 +54,9 @@ func readyCondition(tgb *v1alpha1.TargetGroupBinding) *metav1.Condition {
 
 // writeStatus patches the binding's status when it changed, and announces a
 // new failure with a Warning Event and a log line once, not on every retry.
-func (c *Controller) writeStatus(ctx context.Context, tgb *v1alpha1.TargetGroupBinding, res syncResult, fail *failure) error {
-	orig := tgb.DeepCopy()
+// orig is the binding as the sync started, so that the patch carries every
+// change the sync made, including those made to tgb in memory.
+func (c *Controller) writeStatus(ctx context.Context, orig, tgb *v1alpha1.TargetGroupBinding, res syncResult, fail *failure) error {
 	now := metav1.NewTime(c.clock.Now())
 	st := &tgb.Status
 	st.ObservedGeneration = tgb.Generation

@@ -52,6 +52,14 @@ func (c *Controller) sync(ctx context.Context, tgb *v1alpha1.TargetGroupBinding)
 		return res, fail
 	}
 	res.arn = tg.ARN
+	if old := tgb.Status.TargetGroupARN; old != "" && old != tg.ARN {
+		if err := c.leaveOldGroup(ctx, tgb, old); err != nil {
+			res.arn = old // try again next time
+			return res, c.awsFailure(err, old)
+		}
+		// Ownership recorded in the old group means nothing in the new one.
+		tgb.Status.OwnedTargets = nil
+	}
 
 	family, fail := ipFamily(tgb, tg)
 	if fail != nil {

@@ -1,0 +1,79 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"time"
+
+	"github.com/spf13/pflag"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/klog/v2"
+
+	"github.com/tgc-dev/targetgroupcontroller/internal/kubelet"
+)
+
+// options are the flags of loopback-kubelet.
+type options struct {
+	kubeconfig     string
+	nodeName       string
+	podCIDR        string
+	loopbackCIDR   string
+	zone           string
+	maxProbePeriod time.Duration
+}
+
+func (o *options) bind(fs *pflag.FlagSet) {
+	fs.StringVar(&o.kubeconfig, "kubeconfig", "", "path to the kubeconfig of the cluster to join (required)")
+	fs.StringVar(&o.nodeName, "node-name", "loopback-node", "name of the Node to register")
+	fs.StringVar(&o.podCIDR, "pod-cidr", "10.244.0.0/16", "CIDR that pod IPs are allocated from")
+	fs.StringVar(&o.loopbackCIDR, "loopback-cidr", "127.244.0.0/16", "loopback CIDR that pod servers really listen on; same length as --pod-cidr")
+	fs.StringVar(&o.zone, "zone", "", "topology.kubernetes.io/zone label for the Node (none if empty)")
+	fs.DurationVar(&o.maxProbePeriod, "max-probe-period", time.Second, "cap on readiness probe periodSeconds and initialDelaySeconds")
+}
+
+// config validates the flags and turns them into a kubelet configuration.
+func (o *options) config() (kubelet.Config, error) {
+	if o.kubeconfig == "" {
+		return kubelet.Config{}, errors.New("--kubeconfig is required")
+	}
+	pods, err := netip.ParsePrefix(o.podCIDR)
+	if err != nil {
+		return kubelet.Config{}, fmt.Errorf("--pod-cidr: %w", err)
+	}
+	loopback, err := netip.ParsePrefix(o.loopbackCIDR)
+	if err != nil {
+		return kubelet.Config{}, fmt.Errorf("--loopback-cidr: %w", err)
+	}
+	return kubelet.Config{
+		NodeName:       o.nodeName,
+		PodCIDR:        pods,
+		LoopbackCIDR:   loopback,
+		Zone:           o.zone,
+		MaxProbePeriod: o.maxProbePeriod,
+		Logger:         klog.NewKlogr(),
+	}, nil
+}
+
+func (o *options) run(ctx context.Context) error {
+	cfg, err := o.config()
+	if err != nil {
+		return err
+	}
+	rc, err := clientcmd.BuildConfigFromFlags("", o.kubeconfig)
+	if err != nil {
+		return fmt.Errorf("loading kubeconfig %s: %w", o.kubeconfig, err)
+	}
+	rc.QPS, rc.Burst = 500, 1000
+	client, err := kubernetes.NewForConfig(rc)
+	if err != nil {
+		return fmt.Errorf("creating a client: %w", err)
+	}
+	k, err := kubelet.New(client, cfg)
+	if err != nil {
+		return err
+	}
+	return k.Run(ctx)
+}

@@ -1,5 +1,0 @@
-package testcluster
-
-import "testing"
-
-func TestZZPanics(t *testing.T) { panic("boom") }

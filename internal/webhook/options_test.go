@@ -1,0 +1,60 @@
+package webhook
+
+import (
+	"testing"
+
+	"github.com/spf13/pflag"
+)
+
+func TestOptionsValidate(t *testing.T) {
+	cases := map[string]struct {
+		mutate  func(*Options)
+		env     string
+		wantErr bool
+	}{
+		"defaults with the pod namespace from the downward API are valid": {env: "tgc-system"},
+		"explicit namespace is enough without the environment":            {mutate: func(o *Options) { o.Namespace = "tgc-system" }},
+		"self-managed certificates need a namespace":                      {wantErr: true},
+		"webhook off needs nothing else": {
+			mutate: func(o *Options) { o.Port = 0; o.ConfigName = "" },
+		},
+		"port out of range is rejected": {
+			env: "tgc-system", mutate: func(o *Options) { o.Port = 70000 }, wantErr: true,
+		},
+		"self-managed certificates need the configuration name": {
+			env: "tgc-system", mutate: func(o *Options) { o.ConfigName = "" }, wantErr: true,
+		},
+		"cert-manager mode needs no namespace but a cert dir": {
+			mutate: func(o *Options) { o.SelfManagedCerts = false; o.CertDir = "" }, wantErr: true,
+		},
+		"cert-manager mode with a cert dir is valid": {
+			mutate: func(o *Options) { o.SelfManagedCerts = false },
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			t.Setenv("POD_NAMESPACE", tc.env)
+			o := DefaultOptions()
+			if tc.mutate != nil {
+				tc.mutate(&o)
+			}
+			if err := o.Validate(); (err != nil) != tc.wantErr {
+				t.Fatalf("Validate() = %v, want error: %v", err, tc.wantErr)
+			}
+		})
+	}
+}
+
+func TestBindFlagsSetsOptions(t *testing.T) {
+	o := DefaultOptions()
+	fs := pflag.NewFlagSet("test", pflag.ContinueOnError)
+	o.BindFlags(fs)
+	err := fs.Parse([]string{"--webhook-port=9444", "--webhook-self-managed-certs=false", "--webhook-cert-dir=/certs", "--webhook-namespace=ns", "--webhook-service-name=s", "--webhook-secret-name=sec", "--webhook-config-name=cfg"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Options{Port: 9444, SelfManagedCerts: false, CertDir: "/certs", Namespace: "ns", ServiceName: "s", SecretName: "sec", ConfigName: "cfg"}
+	if o != want {
+		t.Fatalf("options after parsing = %+v, want %+v", o, want)
+	}
+}

@@ -51,6 +51,7 @@ func createLoadBalancer(ctx context.Context, c *elbv2sdk.Client) (loadBalancer, 
 		VpcId:                      aws.String(demoVPC),
 		HealthCheckPath:            aws.String("/healthz"),
 		HealthCheckIntervalSeconds: aws.Int32(5),
+		HealthCheckTimeoutSeconds:  aws.Int32(2),
 		HealthyThresholdCount:      aws.Int32(2),
 	})
 	if err != nil {

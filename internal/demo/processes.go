@@ -45,6 +45,8 @@ func startController(ctx context.Context, root, kubeconfig, endpoint string, out
 		"--leader-elect=false",
 		"--metrics-bind-address=127.0.0.1:0",
 		"--health-probe-bind-address=127.0.0.1:0",
+		// Status counts follow target health closely enough to watch.
+		"--health-poll-interval=1s",
 	)
 	cmd.Env = append(os.Environ(),
 		"KUBECONFIG="+kubeconfig,

@@ -42,7 +42,7 @@ func Run(ctx context.Context, out io.Writer) error {
 	emu, err := emulator.New(emulator.Config{
 		VPCs:    []emulator.VPC{{ID: demoVPC, CIDR: netip.MustParsePrefix("10.244.0.0/16")}},
 		DialMap: []emulator.DialMapping{{From: netip.MustParsePrefix("10.244.0.0/16"), To: netip.MustParsePrefix("127.244.0.0/16")}},
-		Profile: emulator.FastProfile(),
+		Profile: demoProfile(),
 	})
 	if err != nil {
 		return fmt.Errorf("configuring the ELBv2 emulator: %w", err)
@@ -123,4 +123,13 @@ func moduleRoot() (string, error) {
 		}
 		dir = parent
 	}
+}
+
+// demoProfile is the fast profile slowed just enough that a person watching
+// sees targets pass through initial before they turn healthy.
+func demoProfile() emulator.Profile {
+	p := emulator.FastProfile()
+	p.RegistrationDelay = time.Second
+	p.HealthCheckInterval = 500 * time.Millisecond
+	return p
 }

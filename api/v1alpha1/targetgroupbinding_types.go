@@ -183,6 +183,7 @@ type TargetGroupBindingStatus struct {
 // +kubebuilder:printcolumn:name="Port",type=string,JSONPath=`.spec.serviceRef.port`
 // +kubebuilder:printcolumn:name="TargetGroup",type=string,JSONPath=`.status.targetGroupARN`
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Endpoints",type=integer,JSONPath=`.status.targets.desired`,description="Ready endpoints that should be targets"
 // +kubebuilder:printcolumn:name="Registered",type=integer,JSONPath=`.status.targets.registered`
 // +kubebuilder:printcolumn:name="Healthy",type=integer,JSONPath=`.status.targets.healthy`
 // +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`,priority=1

@@ -1,0 +1,73 @@
+// Package manifests checks that the install manifests a user applies are
+// accepted by a real API server.
+package manifests
+
+import (
+	"bytes"
+	"context"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/tgc-dev/targetgroupcontroller/internal/testcluster"
+)
+
+func repoRoot(t *testing.T) string {
+	_, file, _, ok := runtime.Caller(0)
+	if !ok {
+		t.Fatal("cannot locate the test file")
+	}
+	return filepath.Join(filepath.Dir(file), "..", "..")
+}
+
+func kubectl(t *testing.T, kubeconfig string, args ...string) string {
+	t.Helper()
+	var out bytes.Buffer
+	cmd := exec.CommandContext(context.Background(), "kubectl", append([]string{"--kubeconfig", kubeconfig}, args...)...)
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("kubectl %s: %v\n%s", strings.Join(args, " "), err, out.String())
+	}
+	return out.String()
+}
+
+// TestKustomizeDefaultInstallsOnARealAPIServer is `kubectl apply -k
+// config/default`, the one-command install, against kube-apiserver v1.37.
+func TestKustomizeDefaultInstallsOnARealAPIServer(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs the local control plane")
+	}
+	cluster := testcluster.New(t, testcluster.Options{NoKubelet: true})
+	root := repoRoot(t)
+
+	kubectl(t, cluster.Kubeconfig, "apply", "-k", filepath.Join(root, "config", "default"))
+
+	want := map[string][]string{
+		"deployment/targetgroupcontroller":                    {"-n", "tgc-system"},
+		"serviceaccount/targetgroupcontroller":                {"-n", "tgc-system"},
+		"crd/targetgroupbindings.elbv2.tgc.dev":               nil,
+		"mutatingwebhookconfiguration/tgc-pod-readiness-gate": nil,
+	}
+	for obj, ns := range want {
+		kubectl(t, cluster.Kubeconfig, append([]string{"get", obj}, ns...)...)
+	}
+	// The CRD is served: the sample binding from config/samples validates.
+	kubectl(t, cluster.Kubeconfig, "wait", "--for=condition=Established", "crd/targetgroupbindings.elbv2.tgc.dev")
+	kubectl(t, cluster.Kubeconfig, "create", "namespace", "sample")
+	kubectl(t, cluster.Kubeconfig, "apply", "-n", "sample", "--dry-run=server", "-f", filepath.Join(root, "config", "samples", "targetgroupbinding.yaml"))
+
+	// The controller's ServiceAccount may do what the reconcilers need, and
+	// no more than read Secrets cluster-wide.
+	as := "system:serviceaccount:tgc-system:targetgroupcontroller"
+	for _, verb := range []string{"list targetgroupbindings.elbv2.tgc.dev", "patch targetgroupbindings.elbv2.tgc.dev/status", "list endpointslices.discovery.k8s.io", "patch pods/status", "create events.events.k8s.io"} {
+		if got := strings.TrimSpace(kubectl(t, cluster.Kubeconfig, append([]string{"auth", "can-i", "--as", as}, strings.Fields(verb)...)...)); got != "yes" {
+			t.Errorf("ServiceAccount can-i %s = %q, want yes", verb, got)
+		}
+	}
+	cmd := exec.Command("kubectl", "--kubeconfig", cluster.Kubeconfig, "auth", "can-i", "--as", as, "list", "secrets", "--all-namespaces")
+	if out, _ := cmd.CombinedOutput(); strings.TrimSpace(string(out)) != "no" {
+		t.Errorf("ServiceAccount can list Secrets cluster-wide (%q); least privilege says no", strings.TrimSpace(string(out)))
+	}
+}

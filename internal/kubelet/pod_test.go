@@ -2,6 +2,7 @@ package kubelet
 
 import (
 	"net/netip"
+	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -22,10 +23,9 @@ func runnerUnderTest(t *testing.T, loopback string, preStop int64, annotations m
 		Spec: corev1.PodSpec{Containers: []corev1.Container{{
 			Name:      "app",
 			Ports:     []corev1.ContainerPort{{ContainerPort: 18081}},
-			Lifecycle: &corev1.Lifecycle{PreStop: &corev1.LifecycleHandler{Exec: &corev1.ExecAction{Command: []string{"sleep", "10"}}}},
+			Lifecycle: &corev1.Lifecycle{PreStop: &corev1.LifecycleHandler{Exec: &corev1.ExecAction{Command: []string{"sleep", strconv.FormatInt(preStop, 10)}}}},
 		}}},
 	}
-	pod.Spec.Containers[0].Lifecycle.PreStop.Exec.Command[1] = time.Duration(preStop * int64(time.Second)).String()
 	var notified atomic.Int32
 	cfg, _ := Config{Clock: clk}.Defaulted()
 	ip := netip.MustParseAddr("10.244.9.9")

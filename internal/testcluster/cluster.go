@@ -152,6 +152,11 @@ func Start(ctx context.Context, opts Options) (_ *Cluster, retErr error) {
 			return nil, err
 		}
 	}
+	select {
+	case <-c.cm.exited:
+		return nil, c.cm.unexpectedExit()
+	default:
+	}
 	log.Info("Test cluster is up", "after", time.Since(started), "kubeconfig", c.Kubeconfig)
 	return c, nil
 }
@@ -228,6 +233,9 @@ func New(t testing.TB, opts Options) *Cluster {
 		t.Fatalf("starting test cluster: %v", err)
 	}
 	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("kube-controller-manager log tail:\n%s", c.ControllerManagerLogTail(4000))
+		}
 		if err := c.Stop(); err != nil {
 			t.Errorf("stopping test cluster: %v", err)
 		}

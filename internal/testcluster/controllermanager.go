@@ -86,13 +86,31 @@ func (cm *controllerManager) stop() error {
 
 // unexpectedExit explains an exit that stop did not ask for.
 func (cm *controllerManager) unexpectedExit() error {
-	tail, _ := os.ReadFile(cm.logPath)
-	if len(tail) > 4000 {
-		tail = tail[len(tail)-4000:]
-	}
+	tail := cm.logTail(4000)
 	err := cm.err
 	if err == nil {
 		err = errors.New("exited with status 0")
 	}
 	return fmt.Errorf("kube-controller-manager exited early: %w; log tail:\n%s", err, tail)
+}
+
+// logTail returns up to the last n bytes of the log.
+func (cm *controllerManager) logTail(n int) string {
+	b, err := os.ReadFile(cm.logPath)
+	if err != nil {
+		return fmt.Sprintf("(reading %s: %v)", cm.logPath, err)
+	}
+	if len(b) > n {
+		b = b[len(b)-n:]
+	}
+	return string(b)
+}
+
+// ControllerManagerLogTail returns the end of kube-controller-manager's log
+// (at most n bytes), to explain a failed test. It is empty after Stop.
+func (c *Cluster) ControllerManagerLogTail(n int) string {
+	if c.cm == nil {
+		return ""
+	}
+	return c.cm.logTail(n)
 }

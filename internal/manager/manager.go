@@ -20,6 +20,7 @@ import (
 
 	"github.com/tgc-dev/targetgroupcontroller/api/v1alpha1"
 	"github.com/tgc-dev/targetgroupcontroller/internal/controller/binding"
+	"github.com/tgc-dev/targetgroupcontroller/internal/controller/readinessgate"
 	"github.com/tgc-dev/targetgroupcontroller/internal/controller/serviceannotation"
 	"github.com/tgc-dev/targetgroupcontroller/internal/elbv2"
 )
@@ -37,6 +38,8 @@ type Deps struct {
 	// SkipNameValidation lets a test start several managers in one process.
 	SkipNameValidation bool
 	// Gates lists pods held back only by tgc's readiness gates (issue 5).
+	// Nil, with Options.ReadinessGates, reads them from the pod cache
+	// (readinessgate.Pods).
 	Gates binding.GatedPods
 	// Logger defaults to controller-runtime's global logger (ctrl.SetLogger).
 	Logger logr.Logger
@@ -125,16 +128,37 @@ func New(ctx context.Context, o Options, cfg *rest.Config, d Deps) (ctrl.Manager
 		return nil, fmt.Errorf("registering binding metrics: %w", err)
 	}
 	rec := mgr.GetEventRecorder("targetgroupcontroller")
+	gated := d.Gates
+	if gated == nil && o.ReadinessGates {
+		if err := readinessgate.IndexPods(ctx, mgr); err != nil {
+			return nil, err
+		}
+		gated = readinessgate.NewPods(mgr.GetClient())
+	}
 	b := binding.New(mgr.GetClient(), tgs, rec, m, clk, binding.Config{
 		DriftInterval:           o.DriftInterval,
 		HealthPollInterval:      o.HealthPollInterval,
 		BadInputRetry:           o.BadInputRetry,
 		MaxBackoff:              o.MaxBackoff,
 		MaxConcurrentReconciles: o.MaxConcurrentReconciles,
-		Gates:                   d.Gates,
+		Gates:                   gated,
+		APIReader:               mgr.GetAPIReader(),
 	})
 	if err := b.Register(ctx, mgr); err != nil {
 		return nil, fmt.Errorf("registering the binding controller: %w", err)
+	}
+	if o.ReadinessGates {
+		gm, err := readinessgate.NewMetrics(reg)
+		if err != nil {
+			return nil, fmt.Errorf("registering readiness gate metrics: %w", err)
+		}
+		g := readinessgate.New(mgr.GetClient(), b, rec, gm, clk, readinessgate.Config{
+			PollInterval: o.GatePollInterval,
+			Timeout:      o.GateTimeout,
+		})
+		if err := g.Register(mgr); err != nil {
+			return nil, fmt.Errorf("registering the readiness gate controller: %w", err)
+		}
 	}
 	if o.ServiceAnnotations {
 		if err := serviceannotation.New(mgr.GetClient(), rec).Register(mgr); err != nil {

@@ -35,6 +35,10 @@ type Options struct {
 	WatchNamespaces    []string
 	ServiceAnnotations bool
 
+	ReadinessGates   bool
+	GatePollInterval time.Duration
+	GateTimeout      time.Duration
+
 	LogLevel  string
 	LogFormat string
 }
@@ -54,6 +58,9 @@ func DefaultOptions() Options {
 		MaxBackoff:              30 * time.Second,
 		MaxConcurrentReconciles: 4,
 		ServiceAnnotations:      true,
+		ReadinessGates:          true,
+		GatePollInterval:        time.Second,
+		GateTimeout:             5 * time.Minute,
 		LogLevel:                "info",
 		LogFormat:               "json",
 	}
@@ -81,6 +88,9 @@ func (o *Options) BindFlags(fs *pflag.FlagSet) {
 	fs.IntVar(&o.MaxConcurrentReconciles, "max-concurrent-syncs", o.MaxConcurrentReconciles, "How many bindings are synced at once.")
 	fs.StringSliceVar(&o.WatchNamespaces, "watch-namespace", o.WatchNamespaces, "Namespaces to watch (repeat or comma-separate); empty means all.")
 	fs.BoolVar(&o.ServiceAnnotations, "service-annotations", o.ServiceAnnotations, "Turn Services annotated with tgc.dev/target-group-arn into TargetGroupBindings.")
+	fs.BoolVar(&o.ReadinessGates, "readiness-gates", o.ReadinessGates, "Satisfy pod readiness gates target-health.elbv2.tgc.dev/<binding>: a pod carrying one stays not Ready until its target is healthy in the binding's target group, and is registered while it waits.")
+	fs.DurationVar(&o.GatePollInterval, "gate-poll-interval", o.GatePollInterval, "How often DescribeTargetHealth is read for a target group while readiness gates of its bindings wait (one call per group per interval); a healthy target's gate turns True within one interval.")
+	fs.DurationVar(&o.GateTimeout, "gate-timeout", o.GateTimeout, "How long a readiness gate may wait (after the pod's containers are ready) before tgc emits a Warning Event on the pod and binding and counts it in tgc_readiness_gate_stuck.")
 	fs.StringVar(&o.LogLevel, "log-level", o.LogLevel, "Log level: debug, info or error.")
 	fs.StringVar(&o.LogFormat, "log-format", o.LogFormat, "Log format: json or console.")
 }
@@ -93,11 +103,19 @@ func (o Options) Validate() error {
 		"--health-poll-interval": o.HealthPollInterval,
 		"--bad-input-retry":      o.BadInputRetry,
 		"--max-backoff":          o.MaxBackoff,
+		"--gate-poll-interval":   o.GatePollInterval,
+		"--gate-timeout":         o.GateTimeout,
 	}
 	for name, d := range positive {
 		if d <= 0 {
 			errs = append(errs, fmt.Errorf("%s must be positive, got %s", name, d))
 		}
+	}
+	// One poll per group per interval must fit the Describe bucket with
+	// room for the bindings' own reads; faster than 10/s per group would
+	// starve them.
+	if o.GatePollInterval > 0 && o.GatePollInterval < 100*time.Millisecond {
+		errs = append(errs, fmt.Errorf("--gate-poll-interval must be at least 100ms, got %s", o.GatePollInterval))
 	}
 	if o.AWSMaxAttempts < 1 {
 		errs = append(errs, fmt.Errorf("--aws-max-attempts must be at least 1, got %d", o.AWSMaxAttempts))

@@ -30,6 +30,9 @@ func TestValidateNamesTheBadFlag(t *testing.T) {
 		"leader election without a Lease": {mutate: func(o *Options) { o.LeaderElectionID = "" }, flag: "--leader-election-id"},
 		"unknown log level":               {mutate: func(o *Options) { o.LogLevel = "verbose" }, flag: "--log-level"},
 		"no workers":                      {mutate: func(o *Options) { o.MaxConcurrentReconciles = 0 }, flag: "--max-concurrent-syncs"},
+		"zero gate poll interval":         {mutate: func(o *Options) { o.GatePollInterval = 0 }, flag: "--gate-poll-interval"},
+		"gate poll faster than 10/s":      {mutate: func(o *Options) { o.GatePollInterval = 10 * time.Millisecond }, flag: "--gate-poll-interval"},
+		"zero gate timeout":               {mutate: func(o *Options) { o.GateTimeout = 0 }, flag: "--gate-timeout"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -47,11 +50,15 @@ func TestFlagsSetOptions(t *testing.T) {
 	o := DefaultOptions()
 	fs := pflag.NewFlagSet("test", pflag.ContinueOnError)
 	o.BindFlags(fs)
-	err := fs.Parse([]string{"--leader-elect=false", "--drift-check-interval=1m", "--watch-namespace=a,b", "--aws-register-rate=2", "--aws-region=eu-west-1"})
+	err := fs.Parse([]string{"--leader-elect=false", "--drift-check-interval=1m", "--watch-namespace=a,b", "--aws-register-rate=2", "--aws-region=eu-west-1",
+		"--gate-poll-interval=500ms", "--gate-timeout=2m", "--readiness-gates=false"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if o.LeaderElect || o.DriftInterval != time.Minute || len(o.WatchNamespaces) != 2 || o.Limits.Register.Rate != 2 || o.Region != "eu-west-1" {
 		t.Fatalf("options after parsing = %+v", o)
+	}
+	if o.GatePollInterval != 500*time.Millisecond || o.GateTimeout != 2*time.Minute || o.ReadinessGates {
+		t.Fatalf("gate options after parsing = poll %s, timeout %s, on %v", o.GatePollInterval, o.GateTimeout, o.ReadinessGates)
 	}
 }

@@ -46,9 +46,24 @@ type DesiredResult struct {
 	Terminating []Target
 	// NotReady are endpoints that are neither ready nor gated nor terminating.
 	NotReady []Target
+	// Pods maps every pod endpoint (one with targetRef.uid) to its target,
+	// whatever its conditions: the readiness gate controller finds a pod's
+	// target here, and the binding controller the pod behind a terminating
+	// target. A pod listed in several slices (while it moves between them)
+	// has one address, so the last listing wins harmlessly.
+	Pods map[types.UID]PodEndpoint
 	// Warnings are problems that left some endpoints out without making the
 	// whole result wrong.
 	Warnings []*Problem
+}
+
+// PodEndpoint is the target of one pod, as its EndpointSlice lists it.
+type PodEndpoint struct {
+	// Name is the pod's name (targetRef.name), in the slice's namespace.
+	Name   string
+	Target Target
+	// Terminating is the endpoint's terminating condition.
+	Terminating bool
 }
 
 // Desired turns the EndpointSlices of one Service into the targets its
@@ -155,6 +170,7 @@ func sliceFamily(t discoveryv1.AddressType) (corev1.IPFamily, bool) {
 
 type collector struct {
 	ready, gated, terminating, notReady map[Target]bool
+	pods                                map[types.UID]PodEndpoint
 	warnings                            []*Problem
 }
 
@@ -164,6 +180,7 @@ func newCollector() *collector {
 		gated:       map[Target]bool{},
 		terminating: map[Target]bool{},
 		notReady:    map[Target]bool{},
+		pods:        map[types.UID]PodEndpoint{},
 	}
 }
 
@@ -193,6 +210,9 @@ func (c *collector) addSlice(s *discoveryv1.EndpointSlice, svcPort corev1.Servic
 			continue
 		}
 		t := Target{IP: ip.Unmap(), Port: port}
+		if ref := ep.TargetRef; ref != nil && ref.UID != "" && (ref.Kind == "" || ref.Kind == "Pod") {
+			c.pods[ref.UID] = PodEndpoint{Name: ref.Name, Target: t, Terminating: isTrue(ep.Conditions.Terminating, false)}
+		}
 		switch {
 		case isTrue(ep.Conditions.Terminating, false):
 			c.terminating[t] = true
@@ -244,6 +264,7 @@ func (c *collector) result() DesiredResult {
 	Sort(r.Gated)
 	Sort(r.Terminating)
 	Sort(r.NotReady)
+	r.Pods = c.pods
 	r.Warnings = c.warnings
 	return r
 }

@@ -271,3 +271,29 @@ func TestDesiredIsDeterministicWhateverTheSliceOrder(t *testing.T) {
 	check(t, "Targets", first.Targets, tgts("10.244.0.1:8080", "10.244.0.2:8080", "10.244.0.3:8080"))
 	check(t, "Targets in reverse slice order", second.Targets, first.Targets)
 }
+
+func TestDesiredMapsEveryPodEndpointToItsTarget(t *testing.T) {
+	got, err := Desired(DesiredInput{Service: service(v4, httpPort), Port: intstr.FromInt32(80), Slices: []discoveryv1.EndpointSlice{
+		slice("a", discoveryv1.AddressTypeIPv4, httpSP,
+			endpoint("10.244.0.1", "ready", "ready-pod"),
+			endpoint("10.244.0.2", "notready", "gated-pod"),
+			endpoint("10.244.0.3", "terminating-serving", "leaving-pod"),
+			endpoint("10.244.0.4", "ready", "")),
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[types.UID]PodEndpoint{
+		"ready-pod":   {Name: "ready-pod", Target: tgt("10.244.0.1:8080")},
+		"gated-pod":   {Name: "gated-pod", Target: tgt("10.244.0.2:8080")},
+		"leaving-pod": {Name: "leaving-pod", Target: tgt("10.244.0.3:8080"), Terminating: true},
+	}
+	if len(got.Pods) != len(want) {
+		t.Fatalf("Pods = %v, want %v (an endpoint without targetRef names no pod)", got.Pods, want)
+	}
+	for uid, w := range want {
+		if got.Pods[uid] != w {
+			t.Errorf("Pods[%s] = %+v, want %+v", uid, got.Pods[uid], w)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -19,7 +20,7 @@ import (
 // report it. It stops at the first error; what was applied stays applied and
 // the next sync plans the rest. Targets AWS rejects are set aside and
 // returned, so one bad endpoint does not keep the others out.
-func (c *Controller) apply(ctx context.Context, tgb *v1alpha1.TargetGroupBinding, arn string, gr *group, plan targets.Plan) ([]targets.Target, error) {
+func (c *Controller) apply(ctx context.Context, tgb *v1alpha1.TargetGroupBinding, arn string, gr *group, plan targets.Plan, deleting map[netip.AddrPort]time.Time) ([]targets.Target, error) {
 	var rejected []targets.Target
 	for _, step := range plan.Steps() {
 		for _, batch := range targets.Batches(step.Targets, c.cfg.BatchSize) {
@@ -28,6 +29,7 @@ func (c *Controller) apply(ctx context.Context, tgb *v1alpha1.TargetGroupBinding
 				if err := c.deregister(ctx, tgb, arn, gr, batch); err != nil {
 					return rejected, err
 				}
+				c.observeDeregistered(batch, deleting)
 			case targets.OpRegister:
 				bad, err := c.registerIsolating(ctx, tgb, arn, gr, batch)
 				rejected = append(rejected, bad...)

@@ -15,7 +15,10 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	"github.com/tgc-dev/targetgroupcontroller/api/v1alpha1"
 	"github.com/tgc-dev/targetgroupcontroller/internal/elbv2"
@@ -44,6 +47,9 @@ type Config struct {
 	// Gates, when set, lists pods held back only by tgc's readiness gates
 	// (issue 5). Nil means no gates.
 	Gates GatedPods
+	// APIReader reads the ReplicaSet behind a pod, uncached, to name the
+	// Deployment in grace period warnings. Nil names the ReplicaSet instead.
+	APIReader client.Reader
 }
 
 // GatedPods reports the pods of a binding that are not Ready only because of
@@ -84,6 +90,10 @@ type Controller struct {
 	cfg     Config
 
 	groups *groups
+	grace  *graceWarnings
+	// wake carries bindings to sync now, outside the watches: those whose
+	// target group a readiness gate poll found changed.
+	wake chan event.GenericEvent
 
 	mu sync.Mutex
 	// pendingSince is when tgc first saw a binding needing AWS changes; the
@@ -102,12 +112,15 @@ func New(kube client.Client, aws elbv2.TargetGroups, rec events.EventRecorder, m
 		clock:        clk,
 		cfg:          cfg.withDefaults(),
 		groups:       newGroups(),
+		grace:        newGraceWarnings(),
+		wake:         make(chan event.GenericEvent, 1024),
 		pendingSince: map[types.NamespacedName]time.Time{},
 	}
 }
 
 // Register adds the controller to the manager: it indexes bindings by
-// Service, and watches bindings, Services and EndpointSlices.
+// Service, and watches bindings, Services, EndpointSlices and, when gates are
+// on, pods carrying tgc readiness gates.
 //
 // controller-runtime starts reconcilers only after every informer cache has
 // synced, so no binding is planned against a partial EndpointSlice list; the
@@ -116,15 +129,19 @@ func (c *Controller) Register(ctx context.Context, mgr ctrl.Manager) error {
 	if err := indexByService(ctx, mgr); err != nil {
 		return err
 	}
-	return ctrl.NewControllerManagedBy(mgr).
+	b := ctrl.NewControllerManagedBy(mgr).
 		Named("targetgroupbinding").
 		For(&v1alpha1.TargetGroupBinding{}, builder.WithPredicates(bindingPredicates())).
 		Watches(serviceObject(), bindingsOfService(mgr.GetClient())).
 		Watches(sliceObject(), bindingsOfSlice(mgr.GetClient())).
-		WithOptions(controller.Options{
-			MaxConcurrentReconciles: c.cfg.MaxConcurrentReconciles,
-			RateLimiter:             c.rateLimiter(),
-		}).
+		WatchesRawSource(source.Channel(c.wake, &handler.EnqueueRequestForObject{}))
+	if c.cfg.Gates != nil {
+		b = b.Watches(podObject(), bindingsOfGatedPod(), builder.WithPredicates(gatedPodPredicates()))
+	}
+	return b.WithOptions(controller.Options{
+		MaxConcurrentReconciles: c.cfg.MaxConcurrentReconciles,
+		RateLimiter:             c.rateLimiter(),
+	}).
 		Complete(c)
 }
 

@@ -37,6 +37,9 @@ type group struct {
 	primed    bool
 	health    []targets.Health
 	refreshAt time.Time
+	// driftBase is the membership before a readiness gate poll found the
+	// group changed outside tgc; the next sync reports drift against it.
+	driftBase map[netip.AddrPort]targets.Target
 
 	// rejected are targets AWS refused (InvalidTarget), with the time until
 	// which tgc stops offering them, so that one bad endpoint does not block

@@ -17,6 +17,8 @@ type Metrics struct {
 	syncLatency      *prometheus.HistogramVec
 	driftCorrections *prometheus.CounterVec
 	reconcileErrors  *prometheus.CounterVec
+
+	deletionToDeregistered prometheus.Histogram
 }
 
 // NewMetrics creates the metrics and registers them with reg.
@@ -57,8 +59,13 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Name: "tgc_binding_sync_errors_total",
 			Help: "Syncs of a binding that failed, by the Ready condition reason.",
 		}, []string{"reason"}),
+		deletionToDeregistered: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "tgc_pod_deletion_to_deregistered_seconds",
+			Help:    "Time from a pod's deletion request (deletionTimestamp minus the grace period, whole seconds, so up to 1s high) to the DeregisterTargets call that removed its target completing. It must stay well below the pods' preStop sleep.",
+			Buckets: []float64{0.05, 0.1, 0.25, 0.5, 1, 1.5, 2, 3, 5, 10, 30, 60},
+		}),
 	}
-	for _, c := range []prometheus.Collector{m.targets, m.ready, m.lastSync, m.registered, m.deregistered, m.syncLatency, m.driftCorrections, m.reconcileErrors} {
+	for _, c := range []prometheus.Collector{m.targets, m.ready, m.lastSync, m.registered, m.deregistered, m.syncLatency, m.driftCorrections, m.reconcileErrors, m.deletionToDeregistered} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

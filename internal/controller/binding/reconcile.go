@@ -31,6 +31,7 @@ func (c *Controller) Reconcile(ctx context.Context, req reconcile.Request) (reco
 		if apierrors.IsNotFound(err) {
 			c.metrics.forget(req.Namespace, req.Name)
 			c.clearPending(req.NamespacedName)
+			c.forgetGrace(req.NamespacedName)
 			return reconcile.Result{}, nil
 		}
 		return reconcile.Result{}, fmt.Errorf("getting TargetGroupBinding %s: %w", req, err)

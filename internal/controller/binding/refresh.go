@@ -21,15 +21,19 @@ func (c *Controller) refresh(ctx context.Context, arn string, gr *group) (map[ne
 	now := c.clock.Now()
 	age := now.Sub(gr.refreshAt)
 	due := !gr.primed || age >= c.cfg.DriftInterval || (gr.unsettled() && age >= c.cfg.HealthPollInterval)
+	// A readiness gate poll (FreshHealth) may have read the group since and
+	// found it changed; its membership from before stands in for ours.
+	before := gr.driftBase
+	gr.driftBase = nil
 	if !due {
-		return nil, false, nil
+		return before, false, nil
 	}
 	hs, err := c.aws.TargetHealth(ctx, arn)
 	if err != nil {
+		gr.driftBase = before
 		return nil, false, fmt.Errorf("describing target health of %s: %w", arn, err)
 	}
-	var before map[netip.AddrPort]targets.Target
-	if gr.primed {
+	if gr.primed && before == nil {
 		before = members(gr.health)
 	}
 	gr.health, gr.primed, gr.refreshAt = hs, true, now

@@ -107,7 +107,8 @@ func (c *Controller) sync(ctx context.Context, tgb *v1alpha1.TargetGroupBinding)
 	if !plan.Empty() {
 		start := c.changeStart(tgb, eps, now)
 		res.touched = true
-		res.rejected, applyErr = c.apply(ctx, tgb, tg.ARN, gr, plan)
+		deleting := c.deletionStarts(ctx, tgb.Namespace, eps.result.Pods, plan.Deregister)
+		res.rejected, applyErr = c.apply(ctx, tgb, tg.ARN, gr, plan, deleting)
 		if applyErr == nil && !drift {
 			c.observeLatency(plan, start)
 			c.clearPending(bindingKey(tgb))
@@ -115,6 +116,8 @@ func (c *Controller) sync(ctx context.Context, tgb *v1alpha1.TargetGroupBinding)
 	} else {
 		c.clearPending(bindingKey(tgb))
 	}
+
+	c.checkGracePeriods(ctx, tgb, tg.DeregistrationDelay, eps.result.Pods)
 
 	res.owned = ownedAfter(tgb, owned, gr.health)
 	res.counts = countTargets(gr.health, eps.result.Targets, res.owned, tgb.Spec.MultiClusterTargetGroup)

@@ -1,0 +1,168 @@
+package binding
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+
+	"github.com/tgc-dev/targetgroupcontroller/api/v1alpha1"
+	"github.com/tgc-dev/targetgroupcontroller/internal/targets"
+)
+
+// ReasonGracePeriodTooShort is the Warning Event tgc emits once per workload
+// whose pods would exit before their target finishes draining.
+const ReasonGracePeriodTooShort = "GracePeriodTooShort"
+
+// defaultGracePeriod is the API's default terminationGracePeriodSeconds.
+const defaultGracePeriod = 30 * time.Second
+
+// graceWarnings remembers, in memory only, which workloads were warned, so
+// that each is warned once per controller process (a restart warns again,
+// once), and which pods were already checked against which delay, so that a
+// sync does not read every pod again.
+type graceWarnings struct {
+	mu      sync.Mutex
+	warned  map[workload]bool
+	owners  map[types.UID]workload // ReplicaSet UID -> its Deployment
+	checked map[types.NamespacedName]map[types.UID]time.Duration
+}
+
+func newGraceWarnings() *graceWarnings {
+	return &graceWarnings{
+		warned:  map[workload]bool{},
+		owners:  map[types.UID]workload{},
+		checked: map[types.NamespacedName]map[types.UID]time.Duration{},
+	}
+}
+
+// workload is what a pod belongs to: its Deployment (through the
+// ReplicaSet), else its controller (StatefulSet, DaemonSet, ...), else the
+// pod itself.
+type workload struct {
+	APIVersion, Kind, Namespace, Name string
+	UID                               types.UID
+}
+
+func (w workload) object() *metav1.PartialObjectMetadata {
+	return &metav1.PartialObjectMetadata{
+		TypeMeta:   metav1.TypeMeta{APIVersion: w.APIVersion, Kind: w.Kind},
+		ObjectMeta: metav1.ObjectMeta{Namespace: w.Namespace, Name: w.Name, UID: w.UID},
+	}
+}
+
+// GracePeriodTooShort reports whether a pod would be killed before its
+// target has drained: ELBv2 keeps sending in-flight requests to a draining
+// target for the deregistration delay
+// (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/target-group-attributes.html#deregistration-delay),
+// while the kubelet kills the pod terminationGracePeriodSeconds after its
+// deletion, preStop included.
+func GracePeriodTooShort(pod *corev1.Pod, delay time.Duration) bool {
+	grace := defaultGracePeriod
+	if g := pod.Spec.TerminationGracePeriodSeconds; g != nil {
+		grace = time.Duration(*g) * time.Second
+	}
+	return grace < delay
+}
+
+// checkGracePeriods warns, once per workload, when a bound pod's grace
+// period is shorter than the target group's deregistration delay.
+func (c *Controller) checkGracePeriods(ctx context.Context, tgb *v1alpha1.TargetGroupBinding, delay time.Duration, pods map[types.UID]targets.PodEndpoint) {
+	key := bindingKey(tgb)
+	w := c.grace
+	w.mu.Lock()
+	prev := w.checked[key]
+	w.mu.Unlock()
+	next := make(map[types.UID]time.Duration, len(pods))
+	for uid, ep := range pods {
+		if ep.Terminating {
+			continue
+		}
+		if d, ok := prev[uid]; ok && d == delay {
+			next[uid] = d
+			continue
+		}
+		next[uid] = delay
+		if delay <= 0 {
+			continue
+		}
+		pod := &corev1.Pod{}
+		if err := c.kube.Get(ctx, types.NamespacedName{Namespace: tgb.Namespace, Name: ep.Name}, pod); err != nil || pod.UID != uid {
+			delete(next, uid) // not in the cache yet; look again next sync
+			continue
+		}
+		if !GracePeriodTooShort(pod, delay) {
+			continue
+		}
+		wl := c.workloadOf(ctx, pod)
+		w.mu.Lock()
+		already := w.warned[wl]
+		w.warned[wl] = true
+		w.mu.Unlock()
+		if already {
+			continue
+		}
+		grace := defaultGracePeriod
+		if g := pod.Spec.TerminationGracePeriodSeconds; g != nil {
+			grace = time.Duration(*g) * time.Second
+		}
+		log.FromContext(ctx).Info("pod grace period is shorter than the deregistration delay", "pod", client.ObjectKeyFromObject(pod),
+			"workload", wl.Kind+"/"+wl.Name, "terminationGracePeriod", grace, "deregistrationDelay", delay)
+		const note = "%s %s: pods have terminationGracePeriodSeconds=%d but target group %s has a deregistration delay of %ds, so a pod can be killed while the load balancer still sends it in-flight requests. " +
+			"Set terminationGracePeriodSeconds >= deregistration delay + a few seconds, with a preStop sleep of at least 10-15s so the pod serves until the load balancer has stopped sending new requests (see docs/zero-downtime.md), or lower deregistration_delay.timeout_seconds"
+		args := []any{wl.Kind, wl.Name, int64(grace / time.Second), tgb.Status.TargetGroupARN, int64(delay / time.Second)}
+		c.events.Eventf(tgb, wl.object(), corev1.EventTypeWarning, ReasonGracePeriodTooShort, "CheckGracePeriod", note, args...)
+		if wl.Kind != "Pod" {
+			c.events.Eventf(wl.object(), tgb, corev1.EventTypeWarning, ReasonGracePeriodTooShort, "CheckGracePeriod", note, args...)
+		}
+	}
+	w.mu.Lock()
+	w.checked[key] = next
+	w.mu.Unlock()
+}
+
+// workloadOf names the pod's workload. A ReplicaSet's Deployment is read
+// once per ReplicaSet straight from the API server (metadata only), so that
+// tgc keeps no ReplicaSet cache for a warning it gives once.
+func (c *Controller) workloadOf(ctx context.Context, pod *corev1.Pod) workload {
+	ref := metav1.GetControllerOf(pod)
+	if ref == nil {
+		return workload{APIVersion: "v1", Kind: "Pod", Namespace: pod.Namespace, Name: pod.Name, UID: pod.UID}
+	}
+	own := workload{APIVersion: ref.APIVersion, Kind: ref.Kind, Namespace: pod.Namespace, Name: ref.Name, UID: ref.UID}
+	if ref.Kind != "ReplicaSet" || ref.APIVersion != appsv1.SchemeGroupVersion.String() || c.cfg.APIReader == nil {
+		return own
+	}
+	w := c.grace
+	w.mu.Lock()
+	cached, ok := w.owners[ref.UID]
+	w.mu.Unlock()
+	if ok {
+		return cached
+	}
+	rs := &metav1.PartialObjectMetadata{}
+	rs.SetGroupVersionKind(appsv1.SchemeGroupVersion.WithKind("ReplicaSet"))
+	if err := c.cfg.APIReader.Get(ctx, types.NamespacedName{Namespace: pod.Namespace, Name: ref.Name}, rs); err != nil {
+		return own
+	}
+	if d := metav1.GetControllerOf(rs); d != nil && d.Kind == "Deployment" {
+		own = workload{APIVersion: d.APIVersion, Kind: d.Kind, Namespace: pod.Namespace, Name: d.Name, UID: d.UID}
+	}
+	w.mu.Lock()
+	w.owners[ref.UID] = own
+	w.mu.Unlock()
+	return own
+}
+
+// forgetGrace drops a deleted binding's checked pods.
+func (c *Controller) forgetGrace(key types.NamespacedName) {
+	c.grace.mu.Lock()
+	defer c.grace.mu.Unlock()
+	delete(c.grace.checked, key)
+}

@@ -1,0 +1,222 @@
+package readinessgate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/klog/v2"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	"github.com/tgc-dev/targetgroupcontroller/api/v1alpha1"
+	gates "github.com/tgc-dev/targetgroupcontroller/internal/readinessgate"
+	"github.com/tgc-dev/targetgroupcontroller/internal/targets"
+)
+
+// ReasonGateTimeout is the Warning Event on a pod (and its binding) whose
+// gate waited longer than Config.Timeout.
+const ReasonGateTimeout = "ReadinessGateTimeout"
+
+// +kubebuilder:rbac:groups=elbv2.tgc.dev,resources=targetgroupbindings,verbs=get;list;watch
+// +kubebuilder:rbac:groups="",resources=services,verbs=get;list;watch
+// +kubebuilder:rbac:groups=discovery.k8s.io,resources=endpointslices,verbs=get;list;watch
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+
+// Reconcile decides the gates of every pod of one binding.
+func (c *Controller) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
+	tgb := &v1alpha1.TargetGroupBinding{}
+	if err := c.kube.Get(ctx, req.NamespacedName, tgb); err != nil {
+		if apierrors.IsNotFound(err) {
+			c.forget(req.NamespacedName)
+			return reconcile.Result{}, nil
+		}
+		return reconcile.Result{}, fmt.Errorf("getting TargetGroupBinding %s: %w", req, err)
+	}
+	ctx = log.IntoContext(ctx, log.FromContext(ctx).WithValues("targetGroupBinding", klog.KObj(tgb)))
+	pods, err := podsWithGate(ctx, c.kube, tgb.Namespace, tgb.Name)
+	if err != nil {
+		return reconcile.Result{}, err
+	}
+	if len(pods) == 0 {
+		c.forget(req.NamespacedName)
+		return reconcile.Result{}, nil
+	}
+
+	endpoints, err := c.podEndpoints(ctx, tgb)
+	if err != nil {
+		// The pods can still be judged as "no endpoint yet"; try again at
+		// the poll interval rather than with error backoff.
+		log.FromContext(ctx).Info("cannot map pods to targets yet", "error", err.Error())
+	}
+	health := c.readHealth(ctx, tgb.Status.TargetGroupARN, needsPoll(pods, tgb.Name))
+
+	now := c.clock.Now()
+	keep := make(map[types.UID]bool, len(pods))
+	for i := range pods {
+		keep[pods[i].UID] = true
+	}
+	memo := c.memo(req.NamespacedName, keep)
+	var pending, stuck int
+	var errs []error
+	for i := range pods {
+		pod := &pods[i]
+		obs := Observation{Pod: pod, Binding: tgb.Name, ARN: tgb.Status.TargetGroupARN, Health: health}
+		if ep, ok := endpoints[pod.UID]; ok {
+			obs.Endpoint = &ep
+		}
+		v := Decide(obs)
+		m := memo[pod.UID]
+		if v.Set != nil {
+			if v.Set.LastTransitionTime.IsZero() {
+				v.Set.LastTransitionTime = metav1.NewTime(now)
+			}
+			replaced, err := SetCondition(ctx, c.kube, pod, *v.Set)
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			if replaced {
+				continue
+			}
+			log.FromContext(ctx).V(1).Info("set readiness gate", "pod", klog.KObj(pod), "status", v.Set.Status, "reason", v.Set.Reason, "message", v.Set.Message)
+			if v.Ready && !m.wasTrue {
+				c.metrics.readySeconds.Observe(now.Sub(pod.CreationTimestamp.Time).Seconds())
+				log.FromContext(ctx).Info("readiness gate is True", "pod", klog.KObj(pod), "sinceCreation", now.Sub(pod.CreationTimestamp.Time).Round(time.Millisecond), "reason", v.Set.Reason)
+			}
+		}
+		m.wasTrue = v.Ready
+		if !v.Pending {
+			m.warned = false
+			continue
+		}
+		pending++
+		waited := now.Sub(pendingSince(pod))
+		if waited < c.cfg.Timeout {
+			continue
+		}
+		stuck++
+		if !m.warned {
+			m.warned = true
+			c.warnStuck(ctx, tgb, pod, waited)
+		}
+	}
+	c.metrics.pending.WithLabelValues(tgb.Namespace, tgb.Name).Set(float64(pending))
+	c.metrics.stuck.WithLabelValues(tgb.Namespace, tgb.Name).Set(float64(stuck))
+	if err := errors.Join(errs...); err != nil {
+		return reconcile.Result{}, err
+	}
+	if pending > 0 {
+		return reconcile.Result{RequeueAfter: c.cfg.PollInterval}, nil
+	}
+	return reconcile.Result{}, nil
+}
+
+// needsPoll reports whether some pod waits for its target's health, which
+// is when reading AWS can move a gate forward.
+func needsPoll(pods []corev1.Pod, binding string) bool {
+	for i := range pods {
+		if !Registrable(&pods[i], binding) {
+			continue
+		}
+		if c := gates.GateCondition(&pods[i], binding); c == nil || c.Status != corev1.ConditionTrue {
+			return true
+		}
+	}
+	return false
+}
+
+// readHealth returns the group's targets by key. With pending gates it
+// reads AWS when the shared view is older than nine tenths of the interval
+// (so this binding's own requeue always finds it due, while other bindings
+// of the same group reuse the read); otherwise it takes the cached view,
+// which is enough to notice a True gate's target leaving the group.
+func (c *Controller) readHealth(ctx context.Context, arn string, poll bool) map[netip.AddrPort]targets.Health {
+	if arn == "" {
+		return nil
+	}
+	var hs []targets.Health
+	if poll {
+		var err error
+		hs, _, err = c.health.FreshHealth(ctx, arn, c.cfg.PollInterval*9/10)
+		if err != nil {
+			log.FromContext(ctx).Info("cannot read target health; gates wait for the next poll", "targetGroupARN", arn, "error", err.Error())
+		}
+	}
+	if hs == nil {
+		cached, _, ok := c.health.Health(arn)
+		if !ok {
+			return nil
+		}
+		hs = cached
+	}
+	out := make(map[netip.AddrPort]targets.Health, len(hs))
+	for _, h := range hs {
+		out[h.Target.Key()] = h
+	}
+	return out
+}
+
+// podEndpoints maps the binding's pods to their targets the way the binding
+// controller resolves them (targets.Desired): the Service port, the port
+// each EndpointSlice carries for it, and the endpoint's address.
+func (c *Controller) podEndpoints(ctx context.Context, tgb *v1alpha1.TargetGroupBinding) (map[types.UID]targets.PodEndpoint, error) {
+	svc := &corev1.Service{}
+	if err := c.kube.Get(ctx, types.NamespacedName{Namespace: tgb.Namespace, Name: tgb.Spec.ServiceRef.Name}, svc); err != nil {
+		return nil, fmt.Errorf("getting Service %s/%s: %w", tgb.Namespace, tgb.Spec.ServiceRef.Name, err)
+	}
+	var slices discoveryv1.EndpointSliceList
+	if err := c.kube.List(ctx, &slices, client.InNamespace(tgb.Namespace), client.MatchingLabels{discoveryv1.LabelServiceName: svc.Name}); err != nil {
+		return nil, fmt.Errorf("listing EndpointSlices of %s/%s: %w", svc.Namespace, svc.Name, err)
+	}
+	res, err := targets.Desired(targets.DesiredInput{Slices: slices.Items, Port: tgb.Spec.ServiceRef.Port, Service: svc, IPFamily: family(tgb, svc)})
+	if err != nil {
+		return nil, fmt.Errorf("resolving targets of %s/%s: %w", tgb.Namespace, tgb.Name, err)
+	}
+	return res.Pods, nil
+}
+
+// family is the IP family of the binding's targets: the spec's, else IPv6
+// for a Service that has only IPv6, else IPv4 (the target group default).
+func family(tgb *v1alpha1.TargetGroupBinding, svc *corev1.Service) corev1.IPFamily {
+	if tgb.Spec.IPAddressType == v1alpha1.IPAddressTypeIPv6 {
+		return corev1.IPv6Protocol
+	}
+	if tgb.Spec.IPAddressType == "" && len(svc.Spec.IPFamilies) == 1 && svc.Spec.IPFamilies[0] == corev1.IPv6Protocol {
+		return corev1.IPv6Protocol
+	}
+	return corev1.IPv4Protocol
+}
+
+// pendingSince is when the gate became what holds the pod back: when its
+// containers became ready (the kubelet's ContainersReady transition time,
+// whole seconds), else the pod's creation.
+func pendingSince(pod *corev1.Pod) time.Time {
+	if st, c := condition(pod, corev1.ContainersReady); st == corev1.ConditionTrue && !c.LastTransitionTime.IsZero() {
+		return c.LastTransitionTime.Time
+	}
+	return pod.CreationTimestamp.Time
+}
+
+func (c *Controller) warnStuck(ctx context.Context, tgb *v1alpha1.TargetGroupBinding, pod *corev1.Pod, waited time.Duration) {
+	cond := gates.GateCondition(pod, tgb.Name)
+	why := "no condition yet"
+	if cond != nil {
+		why = cond.Reason + ": " + cond.Message
+	}
+	waited = waited.Round(time.Second)
+	log.FromContext(ctx).Info("readiness gate is stuck", "pod", klog.KObj(pod), "waited", waited, "why", why)
+	c.metrics.timeouts.WithLabelValues(tgb.Namespace, tgb.Name).Inc()
+	const note = "readiness gate %s of pod %s has waited %s (more than the gate timeout %s) for its target to be healthy in %s; last state %s. Check the target group's health check (path, port, security groups) and the pod's logs"
+	args := []any{gates.ConditionType(tgb.Name), pod.Name, waited, c.cfg.Timeout, tgb.Status.TargetGroupARN, why}
+	c.events.Eventf(pod, tgb, corev1.EventTypeWarning, ReasonGateTimeout, "WaitForTargetHealth", note, args...)
+	c.events.Eventf(tgb, pod, corev1.EventTypeWarning, ReasonGateTimeout, "WaitForTargetHealth", note, args...)
+}

@@ -1,0 +1,19 @@
+// Package e2e proves tgc's zero-downtime claim with real traffic (issue 5).
+//
+// Every scenario runs the whole stack: a real control plane with the loopback
+// kubelet (internal/testcluster), the ELBv2 emulator with an application
+// load balancer, an ip target group and an HTTP listener that probe and proxy
+// to the pods for real (internal/emulator), the controller as a separately
+// built binary, and a load generator (internal/loadgen) that sends at least
+// 200 requests/s through the listener for the whole scenario.
+//
+// Each scenario runs twice: with the recommended setup (tgc's readiness gate
+// in the pod template, a preStop sleep longer than the deregistration delay,
+// a grace period longer than both) where no request may fail, and with the
+// naive setup (no gate, no preStop) whose failures are only reported.
+//
+// The tests live in _test.go files; this file only documents the package.
+// Regenerate the results table of docs/zero-downtime.md with:
+//
+//	TGC_E2E_REPORT=docs/zero-downtime.md go test -race -count=1 ./test/e2e/ -v
+package e2e

@@ -1,0 +1,109 @@
+package e2e
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	elbv2sdk "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+)
+
+// loadBalancer is what a user creates before binding a Service: an ALB, an ip
+// target group and an HTTP listener forwarding to it. Each scenario run has
+// its own, so request counts per listener belong to one run.
+type loadBalancer struct {
+	ARN            string
+	TargetGroupARN string
+	ListenerARN    string
+	URL            string // the listener, on 127.0.0.1
+}
+
+// createLoadBalancer creates the three resources through the real SDK.
+func createLoadBalancer(ctx context.Context, c *elbv2sdk.Client, name string, targetPort int32) (lb loadBalancer, retErr error) {
+	out, err := c.CreateLoadBalancer(ctx, &elbv2sdk.CreateLoadBalancerInput{
+		Name:    aws.String(name),
+		Type:    types.LoadBalancerTypeEnumApplication,
+		Subnets: []string{"subnet-0a1b2c3d", "subnet-1a2b3c4d"},
+	})
+	if err != nil {
+		return lb, fmt.Errorf("creating load balancer %s: %w", name, err)
+	}
+	lb.ARN = aws.ToString(out.LoadBalancers[0].LoadBalancerArn)
+	defer func() {
+		if retErr != nil {
+			retErr = errors.Join(retErr, lb.delete(context.WithoutCancel(ctx), c))
+		}
+	}()
+	tg, err := c.CreateTargetGroup(ctx, &elbv2sdk.CreateTargetGroupInput{
+		Name:                       aws.String(name),
+		TargetType:                 types.TargetTypeEnumIp,
+		Protocol:                   types.ProtocolEnumHttp,
+		Port:                       aws.Int32(targetPort),
+		VpcId:                      aws.String(vpcID),
+		HealthCheckPath:            aws.String("/healthz"),
+		HealthCheckIntervalSeconds: aws.Int32(5), // the emulator's profile scales it
+		HealthCheckTimeoutSeconds:  aws.Int32(2),
+		HealthyThresholdCount:      aws.Int32(healthyThreshold),
+		UnhealthyThresholdCount:    aws.Int32(unhealthyThreshold),
+	})
+	if err != nil {
+		return lb, fmt.Errorf("creating target group %s: %w", name, err)
+	}
+	lb.TargetGroupARN = aws.ToString(tg.TargetGroups[0].TargetGroupArn)
+	if _, err := c.ModifyTargetGroupAttributes(ctx, &elbv2sdk.ModifyTargetGroupAttributesInput{
+		TargetGroupArn: aws.String(lb.TargetGroupARN),
+		Attributes: []types.TargetGroupAttribute{{
+			Key:   aws.String("deregistration_delay.timeout_seconds"),
+			Value: aws.String(strconv.Itoa(deregistrationDelaySeconds)),
+		}},
+	}); err != nil {
+		return lb, fmt.Errorf("setting the deregistration delay of %s: %w", lb.TargetGroupARN, err)
+	}
+	port, err := freePort()
+	if err != nil {
+		return lb, err
+	}
+	l, err := c.CreateListener(ctx, &elbv2sdk.CreateListenerInput{
+		LoadBalancerArn: aws.String(lb.ARN),
+		Protocol:        types.ProtocolEnumHttp,
+		Port:            aws.Int32(port),
+		DefaultActions:  []types.Action{{Type: types.ActionTypeEnumForward, TargetGroupArn: aws.String(lb.TargetGroupARN)}},
+	})
+	if err != nil {
+		return lb, fmt.Errorf("creating a listener on port %d: %w", port, err)
+	}
+	lb.ListenerARN = aws.ToString(l.Listeners[0].ListenerArn)
+	lb.URL = fmt.Sprintf("http://127.0.0.1:%d/", port)
+	return lb, nil
+}
+
+// delete removes the load balancer (and with it the listener, closing its
+// port) and then the target group, which AWS refuses to delete while a
+// listener forwards to it.
+func (lb loadBalancer) delete(ctx context.Context, c *elbv2sdk.Client) error {
+	var errs []error
+	if lb.ARN != "" {
+		if _, err := c.DeleteLoadBalancer(ctx, &elbv2sdk.DeleteLoadBalancerInput{LoadBalancerArn: aws.String(lb.ARN)}); err != nil {
+			errs = append(errs, fmt.Errorf("deleting load balancer %s: %w", lb.ARN, err))
+		}
+	}
+	if lb.TargetGroupARN != "" {
+		if _, err := c.DeleteTargetGroup(ctx, &elbv2sdk.DeleteTargetGroupInput{TargetGroupArn: aws.String(lb.TargetGroupARN)}); err != nil {
+			errs = append(errs, fmt.Errorf("deleting target group %s: %w", lb.TargetGroupARN, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func freePort() (int32, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("finding a free port: %w", err)
+	}
+	defer l.Close()
+	return int32(l.Addr().(*net.TCPAddr).Port), nil
+}

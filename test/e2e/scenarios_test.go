@@ -1,0 +1,187 @@
+package e2e
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+// scenario is one way pods come and go under load.
+type scenario struct {
+	name  string // in test names and result lines
+	short string // in AWS resource names (at most 32 characters in all)
+	title string // in the results table
+	// replicas is the Deployment's size before the action.
+	replicas int32
+	// scaleTo is its size after the action; 0 means unchanged.
+	scaleTo int32
+	action  func(*run) error
+}
+
+func (sc scenario) finalReplicas() int32 {
+	if sc.scaleTo > 0 {
+		return sc.scaleTo
+	}
+	return sc.replicas
+}
+
+// scenarios are the five of issue 5, run in this order.
+func scenarios() []scenario {
+	return []scenario{
+		{
+			name: "rolling-update", short: "roll", title: "Rolling update, 4 replicas, maxSurge 1, maxUnavailable 0",
+			replicas: 4,
+			action:   func(r *run) error { return r.updateTemplate("registry.example/web:2", nil) },
+		},
+		{
+			name: "scale-down", short: "scale", title: "Scale from 6 to 2 replicas",
+			replicas: 6, scaleTo: 2,
+			action: func(r *run) error { return r.scale(2) },
+		},
+		{
+			name: "delete-pod", short: "delete", title: "Delete one of 4 pods by hand",
+			replicas: 4,
+			action:   (*run).deleteOnePod,
+		},
+		{
+			name: "slow-start", short: "slow", title: fmt.Sprintf("Rolling update to pods whose app answers only after %s", slowStartDelay),
+			replicas: 4,
+			action: func(r *run) error {
+				return r.updateTemplate("registry.example/web:2", map[string]string{startDelayAnnotation: slowStartDelay.String()})
+			},
+		},
+		{
+			name: "controller-restart", short: "restart", title: "Controller restarted in the middle of a rolling update",
+			replicas: 4,
+			action:   (*run).rolloutWithControllerRestart,
+		},
+	}
+}
+
+// TestZeroDowntime runs every scenario with both setups, one after the
+// other: with tgc's recommended setup no request may fail, the naive
+// setup's failures are only reported.
+func TestZeroDowntime(t *testing.T) {
+	var results []result
+	for _, sc := range scenarios() {
+		t.Run(sc.name, func(t *testing.T) {
+			for _, su := range setups() {
+				t.Run(su.name, func(t *testing.T) {
+					results = append(results, runScenario(t, shared, sc, su))
+				})
+			}
+		})
+	}
+	if path := os.Getenv("TGC_E2E_REPORT"); path != "" {
+		if !filepath.IsAbs(path) {
+			// go test runs in the package directory; the documented
+			// command names a path from the repository root.
+			path = filepath.Join(shared.root, path)
+		}
+		if err := writeReport(path, renderReport(results, time.Now())); err != nil {
+			t.Errorf("writing the report: %v", err)
+		} else {
+			t.Logf("results table written to %s", path)
+		}
+	}
+}
+
+// updateTemplate starts a rolling update by changing the pod template.
+func (r *run) updateTemplate(image string, annotations map[string]string) error {
+	var d appsv1.Deployment
+	if err := r.s.kube.Get(r.ctx, client.ObjectKey{Namespace: r.ns, Name: appName}, &d); err != nil {
+		return fmt.Errorf("reading deployment %s/%s: %w", r.ns, appName, err)
+	}
+	patch := client.MergeFrom(d.DeepCopy())
+	d.Spec.Template.Spec.Containers[0].Image = image
+	for k, v := range annotations {
+		if d.Spec.Template.Annotations == nil {
+			d.Spec.Template.Annotations = map[string]string{}
+		}
+		d.Spec.Template.Annotations[k] = v
+	}
+	if err := r.s.kube.Patch(r.ctx, &d, patch); err != nil {
+		return fmt.Errorf("updating the template of %s/%s: %w", r.ns, appName, err)
+	}
+	r.timeline.note("deployment template updated to %s", image)
+	return nil
+}
+
+func (r *run) scale(replicas int32) error {
+	var d appsv1.Deployment
+	if err := r.s.kube.Get(r.ctx, client.ObjectKey{Namespace: r.ns, Name: appName}, &d); err != nil {
+		return fmt.Errorf("reading deployment %s/%s: %w", r.ns, appName, err)
+	}
+	patch := client.MergeFrom(d.DeepCopy())
+	d.Spec.Replicas = ptr.To(replicas)
+	if err := r.s.kube.Patch(r.ctx, &d, patch); err != nil {
+		return fmt.Errorf("scaling %s/%s to %d: %w", r.ns, appName, replicas, err)
+	}
+	r.timeline.note("deployment scaled to %d", replicas)
+	return nil
+}
+
+// deleteOnePod deletes a ready pod the way `kubectl delete pod` does: with
+// the pod's own grace period.
+func (r *run) deleteOnePod() error {
+	var pods corev1.PodList
+	if err := r.s.kube.List(r.ctx, &pods, client.InNamespace(r.ns), client.MatchingLabels{"app": appName}); err != nil {
+		return fmt.Errorf("listing pods in %s: %w", r.ns, err)
+	}
+	for i := range pods.Items {
+		p := &pods.Items[i]
+		if p.DeletionTimestamp == nil && podReady(p) {
+			if err := r.s.kube.Delete(r.ctx, p); err != nil {
+				return fmt.Errorf("deleting pod %s/%s: %w", r.ns, p.Name, err)
+			}
+			r.timeline.note("deleted pod %s (%s) by hand", p.Name, p.Status.PodIP)
+			return nil
+		}
+	}
+	return fmt.Errorf("no ready pod to delete in %s", r.ns)
+}
+
+// rolloutWithControllerRestart starts a rolling update and restarts the
+// controller, with controllerDowntime between the two processes, as soon as
+// the first old pod is terminating. With maxSurge 1 that is when the second
+// new pod has just been created: the new controller must find it, register
+// it and flip its gate, or the rollout stalls; a controller that forgets a
+// pending deregistration drops requests.
+func (r *run) rolloutWithControllerRestart() error {
+	if err := r.updateTemplate("registry.example/web:2", nil); err != nil {
+		return err
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var pods corev1.PodList
+		if err := r.s.kube.List(r.ctx, &pods, client.InNamespace(r.ns), client.MatchingLabels{"app": appName}); err != nil {
+			return fmt.Errorf("listing pods in %s: %w", r.ns, err)
+		}
+		terminating := false
+		for i := range pods.Items {
+			terminating = terminating || pods.Items[i].DeletionTimestamp != nil
+		}
+		if terminating {
+			break
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("no old pod started terminating within 30s of the update")
+		}
+		r.sleep(50 * time.Millisecond)
+	}
+	r.timeline.note("restarting the controller")
+	gap, err := r.restartController()
+	if err != nil {
+		return fmt.Errorf("restarting the controller: %w", err)
+	}
+	r.timeline.note("new controller started, %s after the old one was told to stop", gap.Round(time.Millisecond))
+	r.t.Logf("controller restarted mid-rollout: new process started %s after the old one was told to stop (it then syncs its caches)", gap.Round(time.Millisecond))
+	return nil
+}

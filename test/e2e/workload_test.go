@@ -1,0 +1,122 @@
+package e2e
+
+import (
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/utils/ptr"
+
+	"github.com/tgc-dev/targetgroupcontroller/api/v1alpha1"
+	"github.com/tgc-dev/targetgroupcontroller/internal/readinessgate"
+)
+
+const (
+	appName       = "web"
+	bindingName   = "web"
+	containerPort = 8080
+	// startDelayAnnotation makes the loopback kubelet's app listen only
+	// after a delay (internal/kubelet/doc.go).
+	startDelayAnnotation = "kubelet.tgc.dev/start-delay"
+)
+
+// setup is how the workload is configured for zero downtime, or not.
+type setup struct {
+	name string
+	// gate writes tgc's readiness gate into the pod template by hand, the
+	// documented alternative to the injection webhook.
+	gate bool
+	// preStopSeconds keeps the app serving after deletion; 0 means no hook.
+	preStopSeconds int64
+	// gracePeriodSeconds is terminationGracePeriodSeconds.
+	gracePeriodSeconds int64
+	// mustNotFail makes any failed request fail the test.
+	mustNotFail bool
+}
+
+// setups are the two ways every scenario runs: tgc's recommended setup,
+// which must drop nothing, and the naive one, whose failures show what the
+// recommended setup prevents.
+func setups() []setup {
+	return []setup{
+		{
+			name:               "recommended",
+			gate:               true,
+			preStopSeconds:     preStopSeconds,
+			gracePeriodSeconds: terminationGracePeriodSeconds,
+			mustNotFail:        true,
+		},
+		{
+			// No gate and no preStop; the Kubernetes default grace period,
+			// which does not matter since the app exits at SIGTERM.
+			name:               "naive",
+			gracePeriodSeconds: 30,
+		},
+	}
+}
+
+// deployment is the app: every pod serves HTTP on containerPort and passes
+// its readiness probe once it listens. rollingUpdate is maxSurge 1,
+// maxUnavailable 0, the setting that should never lose capacity.
+func deployment(namespace string, s setup, replicas int32) *appsv1.Deployment {
+	labels := map[string]string{"app": appName}
+	pod := corev1.PodSpec{
+		TerminationGracePeriodSeconds: ptr.To(s.gracePeriodSeconds),
+		Containers: []corev1.Container{{
+			Name:  appName,
+			Image: "registry.example/web:1",
+			Ports: []corev1.ContainerPort{{Name: "http", ContainerPort: containerPort}},
+			ReadinessProbe: &corev1.Probe{
+				ProbeHandler:  corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: "/healthz", Port: intstr.FromString("http")}},
+				PeriodSeconds: 1,
+			},
+		}},
+	}
+	if s.gate {
+		pod.ReadinessGates = []corev1.PodReadinessGate{{ConditionType: readinessgate.ConditionType(bindingName)}}
+	}
+	if s.preStopSeconds > 0 {
+		pod.Containers[0].Lifecycle = &corev1.Lifecycle{
+			PreStop: &corev1.LifecycleHandler{Sleep: &corev1.SleepAction{Seconds: s.preStopSeconds}},
+		}
+	}
+	return &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Name: appName, Namespace: namespace},
+		Spec: appsv1.DeploymentSpec{
+			Replicas: ptr.To(replicas),
+			Selector: &metav1.LabelSelector{MatchLabels: labels},
+			Strategy: appsv1.DeploymentStrategy{
+				Type: appsv1.RollingUpdateDeploymentStrategyType,
+				RollingUpdate: &appsv1.RollingUpdateDeployment{
+					MaxSurge:       ptr.To(intstr.FromInt32(1)),
+					MaxUnavailable: ptr.To(intstr.FromInt32(0)),
+				},
+			},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: labels},
+				Spec:       pod,
+			},
+		},
+	}
+}
+
+func service(namespace string) *corev1.Service {
+	return &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Name: appName, Namespace: namespace},
+		Spec: corev1.ServiceSpec{
+			Selector: map[string]string{"app": appName},
+			Ports:    []corev1.ServicePort{{Name: "http", Port: 80, TargetPort: intstr.FromString("http")}},
+		},
+	}
+}
+
+func binding(namespace, targetGroupARN string) *v1alpha1.TargetGroupBinding {
+	return &v1alpha1.TargetGroupBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: bindingName, Namespace: namespace},
+		Spec: v1alpha1.TargetGroupBindingSpec{
+			TargetGroupARN: targetGroupARN,
+			TargetType:     v1alpha1.TargetTypeIP,
+			ServiceRef:     v1alpha1.ServiceReference{Name: appName, Port: intstr.FromString("http")},
+		},
+	}
+}

@@ -23,6 +23,7 @@ import (
 	"github.com/tgc-dev/targetgroupcontroller/internal/controller/readinessgate"
 	"github.com/tgc-dev/targetgroupcontroller/internal/controller/serviceannotation"
 	"github.com/tgc-dev/targetgroupcontroller/internal/elbv2"
+	"github.com/tgc-dev/targetgroupcontroller/internal/webhook"
 )
 
 // Deps are what New builds itself unless given; tests pass their own.
@@ -99,7 +100,16 @@ func New(ctx context.Context, o Options, cfg *rest.Config, d Deps) (ctrl.Manager
 			cacheOpts.DefaultNamespaces[ns] = cache.Config{}
 		}
 	}
+	log := d.Logger
+	if log.GetSink() == nil {
+		log = ctrl.Log
+	}
+	wh, err := webhook.New(cfg, scheme, o.Webhook, webhook.Extra{}, clock.RealClock{}, log.WithName("webhook"))
+	if err != nil {
+		return nil, fmt.Errorf("setting up the readiness-gate webhook: %w", err)
+	}
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+		WebhookServer:           wh.Server,
 		Scheme:                  scheme,
 		Cache:                   cacheOpts,
 		Metrics:                 metricsserver.Options{BindAddress: o.MetricsAddr},
@@ -159,6 +169,9 @@ func New(ctx context.Context, o Options, cfg *rest.Config, d Deps) (ctrl.Manager
 		if err := g.Register(mgr); err != nil {
 			return nil, fmt.Errorf("registering the readiness gate controller: %w", err)
 		}
+	}
+	if err := wh.Register(mgr); err != nil {
+		return nil, fmt.Errorf("registering the readiness-gate webhook: %w", err)
 	}
 	if o.ServiceAnnotations {
 		if err := serviceannotation.New(mgr.GetClient(), rec).Register(mgr); err != nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/tgc-dev/targetgroupcontroller/internal/elbv2"
+	"github.com/tgc-dev/targetgroupcontroller/internal/webhook"
 )
 
 // Options are every setting of the binary. Defaults are safe for production.
@@ -39,6 +40,8 @@ type Options struct {
 	GatePollInterval time.Duration
 	GateTimeout      time.Duration
 
+	Webhook webhook.Options
+
 	LogLevel  string
 	LogFormat string
 }
@@ -61,6 +64,7 @@ func DefaultOptions() Options {
 		ReadinessGates:          true,
 		GatePollInterval:        time.Second,
 		GateTimeout:             5 * time.Minute,
+		Webhook:                 defaultWebhookOptions(),
 		LogLevel:                "info",
 		LogFormat:               "json",
 	}
@@ -91,6 +95,7 @@ func (o *Options) BindFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.ReadinessGates, "readiness-gates", o.ReadinessGates, "Satisfy pod readiness gates target-health.elbv2.tgc.dev/<binding>: a pod carrying one stays not Ready until its target is healthy in the binding's target group, and is registered while it waits.")
 	fs.DurationVar(&o.GatePollInterval, "gate-poll-interval", o.GatePollInterval, "How often DescribeTargetHealth is read for a target group while readiness gates of its bindings wait (one call per group per interval); a healthy target's gate turns True within one interval.")
 	fs.DurationVar(&o.GateTimeout, "gate-timeout", o.GateTimeout, "How long a readiness gate may wait (after the pod's containers are ready) before tgc emits a Warning Event on the pod and binding and counts it in tgc_readiness_gate_stuck.")
+	o.Webhook.BindFlags(fs)
 	fs.StringVar(&o.LogLevel, "log-level", o.LogLevel, "Log level: debug, info or error.")
 	fs.StringVar(&o.LogFormat, "log-format", o.LogFormat, "Log format: json or console.")
 }
@@ -141,5 +146,17 @@ func (o Options) Validate() error {
 	default:
 		errs = append(errs, fmt.Errorf("--log-format must be json or console, got %q", o.LogFormat))
 	}
+	if err := o.Webhook.Validate(); err != nil {
+		errs = append(errs, err)
+	}
 	return errors.Join(errs...)
+}
+
+// defaultWebhookOptions turns the injection webhook off in a bare binary:
+// it needs a Service, a MutatingWebhookConfiguration and the pod's namespace,
+// which only the install manifests provide, and they pass --webhook-port.
+func defaultWebhookOptions() webhook.Options {
+	o := webhook.DefaultOptions()
+	o.Port = 0
+	return o
 }

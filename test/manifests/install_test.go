@@ -24,11 +24,11 @@ func repoRoot(t *testing.T) string {
 
 func kubectl(t *testing.T, kubeconfig string, args ...string) string {
 	t.Helper()
-	var out bytes.Buffer
+	var out, errOut bytes.Buffer
 	cmd := exec.CommandContext(context.Background(), "kubectl", append([]string{"--kubeconfig", kubeconfig}, args...)...)
-	cmd.Stdout, cmd.Stderr = &out, &out
+	cmd.Stdout, cmd.Stderr = &out, &errOut
 	if err := cmd.Run(); err != nil {
-		t.Fatalf("kubectl %s: %v\n%s", strings.Join(args, " "), err, out.String())
+		t.Fatalf("kubectl %s: %v\n%s%s", strings.Join(args, " "), err, out.String(), errOut.String())
 	}
 	return out.String()
 }
@@ -61,13 +61,13 @@ func TestKustomizeDefaultInstallsOnARealAPIServer(t *testing.T) {
 	// The controller's ServiceAccount may do what the reconcilers need, and
 	// no more than read Secrets cluster-wide.
 	as := "system:serviceaccount:tgc-system:targetgroupcontroller"
-	for _, verb := range []string{"list targetgroupbindings.elbv2.tgc.dev", "patch targetgroupbindings.elbv2.tgc.dev/status", "list endpointslices.discovery.k8s.io", "patch pods/status", "create events.events.k8s.io"} {
+	for _, verb := range []string{"list targetgroupbindings.elbv2.tgc.dev", "patch targetgroupbindings.elbv2.tgc.dev --subresource=status", "list endpointslices.discovery.k8s.io", "patch pods --subresource=status", "patch mutatingwebhookconfigurations/tgc-pod-readiness-gate", "create events.events.k8s.io"} {
 		if got := strings.TrimSpace(kubectl(t, cluster.Kubeconfig, append([]string{"auth", "can-i", "--as", as}, strings.Fields(verb)...)...)); got != "yes" {
 			t.Errorf("ServiceAccount can-i %s = %q, want yes", verb, got)
 		}
 	}
 	cmd := exec.Command("kubectl", "--kubeconfig", cluster.Kubeconfig, "auth", "can-i", "--as", as, "list", "secrets", "--all-namespaces")
-	if out, _ := cmd.CombinedOutput(); strings.TrimSpace(string(out)) != "no" {
+	if out, _ := cmd.Output(); strings.TrimSpace(string(out)) != "no" {
 		t.Errorf("ServiceAccount can list Secrets cluster-wide (%q); least privilege says no", strings.TrimSpace(string(out)))
 	}
 }

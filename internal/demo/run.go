@@ -84,6 +84,13 @@ func Run(ctx context.Context, out io.Writer) error {
 	if err := waitHealthy(waitCtx, elb, lb.TargetGroupARN, replicas, out); err != nil {
 		return err
 	}
+	step.Printf("Waiting for tgc to turn the pods' readiness gates True and count the healthy targets")
+	if err := kubectl(ctx, cluster.Kubeconfig, out, "wait", "-n", "demo", "--timeout=60s", "--for=condition=Ready", "pod", "-l", "app=echo"); err != nil {
+		return fmt.Errorf("waiting for the sample pods to become Ready: %w", err)
+	}
+	if err := kubectl(ctx, cluster.Kubeconfig, out, "wait", "-n", "demo", "--timeout=60s", fmt.Sprintf("--for=jsonpath={.status.targets.healthy}=%d", replicas), "targetgroupbinding/echo"); err != nil {
+		return fmt.Errorf("waiting for the binding to count %d healthy targets: %w", replicas, err)
+	}
 	_ = kubectl(ctx, cluster.Kubeconfig, out, "get", "targetgroupbindings,pods", "-n", "demo", "-o", "wide")
 
 	step.Printf("Sending requests through the load balancer at http://127.0.0.1:%d/", lb.ListenerPort)

@@ -23,7 +23,6 @@ type run struct {
 	t        *testing.T
 	ctx      context.Context
 	s        *suite
-	setup    setup
 	ns       string
 	lb       loadBalancer
 	logPath  string
@@ -55,7 +54,7 @@ func (r result) String() string {
 func runScenario(t *testing.T, s *suite, sc scenario, su setup) result {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	t.Cleanup(cancel)
-	r := &run{t: t, ctx: ctx, s: s, setup: su, ns: s.cluster.NewNamespace(t)}
+	r := &run{t: t, ctx: ctx, s: s, ns: s.cluster.NewNamespace(t)}
 
 	var err error
 	r.lb, err = createLoadBalancer(ctx, s.elb, fmt.Sprintf("e2e-%s-%s", sc.short, su.name[:5]), containerPort)

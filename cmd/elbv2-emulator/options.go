@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/go-logr/logr"
 	"github.com/go-logr/logr/funcr"
@@ -15,11 +16,15 @@ import (
 
 // options are the command's flags; config turns them into emulator.Config.
 type options struct {
-	listen             string
-	vpcs               []string
-	dialMap            []string
-	profile            string
-	nlb                bool
+	listen  string
+	vpcs    []string
+	dialMap []string
+	profile string
+	nlb     bool
+	// propagation overrides the profile's DeregistrationPropagation when
+	// propagationSet.
+	propagation        time.Duration
+	propagationSet     bool
 	healthChecks       string
 	maxTargetsPerGroup int
 	throttle           bool
@@ -36,6 +41,7 @@ func parseOptions(args []string) (options, error) {
 	fs.StringArrayVar(&o.dialMap, "dial-map", nil, "map FROM=TO CIDRs before dialing targets, repeatable, e.g. 10.244.0.0/16=127.244.0.0/16; only loopback is ever dialed")
 	fs.StringVar(&o.profile, "profile", "fast", "timing profile: fast or realistic")
 	fs.BoolVar(&o.nlb, "nlb", false, "with --profile realistic, use network load balancer registration delays (minutes)")
+	fs.DurationVar(&o.propagation, "deregistration-propagation", 0, "how long a deregistered target still receives new requests (default: the profile's, 0 for fast, 10s for realistic, 2m with --nlb)")
 	fs.StringVar(&o.healthChecks, "health-checks", "real", "health checks: real (probe targets) or simulated")
 	fs.IntVar(&o.maxTargetsPerGroup, "max-targets-per-group", 1000, "targets per target group quota")
 	fs.BoolVar(&o.throttle, "throttle", true, "throttle API calls with AWS-like token buckets")
@@ -45,6 +51,7 @@ func parseOptions(args []string) (options, error) {
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
+	o.propagationSet = fs.Changed("deregistration-propagation")
 	return o, nil
 }
 
@@ -60,6 +67,12 @@ func (o options) config() (emulator.Config, error) {
 	profile, err := emulator.ProfileByName(o.profile, o.nlb)
 	if err != nil {
 		return cfg, err
+	}
+	if o.propagationSet {
+		if o.propagation < 0 {
+			return cfg, fmt.Errorf("--deregistration-propagation %s must not be negative", o.propagation)
+		}
+		profile.DeregistrationPropagation = o.propagation
 	}
 	cfg.Profile = profile
 	for _, v := range o.vpcs {

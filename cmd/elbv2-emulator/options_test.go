@@ -3,6 +3,7 @@ package main
 import (
 	"net/netip"
 	"testing"
+	"time"
 
 	"github.com/tgc-dev/targetgroupcontroller/internal/emulator"
 )
@@ -35,11 +36,39 @@ func TestOptionsBecomeConfig(t *testing.T) {
 	}
 }
 
+func TestDeregistrationPropagationFlagOverridesTheProfile(t *testing.T) {
+	cases := map[string]struct {
+		args []string
+		want time.Duration
+	}{
+		"fast profile routes nothing after deregistration": {nil, 0},
+		"realistic profile keeps its cited figure":         {[]string{"--profile", "realistic"}, emulator.RealisticProfile(false).DeregistrationPropagation},
+		"flag sets the window on the fast profile":         {[]string{"--deregistration-propagation", "1s"}, time.Second},
+		"flag set to zero turns the realistic window off":  {[]string{"--profile", "realistic", "--deregistration-propagation", "0s"}, 0},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			o, err := parseOptions(tc.args)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg, err := o.config()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := cfg.Profile.DeregistrationPropagation; got != tc.want {
+				t.Fatalf("DeregistrationPropagation = %s, want %s", got, tc.want)
+			}
+		})
+	}
+}
+
 func TestMalformedFlagsAreRejected(t *testing.T) {
 	cases := map[string][]string{
-		"VPC without CIDR":    {"--vpc", "vpc-0123456789abcdef0"},
-		"dial map without TO": {"--dial-map", "10.244.0.0/16"},
-		"unknown profile":     {"--profile", "slow"},
+		"VPC without CIDR":     {"--vpc", "vpc-0123456789abcdef0"},
+		"dial map without TO":  {"--dial-map", "10.244.0.0/16"},
+		"unknown profile":      {"--profile", "slow"},
+		"negative propagation": {"--deregistration-propagation", "-1s"},
 	}
 	for name, args := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -50,6 +50,7 @@ type profileJSON struct {
 	DeregistrationDelay         Duration `json:"deregistrationDelay"`
 	MaxDeregistrationDelay      Duration `json:"maxDeregistrationDelay"`
 	RegistrationVisibilityDelay Duration `json:"registrationVisibilityDelay"`
+	DeregistrationPropagation   Duration `json:"deregistrationPropagation"`
 	TargetResponseTimeout       Duration `json:"targetResponseTimeout"`
 }
 
@@ -62,6 +63,7 @@ func toProfileJSON(p Profile) profileJSON {
 		DeregistrationDelay:         Duration(p.DeregistrationDelay),
 		MaxDeregistrationDelay:      Duration(p.MaxDeregistrationDelay),
 		RegistrationVisibilityDelay: Duration(p.RegistrationVisibilityDelay),
+		DeregistrationPropagation:   Duration(p.DeregistrationPropagation),
 		TargetResponseTimeout:       Duration(p.TargetResponseTimeout),
 	}
 }
@@ -75,6 +77,7 @@ func (j profileJSON) profile() Profile {
 		DeregistrationDelay:         time.Duration(j.DeregistrationDelay),
 		MaxDeregistrationDelay:      time.Duration(j.MaxDeregistrationDelay),
 		RegistrationVisibilityDelay: time.Duration(j.RegistrationVisibilityDelay),
+		DeregistrationPropagation:   time.Duration(j.DeregistrationPropagation),
 		TargetResponseTimeout:       time.Duration(j.TargetResponseTimeout),
 	}
 }

@@ -157,13 +157,16 @@ func TestControlAPIOverHTTP(t *testing.T) {
 		if status != 200 || h.emu.Profile().RegistrationDelay != 180*time.Second {
 			t.Fatalf("PUT profile realistic nlb = %d %s; profile now %+v", status, body, h.emu.Profile())
 		}
-		status, _ = controlCall(t, http.MethodPut, base+"profile", map[string]any{"name": "custom", "registrationDelay": "20ms", "healthCheckInterval": 0.01})
-		if p := h.emu.Profile(); status != 200 || p.RegistrationDelay != 20*time.Millisecond || p.HealthCheckInterval != 10*time.Millisecond {
+		if p := h.emu.Profile(); p.DeregistrationPropagation != 120*time.Second {
+			t.Fatalf("realistic NLB profile propagates deregistration in %s, want 120s", p.DeregistrationPropagation)
+		}
+		status, _ = controlCall(t, http.MethodPut, base+"profile", map[string]any{"name": "custom", "registrationDelay": "20ms", "healthCheckInterval": 0.01, "deregistrationPropagation": "1s"})
+		if p := h.emu.Profile(); status != 200 || p.RegistrationDelay != 20*time.Millisecond || p.HealthCheckInterval != 10*time.Millisecond || p.DeregistrationPropagation != time.Second {
 			t.Fatalf("PUT custom profile = %d; profile now %+v", status, p)
 		}
 		_, body = controlCall(t, http.MethodGet, base+"profile", nil)
 		var got profileJSON
-		if err := json.Unmarshal(body, &got); err != nil || got.Name != "custom" || time.Duration(got.RegistrationDelay) != 20*time.Millisecond {
+		if err := json.Unmarshal(body, &got); err != nil || got.Name != "custom" || time.Duration(got.RegistrationDelay) != 20*time.Millisecond || time.Duration(got.DeregistrationPropagation) != time.Second {
 			t.Fatalf("GET profile = %s (%v)", body, err)
 		}
 	})

@@ -84,6 +84,12 @@ type target struct {
 	// drainUntil is non-zero while the target is draining: it is removed at
 	// this time.
 	drainUntil time.Time
+	// routeUntil is when the load balancer nodes stop sending new requests
+	// to a draining target (Profile.DeregistrationPropagation); until then
+	// they route by routedAs, the health the target had when it was
+	// deregistered.
+	routeUntil time.Time
+	routedAs   string
 	// forced overrides health ("healthy"/"unhealthy") from the control API.
 	forced string
 	// gen changes whenever the target's health history restarts, so that

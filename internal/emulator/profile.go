@@ -30,6 +30,16 @@ type Profile struct {
 	// as unused/Target.NotRegistered (AWS's API is eventually consistent:
 	// https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/Welcome.html).
 	RegistrationVisibilityDelay time.Duration
+	// DeregistrationPropagation is how long the data plane keeps sending new
+	// requests (HTTP) or connections (TCP) to a target after
+	// DeregisterTargets returned, although DescribeTargetHealth already
+	// reads it as draining. AWS documents that a deregistering target gets
+	// no new requests, but the change reaches the load balancer nodes some
+	// seconds later, and users measure new requests arriving meanwhile
+	// (kubernetes-sigs/aws-load-balancer-controller#1064, #1719, #2366); AWS
+	// publishes no figure. A drain never ends before this window does, since
+	// the nodes still route to the target until then.
+	DeregistrationPropagation time.Duration
 	// TargetResponseTimeout bounds the wait for a target's HTTP answer
 	// before the listener answers 504 (ALB's idle timeout, 60 s by default).
 	TargetResponseTimeout time.Duration
@@ -37,7 +47,10 @@ type Profile struct {
 
 // FastProfile runs every state transition in fractions of a second: a target
 // registered behind a listener is healthy about 0.35 s later with the ALB
-// default of 5 healthy checks.
+// default of 5 healthy checks. Routing stops the instant DeregisterTargets
+// returns (no DeregistrationPropagation), so that tests of the API and of
+// the controller's own timing see no AWS-side window; scenario tests that
+// need the window set it themselves.
 func FastProfile() Profile {
 	return Profile{
 		Name:                   "fast",
@@ -59,15 +72,23 @@ func FastProfile() Profile {
 //     checks start (kubernetes-sigs/aws-load-balancer-controller#1834); the
 //     NLB user guide says "a few minutes". 180 s is used.
 //   - Deregistration follows the group's deregistration_delay (300 s default).
+//     New requests keep reaching a deregistered target for 10 s on an ALB:
+//     AWS publishes no figure, users estimate "about 10s" of ELB API
+//     propagation (kubernetes-sigs/aws-load-balancer-controller#1719) and
+//     found a 5 s preStop too short, 25 s enough (#1064). On an NLB it is
+//     120 s: users measured "at least 2 minutes regardless of the
+//     deregistration delay setting" with ip targets (#2366, #3270).
 func RealisticProfile(nlb bool) Profile {
 	p := Profile{
-		Name:                  "realistic",
-		RegistrationDelay:     10 * time.Second,
-		TargetResponseTimeout: 60 * time.Second,
+		Name:                      "realistic",
+		RegistrationDelay:         10 * time.Second,
+		DeregistrationPropagation: 10 * time.Second,
+		TargetResponseTimeout:     60 * time.Second,
 	}
 	if nlb {
 		p.Name = "realistic-nlb"
 		p.RegistrationDelay = 180 * time.Second
+		p.DeregistrationPropagation = 120 * time.Second
 	}
 	return p
 }
@@ -84,15 +105,18 @@ func ProfileByName(name string, nlb bool) (Profile, error) {
 	}
 }
 
-// deregistrationDelay is how long a target drains, given the group's attribute.
+// deregistrationDelay is how long a target drains, given the group's
+// attribute: never less than the propagation window, during which the load
+// balancer nodes still send it new requests.
 func (p Profile) deregistrationDelay(group time.Duration) time.Duration {
-	if p.DeregistrationDelay > 0 {
-		return p.DeregistrationDelay
+	d := group
+	switch {
+	case p.DeregistrationDelay > 0:
+		d = p.DeregistrationDelay
+	case p.MaxDeregistrationDelay > 0 && group > p.MaxDeregistrationDelay:
+		d = p.MaxDeregistrationDelay
 	}
-	if p.MaxDeregistrationDelay > 0 && group > p.MaxDeregistrationDelay {
-		return p.MaxDeregistrationDelay
-	}
-	return group
+	return max(d, p.DeregistrationPropagation)
 }
 
 func (p Profile) interval(groupSeconds int32) time.Duration {

@@ -13,7 +13,9 @@ var timeZero time.Time
 // robin over healthy targets; when none is healthy, fail open to the
 // unhealthy ones, as ALB and NLB do
 // (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/target-group-health-checks.html).
-// Draining, unused and initial targets never get new traffic.
+// Draining, unused and initial targets never get new traffic, except a
+// target deregistered less than Profile.DeregistrationPropagation ago, which
+// the load balancer nodes still route by its health before deregistration.
 func (e *Emulator) picker(tgARN string) dataplane.Picker {
 	return dataplane.PickerFunc(func() (dataplane.Backend, bool) {
 		e.mu.Lock()
@@ -32,7 +34,7 @@ func (e *Emulator) picker(tgARN string) dataplane.Picker {
 			if _, ok := present(g, t.key, now); !ok {
 				continue
 			}
-			switch h := targetHealth(t, in); {
+			switch h := routingHealth(t, in); {
 			case routable(h):
 				healthy = append(healthy, t)
 			case h.State == stateUnhealthy:
@@ -57,4 +59,15 @@ func (e *Emulator) picker(tgARN string) dataplane.Picker {
 			Gone: t.gone,
 		}, true
 	})
+}
+
+// routingHealth is the health the load balancer nodes route t by: its
+// reported health, or, within the deregistration propagation window, the
+// health it had when it was deregistered, since the nodes have not heard of
+// the deregistration yet.
+func routingHealth(t *target, in healthInputs) health {
+	if t.draining() && in.now.Before(t.routeUntil) {
+		return health{State: t.routedAs}
+	}
+	return targetHealth(t, in)
 }

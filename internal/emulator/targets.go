@@ -115,7 +115,7 @@ func (e *Emulator) registerTargets(p query.Params) (any, *query.Error) {
 		if ok && now.Before(t.drainUntil) {
 			// Registering a draining target cancels the deregistration and
 			// starts a new registration.
-			t.drainUntil = time.Time{}
+			t.drainUntil, t.routeUntil, t.routedAs = time.Time{}, time.Time{}, ""
 			t.registeredAt = now
 			e.restartHealth(g, t)
 			continue
@@ -147,6 +147,7 @@ func (e *Emulator) deregisterTargets(p query.Params) (any, *query.Error) {
 	}
 	now := e.now()
 	delay := e.profile.deregistrationDelay(g.deregistrationDelay())
+	in := e.healthInputs(g, now)
 	for _, s := range specs {
 		t, ok := present(g, s.key, now)
 		if !ok || t.draining() {
@@ -154,12 +155,16 @@ func (e *Emulator) deregisterTargets(p query.Params) (any, *query.Error) {
 			// leaving) succeeds and changes nothing, so retries are safe.
 			continue
 		}
+		before := targetHealth(t, in.forTarget(t))
 		t.gen++
 		if delay <= 0 {
 			e.removeTarget(g, t)
 			continue
 		}
 		t.drainUntil = now.Add(delay)
+		if p := e.profile.DeregistrationPropagation; p > 0 {
+			t.routeUntil, t.routedAs = now.Add(p), before.State
+		}
 		e.schedule(event{at: t.drainUntil, kind: eventDrainEnd, group: g, t: t, gen: t.gen})
 	}
 	return nil, nil

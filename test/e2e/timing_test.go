@@ -21,7 +21,15 @@ import (
 //	health check timeout           2-120 s (default 5 s)       150 ms
 //	healthy / unhealthy threshold  default 5 / 2               3 / 2 (the group's)
 //	deregistration delay           default 300 s               2 s (the group's attribute)
+//	deregistration propagation     seconds (no AWS figure;     1 s
+//	  (new requests still sent)      users: ~10 s, 5-25 s)
 //	target response timeout        60 s (idle timeout)         2 s
+//
+// Deregistration propagation is the window after DeregisterTargets in which
+// the load balancer still sends new requests to the target
+// (kubernetes-sigs/aws-load-balancer-controller#1064, #1719; see
+// docs/emulator.md). It is what the preStop sleep must outlast: a pod that
+// exits inside it fails requests.
 const (
 	registrationDelay   = 500 * time.Millisecond
 	healthCheckInterval = 200 * time.Millisecond
@@ -31,13 +39,18 @@ const (
 	// deregistrationDelaySeconds is set on every target group with
 	// ModifyTargetGroupAttributes, as a user would on AWS.
 	deregistrationDelaySeconds = 2
-	targetResponseTimeout      = 2 * time.Second
+	// deregistrationPropagation is how long the emulator's listener keeps
+	// sending new requests to a target after DeregisterTargets.
+	deregistrationPropagation = time.Second
+	targetResponseTimeout     = 2 * time.Second
 
 	// The recommended pod settings for that delay (docs/zero-downtime.md):
 	// preStop covers the deregistration delay plus propagation (the time tgc
-	// takes to see the terminating endpoint and call DeregisterTargets, and
-	// on AWS the seconds before every load balancer node stops sending), and
-	// the grace period covers preStop plus the app's own shutdown.
+	// takes to see the terminating endpoint and call DeregisterTargets, tens
+	// of milliseconds, and the load balancer's deregistrationPropagation),
+	// and the grace period covers preStop plus the app's own shutdown. 4 s
+	// leaves 3 s over tgc's reaction plus the 1 s propagation, scaled from
+	// the recipe's "delay + 5 s".
 	preStopSeconds                = deregistrationDelaySeconds + 2
 	terminationGracePeriodSeconds = preStopSeconds + deregistrationDelaySeconds + 4
 
@@ -75,7 +88,8 @@ func scaledProfile() emulator.Profile {
 		HealthCheckTimeout:  healthCheckTimeout,
 		// No cap below the group's 2 s: the drain must last exactly as
 		// long as the attribute says.
-		MaxDeregistrationDelay: 10 * time.Second,
-		TargetResponseTimeout:  targetResponseTimeout,
+		MaxDeregistrationDelay:    10 * time.Second,
+		DeregistrationPropagation: deregistrationPropagation,
+		TargetResponseTimeout:     targetResponseTimeout,
 	}
 }

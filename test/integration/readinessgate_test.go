@@ -138,9 +138,10 @@ func (e *env) setPodAnnotation(name, key, value string) {
 // waitReasons are the reasons a gate may show while it waits: the ones
 // DescribeTargetHealth gives a target that is not healthy (yet), which tgc
 // copies, and tgc's own for the moments before the binding has resolved its
-// target group or the EndpointSlice lists the pod.
+// target group or the EndpointSlice lists the pod. Target.Timeout is there
+// because a loaded machine can make a health check outlast its timeout.
 var waitReasons = []string{
-	"Target.NotRegistered", "Elb.RegistrationInProgress", "Elb.InitialHealthChecking", "Target.FailedHealthChecks", "Target.ResponseCodeMismatch",
+	"Target.NotRegistered", "Elb.RegistrationInProgress", "Elb.InitialHealthChecking", "Target.FailedHealthChecks", "Target.ResponseCodeMismatch", "Target.Timeout",
 	gatecontroller.ReasonTargetGroupNotResolved, gatecontroller.ReasonEndpointNotFound,
 }
 

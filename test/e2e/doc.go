@@ -3,7 +3,9 @@
 // Every scenario runs the whole stack: a real control plane with the loopback
 // kubelet (internal/testcluster), the ELBv2 emulator with an application
 // load balancer, an ip target group and an HTTP listener that probe and proxy
-// to the pods for real (internal/emulator), the controller as a separately
+// to the pods for real, and that, like an ALB, keep sending new requests to a
+// deregistered target for a scaled propagation window (internal/emulator;
+// timing_test.go has the scale), the controller as a separately
 // built binary, and a load generator (internal/loadgen) that sends at least
 // 200 requests/s through the listener for the whole scenario.
 //

@@ -55,7 +55,7 @@ func run(m *testing.M) int {
 	emu, err := emulator.New(emulator.Config{
 		VPCs:    []emulator.VPC{{ID: "vpc-0a1b2c3d4e5f60718", CIDR: netip.MustParsePrefix("10.244.0.0/16")}},
 		DialMap: []emulator.DialMapping{{From: netip.MustParsePrefix("10.244.0.0/16"), To: netip.MustParsePrefix("127.244.0.0/16")}},
-		Profile: emulator.FastProfile(),
+		Profile: integrationProfile(),
 		// Tests run in parallel against one emulator; only the throttling
 		// test turns throttling on, while no other test runs.
 		Throttle: emulator.Throttle{Disabled: true},
@@ -91,4 +91,15 @@ func run(m *testing.M) int {
 	}
 	shared = suite{cluster: cluster, emu: emu, proxy: proxy}
 	return m.Run()
+}
+
+// integrationProfile is the fast profile with a health-check timeout that a
+// loaded 2-core machine running tests with -race can keep: these tests are
+// about what tgc does with target health, and a loopback pod that answers in
+// microseconds must not read as Target.Timeout because the scheduler was busy.
+// Checks still run every 50 ms, and a probe in flight is never overlapped.
+func integrationProfile() emulator.Profile {
+	p := emulator.FastProfile()
+	p.HealthCheckTimeout = time.Second
+	return p
 }

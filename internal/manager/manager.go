@@ -117,6 +117,9 @@ func New(ctx context.Context, o Options, cfg *rest.Config, d Deps) (ctrl.Manager
 		LeaderElection:          o.LeaderElect,
 		LeaderElectionID:        o.LeaderElectionID,
 		LeaderElectionNamespace: o.LeaderElectionNamespace,
+		LeaseDuration:           ptr.To(o.LeaseDuration),
+		RenewDeadline:           ptr.To(o.RenewDeadline),
+		RetryPeriod:             ptr.To(o.RetryPeriod),
 		// The Lease is released on a clean shutdown, so the other replica
 		// takes over in a second rather than after the lease duration.
 		LeaderElectionReleaseOnCancel: true,

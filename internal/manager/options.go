@@ -22,6 +22,9 @@ type Options struct {
 	LeaderElect             bool
 	LeaderElectionNamespace string
 	LeaderElectionID        string
+	LeaseDuration           time.Duration
+	RenewDeadline           time.Duration
+	RetryPeriod             time.Duration
 
 	Region         string
 	AWSMaxAttempts int
@@ -49,10 +52,16 @@ type Options struct {
 // DefaultOptions returns the defaults shown in --help.
 func DefaultOptions() Options {
 	return Options{
-		MetricsAddr:             ":8080",
-		ProbeAddr:               ":8081",
-		LeaderElect:             true,
-		LeaderElectionID:        "targetgroupcontroller.tgc.dev",
+		MetricsAddr:      ":8080",
+		ProbeAddr:        ":8081",
+		LeaderElect:      true,
+		LeaderElectionID: "targetgroupcontroller.tgc.dev",
+		// client-go's defaults: a crashed leader is replaced within about
+		// LeaseDuration+RetryPeriod; a leader that shuts down cleanly
+		// releases the Lease at once.
+		LeaseDuration:           15 * time.Second,
+		RenewDeadline:           10 * time.Second,
+		RetryPeriod:             2 * time.Second,
 		AWSMaxAttempts:          elbv2.DefaultMaxAttempts,
 		Limits:                  elbv2.DefaultLimits(),
 		DriftInterval:           5 * time.Minute,
@@ -77,6 +86,9 @@ func (o *Options) BindFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.LeaderElect, "leader-elect", o.LeaderElect, "Elect a leader through a coordination.k8s.io Lease, so that several replicas are safe; only the leader syncs.")
 	fs.StringVar(&o.LeaderElectionNamespace, "leader-election-namespace", o.LeaderElectionNamespace, "Namespace of the leader election Lease; empty means the namespace the pod runs in.")
 	fs.StringVar(&o.LeaderElectionID, "leader-election-id", o.LeaderElectionID, "Name of the leader election Lease.")
+	fs.DurationVar(&o.LeaseDuration, "leader-election-lease-duration", o.LeaseDuration, "How long a standby waits after the leader's last renewal before taking over; bounds the failover time after a leader crash.")
+	fs.DurationVar(&o.RenewDeadline, "leader-election-renew-deadline", o.RenewDeadline, "How long the leader keeps retrying to renew before it gives up leadership; must be less than the lease duration.")
+	fs.DurationVar(&o.RetryPeriod, "leader-election-retry-period", o.RetryPeriod, "How often leader election clients retry acquiring or renewing the Lease.")
 	fs.StringVar(&o.Region, "aws-region", o.Region, "AWS region; empty means AWS_REGION or the shared config. The endpoint can be overridden with AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2.")
 	fs.IntVar(&o.AWSMaxAttempts, "aws-max-attempts", o.AWSMaxAttempts, "Attempts per AWS call, retrying throttling and 5xx answers with jittered backoff.")
 	fs.Float64Var(&o.Limits.Register.Rate, "aws-register-rate", o.Limits.Register.Rate, "RegisterTargets calls per second (client-side token bucket); 0 means unlimited.")
@@ -135,6 +147,11 @@ func (o Options) Validate() error {
 	}
 	if o.LeaderElect && o.LeaderElectionID == "" {
 		errs = append(errs, errors.New("--leader-election-id must not be empty with --leader-elect"))
+	}
+	// client-go's leader election refuses other orderings at start-up; say
+	// so here, with the flag names, instead.
+	if o.LeaderElect && !(o.LeaseDuration > o.RenewDeadline && o.RenewDeadline > o.RetryPeriod && o.RetryPeriod > 0) {
+		errs = append(errs, fmt.Errorf("leader election needs --leader-election-lease-duration (%s) > --leader-election-renew-deadline (%s) > --leader-election-retry-period (%s) > 0", o.LeaseDuration, o.RenewDeadline, o.RetryPeriod))
 	}
 	switch strings.ToLower(o.LogLevel) {
 	case "debug", "info", "error":

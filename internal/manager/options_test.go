@@ -22,17 +22,19 @@ func TestValidateNamesTheBadFlag(t *testing.T) {
 		mutate func(*Options)
 		flag   string
 	}{
-		"zero drift interval":             {mutate: func(o *Options) { o.DriftInterval = 0 }, flag: "--drift-check-interval"},
-		"negative health poll":            {mutate: func(o *Options) { o.HealthPollInterval = -time.Second }, flag: "--health-poll-interval"},
-		"no AWS attempts":                 {mutate: func(o *Options) { o.AWSMaxAttempts = 0 }, flag: "--aws-max-attempts"},
-		"rate without burst":              {mutate: func(o *Options) { o.Limits.Register.Burst = 0 }, flag: "--aws-register-rate"},
-		"negative rate":                   {mutate: func(o *Options) { o.Limits.Describe.Rate = -1 }, flag: "--aws-describe-rate"},
-		"leader election without a Lease": {mutate: func(o *Options) { o.LeaderElectionID = "" }, flag: "--leader-election-id"},
-		"unknown log level":               {mutate: func(o *Options) { o.LogLevel = "verbose" }, flag: "--log-level"},
-		"no workers":                      {mutate: func(o *Options) { o.MaxConcurrentReconciles = 0 }, flag: "--max-concurrent-syncs"},
-		"zero gate poll interval":         {mutate: func(o *Options) { o.GatePollInterval = 0 }, flag: "--gate-poll-interval"},
-		"gate poll faster than 10/s":      {mutate: func(o *Options) { o.GatePollInterval = 10 * time.Millisecond }, flag: "--gate-poll-interval"},
-		"zero gate timeout":               {mutate: func(o *Options) { o.GateTimeout = 0 }, flag: "--gate-timeout"},
+		"zero drift interval":                                   {mutate: func(o *Options) { o.DriftInterval = 0 }, flag: "--drift-check-interval"},
+		"negative health poll":                                  {mutate: func(o *Options) { o.HealthPollInterval = -time.Second }, flag: "--health-poll-interval"},
+		"no AWS attempts":                                       {mutate: func(o *Options) { o.AWSMaxAttempts = 0 }, flag: "--aws-max-attempts"},
+		"rate without burst":                                    {mutate: func(o *Options) { o.Limits.Register.Burst = 0 }, flag: "--aws-register-rate"},
+		"negative rate":                                         {mutate: func(o *Options) { o.Limits.Describe.Rate = -1 }, flag: "--aws-describe-rate"},
+		"leader election without a Lease":                       {mutate: func(o *Options) { o.LeaderElectionID = "" }, flag: "--leader-election-id"},
+		"renew deadline not shorter than the lease":             {mutate: func(o *Options) { o.RenewDeadline = o.LeaseDuration }, flag: "--leader-election-renew-deadline"},
+		"self-managed webhook certificates without a namespace": {mutate: func(o *Options) { o.Webhook.Port = 9443; o.Webhook.Namespace = ""; t.Setenv("POD_NAMESPACE", "") }, flag: "--webhook-namespace"},
+		"unknown log level":                                     {mutate: func(o *Options) { o.LogLevel = "verbose" }, flag: "--log-level"},
+		"no workers":                                            {mutate: func(o *Options) { o.MaxConcurrentReconciles = 0 }, flag: "--max-concurrent-syncs"},
+		"zero gate poll interval":                               {mutate: func(o *Options) { o.GatePollInterval = 0 }, flag: "--gate-poll-interval"},
+		"gate poll faster than 10/s":                            {mutate: func(o *Options) { o.GatePollInterval = 10 * time.Millisecond }, flag: "--gate-poll-interval"},
+		"zero gate timeout":                                     {mutate: func(o *Options) { o.GateTimeout = 0 }, flag: "--gate-timeout"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -75,19 +75,29 @@ func present(g *targetGroup, key targetKey, now time.Time) (*target, bool) {
 	return t, true
 }
 
+// targetsOfCall reads the group and the non-empty target list that
+// RegisterTargets and DeregisterTargets both take. Callers hold e.mu.
+func (e *Emulator) targetsOfCall(p query.Params, strict bool) (*targetGroup, []targetSpec, *query.Error) {
+	g, qe := e.lookupGroup(p.String("TargetGroupArn"))
+	if qe != nil {
+		return nil, nil, qe
+	}
+	specs, qe := e.parseTargets(p, g, strict)
+	if qe != nil {
+		return nil, nil, qe
+	}
+	if len(specs) == 0 {
+		return nil, nil, errValidation("At least one target must be specified")
+	}
+	return g, specs, nil
+}
+
 func (e *Emulator) registerTargets(p query.Params) (any, *query.Error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	g, qe := e.lookupGroup(p.String("TargetGroupArn"))
+	g, specs, qe := e.targetsOfCall(p, true)
 	if qe != nil {
 		return nil, qe
-	}
-	specs, qe := e.parseTargets(p, g, true)
-	if qe != nil {
-		return nil, qe
-	}
-	if len(specs) == 0 {
-		return nil, errValidation("At least one target must be specified")
 	}
 	now := e.now()
 	added := map[targetKey]bool{}
@@ -134,16 +144,9 @@ func (e *Emulator) registerTargets(p query.Params) (any, *query.Error) {
 func (e *Emulator) deregisterTargets(p query.Params) (any, *query.Error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	g, qe := e.lookupGroup(p.String("TargetGroupArn"))
+	g, specs, qe := e.targetsOfCall(p, false)
 	if qe != nil {
 		return nil, qe
-	}
-	specs, qe := e.parseTargets(p, g, false)
-	if qe != nil {
-		return nil, qe
-	}
-	if len(specs) == 0 {
-		return nil, errValidation("At least one target must be specified")
 	}
 	now := e.now()
 	delay := e.profile.deregistrationDelay(g.deregistrationDelay())

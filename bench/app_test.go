@@ -10,11 +10,12 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/tgc-dev/targetgroupcontroller/internal/testcluster"
 )
 
 // app creates a Deployment of loopback pods serving HTTP on 8080 with a
@@ -23,37 +24,13 @@ import (
 // endpoint is ready.
 func (w *world) app(name string, replicas int32) {
 	w.b.Helper()
-	labels := map[string]string{"app": name}
-	w.create(&appsv1.Deployment{
-		ObjectMeta: metav1.ObjectMeta{Name: name},
-		Spec: appsv1.DeploymentSpec{
-			Replicas: ptr.To(replicas),
-			Selector: &metav1.LabelSelector{MatchLabels: labels},
-			Template: corev1.PodTemplateSpec{
-				ObjectMeta: metav1.ObjectMeta{Labels: labels},
-				Spec: corev1.PodSpec{
-					TerminationGracePeriodSeconds: ptr.To(int64(1)),
-					Containers: []corev1.Container{{
-						Name:  "app",
-						Image: "tgc.dev/loopback-app",
-						Ports: []corev1.ContainerPort{{Name: "http", ContainerPort: 8080, Protocol: corev1.ProtocolTCP}},
-						ReadinessProbe: &corev1.Probe{
-							ProbeHandler:     corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: "/healthz", Port: intstr.FromString("http")}},
-							PeriodSeconds:    1,
-							FailureThreshold: 1,
-						},
-					}},
-				},
-			},
-		},
-	})
-	w.create(&corev1.Service{
-		ObjectMeta: metav1.ObjectMeta{Name: name},
-		Spec: corev1.ServiceSpec{
-			Selector: labels,
-			Ports:    []corev1.ServicePort{{Name: "web", Port: 80, TargetPort: intstr.FromString("http"), Protocol: corev1.ProtocolTCP}},
-		},
-	})
+	a := testcluster.App{Name: name, Replicas: replicas, ServicePortName: "web", ReadinessProbe: true}
+	d := a.Deployment()
+	d.Spec.Template.Spec.TerminationGracePeriodSeconds = ptr.To(int64(1))
+	// One failed probe takes the pod out, as in the integration tests.
+	d.Spec.Template.Spec.Containers[0].ReadinessProbe.FailureThreshold = 1
+	w.create(d)
+	w.create(a.Service())
 }
 
 func (w *world) scale(name string, replicas int32) {

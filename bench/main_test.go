@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -98,15 +99,8 @@ func run(m *testing.M) int {
 
 	// The controller finds the emulator the way it finds any ELBv2
 	// endpoint: through the SDK's standard configuration.
-	for k, v := range map[string]string{
-		"AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2": emu.URL(),
-		"AWS_REGION":                  "us-east-1",
-		"AWS_ACCESS_KEY_ID":           "AKIDBENCHBENCHBENCH",
-		"AWS_SECRET_ACCESS_KEY":       "bench-secret",
-		"AWS_EC2_METADATA_DISABLED":   "true",
-		"AWS_CONFIG_FILE":             filepath.Join(os.TempDir(), "tgc-bench-no-aws-config"),
-		"AWS_SHARED_CREDENTIALS_FILE": filepath.Join(os.TempDir(), "tgc-bench-no-aws-credentials"),
-	} {
+	for _, kv := range emulator.SDKEnv(emu.URL(), "us-east-1") { // the emulator's default region
+		k, v, _ := strings.Cut(kv, "=")
 		os.Setenv(k, v)
 	}
 	// controller-runtime's client warns through its global logger, which

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/tgc-dev/targetgroupcontroller/internal/emulator"
 )
 
 // controllerProcess is the controller binary running as its own process, as
@@ -48,13 +50,8 @@ func startController(ctx context.Context, root, kubeconfig, endpoint string, out
 		// Status counts follow target health closely enough to watch.
 		"--health-poll-interval=1s",
 	)
-	cmd.Env = append(os.Environ(),
-		"KUBECONFIG="+kubeconfig,
-		"AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2="+endpoint,
-		"AWS_REGION="+demoRegion,
-		"AWS_ACCESS_KEY_ID=AKIDDEMO",
-		"AWS_SECRET_ACCESS_KEY=demo-secret",
-	)
+	cmd.Env = append(os.Environ(), "KUBECONFIG="+kubeconfig)
+	cmd.Env = append(cmd.Env, emulator.SDKEnv(endpoint, demoRegion)...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	// The controller dies with the demo even if the demo is killed.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}

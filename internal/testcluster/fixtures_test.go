@@ -13,57 +13,26 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
 )
 
-const appPort = 8080
+// appPort is where the test app's pods serve HTTP.
+const appPort = int(AppContainerPort)
 
-func podSpec() corev1.PodSpec {
-	return corev1.PodSpec{
-		Containers: []corev1.Container{{
-			Name:  "app",
-			Image: "example.com/web:1",
-			Ports: []corev1.ContainerPort{{Name: "http", ContainerPort: appPort}},
-			ReadinessProbe: &corev1.Probe{
-				ProbeHandler:  corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: "/healthz", Port: intstr.FromString("http")}},
-				PeriodSeconds: 1,
-			},
-		}},
-	}
+// webApp is the workload of these tests: the loopback app whose pods pass
+// a readiness probe on /healthz once they listen.
+func webApp(name string, replicas int32) App {
+	return App{Name: name, Replicas: replicas, ReadinessProbe: true}
 }
+
+// podSpec is the app's pod, for tests that create pods directly.
+func podSpec() corev1.PodSpec { return webApp("", 0).Deployment().Spec.Template.Spec }
 
 func webDeployment(name string, replicas int32) *appsv1.Deployment {
-	labels := map[string]string{"app": name}
-	return &appsv1.Deployment{
-		ObjectMeta: metav1.ObjectMeta{Name: name},
-		Spec: appsv1.DeploymentSpec{
-			Replicas: ptr.To(replicas),
-			Selector: &metav1.LabelSelector{MatchLabels: labels},
-			Strategy: appsv1.DeploymentStrategy{
-				Type: appsv1.RollingUpdateDeploymentStrategyType,
-				RollingUpdate: &appsv1.RollingUpdateDeployment{
-					MaxUnavailable: ptr.To(intstr.FromInt32(0)),
-					MaxSurge:       ptr.To(intstr.FromInt32(1)),
-				},
-			},
-			Template: corev1.PodTemplateSpec{
-				ObjectMeta: metav1.ObjectMeta{Labels: labels},
-				Spec:       podSpec(),
-			},
-		},
-	}
+	return webApp(name, replicas).Deployment()
 }
 
-func webService(name string) *corev1.Service {
-	return &corev1.Service{
-		ObjectMeta: metav1.ObjectMeta{Name: name},
-		Spec: corev1.ServiceSpec{
-			Selector: map[string]string{"app": name},
-			Ports:    []corev1.ServicePort{{Name: "http", Port: 80, TargetPort: intstr.FromString("http")}},
-		},
-	}
-}
+func webService(name string) *corev1.Service { return webApp(name, 0).Service() }
 
 // eventually polls cond until it reports done or the timeout passes.
 func eventually(t *testing.T, timeout time.Duration, what string, cond func(ctx context.Context) (bool, error)) {

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/tgc-dev/targetgroupcontroller/internal/emulator"
 )
 
 // controllerBinary is tgc built once for the whole package with `go build`,
@@ -89,16 +91,8 @@ func (b controllerBinary) start(namespace, kubeconfig, endpoint, logPath string)
 		return nil, fmt.Errorf("opening the controller log: %w", err)
 	}
 	cmd := exec.Command(b.path, b.args(namespace)...)
-	cmd.Env = append(os.Environ(),
-		"KUBECONFIG="+kubeconfig,
-		"AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2="+endpoint,
-		"AWS_REGION="+region,
-		"AWS_ACCESS_KEY_ID=AKIDE2ETEST",
-		"AWS_SECRET_ACCESS_KEY=e2e-secret",
-		"AWS_EC2_METADATA_DISABLED=true",
-		"AWS_CONFIG_FILE="+os.DevNull,
-		"AWS_SHARED_CREDENTIALS_FILE="+os.DevNull,
-	)
+	cmd.Env = append(os.Environ(), "KUBECONFIG="+kubeconfig)
+	cmd.Env = append(cmd.Env, emulator.SDKEnv(endpoint, region)...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	// The controller dies with the test binary, even when it is killed.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}

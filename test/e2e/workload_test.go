@@ -9,6 +9,7 @@ import (
 
 	"github.com/tgc-dev/targetgroupcontroller/api/v1alpha1"
 	"github.com/tgc-dev/targetgroupcontroller/internal/readinessgate"
+	"github.com/tgc-dev/targetgroupcontroller/internal/testcluster"
 )
 
 const (
@@ -55,23 +56,26 @@ func setups() []setup {
 	}
 }
 
-// deployment is the app: every pod serves HTTP on containerPort and passes
-// its readiness probe once it listens. rollingUpdate is maxSurge 1,
-// maxUnavailable 0, the setting that should never lose capacity.
-func deployment(namespace string, s setup, replicas int32) *appsv1.Deployment {
-	labels := map[string]string{"app": appName}
-	pod := corev1.PodSpec{
-		TerminationGracePeriodSeconds: ptr.To(s.gracePeriodSeconds),
-		Containers: []corev1.Container{{
-			Name:  appName,
-			Image: "registry.example/web:1",
-			Ports: []corev1.ContainerPort{{Name: "http", ContainerPort: containerPort}},
-			ReadinessProbe: &corev1.Probe{
-				ProbeHandler:  corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: "/healthz", Port: intstr.FromString("http")}},
-				PeriodSeconds: 1,
-			},
-		}},
+// app is the workload: every pod serves HTTP on containerPort and passes
+// its readiness probe once it listens.
+func app(namespace string, replicas int32) testcluster.App {
+	return testcluster.App{
+		Name:           appName,
+		Namespace:      namespace,
+		Replicas:       replicas,
+		Image:          "registry.example/web:1",
+		ContainerPort:  containerPort,
+		ReadinessProbe: true,
 	}
+}
+
+// deployment is the app's Deployment in setup s. Its rollingUpdate is
+// maxSurge 1, maxUnavailable 0, the setting that should never lose
+// capacity.
+func deployment(namespace string, s setup, replicas int32) *appsv1.Deployment {
+	d := app(namespace, replicas).Deployment()
+	pod := &d.Spec.Template.Spec
+	pod.TerminationGracePeriodSeconds = ptr.To(s.gracePeriodSeconds)
 	if s.gate {
 		pod.ReadinessGates = []corev1.PodReadinessGate{{ConditionType: readinessgate.ConditionType(bindingName)}}
 	}
@@ -80,35 +84,11 @@ func deployment(namespace string, s setup, replicas int32) *appsv1.Deployment {
 			PreStop: &corev1.LifecycleHandler{Sleep: &corev1.SleepAction{Seconds: s.preStopSeconds}},
 		}
 	}
-	return &appsv1.Deployment{
-		ObjectMeta: metav1.ObjectMeta{Name: appName, Namespace: namespace},
-		Spec: appsv1.DeploymentSpec{
-			Replicas: ptr.To(replicas),
-			Selector: &metav1.LabelSelector{MatchLabels: labels},
-			Strategy: appsv1.DeploymentStrategy{
-				Type: appsv1.RollingUpdateDeploymentStrategyType,
-				RollingUpdate: &appsv1.RollingUpdateDeployment{
-					MaxSurge:       ptr.To(intstr.FromInt32(1)),
-					MaxUnavailable: ptr.To(intstr.FromInt32(0)),
-				},
-			},
-			Template: corev1.PodTemplateSpec{
-				ObjectMeta: metav1.ObjectMeta{Labels: labels},
-				Spec:       pod,
-			},
-		},
-	}
+	return d
 }
 
-func service(namespace string) *corev1.Service {
-	return &corev1.Service{
-		ObjectMeta: metav1.ObjectMeta{Name: appName, Namespace: namespace},
-		Spec: corev1.ServiceSpec{
-			Selector: map[string]string{"app": appName},
-			Ports:    []corev1.ServicePort{{Name: "http", Port: 80, TargetPort: intstr.FromString("http")}},
-		},
-	}
-}
+// service is the app's Service, port 80 named "http" to the pods' "http".
+func service(namespace string) *corev1.Service { return app(namespace, 0).Service() }
 
 func binding(namespace, targetGroupARN string) *v1alpha1.TargetGroupBinding {
 	return &v1alpha1.TargetGroupBinding{

@@ -35,6 +35,7 @@ import (
 	"github.com/tgc-dev/targetgroupcontroller/api/v1alpha1"
 	"github.com/tgc-dev/targetgroupcontroller/internal/emulator"
 	"github.com/tgc-dev/targetgroupcontroller/internal/manager"
+	"github.com/tgc-dev/targetgroupcontroller/internal/testcluster"
 )
 
 var counter atomic.Int64
@@ -284,41 +285,18 @@ func (e *env) readyPodTargets(labels map[string]string, port int32) []string {
 }
 
 // app creates a Deployment whose pods serve HTTP on containerPort (named
-// "http") with a readiness probe on /healthz, and a Service on port 80.
+// "http") with a readiness probe on /healthz, and a Service on port 80 whose
+// port is named "web".
 func (e *env) app(name string, replicas int32, containerPort int32) map[string]string {
 	e.t.Helper()
-	labels := map[string]string{"app": name}
-	e.create(&appsv1.Deployment{
-		ObjectMeta: metav1.ObjectMeta{Name: name},
-		Spec: appsv1.DeploymentSpec{
-			Replicas: ptr.To(replicas),
-			Selector: &metav1.LabelSelector{MatchLabels: labels},
-			Template: corev1.PodTemplateSpec{
-				ObjectMeta: metav1.ObjectMeta{Labels: labels},
-				Spec: corev1.PodSpec{
-					TerminationGracePeriodSeconds: ptr.To(int64(1)),
-					Containers: []corev1.Container{{
-						Name:  "app",
-						Image: "tgc.dev/loopback-app",
-						Ports: []corev1.ContainerPort{{Name: "http", ContainerPort: containerPort, Protocol: corev1.ProtocolTCP}},
-						ReadinessProbe: &corev1.Probe{
-							ProbeHandler:     corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: "/healthz", Port: intstr.FromString("http")}},
-							PeriodSeconds:    1,
-							FailureThreshold: 1,
-						},
-					}},
-				},
-			},
-		},
-	})
-	e.create(&corev1.Service{
-		ObjectMeta: metav1.ObjectMeta{Name: name},
-		Spec: corev1.ServiceSpec{
-			Selector: labels,
-			Ports:    []corev1.ServicePort{{Name: "web", Port: 80, TargetPort: intstr.FromString("http"), Protocol: corev1.ProtocolTCP}},
-		},
-	})
-	return labels
+	a := testcluster.App{Name: name, Replicas: replicas, ContainerPort: containerPort, ServicePortName: "web", ReadinessProbe: true}
+	d := a.Deployment()
+	d.Spec.Template.Spec.TerminationGracePeriodSeconds = ptr.To(int64(1))
+	// One failed probe takes the pod out, so tests see unreadiness at once.
+	d.Spec.Template.Spec.Containers[0].ReadinessProbe.FailureThreshold = 1
+	e.create(d)
+	e.create(a.Service())
+	return a.Labels()
 }
 
 func (e *env) scale(name string, replicas int32) {

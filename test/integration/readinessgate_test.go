@@ -24,6 +24,7 @@ import (
 	gatecontroller "github.com/tgc-dev/targetgroupcontroller/internal/controller/readinessgate"
 	"github.com/tgc-dev/targetgroupcontroller/internal/kubelet"
 	"github.com/tgc-dev/targetgroupcontroller/internal/readinessgate"
+	"github.com/tgc-dev/targetgroupcontroller/internal/testcluster"
 )
 
 // gatedApp creates a Deployment whose pod template carries, written by hand
@@ -34,45 +35,16 @@ import (
 // fail-health annotation makes fail.
 func (e *env) gatedApp(name string, replicas int32, mutate ...func(*appsv1.Deployment)) map[string]string {
 	e.t.Helper()
-	labels := map[string]string{"app": name}
-	d := &appsv1.Deployment{
-		ObjectMeta: metav1.ObjectMeta{Name: name},
-		Spec: appsv1.DeploymentSpec{
-			Replicas: ptr.To(replicas),
-			Selector: &metav1.LabelSelector{MatchLabels: labels},
-			Strategy: appsv1.DeploymentStrategy{
-				Type: appsv1.RollingUpdateDeploymentStrategyType,
-				RollingUpdate: &appsv1.RollingUpdateDeployment{
-					MaxSurge:       ptr.To(intstr.FromInt32(1)),
-					MaxUnavailable: ptr.To(intstr.FromInt32(0)),
-				},
-			},
-			Template: corev1.PodTemplateSpec{
-				ObjectMeta: metav1.ObjectMeta{Labels: labels, Annotations: map[string]string{}},
-				Spec: corev1.PodSpec{
-					TerminationGracePeriodSeconds: ptr.To(int64(1)),
-					ReadinessGates:                []corev1.PodReadinessGate{{ConditionType: readinessgate.ConditionType(name)}},
-					Containers: []corev1.Container{{
-						Name:  "app",
-						Image: "tgc.dev/loopback-app",
-						Ports: []corev1.ContainerPort{{Name: "http", ContainerPort: 8080, Protocol: corev1.ProtocolTCP}},
-					}},
-				},
-			},
-		},
-	}
+	a := testcluster.App{Name: name, Replicas: replicas, ServicePortName: "web"}
+	d := a.Deployment()
+	d.Spec.Template.Spec.TerminationGracePeriodSeconds = ptr.To(int64(1))
+	d.Spec.Template.Spec.ReadinessGates = []corev1.PodReadinessGate{{ConditionType: readinessgate.ConditionType(name)}}
 	for _, m := range mutate {
 		m(d)
 	}
 	e.create(d)
-	e.create(&corev1.Service{
-		ObjectMeta: metav1.ObjectMeta{Name: name},
-		Spec: corev1.ServiceSpec{
-			Selector: labels,
-			Ports:    []corev1.ServicePort{{Name: "web", Port: 80, TargetPort: intstr.FromString("http"), Protocol: corev1.ProtocolTCP}},
-		},
-	})
-	return labels
+	e.create(a.Service())
+	return a.Labels()
 }
 
 func failHealth(d *appsv1.Deployment) {

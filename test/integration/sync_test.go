@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -93,6 +94,26 @@ func TestNamedServicePortAndNamedTargetPortResolveToTheContainerPort(t *testing.
 	e.waitReadyPods(labels, 2, 9090, 30*time.Second)
 	e.waitMembers(arn, ready, 15*time.Second)
 	e.waitHealthy(arn, 2, 15*time.Second)
+}
+
+func TestTargetGroupNameIsResolvedToItsARN(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	arn := e.targetGroup()
+	// arn:aws:elasticloadbalancing:REGION:ACCOUNT:targetgroup/NAME/ID
+	name := strings.Split(arn, "/")[1]
+	labels := e.app("byname", 2, 8080)
+	e.binding("byname", "byname", intstr.FromString("web"), "", func(b *v1alpha1.TargetGroupBinding) {
+		b.Spec.TargetGroupName = name
+	})
+	e.startController(e.controllerOptions())
+
+	ready := func() []string { return e.readyPodTargets(labels, 8080) }
+	e.waitReadyPods(labels, 2, 8080, 30*time.Second)
+	e.waitMembers(arn, ready, 15*time.Second)
+	if got := e.waitReady("byname", metav1.ConditionTrue, v1alpha1.ReasonSynced, 10*time.Second).Status.TargetGroupARN; got != arn {
+		t.Fatalf("status.targetGroupARN = %q, want %q resolved from name %q", got, arn, name)
+	}
 }
 
 func TestTwoBindingsOnOneServiceFillTwoTargetGroups(t *testing.T) {

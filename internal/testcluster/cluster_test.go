@@ -16,7 +16,7 @@ import (
 )
 
 func TestKubeconfigWorksWithKubectlAndShowsTheReadyNode(t *testing.T) {
-	c := shared
+	c := sharedCluster(t)
 	assets, err := Assets(context.Background())
 	if err != nil {
 		t.Fatal(err)

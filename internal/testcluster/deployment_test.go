@@ -11,7 +11,7 @@ import (
 )
 
 func TestDeploymentBehindServiceGetsThreeReadyEndpointsThatAnswerHTTP(t *testing.T) {
-	c := shared
+	c := sharedCluster(t)
 	ns := c.NewNamespace(t)
 	ctx := context.Background()
 	if _, err := c.Client.CoreV1().Services(ns).Create(ctx, webService("web"), metav1.CreateOptions{}); err != nil {

@@ -20,6 +20,11 @@ var shared *Cluster
 
 func TestMain(m *testing.M) {
 	flag.Parse()
+	if testing.Short() {
+		// -short (make unit) runs the pure tests only; sharedCluster skips
+		// the rest.
+		os.Exit(m.Run())
+	}
 	log := logr.Discard()
 	if testing.Verbose() {
 		log = funcr.New(func(prefix, args string) { fmt.Fprintln(os.Stderr, prefix, args) }, funcr.Options{LogTimestamp: true, Verbosity: 1})
@@ -46,4 +51,13 @@ func TestMain(m *testing.M) {
 	}
 	fmt.Fprintf(os.Stderr, "shared test cluster stopped in %s\n", time.Since(stopStart).Round(time.Millisecond))
 	os.Exit(code)
+}
+
+// sharedCluster is the package's cluster, or a skip under -short.
+func sharedCluster(t *testing.T) *Cluster {
+	t.Helper()
+	if shared == nil {
+		t.Skip("needs the local control plane (not run with -short)")
+	}
+	return shared
 }

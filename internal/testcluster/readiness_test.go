@@ -27,7 +27,7 @@ func setGate(t *testing.T, c *Cluster, ns, name string, status corev1.ConditionS
 }
 
 func TestPodWithReadinessGateBecomesReadyOnlyOnceTheGateIsTrue(t *testing.T) {
-	c := shared
+	c := sharedCluster(t)
 	ns := c.NewNamespace(t)
 	ctx := context.Background()
 	spec := podSpec()
@@ -68,7 +68,7 @@ func TestPodWithReadinessGateBecomesReadyOnlyOnceTheGateIsTrue(t *testing.T) {
 }
 
 func TestFailingHealthAnnotationMakesAPodUnreadyAndBackAgain(t *testing.T) {
-	c := shared
+	c := sharedCluster(t)
 	ns := c.NewNamespace(t)
 	ctx := context.Background()
 	pod := runReadyPod(t, c, ns, &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "flaky"}, Spec: podSpec()})
@@ -91,7 +91,7 @@ func TestFailingHealthAnnotationMakesAPodUnreadyAndBackAgain(t *testing.T) {
 }
 
 func TestStartDelayHoldsReadinessBack(t *testing.T) {
-	c := shared
+	c := sharedCluster(t)
 	ns := c.NewNamespace(t)
 	ctx := context.Background()
 	created := time.Now()

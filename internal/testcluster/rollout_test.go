@@ -143,7 +143,7 @@ func rolledOut(d *appsv1.Deployment) bool {
 }
 
 func TestRollingUpdateMovesEndpointsThroughReadyServingTerminatingAndGone(t *testing.T) {
-	c := shared
+	c := sharedCluster(t)
 	ns := c.NewNamespace(t)
 	ctx := context.Background()
 	if _, err := c.Client.CoreV1().Services(ns).Create(ctx, webService("web"), metav1.CreateOptions{}); err != nil {

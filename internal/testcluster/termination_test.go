@@ -71,7 +71,7 @@ func waitGone(t *testing.T, c *Cluster, pod *corev1.Pod) {
 }
 
 func TestDeletedPodServesThroughItsPreStopAndThenStops(t *testing.T) {
-	c := shared
+	c := sharedCluster(t)
 	ns := c.NewNamespace(t)
 	tests := map[string]struct {
 		lifecycle   *corev1.Lifecycle
@@ -124,7 +124,7 @@ func TestDeletedPodServesThroughItsPreStopAndThenStops(t *testing.T) {
 }
 
 func TestTerminatingPodStaysReadyWhileItDrains(t *testing.T) {
-	c := shared
+	c := sharedCluster(t)
 	ns := c.NewNamespace(t)
 	spec := podSpec()
 	spec.Containers[0].Lifecycle = preStopSleep(2)

@@ -21,6 +21,9 @@ const (
 	ReasonThrottled           = "Throttled"
 	ReasonAWSError            = "AWSError"
 	ReasonDeleting            = "Deleting"
+	// ReasonTargetGroupConflict: another binding already syncs this target
+	// group and the two do not both set multiClusterTargetGroup.
+	ReasonTargetGroupConflict = "TargetGroupConflict"
 )
 
 // Finalizer makes tgc deregister a binding's targets before it goes away.

@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -113,6 +114,33 @@ func TestTargetGroupNameIsResolvedToItsARN(t *testing.T) {
 	e.waitMembers(arn, ready, 15*time.Second)
 	if got := e.waitReady("byname", metav1.ConditionTrue, v1alpha1.ReasonSynced, 10*time.Second).Status.TargetGroupARN; got != arn {
 		t.Fatalf("status.targetGroupARN = %q, want %q resolved from name %q", got, arn, name)
+	}
+}
+
+func TestASecondBindingOnATargetGroupIsRefusedUnlessBothAreMultiCluster(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	arn := e.targetGroup()
+	first := e.app("first", 2, 8080)
+	e.app("second", 1, 8080)
+	// Created in this order, and named so that a tie on the creation second
+	// is decided the same way: a-first is the older binding.
+	e.binding("a-first", "first", intstr.FromString("web"), arn)
+	e.binding("b-second", "second", intstr.FromString("web"), arn)
+	e.startController(e.controllerOptions())
+
+	ready := func() []string { return e.readyPodTargets(first, 8080) }
+	e.waitReadyPods(first, 2, 8080, 30*time.Second)
+	e.waitMembers(arn, ready, 15*time.Second)
+	e.waitReady("a-first", metav1.ConditionTrue, v1alpha1.ReasonSynced, 10*time.Second)
+	e.waitReady("b-second", metav1.ConditionFalse, v1alpha1.ReasonTargetGroupConflict, 10*time.Second)
+	e.waitEvent("b-second", corev1.EventTypeWarning, v1alpha1.ReasonTargetGroupConflict, 10*time.Second)
+	// The group stays with the first binding's pods: nothing flaps.
+	for range 3 {
+		time.Sleep(500 * time.Millisecond)
+		if got, want := e.members(arn), ready(); !slices.Equal(got, want) {
+			t.Fatalf("target group holds %v, want only the first Service's pods %v", got, want)
+		}
 	}
 }
 

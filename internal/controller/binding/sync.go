@@ -51,6 +51,9 @@ func (c *Controller) sync(ctx context.Context, tgb *v1alpha1.TargetGroupBinding)
 	if fail != nil {
 		return res, fail
 	}
+	if fail := c.checkConflict(ctx, tgb, tg.ARN); fail != nil {
+		return res, fail
+	}
 	res.arn = tg.ARN
 	if old := tgb.Status.TargetGroupARN; old != "" && old != tg.ARN {
 		if err := c.leaveOldGroup(ctx, tgb, old); err != nil {

@@ -1,0 +1,69 @@
+package binding
+
+import (
+	"context"
+	"fmt"
+
+	"k8s.io/klog/v2"
+
+	"github.com/tgc-dev/targetgroupcontroller/api/v1alpha1"
+)
+
+// boundARN is the target group a binding syncs, as far as the cache knows:
+// the resolved ARN once a sync has written it, else the one in the spec.
+func boundARN(b *v1alpha1.TargetGroupBinding) string {
+	if b.Status.TargetGroupARN != "" {
+		return b.Status.TargetGroupARN
+	}
+	return b.Spec.TargetGroupARN
+}
+
+// older orders bindings by age, then by name, so every replica and every
+// reconcile picks the same one.
+func older(a, b *v1alpha1.TargetGroupBinding) bool {
+	if !a.CreationTimestamp.Equal(&b.CreationTimestamp) {
+		return a.CreationTimestamp.Before(&b.CreationTimestamp)
+	}
+	if a.Namespace != b.Namespace {
+		return a.Namespace < b.Namespace
+	}
+	return a.Name < b.Name
+}
+
+// conflictingBinding returns the binding that owns arn before self, if
+// self may not share it. Two bindings that each think they own a whole
+// target group deregister each other's targets on every sync, so the target
+// group flaps; sharing is safe only when both record what they registered
+// (multiClusterTargetGroup). The older binding keeps the group.
+func conflictingBinding(self *v1alpha1.TargetGroupBinding, arn string, all []v1alpha1.TargetGroupBinding) *v1alpha1.TargetGroupBinding {
+	var owner *v1alpha1.TargetGroupBinding
+	for i := range all {
+		b := &all[i]
+		if b.UID == self.UID || !b.DeletionTimestamp.IsZero() || boundARN(b) != arn {
+			continue
+		}
+		if self.Spec.MultiClusterTargetGroup && b.Spec.MultiClusterTargetGroup {
+			continue
+		}
+		if older(b, self) && (owner == nil || older(b, owner)) {
+			owner = b
+		}
+	}
+	return owner
+}
+
+// checkConflict refuses to sync a binding whose target group an older
+// binding already syncs without multi-cluster mode on both.
+func (c *Controller) checkConflict(ctx context.Context, tgb *v1alpha1.TargetGroupBinding, arn string) *failure {
+	var list v1alpha1.TargetGroupBindingList
+	if err := c.kube.List(ctx, &list); err != nil {
+		return &failure{reason: v1alpha1.ReasonAWSError, err: err, message: fmt.Sprintf("listing TargetGroupBindings: %v", err)}
+	}
+	owner := conflictingBinding(tgb, arn, list.Items)
+	if owner == nil {
+		return nil
+	}
+	return badInput(v1alpha1.ReasonTargetGroupConflict,
+		"target group %s is already bound by %s; two bindings may share a target group only when both set multiClusterTargetGroup: true (otherwise each removes the other's targets). Point this binding at another target group, or set multiClusterTargetGroup on both",
+		arn, klog.KObj(owner))
+}

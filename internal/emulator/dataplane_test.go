@@ -108,12 +108,7 @@ func TestInFlightRequestToDrainingTargetCompletes(t *testing.T) {
 	h := start(t, withPodDialMap)
 	b := newBackend(t, "127.244.4.1")
 	tg := h.group()
-	if _, err := h.c.ModifyTargetGroupAttributes(h.ctx, &elbv2.ModifyTargetGroupAttributesInput{
-		TargetGroupArn: tg.TargetGroupArn,
-		Attributes:     []types.TargetGroupAttribute{{Key: aws.String("deregistration_delay.timeout_seconds"), Value: aws.String("1")}},
-	}); err != nil {
-		t.Fatal(err)
-	}
+	h.setDeregistrationDelay(tg, 1)
 	addr := h.attach(tg)
 	h.register(tg, b.target())
 	h.waitState(tg, b.key(), types.TargetHealthStateEnumHealthy, 3*time.Second)
@@ -138,12 +133,7 @@ func TestInFlightRequestIsCutWhenTheDrainEnds(t *testing.T) {
 	h := start(t, withPodDialMap)
 	b := newBackend(t, "127.244.4.2")
 	tg := h.group()
-	if _, err := h.c.ModifyTargetGroupAttributes(h.ctx, &elbv2.ModifyTargetGroupAttributesInput{
-		TargetGroupArn: tg.TargetGroupArn,
-		Attributes:     []types.TargetGroupAttribute{{Key: aws.String("deregistration_delay.timeout_seconds"), Value: aws.String("0")}},
-	}); err != nil {
-		t.Fatal(err)
-	}
+	h.setDeregistrationDelay(tg, 0)
 	addr := h.attach(tg)
 	h.register(tg, b.target())
 	h.waitState(tg, b.key(), types.TargetHealthStateEnumHealthy, 3*time.Second)

@@ -273,3 +273,14 @@ func probeResult(healthy bool) probe.Result {
 	}
 	return probe.Result{Reason: probe.ReasonFailedHealthChecks, Description: "Health checks failed"}
 }
+
+// setDeregistrationDelay sets the group's deregistration_delay attribute.
+func (h *harness) setDeregistrationDelay(tg types.TargetGroup, seconds int) {
+	h.t.Helper()
+	if _, err := h.c.ModifyTargetGroupAttributes(h.ctx, &elbv2.ModifyTargetGroupAttributesInput{
+		TargetGroupArn: tg.TargetGroupArn,
+		Attributes:     []types.TargetGroupAttribute{{Key: aws.String("deregistration_delay.timeout_seconds"), Value: aws.String(strconv.Itoa(seconds))}},
+	}); err != nil {
+		h.t.Fatalf("setting the deregistration delay of %s: %v", aws.ToString(tg.TargetGroupArn), err)
+	}
+}

@@ -5,8 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 )
 
@@ -67,12 +65,7 @@ func TestDrainLastsAtLeastThePropagationWindow(t *testing.T) {
 	tg := h.group()
 	// A zero deregistration delay would remove the target at once; the load
 	// balancer nodes still send to it until the change has propagated.
-	if _, err := h.c.ModifyTargetGroupAttributes(h.ctx, &elbv2.ModifyTargetGroupAttributesInput{
-		TargetGroupArn: tg.TargetGroupArn,
-		Attributes:     []types.TargetGroupAttribute{{Key: aws.String("deregistration_delay.timeout_seconds"), Value: aws.String("0")}},
-	}); err != nil {
-		t.Fatal(err)
-	}
+	h.setDeregistrationDelay(tg, 0)
 	addr := h.attach(tg)
 	h.register(tg, b.target())
 	h.waitState(tg, b.key(), types.TargetHealthStateEnumHealthy, 3*time.Second)

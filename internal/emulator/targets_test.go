@@ -222,12 +222,7 @@ func TestUnhealthyTargetRecoversAfterHealthyThreshold(t *testing.T) {
 func TestDrainingLastsTheDeregistrationDelayThenTheTargetIsGone(t *testing.T) {
 	h := start(t, func(c *Config) { c.HealthChecks = HealthChecksSimulated })
 	tg := h.group()
-	if _, err := h.c.ModifyTargetGroupAttributes(h.ctx, &elbv2.ModifyTargetGroupAttributesInput{
-		TargetGroupArn: tg.TargetGroupArn,
-		Attributes:     []types.TargetGroupAttribute{{Key: aws.String("deregistration_delay.timeout_seconds"), Value: aws.String("1")}},
-	}); err != nil {
-		t.Fatal(err)
-	}
+	h.setDeregistrationDelay(tg, 1)
 	h.attach(tg)
 	h.register(tg, ipTarget("10.244.0.1", 80))
 	h.waitState(tg, "10.244.0.1:80", types.TargetHealthStateEnumHealthy, 3*time.Second)

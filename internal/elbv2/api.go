@@ -20,17 +20,22 @@ type TargetGroup struct {
 	Port             int32
 	VPCID            string
 	LoadBalancerARNs []string
-	// DeregistrationDelay is the group's deregistration_delay.timeout_seconds.
-	DeregistrationDelay time.Duration
 }
 
 // TargetGroups is the domain interface the controllers use.
 type TargetGroups interface {
-	// DescribeTargetGroup returns the group with this ARN, including its
-	// deregistration delay.
+	// TargetGroupPage returns one page of every target group in the account
+	// and Region (DescribeTargetGroups without a filter), and the marker of
+	// the next page, empty after the last. One sweep describes hundreds of
+	// groups per call where describing them one by one costs a call each.
+	TargetGroupPage(ctx context.Context, marker string) ([]TargetGroup, string, error)
+	// DescribeTargetGroup returns the group with this ARN.
 	DescribeTargetGroup(ctx context.Context, arn string) (TargetGroup, error)
 	// FindTargetGroupByName resolves a target group name to the group.
 	FindTargetGroupByName(ctx context.Context, name string) (TargetGroup, error)
+	// DeregistrationDelay reads the group's
+	// deregistration_delay.timeout_seconds attribute.
+	DeregistrationDelay(ctx context.Context, arn string) (time.Duration, error)
 	// TargetHealth lists the group's targets with their health; with targets
 	// given, only those (unregistered ones read as unused/Target.NotRegistered).
 	TargetHealth(ctx context.Context, arn string, only ...targets.Target) ([]targets.Health, error)

@@ -3,6 +3,7 @@ package elbv2_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/netip"
 	"testing"
 	"time"
@@ -125,8 +126,11 @@ func TestEmulatorRegistersAndDescribesThroughTheRealSDK(t *testing.T) {
 	if err != nil {
 		t.Fatalf("DescribeTargetGroup: %v", err)
 	}
-	if info.TargetType != "ip" || info.IPAddressType != "ipv4" || info.DeregistrationDelay <= 0 {
-		t.Errorf("target group = %+v, want an ipv4 ip group with a deregistration delay", info)
+	if info.TargetType != "ip" || info.IPAddressType != "ipv4" {
+		t.Errorf("target group = %+v, want an ipv4 ip group", info)
+	}
+	if delay, err := tg.DeregistrationDelay(ctx, arn); err != nil || delay <= 0 {
+		t.Errorf("DeregistrationDelay = %s, %v; want the group's delay", delay, err)
 	}
 	if err := tg.Register(ctx, arn, pods(450)); err != nil {
 		t.Fatalf("Register: %v", err)
@@ -242,5 +246,36 @@ func TestEmulatorClientSideLimitsAvoidThrottling(t *testing.T) {
 	}
 	if n := s.throttled("RegisterTargets"); n != 0 {
 		t.Errorf("the emulator throttled %d calls despite client-side pacing", n)
+	}
+}
+
+func TestEmulatorTargetGroupSweepPagesThroughEveryGroup(t *testing.T) {
+	s := startEmulator(t, emulator.Throttle{Disabled: true}, elbv2.Options{})
+	want := map[string]bool{}
+	for i := range 450 {
+		want[s.group(t, fmt.Sprintf("g%03d", i))] = true
+	}
+	tg := elbv2.NewSDK(s.client)
+	got := map[string]bool{}
+	pages := 0
+	for marker := ""; ; {
+		page, next, err := tg.TargetGroupPage(context.Background(), marker)
+		if err != nil {
+			t.Fatalf("page %d: %v", pages, err)
+		}
+		pages++
+		for _, g := range page {
+			if g.TargetType != "ip" {
+				t.Errorf("group %s has type %q", g.ARN, g.TargetType)
+			}
+			got[g.ARN] = true
+		}
+		if next == "" {
+			break
+		}
+		marker = next
+	}
+	if len(got) != len(want) || pages != 2 {
+		t.Errorf("swept %d groups in %d pages, want %d in 2 (400 a page)", len(got), pages, len(want))
 	}
 }

@@ -3,6 +3,7 @@ package elbv2
 import (
 	"context"
 	"sync"
+	"time"
 
 	"github.com/tgc-dev/targetgroupcontroller/internal/targets"
 )
@@ -29,6 +30,14 @@ func (r *recorder) seen() []string {
 
 func (r *recorder) DescribeTargetGroup(ctx context.Context, arn string) (TargetGroup, error) {
 	return TargetGroup{ARN: arn}, r.record("DescribeTargetGroup")
+}
+
+func (r *recorder) TargetGroupPage(ctx context.Context, marker string) ([]TargetGroup, string, error) {
+	return nil, "", r.record("TargetGroupPage")
+}
+
+func (r *recorder) DeregistrationDelay(ctx context.Context, arn string) (time.Duration, error) {
+	return 0, r.record("DeregistrationDelay")
 }
 
 func (r *recorder) FindTargetGroupByName(ctx context.Context, name string) (TargetGroup, error) {

@@ -156,6 +156,20 @@ func (d *measured) DescribeTargetGroup(ctx context.Context, arn string) (TargetG
 	return tg, err
 }
 
+func (d *measured) TargetGroupPage(ctx context.Context, marker string) ([]TargetGroup, string, error) {
+	start := time.Now()
+	page, next, err := d.next.TargetGroupPage(ctx, marker)
+	d.m.observe("DescribeTargetGroups", start, err)
+	return page, next, err
+}
+
+func (d *measured) DeregistrationDelay(ctx context.Context, arn string) (time.Duration, error) {
+	start := time.Now()
+	delay, err := d.next.DeregistrationDelay(ctx, arn)
+	d.m.observe("DescribeTargetGroupAttributes", start, err)
+	return delay, err
+}
+
 func (d *measured) FindTargetGroupByName(ctx context.Context, name string) (TargetGroup, error) {
 	start := time.Now()
 	tg, err := d.next.FindTargetGroupByName(ctx, name)

@@ -2,9 +2,7 @@ package elbv2
 
 import (
 	"context"
-	"fmt"
-
-	"golang.org/x/time/rate"
+	"time"
 
 	"github.com/tgc-dev/targetgroupcontroller/internal/targets"
 )
@@ -36,41 +34,24 @@ func DefaultLimits() Limits {
 	}
 }
 
-// WithRateLimits wraps next so that its calls stay inside l. A call waits
-// for one token per AWS request it will make (a Register of 450 targets is
-// three RegisterTargets requests) before it starts, and gives up only when
-// ctx ends: waiting here costs nothing, while a request AWS throttles costs
-// a retry after a backoff that grows with every throttle.
+// WithRateLimits wraps next so that its calls stay inside l. A call takes
+// one token per AWS request it will make (a Register of 450 targets is three
+// RegisterTargets requests) before it starts. By default it waits for them
+// until ctx ends: waiting here costs nothing, while a request AWS throttles
+// costs a retry after a backoff that grows with every throttle. Background
+// and WithMaxWait change how long a call may wait (priority.go).
 func WithRateLimits(next TargetGroups, l Limits) TargetGroups {
 	return &rateLimited{
 		next:       next,
-		register:   newLimiter(l.Register),
-		deregister: newLimiter(l.Deregister),
-		describe:   newLimiter(l.Describe),
+		register:   newBucket("RegisterTargets", l.Register),
+		deregister: newBucket("DeregisterTargets", l.Deregister),
+		describe:   newBucket("Describe", l.Describe),
 	}
-}
-
-func newLimiter(b Bucket) *rate.Limiter {
-	if b.Rate <= 0 {
-		return rate.NewLimiter(rate.Inf, 0)
-	}
-	return rate.NewLimiter(rate.Limit(b.Rate), max(b.Burst, 1))
 }
 
 type rateLimited struct {
 	next                           TargetGroups
-	register, deregister, describe *rate.Limiter
-}
-
-// take waits for n tokens one at a time, since rate.Limiter.WaitN refuses
-// n above the burst.
-func take(ctx context.Context, l *rate.Limiter, n int, op string) error {
-	for range n {
-		if err := l.Wait(ctx); err != nil {
-			return fmt.Errorf("waiting for the %s rate limit: %w", op, err)
-		}
-	}
-	return nil
+	register, deregister, describe *bucket
 }
 
 // calls is how many requests the SDK adapter makes for n targets.
@@ -78,37 +59,50 @@ func calls(n int) int {
 	return (n + targets.MaxTargetsPerCall - 1) / targets.MaxTargetsPerCall
 }
 
+func (r *rateLimited) TargetGroupPage(ctx context.Context, marker string) ([]TargetGroup, string, error) {
+	if err := r.describe.take(ctx, "", 1); err != nil {
+		return nil, "", err
+	}
+	return r.next.TargetGroupPage(ctx, marker)
+}
+
 func (r *rateLimited) DescribeTargetGroup(ctx context.Context, arn string) (TargetGroup, error) {
-	// DescribeTargetGroups plus DescribeTargetGroupAttributes.
-	if err := take(ctx, r.describe, 2, "describe"); err != nil {
+	if err := r.describe.take(ctx, "", 1); err != nil {
 		return TargetGroup{}, err
 	}
 	return r.next.DescribeTargetGroup(ctx, arn)
 }
 
 func (r *rateLimited) FindTargetGroupByName(ctx context.Context, name string) (TargetGroup, error) {
-	if err := take(ctx, r.describe, 2, "describe"); err != nil {
+	if err := r.describe.take(ctx, "", 1); err != nil {
 		return TargetGroup{}, err
 	}
 	return r.next.FindTargetGroupByName(ctx, name)
 }
 
+func (r *rateLimited) DeregistrationDelay(ctx context.Context, arn string) (time.Duration, error) {
+	if err := r.describe.take(ctx, "", 1); err != nil {
+		return 0, err
+	}
+	return r.next.DeregistrationDelay(ctx, arn)
+}
+
 func (r *rateLimited) TargetHealth(ctx context.Context, arn string, only ...targets.Target) ([]targets.Health, error) {
-	if err := take(ctx, r.describe, 1, "describe"); err != nil {
+	if err := r.describe.take(ctx, "", 1); err != nil {
 		return nil, err
 	}
 	return r.next.TargetHealth(ctx, arn, only...)
 }
 
 func (r *rateLimited) Register(ctx context.Context, arn string, ts []targets.Target) error {
-	if err := take(ctx, r.register, calls(len(ts)), "register"); err != nil {
+	if err := r.register.take(ctx, arn, calls(len(ts))); err != nil {
 		return err
 	}
 	return r.next.Register(ctx, arn, ts)
 }
 
 func (r *rateLimited) Deregister(ctx context.Context, arn string, ts []targets.Target) error {
-	if err := take(ctx, r.deregister, calls(len(ts)), "deregister"); err != nil {
+	if err := r.deregister.take(ctx, arn, calls(len(ts))); err != nil {
 		return err
 	}
 	return r.next.Deregister(ctx, arn, ts)

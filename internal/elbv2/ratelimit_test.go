@@ -22,6 +22,14 @@ func TestRateLimitsBlockOnceTheBurstIsSpent(t *testing.T) {
 	}
 	deregister := call{"Deregister", func(ctx context.Context, tg TargetGroups) error { return tg.Deregister(ctx, arnWeb, podTargets(1)) }}
 	health := call{"TargetHealth", func(ctx context.Context, tg TargetGroups) error { _, err := tg.TargetHealth(ctx, arnWeb); return err }}
+	attributes := call{"DeregistrationDelay", func(ctx context.Context, tg TargetGroups) error {
+		_, err := tg.DeregistrationDelay(ctx, arnWeb)
+		return err
+	}}
+	page := call{"TargetGroupPage", func(ctx context.Context, tg TargetGroups) error {
+		_, _, err := tg.TargetGroupPage(ctx, "")
+		return err
+	}}
 	describe := call{"DescribeTargetGroup", func(ctx context.Context, tg TargetGroups) error {
 		_, err := tg.DescribeTargetGroup(ctx, arnWeb)
 		return err
@@ -57,10 +65,15 @@ func TestRateLimitsBlockOnceTheBurstIsSpent(t *testing.T) {
 			calls:       []call{register(1), health, register(1)},
 			wantBlocked: []bool{false, false, true},
 		},
-		"describing a target group takes two describe tokens": {
+		"describing a target group takes one describe token": {
 			limits:      Limits{Describe: slow(2)},
-			calls:       []call{describe, health},
-			wantBlocked: []bool{false, true},
+			calls:       []call{describe, health, health},
+			wantBlocked: []bool{false, false, true},
+		},
+		"every describe call shares the describe bucket": {
+			limits:      Limits{Describe: slow(2)},
+			calls:       []call{page, attributes, describe},
+			wantBlocked: []bool{false, false, true},
 		},
 		"zero rate means no limit": {
 			limits:      Limits{},

@@ -47,12 +47,32 @@ func NewSDK(client SDKClient) *SDK {
 // TargetGroupAttribute).
 const deregistrationDelayKey = "deregistration_delay.timeout_seconds"
 
+// pageSize is the most target groups one DescribeTargetGroups answers
+// (PageSize, 1-400, in the ELBv2 API reference).
+const pageSize = 400
+
+func (s *SDK) TargetGroupPage(ctx context.Context, marker string) ([]TargetGroup, string, error) {
+	in := &elb.DescribeTargetGroupsInput{PageSize: aws.Int32(pageSize)}
+	if marker != "" {
+		in.Marker = aws.String(marker)
+	}
+	out, err := s.client.DescribeTargetGroups(ctx, in)
+	if err != nil {
+		return nil, "", fmt.Errorf("listing target groups: %w", mapError("DescribeTargetGroups", err))
+	}
+	page := make([]TargetGroup, 0, len(out.TargetGroups))
+	for _, g := range out.TargetGroups {
+		page = append(page, fromSDK(g))
+	}
+	return page, aws.ToString(out.NextMarker), nil
+}
+
 func (s *SDK) DescribeTargetGroup(ctx context.Context, arn string) (TargetGroup, error) {
 	out, err := s.client.DescribeTargetGroups(ctx, &elb.DescribeTargetGroupsInput{TargetGroupArns: []string{arn}})
 	if err != nil {
 		return TargetGroup{}, fmt.Errorf("describing target group %s: %w", arn, mapError("DescribeTargetGroups", err))
 	}
-	return s.complete(ctx, out.TargetGroups, arn)
+	return only(out.TargetGroups, arn)
 }
 
 func (s *SDK) FindTargetGroupByName(ctx context.Context, name string) (TargetGroup, error) {
@@ -60,19 +80,20 @@ func (s *SDK) FindTargetGroupByName(ctx context.Context, name string) (TargetGro
 	if err != nil {
 		return TargetGroup{}, fmt.Errorf("finding target group named %q: %w", name, mapError("DescribeTargetGroups", err))
 	}
-	return s.complete(ctx, out.TargetGroups, name)
+	return only(out.TargetGroups, name)
 }
 
-// complete turns the single group of a DescribeTargetGroups answer into a
-// TargetGroup and adds its deregistration delay, which only
-// DescribeTargetGroupAttributes reports.
-func (s *SDK) complete(ctx context.Context, groups []elbtypes.TargetGroup, asked string) (TargetGroup, error) {
+// only returns the single group of a DescribeTargetGroups answer.
+func only(groups []elbtypes.TargetGroup, asked string) (TargetGroup, error) {
 	if len(groups) == 0 {
 		// AWS answers an unknown name or ARN with TargetGroupNotFound; an
 		// empty list is treated the same in case an implementation does not.
 		return TargetGroup{}, fmt.Errorf("target group %s: %w", asked, ErrTargetGroupNotFound)
 	}
-	g := groups[0]
+	return fromSDK(groups[0]), nil
+}
+
+func fromSDK(g elbtypes.TargetGroup) TargetGroup {
 	tg := TargetGroup{
 		ARN:              aws.ToString(g.TargetGroupArn),
 		Name:             aws.ToString(g.TargetGroupName),
@@ -86,9 +107,13 @@ func (s *SDK) complete(ctx context.Context, groups []elbtypes.TargetGroup, asked
 	if tg.IPAddressType == "" {
 		tg.IPAddressType = "ipv4" // the API default when the group was created without one
 	}
-	attrs, err := s.client.DescribeTargetGroupAttributes(ctx, &elb.DescribeTargetGroupAttributesInput{TargetGroupArn: g.TargetGroupArn})
+	return tg
+}
+
+func (s *SDK) DeregistrationDelay(ctx context.Context, arn string) (time.Duration, error) {
+	attrs, err := s.client.DescribeTargetGroupAttributes(ctx, &elb.DescribeTargetGroupAttributesInput{TargetGroupArn: aws.String(arn)})
 	if err != nil {
-		return TargetGroup{}, fmt.Errorf("reading attributes of target group %s: %w", tg.ARN, mapError("DescribeTargetGroupAttributes", err))
+		return 0, fmt.Errorf("reading attributes of target group %s: %w", arn, mapError("DescribeTargetGroupAttributes", err))
 	}
 	for _, a := range attrs.Attributes {
 		if aws.ToString(a.Key) != deregistrationDelayKey {
@@ -96,11 +121,12 @@ func (s *SDK) complete(ctx context.Context, groups []elbtypes.TargetGroup, asked
 		}
 		secs, err := strconv.Atoi(aws.ToString(a.Value))
 		if err != nil {
-			return TargetGroup{}, fmt.Errorf("target group %s has %s=%q: %w", tg.ARN, deregistrationDelayKey, aws.ToString(a.Value), err)
+			return 0, fmt.Errorf("target group %s has %s=%q: %w", arn, deregistrationDelayKey, aws.ToString(a.Value), err)
 		}
-		tg.DeregistrationDelay = time.Duration(secs) * time.Second
+		return time.Duration(secs) * time.Second, nil
 	}
-	return tg, nil
+	// AWS always lists the attribute; zero means unknown to the callers.
+	return 0, nil
 }
 
 func (s *SDK) TargetHealth(ctx context.Context, arn string, only ...targets.Target) ([]targets.Health, error) {

@@ -121,7 +121,7 @@ func TestSDKTargetHealthOfNamedTargetsReportsUnregisteredOnes(t *testing.T) {
 	}
 }
 
-func TestSDKDescribesTargetGroupWithDeregistrationDelay(t *testing.T) {
+func TestSDKDescribesTargetGroupAndItsDeregistrationDelay(t *testing.T) {
 	f := newFakeELB(t)
 	f.addGroup(arnWeb, "web", 45)
 	tg := NewSDK(f.client(t, Options{}))
@@ -140,9 +140,10 @@ func TestSDKDescribesTargetGroupWithDeregistrationDelay(t *testing.T) {
 			got.Port != 80 || got.Protocol != "HTTP" || got.VPCID != "vpc-0" || len(got.LoadBalancerARNs) != 1 {
 			t.Errorf("%s: got %+v", what, got)
 		}
-		if got.DeregistrationDelay != 45*time.Second {
-			t.Errorf("%s: deregistration delay = %s, want 45s", what, got.DeregistrationDelay)
-		}
+	}
+	delay, err := tg.DeregistrationDelay(ctx, arnWeb)
+	if err != nil || delay != 45*time.Second {
+		t.Errorf("DeregistrationDelay = %s, %v; want 45s", delay, err)
 	}
 }
 

@@ -90,9 +90,11 @@ func New(ctx context.Context, o Options, cfg *rest.Config, d Deps) (ctrl.Manager
 	tgs = elbv2.WithRateLimits(awsMetrics.Decorate(tgs), o.Limits)
 
 	cacheOpts := cache.Options{
-		// Managed fields are never read; dropping them roughly halves the
-		// memory of the Service and EndpointSlice caches.
-		DefaultTransform: cache.TransformStripManagedFields(),
+		// Pods, Services, EndpointSlices and Namespaces are cut down to the
+		// fields tgc reads, and everything else loses its managed fields:
+		// most pods and Services in a cluster are bound by no binding, yet
+		// the informers hold all of them (see CacheTransform).
+		DefaultTransform: CacheTransform(),
 	}
 	if len(o.WatchNamespaces) > 0 {
 		cacheOpts.DefaultNamespaces = map[string]cache.Config{}
@@ -154,6 +156,7 @@ func New(ctx context.Context, o Options, cfg *rest.Config, d Deps) (ctrl.Manager
 		BadInputRetry:           o.BadInputRetry,
 		MaxBackoff:              o.MaxBackoff,
 		MaxConcurrentReconciles: o.MaxConcurrentReconciles,
+		MaxWriteWait:            o.MaxWriteWait,
 		Gates:                   gated,
 		APIReader:               mgr.GetAPIReader(),
 	})

@@ -35,6 +35,13 @@ type Options struct {
 	BadInputRetry           time.Duration
 	MaxBackoff              time.Duration
 	MaxConcurrentReconciles int
+	MaxWriteWait            time.Duration
+	// KubeAPIQPS and KubeAPIBurst pace tgc's own writes to the API server
+	// (status patches, Events). After a restart every binding's status is
+	// patched once; at client-go's default 20/s, 1,000 bindings would take
+	// longer than AWS's Describe limit allows for verifying them.
+	KubeAPIQPS   float32
+	KubeAPIBurst int
 
 	WatchNamespaces    []string
 	ServiceAnnotations bool
@@ -69,6 +76,9 @@ func DefaultOptions() Options {
 		BadInputRetry:           2 * time.Minute,
 		MaxBackoff:              30 * time.Second,
 		MaxConcurrentReconciles: 4,
+		MaxWriteWait:            250 * time.Millisecond,
+		KubeAPIQPS:              100,
+		KubeAPIBurst:            200,
 		ServiceAnnotations:      true,
 		ReadinessGates:          true,
 		GatePollInterval:        time.Second,
@@ -102,6 +112,9 @@ func (o *Options) BindFlags(fs *pflag.FlagSet) {
 	fs.DurationVar(&o.BadInputRetry, "bad-input-retry", o.BadInputRetry, "How long a binding with bad input (missing Service, target group, permission) waits before it is retried; changes retry it at once.")
 	fs.DurationVar(&o.MaxBackoff, "max-backoff", o.MaxBackoff, "Cap of the exponential backoff after AWS errors and throttling.")
 	fs.IntVar(&o.MaxConcurrentReconciles, "max-concurrent-syncs", o.MaxConcurrentReconciles, "How many bindings are synced at once.")
+	fs.DurationVar(&o.MaxWriteWait, "aws-max-write-wait", o.MaxWriteWait, "How long a sync waits for a RegisterTargets/DeregisterTargets token before it books the token, frees its worker, and syncs the binding again when the token is due (carrying every change made meanwhile).")
+	fs.Float32Var(&o.KubeAPIQPS, "kube-api-qps", o.KubeAPIQPS, "Requests per second to the Kubernetes API server (status patches, Events).")
+	fs.IntVar(&o.KubeAPIBurst, "kube-api-burst", o.KubeAPIBurst, "Burst of requests to the Kubernetes API server.")
 	fs.StringSliceVar(&o.WatchNamespaces, "watch-namespace", o.WatchNamespaces, "Namespaces to watch (repeat or comma-separate); empty means all.")
 	fs.BoolVar(&o.ServiceAnnotations, "service-annotations", o.ServiceAnnotations, "Turn Services annotated with tgc.dev/target-group-arn into TargetGroupBindings.")
 	fs.BoolVar(&o.ReadinessGates, "readiness-gates", o.ReadinessGates, "Satisfy pod readiness gates target-health.elbv2.tgc.dev/<binding>: a pod carrying one stays not Ready until its target is healthy in the binding's target group, and is registered while it waits.")
@@ -122,6 +135,7 @@ func (o Options) Validate() error {
 		"--max-backoff":          o.MaxBackoff,
 		"--gate-poll-interval":   o.GatePollInterval,
 		"--gate-timeout":         o.GateTimeout,
+		"--aws-max-write-wait":   o.MaxWriteWait,
 	}
 	for name, d := range positive {
 		if d <= 0 {
@@ -139,6 +153,9 @@ func (o Options) Validate() error {
 	}
 	if o.MaxConcurrentReconciles < 1 {
 		errs = append(errs, fmt.Errorf("--max-concurrent-syncs must be at least 1, got %d", o.MaxConcurrentReconciles))
+	}
+	if o.KubeAPIQPS <= 0 || o.KubeAPIBurst < 1 {
+		errs = append(errs, fmt.Errorf("--kube-api-qps must be positive and --kube-api-burst at least 1, got %g/%d", o.KubeAPIQPS, o.KubeAPIBurst))
 	}
 	for name, b := range map[string]elbv2.Bucket{"register": o.Limits.Register, "deregister": o.Limits.Deregister, "describe": o.Limits.Describe} {
 		if b.Rate < 0 || (b.Rate > 0 && b.Burst < 1) {

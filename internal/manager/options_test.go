@@ -35,6 +35,8 @@ func TestValidateNamesTheBadFlag(t *testing.T) {
 		"zero gate poll interval":                               {mutate: func(o *Options) { o.GatePollInterval = 0 }, flag: "--gate-poll-interval"},
 		"gate poll faster than 10/s":                            {mutate: func(o *Options) { o.GatePollInterval = 10 * time.Millisecond }, flag: "--gate-poll-interval"},
 		"zero gate timeout":                                     {mutate: func(o *Options) { o.GateTimeout = 0 }, flag: "--gate-timeout"},
+		"zero write wait":                                       {mutate: func(o *Options) { o.MaxWriteWait = 0 }, flag: "--aws-max-write-wait"},
+		"zero API server QPS":                                   {mutate: func(o *Options) { o.KubeAPIQPS = 0 }, flag: "--kube-api-qps"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

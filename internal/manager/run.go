@@ -46,6 +46,7 @@ func Main(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("loading the kubeconfig: %w", err)
 	}
+	cfg.QPS, cfg.Burst = o.KubeAPIQPS, o.KubeAPIBurst
 	mgr, err := New(ctx, o, cfg, Deps{})
 	if err != nil {
 		return err

@@ -161,7 +161,7 @@ func TestTargetsChangedByHandAreCorrectedByTheDriftCheck(t *testing.T) {
 	}
 }
 
-func TestARestartedControllerMakesOneDescribeTargetHealthPerGroupAndNoChanges(t *testing.T) {
+func TestARestartedControllerMakesOneDescribeTargetHealthPerGroupAndNoOtherCallForIt(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	labels := e.app("restart", 3, 8080)
@@ -194,6 +194,11 @@ func TestARestartedControllerMakesOneDescribeTargetHealthPerGroupAndNoChanges(t 
 		}
 		if n := countCalls(cs, "RegisterTargets") + countCalls(cs, "DeregisterTargets"); n != 0 {
 			t.Errorf("%s: %d Register/Deregister calls after the restart, want 0: %+v", arn, n, cs)
+		}
+		// The group's type comes from the account-wide DescribeTargetGroups
+		// sweep, which names no group, not from a call per group.
+		if n := countCalls(cs, "DescribeTargetGroups"); n != 0 {
+			t.Errorf("%s: %d DescribeTargetGroups calls for this group after the restart, want 0: %+v", arn, n, cs)
 		}
 		t.Logf("%s: calls after restart: %+v", arn, cs)
 	}

@@ -20,26 +20,43 @@ import (
 // report it. It stops at the first error; what was applied stays applied and
 // the next sync plans the rest. Targets AWS rejects are set aside and
 // returned, so one bad endpoint does not keep the others out.
-func (c *Controller) apply(ctx context.Context, tgb *v1alpha1.TargetGroupBinding, arn string, gr *group, plan targets.Plan, deleting map[netip.AddrPort]time.Time) ([]targets.Target, error) {
+//
+// A write whose rate-limit tokens are further away than MaxWriteWait is
+// deferred rather than waited for (elbv2.WithMaxWait): the rest of its step
+// waits, the other step still runs, and the returned delay says when to
+// sync again. Its tokens stay booked, so the retry goes out on time and
+// carries every change that arrived meanwhile.
+func (c *Controller) apply(ctx context.Context, tgb *v1alpha1.TargetGroupBinding, arn string, gr *group, plan targets.Plan, deleting map[netip.AddrPort]time.Time) ([]targets.Target, time.Duration, error) {
+	ctx = elbv2.WithMaxWait(ctx, c.cfg.MaxWriteWait)
 	var rejected []targets.Target
+	var deferred time.Duration
 	for _, step := range plan.Steps() {
+	batches:
 		for _, batch := range targets.Batches(step.Targets, c.cfg.BatchSize) {
+			var err error
 			switch step.Op {
 			case targets.OpDeregister:
-				if err := c.deregister(ctx, tgb, arn, gr, batch); err != nil {
-					return rejected, err
+				if err = c.deregister(ctx, tgb, arn, gr, batch); err == nil {
+					c.observeDeregistered(batch, deleting)
 				}
-				c.observeDeregistered(batch, deleting)
 			case targets.OpRegister:
-				bad, err := c.registerIsolating(ctx, tgb, arn, gr, batch)
+				var bad []targets.Target
+				bad, err = c.registerIsolating(ctx, tgb, arn, gr, batch)
 				rejected = append(rejected, bad...)
-				if err != nil {
-					return rejected, err
+			}
+			var d *elbv2.DeferredError
+			switch {
+			case errors.As(err, &d):
+				if deferred == 0 || d.After < deferred {
+					deferred = d.After
 				}
+				break batches
+			case err != nil:
+				return rejected, deferred, err
 			}
 		}
 	}
-	return rejected, nil
+	return rejected, deferred, nil
 }
 
 func (c *Controller) deregister(ctx context.Context, tgb *v1alpha1.TargetGroupBinding, arn string, gr *group, batch []targets.Target) error {

@@ -40,6 +40,10 @@ type Config struct {
 	// MaxBackoff caps the exponential backoff after AWS errors and throttling.
 	// Default 30s, so a binding catches up soon after a throttling storm.
 	MaxBackoff time.Duration
+	// MaxWriteWait is how long a sync waits for a Register or Deregister
+	// rate-limit token before it defers the write and frees its worker for
+	// other bindings. Default 250ms, one token at AWS's 4/s.
+	MaxWriteWait time.Duration
 	// BatchSize is the most targets per Register/Deregister call. Default 200.
 	BatchSize int
 	// MaxConcurrentReconciles is how many bindings sync at once. Default 4.
@@ -71,6 +75,9 @@ func (c Config) withDefaults() Config {
 	if c.MaxBackoff <= 0 {
 		c.MaxBackoff = 30 * time.Second
 	}
+	if c.MaxWriteWait <= 0 {
+		c.MaxWriteWait = 250 * time.Millisecond
+	}
 	if c.BatchSize <= 0 {
 		c.BatchSize = 200
 	}
@@ -89,8 +96,9 @@ type Controller struct {
 	clock   clock.PassiveClock
 	cfg     Config
 
-	groups *groups
-	grace  *graceWarnings
+	groups  *groups
+	catalog *catalog
+	grace   *graceWarnings
 	// wake carries bindings to sync now, outside the watches: those whose
 	// target group a readiness gate poll found changed.
 	wake chan event.GenericEvent
@@ -112,6 +120,7 @@ func New(kube client.Client, aws elbv2.TargetGroups, rec events.EventRecorder, m
 		clock:        clk,
 		cfg:          cfg.withDefaults(),
 		groups:       newGroups(),
+		catalog:      newCatalog(aws),
 		grace:        newGraceWarnings(),
 		wake:         make(chan event.GenericEvent, 1024),
 		pendingSince: map[types.NamespacedName]time.Time{},

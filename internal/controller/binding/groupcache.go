@@ -5,7 +5,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/tgc-dev/targetgroupcontroller/internal/elbv2"
 	"github.com/tgc-dev/targetgroupcontroller/internal/targets"
 )
 
@@ -14,14 +13,8 @@ import (
 // update the same entry, and take its lock for a whole sync so that their
 // plans never race.
 type groups struct {
-	mu     sync.Mutex
-	byARN  map[string]*group
-	byName map[string]nameEntry
-}
-
-type nameEntry struct {
-	arn string
-	at  time.Time
+	mu    sync.Mutex
+	byARN map[string]*group
 }
 
 // group is one target group as tgc last saw it. Health is primed by one
@@ -31,8 +24,10 @@ type nameEntry struct {
 type group struct {
 	mu sync.Mutex
 
-	info   elbv2.TargetGroup
-	infoAt time.Time // zero: not described yet
+	// delay is the group's deregistration delay, read in the background
+	// for grace period warnings; zero until read.
+	delay   time.Duration
+	delayAt time.Time
 
 	primed    bool
 	health    []targets.Health
@@ -48,7 +43,7 @@ type group struct {
 }
 
 func newGroups() *groups {
-	return &groups{byARN: map[string]*group{}, byName: map[string]nameEntry{}}
+	return &groups{byARN: map[string]*group{}}
 }
 
 func (g *groups) get(arn string) *group {
@@ -68,28 +63,6 @@ func (g *groups) forget(arn string) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	delete(g.byARN, arn)
-}
-
-func (g *groups) lookupName(name string, now time.Time, ttl time.Duration) (string, bool) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	e, ok := g.byName[name]
-	if !ok || now.Sub(e.at) >= ttl {
-		return "", false
-	}
-	return e.arn, true
-}
-
-func (g *groups) rememberName(name, arn string, now time.Time) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	g.byName[name] = nameEntry{arn: arn, at: now}
-}
-
-func (g *groups) forgetName(name string) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	delete(g.byName, name)
 }
 
 // unsettled reports whether some target is still changing state without

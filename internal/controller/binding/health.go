@@ -32,10 +32,19 @@ func (c *Controller) FreshHealth(ctx context.Context, arn string, maxAge time.Du
 	if gr.primed && now.Sub(gr.refreshAt) < maxAge {
 		return append([]targets.Health(nil), gr.health...), gr.refreshAt, nil
 	}
+	return c.readBack(ctx, arn, gr)
+}
+
+// readBack reads the group's targets from AWS into tgc's view; gr.mu must be
+// held. A read that finds the membership changed outside tgc keeps the
+// membership from before, so that the next sync of the group's bindings
+// still reports the drift it corrects, and wakes those bindings now.
+func (c *Controller) readBack(ctx context.Context, arn string, gr *group) ([]targets.Health, time.Time, error) {
 	hs, err := c.aws.TargetHealth(ctx, arn)
 	if err != nil {
 		return nil, time.Time{}, fmt.Errorf("describing target health of %s: %w", arn, err)
 	}
+	now := c.clock.Now()
 	if gr.primed {
 		before := members(gr.health)
 		if !maps.EqualFunc(before, members(hs), func(a, b targets.Target) bool { return a.Key() == b.Key() }) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -73,6 +74,10 @@ func (c *Controller) result(ctx context.Context, tgb *v1alpha1.TargetGroupBindin
 	next := c.jittered(c.cfg.DriftInterval)
 	if res.unsettled {
 		next = min(next, c.cfg.HealthPollInterval)
+	}
+	if res.deferred > 0 {
+		// The booked tokens come due then; a little later so they have.
+		next = min(next, res.deferred+5*time.Millisecond)
 	}
 	if len(res.rejected) > 0 || res.emptyRetained {
 		next = min(next, c.jittered(c.cfg.BadInputRetry))

@@ -2,25 +2,29 @@ package binding
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/netip"
+	"time"
 
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/tgc-dev/targetgroupcontroller/api/v1alpha1"
+	"github.com/tgc-dev/targetgroupcontroller/internal/elbv2"
 	"github.com/tgc-dev/targetgroupcontroller/internal/targets"
 )
 
-// refresh reads the group back from AWS when tgc has not seen it yet, when
-// the drift interval has passed, or while targets are still changing state.
-// Otherwise the cached view, kept current by tgc's own calls, is used and
-// AWS is not asked: a restart costs one DescribeTargetHealth per group.
+// refresh reads the group back from AWS when tgc has not seen it yet or when
+// the drift interval has passed. Otherwise the cached view, kept current by
+// tgc's own calls, is used and AWS is not asked: a restart costs one
+// DescribeTargetHealth per group, and an endpoint change exactly one write,
+// planned without a read before it.
 // It returns the membership before the refresh when there was one to compare
 // with (for drift), and whether AWS was called.
 func (c *Controller) refresh(ctx context.Context, arn string, gr *group) (map[netip.AddrPort]targets.Target, bool, error) {
 	now := c.clock.Now()
 	age := now.Sub(gr.refreshAt)
-	due := !gr.primed || age >= c.cfg.DriftInterval || (gr.unsettled() && age >= c.cfg.HealthPollInterval)
+	due := !gr.primed || age >= c.cfg.DriftInterval
 	// A readiness gate poll (FreshHealth) may have read the group since and
 	// found it changed; its membership from before stands in for ours.
 	before := gr.driftBase
@@ -92,4 +96,34 @@ func (c *Controller) reportEmpty(ctx context.Context, tgb *v1alpha1.TargetGroupB
 		c.event(tgb, true, v1alpha1.ReasonNoEndpoints, "DeregisterTargets",
 			"%s; deregistering all %d targets because emptyEndpointsPolicy is Deregister", why, len(plan.Deregister))
 	}
+}
+
+// pollUnsettled reads the group back, after the sync's writes, while its
+// targets are still changing state on their own (initial, draining), so that
+// status counts follow target health. The read is background work: it uses
+// only spare Describe tokens and is skipped when there are none.
+func (c *Controller) pollUnsettled(ctx context.Context, arn string, gr *group) {
+	if !gr.unsettled() || c.clock.Since(gr.refreshAt) < c.cfg.HealthPollInterval {
+		return
+	}
+	if _, _, err := c.readBack(elbv2.Background(ctx), arn, gr); err != nil && !errors.Is(err, elbv2.ErrDeferred) {
+		log.FromContext(ctx).V(1).Info("target health poll failed; status counts may lag", "targetGroupARN", arn, "error", err.Error())
+	}
+}
+
+// deregistrationDelay returns the group's deregistration delay, reading it
+// in the background at most once per drift interval; zero while unknown.
+func (c *Controller) deregistrationDelay(ctx context.Context, arn string, gr *group) time.Duration {
+	if !gr.delayAt.IsZero() && c.clock.Since(gr.delayAt) < c.cfg.DriftInterval {
+		return gr.delay
+	}
+	d, err := c.aws.DeregistrationDelay(elbv2.Background(ctx), arn)
+	if err != nil {
+		if !errors.Is(err, elbv2.ErrDeferred) {
+			log.FromContext(ctx).V(1).Info("reading the deregistration delay failed; grace periods are checked later", "targetGroupARN", arn, "error", err.Error())
+		}
+		return gr.delay
+	}
+	gr.delay, gr.delayAt = d, c.clock.Now()
+	return d
 }

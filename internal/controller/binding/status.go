@@ -68,6 +68,10 @@ func (c *Controller) writeStatus(ctx context.Context, orig, tgb *v1alpha1.Target
 	switch {
 	case fail != nil:
 		cond.Status, cond.Reason, cond.Message = metav1.ConditionFalse, fail.reason, fail.message
+	case res.deferred > 0 && readyCondition(orig) != nil:
+		// Writes waiting for rate-limit tokens are progress, not a new
+		// state: the condition stays as it was until they are done.
+		cond = *readyCondition(orig)
 	case res.emptyRetained:
 		cond.Status, cond.Reason = metav1.ConditionFalse, v1alpha1.ReasonNoEndpoints
 		cond.Message = fmt.Sprintf("Service %s has no ready endpoints; %d targets are kept because emptyEndpointsPolicy is Retain. Fix the Service's pods, or set emptyEndpointsPolicy: Deregister to remove them",

@@ -29,8 +29,11 @@ type syncResult struct {
 	inSync bool
 	// touched: tgc called AWS (read or write) in this sync, so lastSyncTime
 	// moves forward.
-	touched       bool
-	unsettled     bool
+	touched   bool
+	unsettled bool
+	// deferred: some changes wait for client-side rate limit tokens booked
+	// this long ahead; the binding is synced again then.
+	deferred      time.Duration
 	emptyRetained bool
 	withheld      int
 	rejected      []targets.Target
@@ -111,16 +114,20 @@ func (c *Controller) sync(ctx context.Context, tgb *v1alpha1.TargetGroupBinding)
 		start := c.changeStart(tgb, eps, now)
 		res.touched = true
 		deleting := c.deletionStarts(ctx, tgb.Namespace, eps.result.Pods, plan.Deregister)
-		res.rejected, applyErr = c.apply(ctx, tgb, tg.ARN, gr, plan, deleting)
-		if applyErr == nil && !drift {
+		res.rejected, res.deferred, applyErr = c.apply(ctx, tgb, tg.ARN, gr, plan, deleting)
+		if applyErr == nil && res.deferred == 0 && !drift {
 			c.observeLatency(plan, start)
 			c.clearPending(bindingKey(tgb))
 		}
 	} else {
 		c.clearPending(bindingKey(tgb))
 	}
-
-	c.checkGracePeriods(ctx, tgb, tg.DeregistrationDelay, eps.result.Pods)
+	if !refreshed {
+		c.pollUnsettled(ctx, tg.ARN, gr)
+	}
+	if len(eps.result.Pods) > 0 {
+		c.checkGracePeriods(ctx, tgb, c.deregistrationDelay(ctx, tg.ARN, gr), eps.result.Pods)
+	}
 
 	res.owned = ownedAfter(tgb, owned, gr.health)
 	res.counts = countTargets(gr.health, eps.result.Targets, res.owned, tgb.Spec.MultiClusterTargetGroup)
@@ -134,7 +141,7 @@ func (c *Controller) sync(ctx context.Context, tgb *v1alpha1.TargetGroupBinding)
 		return res, &failure{reason: v1alpha1.ReasonTargetRejected, badInput: true,
 			message: fmt.Sprintf("AWS rejected %d targets (%s) of target group %s; the rest are registered. Targets must be IPs inside the target group's VPC (or peered/RFC 1918 ranges with availabilityZone=all); check the pods' network", len(res.rejected), targetList(res.rejected), tg.ARN)}
 	}
-	res.inSync = !res.emptyRetained
+	res.inSync = !res.emptyRetained && res.deferred == 0
 	return res, nil
 }
 
@@ -143,54 +150,31 @@ func (c *Controller) sync(ctx context.Context, tgb *v1alpha1.TargetGroupBinding)
 func (c *Controller) awsFailure(err error, arn string) *failure {
 	if errors.Is(err, elbv2.ErrTargetGroupNotFound) {
 		c.groups.forget(arn)
+		c.catalog.forget(arn)
 	}
 	return classifyAWS(err, arn)
 }
 
-// resolve finds the binding's target group: it checks the ARN's shape (or
-// resolves the name), then describes the group, at most once per drift
-// interval, to learn its type and IP address type.
+// resolve finds the binding's target group: it checks the ARN's shape, then
+// reads the group from the catalog, which sweeps every group of the account
+// at most once per drift interval, to learn its type and IP address type.
 func (c *Controller) resolve(ctx context.Context, tgb *v1alpha1.TargetGroupBinding) (elbv2.TargetGroup, *failure) {
-	now := c.clock.Now()
-	arn := tgb.Spec.TargetGroupARN
-	if arn == "" {
-		name := tgb.Spec.TargetGroupName
-		if name == "" {
-			return elbv2.TargetGroup{}, badInput(v1alpha1.ReasonInvalidARN, "set spec.targetGroupARN or spec.targetGroupName")
+	arn, name := tgb.Spec.TargetGroupARN, tgb.Spec.TargetGroupName
+	switch {
+	case arn != "":
+		if err := validateARN(arn); err != nil {
+			return elbv2.TargetGroup{}, badInput(v1alpha1.ReasonInvalidARN, "%v; fix spec.targetGroupARN", err)
 		}
-		if cached, ok := c.groups.lookupName(name, now, c.cfg.DriftInterval); ok {
-			arn = cached
-		} else {
-			tg, err := c.aws.FindTargetGroupByName(ctx, name)
-			if err != nil {
-				f := classifyAWS(err, "named "+name)
-				return elbv2.TargetGroup{}, f
-			}
-			c.groups.rememberName(name, tg.ARN, now)
-			gr := c.groups.get(tg.ARN)
-			gr.mu.Lock()
-			gr.info, gr.infoAt = tg, now
-			gr.mu.Unlock()
-			arn = tg.ARN
-		}
-	} else if err := validateARN(arn); err != nil {
-		return elbv2.TargetGroup{}, badInput(v1alpha1.ReasonInvalidARN, "%v; fix spec.targetGroupARN", err)
+	case name == "":
+		return elbv2.TargetGroup{}, badInput(v1alpha1.ReasonInvalidARN, "set spec.targetGroupARN or spec.targetGroupName")
 	}
-
-	gr := c.groups.get(arn)
-	gr.mu.Lock()
-	defer gr.mu.Unlock()
-	if !gr.infoAt.IsZero() && now.Sub(gr.infoAt) < c.cfg.DriftInterval {
-		return gr.info, checkType(gr.info)
-	}
-	tg, err := c.aws.DescribeTargetGroup(ctx, arn)
+	tg, err := c.catalog.lookup(ctx, arn, name, c.clock.Now(), c.cfg.DriftInterval)
 	if err != nil {
-		if errors.Is(err, elbv2.ErrTargetGroupNotFound) && tgb.Spec.TargetGroupARN == "" {
-			c.groups.forgetName(tgb.Spec.TargetGroupName)
+		if arn == "" {
+			return elbv2.TargetGroup{}, classifyAWS(err, "named "+name)
 		}
 		return elbv2.TargetGroup{}, classifyAWS(err, arn)
 	}
-	gr.info, gr.infoAt = tg, now
 	return tg, checkType(tg)
 }
 

@@ -1,0 +1,125 @@
+package elbv2
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// bookingTTL is how long tokens booked for a deferred call stay reserved
+// after they came due. A binding whose plan lost the change it was waiting
+// for never comes back for them; its booking is dropped after this.
+const bookingTTL = time.Minute
+
+// bucket is one client-side token bucket and the tokens booked ahead on it
+// by deferred calls, per target group.
+type bucket struct {
+	op    string
+	lim   *rate.Limiter
+	burst int
+
+	mu     sync.Mutex
+	booked map[string]booking
+	pruned time.Time
+}
+
+// booking is the tokens reserved for one target group's deferred call.
+type booking struct {
+	res []*rate.Reservation
+	due time.Time // when the last of them is available
+}
+
+func newBucket(op string, b Bucket) *bucket {
+	lim := rate.NewLimiter(rate.Inf, 0)
+	if b.Rate > 0 {
+		lim = rate.NewLimiter(rate.Limit(b.Rate), max(b.Burst, 1))
+	}
+	return &bucket{op: op, lim: lim, burst: max(b.Burst, 1), booked: map[string]booking{}}
+}
+
+// take gets n tokens for a call on target group key (empty for calls not
+// tied to one group), waiting as the context allows.
+func (b *bucket) take(ctx context.Context, key string, n int) error {
+	if isBackground(ctx) {
+		return b.spare(n)
+	}
+	if d, ok := maxWaitFrom(ctx); ok && key != "" {
+		return b.book(ctx, key, n, d)
+	}
+	for range n {
+		if err := b.lim.Wait(ctx); err != nil {
+			return fmt.Errorf("waiting for the %s rate limit: %w", b.op, err)
+		}
+	}
+	return nil
+}
+
+// spare takes n tokens only when the bucket would still hold half its
+// burst afterwards.
+func (b *bucket) spare(n int) error {
+	if b.lim.Limit() == rate.Inf {
+		return nil
+	}
+	now := time.Now()
+	if b.lim.TokensAt(now)-float64(n) < float64(b.burst)/2 || !b.lim.AllowN(now, n) {
+		return ErrDeferred
+	}
+	return nil
+}
+
+// book reserves n tokens for key, keeping any reserved by an earlier
+// deferred call, and waits for them when they are due within maxWait.
+// Reservations keep their place in line, so deferred calls are served in the
+// order they first asked.
+func (b *bucket) book(ctx context.Context, key string, n int, maxWait time.Duration) error {
+	now := time.Now()
+	b.mu.Lock()
+	res := b.booked[key].res
+	for len(res) < n {
+		res = append(res, b.lim.ReserveN(now, 1))
+	}
+	for _, extra := range res[n:] {
+		extra.CancelAt(now)
+	}
+	res = res[:n]
+	var wait time.Duration
+	for _, r := range res {
+		wait = max(wait, r.DelayFrom(now))
+	}
+	if wait > maxWait {
+		b.booked[key] = booking{res: res, due: now.Add(wait)}
+		b.mu.Unlock()
+		return &DeferredError{Op: b.op, After: wait}
+	}
+	delete(b.booked, key)
+	b.prune(now)
+	b.mu.Unlock()
+	if wait <= 0 {
+		return nil
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("waiting for the %s rate limit: %w", b.op, ctx.Err())
+	}
+}
+
+// prune drops bookings that came due long ago and were never used; their
+// tokens are spent. Called with b.mu held, at most once per TTL.
+func (b *bucket) prune(now time.Time) {
+	if now.Sub(b.pruned) < bookingTTL {
+		return
+	}
+	b.pruned = now
+	for key, bk := range b.booked {
+		if now.Sub(bk.due) > bookingTTL {
+			delete(b.booked, key)
+		}
+	}
+}

@@ -1,0 +1,239 @@
+package manager
+
+import (
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	toolscache "k8s.io/client-go/tools/cache"
+
+	gates "github.com/tgc-dev/targetgroupcontroller/internal/readinessgate"
+)
+
+// tgcAnnotationPrefix is the domain of tgc's own annotations (the Service
+// shortcut's tgc.dev/target-group-arn and tgc.dev/target-group-port). A
+// Service keeps every annotation in it, so that a new tgc annotation is not
+// silently dropped from the cache before this file learns its name.
+const tgcAnnotationPrefix = "tgc.dev/"
+
+// CacheTransform is the transform every object passes through before it
+// enters the manager's informer cache. tgc watches every Pod, Service and
+// EndpointSlice in its namespaces, most of which no binding uses (issue 6:
+// 10,000 pods and 2,000 Services nobody binds must not cost their full
+// size), so each is cut down to the fields some tgc code path reads; every
+// kept field names its reader below. Other types only lose their managed
+// fields, which tgc never reads.
+//
+// The cut-down objects are what the manager's cached client returns, so no
+// code may Update a Pod, Service, EndpointSlice or Namespace read from it:
+// the update would erase what was cut. tgc only patches (status conditions of
+// pods, with a patch built from scratch), which is safe.
+//
+// Why a transform rather than a narrower informer: tgc must see every pod
+// and Service a binding may name, so no label or field selector can tell
+// the bound ones apart before the bindings are read; and a metadata-only pod
+// informer would lose spec.terminationGracePeriodSeconds, spec.readinessGates
+// and status.conditions, which the grace-period check and the readiness gate
+// controller read. Pods are cached even with readiness gates off: the
+// grace-period and deletion-timing checks Get them from the cache, which
+// starts the informer on first use.
+//
+// client-go's DeltaFIFO may hand the same object to the transform twice
+// (after a relist) and hands over DeletedFinalStateUnknown tombstones whose
+// inner object was already transformed, so the transform is idempotent and
+// passes unknown values through.
+func CacheTransform() toolscache.TransformFunc {
+	strip := cacheStripManagedFields()
+	return func(in any) (any, error) {
+		switch o := in.(type) {
+		case *corev1.Pod:
+			return trimPod(o), nil
+		case *corev1.Service:
+			return trimService(o), nil
+		case *discoveryv1.EndpointSlice:
+			return trimEndpointSlice(o), nil
+		case *corev1.Namespace:
+			return trimNamespace(o), nil
+		}
+		return strip(in)
+	}
+}
+
+// cacheStripManagedFields drops managed fields, which nothing in tgc reads
+// and which are often the largest part of a small object.
+func cacheStripManagedFields() toolscache.TransformFunc {
+	return func(in any) (any, error) {
+		if o, ok := in.(metav1.Object); ok {
+			o.SetManagedFields(nil)
+		}
+		return in, nil
+	}
+}
+
+// identity is the metadata every cached object keeps: the key the cache
+// stores it under (namespace, name), the UID the controllers compare to tell
+// a recreated object from the old one (binding/graceperiod.go and
+// binding/deletion.go compare pod UIDs; serviceannotation owns bindings by
+// the Service's UID), and the resourceVersion that Events' involvedObject
+// and the informer's update events carry.
+func identity(m *metav1.ObjectMeta) metav1.ObjectMeta {
+	return metav1.ObjectMeta{
+		Namespace:       m.Namespace,
+		Name:            m.Name,
+		UID:             m.UID,
+		ResourceVersion: m.ResourceVersion,
+	}
+}
+
+// trimPod keeps what the binding and readiness gate controllers read of a
+// pod. Containers, volumes, env, labels and annotations are never read, and
+// they are nearly all of a pod's size.
+func trimPod(p *corev1.Pod) *corev1.Pod {
+	out := &corev1.Pod{TypeMeta: p.TypeMeta, ObjectMeta: identity(&p.ObjectMeta)}
+	// readinessgate/reconcile.go: pendingSince and the ready-seconds metric
+	// count from the pod's creation.
+	out.CreationTimestamp = p.CreationTimestamp
+	// binding/deletion.go (DeletionRequested) and readinessgate (Decide,
+	// Registrable, PodChanged): when and how the pod is being deleted.
+	out.DeletionTimestamp = p.DeletionTimestamp
+	out.DeletionGracePeriodSeconds = p.DeletionGracePeriodSeconds
+	// binding/graceperiod.go (workloadOf): metav1.GetControllerOf names the
+	// workload a grace-period warning goes to; other owners are not read.
+	if ref := metav1.GetControllerOfNoCopy(p); ref != nil {
+		out.OwnerReferences = []metav1.OwnerReference{*ref}
+	}
+	// binding/graceperiod.go (GracePeriodTooShort).
+	out.Spec.TerminationGracePeriodSeconds = p.Spec.TerminationGracePeriodSeconds
+
+	// Everything else is read only for pods carrying a tgc readiness gate:
+	// the readiness gate controller finds its pods through PodGateIndex and
+	// its predicates pass only gated pods, and the binding controller's pod
+	// watch uses the same predicates. spec.readinessGates is immutable, so a
+	// pod without a tgc gate never gains one.
+	if len(gates.Bindings(p)) == 0 {
+		return out
+	}
+	// readinessgate (IndexPods, Registrable, EnqueueGatedBindings): which
+	// gates the pod carries, tgc's and others'.
+	out.Spec.ReadinessGates = p.Spec.ReadinessGates
+	// readinessgate (PodChanged): a new pod IP can move the pod's target.
+	out.Status.PodIP = p.Status.PodIP
+	// readinessgate: ContainersReady (Registrable, Decide, PodChanged,
+	// pendingSince with its transition time) and the condition of every
+	// readiness gate (tgc's for Decide and warnStuck, with reason and
+	// message; others' status for Registrable). Ready, PodScheduled and the
+	// rest are not read.
+	for _, c := range p.Status.Conditions {
+		if c.Type == corev1.ContainersReady || hasReadinessGate(p, c.Type) {
+			out.Status.Conditions = append(out.Status.Conditions, c)
+		}
+	}
+	return out
+}
+
+func hasReadinessGate(p *corev1.Pod, t corev1.PodConditionType) bool {
+	for _, g := range p.Spec.ReadinessGates {
+		if g.ConditionType == t {
+			return true
+		}
+	}
+	return false
+}
+
+// trimService keeps what desired state, the Service annotation shortcut and
+// the readiness gate webhook read of a Service. Status (load balancer
+// ingress), cluster IPs, session affinity, labels and every other annotation
+// (kubectl's last-applied-configuration often doubles a Service's size) are
+// not read.
+func trimService(s *corev1.Service) *corev1.Service {
+	out := &corev1.Service{TypeMeta: s.TypeMeta, ObjectMeta: identity(&s.ObjectMeta)}
+	// serviceannotation (annotated, Reconcile, servicePort): the shortcut's
+	// annotations.
+	for k, v := range s.Annotations {
+		if strings.HasPrefix(k, tgcAnnotationPrefix) {
+			if out.Annotations == nil {
+				out.Annotations = map[string]string{}
+			}
+			out.Annotations[k] = v
+		}
+	}
+	// targets.Desired (servicePort, slicePort) matches the binding's port by
+	// number or name and the slice's port by name and protocol;
+	// serviceannotation (servicePort) takes the first port's number.
+	// targetPort, nodePort and appProtocol are not read: slices carry the
+	// resolved container port.
+	if len(s.Spec.Ports) > 0 {
+		out.Spec.Ports = make([]corev1.ServicePort, len(s.Spec.Ports))
+		for i, p := range s.Spec.Ports {
+			out.Spec.Ports[i] = corev1.ServicePort{Name: p.Name, Protocol: p.Protocol, Port: p.Port}
+		}
+	}
+	// targets.Desired (checkFamily) and readinessgate (family).
+	out.Spec.IPFamilies = s.Spec.IPFamilies
+	// webhook/readinessgate (input, GatesToAdd): which Services select a new
+	// pod.
+	out.Spec.Selector = s.Spec.Selector
+	return out
+}
+
+// trimEndpointSlice keeps what targets.Desired and the binding controller
+// read of an EndpointSlice. Topology (nodeName, zone, hints,
+// deprecatedTopology), hostnames, the serving condition, owner references and
+// the labels the EndpointSlice controller copies from the Service are not.
+func trimEndpointSlice(s *discoveryv1.EndpointSlice) *discoveryv1.EndpointSlice {
+	out := &discoveryv1.EndpointSlice{TypeMeta: s.TypeMeta, ObjectMeta: identity(&s.ObjectMeta)}
+	// binding (desired, bindingsOfSlice) and readinessgate (podEndpoints)
+	// find a Service's slices by this label, in the cache.
+	if svc, ok := s.Labels[discoveryv1.LabelServiceName]; ok {
+		out.Labels = map[string]string{discoveryv1.LabelServiceName: svc}
+	}
+	// binding (newestTrigger): the start of the endpoint-change latency.
+	if t, ok := s.Annotations[corev1.EndpointsLastChangeTriggerTime]; ok {
+		out.Annotations = map[string]string{corev1.EndpointsLastChangeTriggerTime: t}
+	}
+	// targets.Desired (sliceFamily).
+	out.AddressType = s.AddressType
+	// targets.Desired (slicePort): name, protocol and number; appProtocol is
+	// not read.
+	if len(s.Ports) > 0 {
+		out.Ports = make([]discoveryv1.EndpointPort, len(s.Ports))
+		for i, p := range s.Ports {
+			out.Ports[i] = discoveryv1.EndpointPort{Name: p.Name, Protocol: p.Protocol, Port: p.Port}
+		}
+	}
+	if len(s.Endpoints) > 0 {
+		out.Endpoints = make([]discoveryv1.Endpoint, len(s.Endpoints))
+		for i := range s.Endpoints {
+			out.Endpoints[i] = trimEndpoint(&s.Endpoints[i])
+		}
+	}
+	return out
+}
+
+func trimEndpoint(ep *discoveryv1.Endpoint) discoveryv1.Endpoint {
+	var out discoveryv1.Endpoint
+	// targets.Desired (addSlice) reads only the first address: the API
+	// gives the others no defined meaning, and kube-proxy ignores them too.
+	if len(ep.Addresses) > 0 {
+		out.Addresses = ep.Addresses[:1:1]
+	}
+	// targets.Desired (addSlice): ready and terminating decide the target's
+	// bucket; serving is not read.
+	out.Conditions = discoveryv1.EndpointConditions{Ready: ep.Conditions.Ready, Terminating: ep.Conditions.Terminating}
+	// targets.Desired (addSlice): a pod endpoint is matched to its pod by
+	// kind and UID (GatedPods, PodEndpoint) and named by name (grace period
+	// and deletion checks). The reference's namespace is the slice's.
+	if ref := ep.TargetRef; ref != nil {
+		out.TargetRef = &corev1.ObjectReference{Kind: ref.Kind, Name: ref.Name, UID: ref.UID}
+	}
+	return out
+}
+
+// trimNamespace keeps what the readiness gate webhook reads of a Namespace:
+// its labels (the opt-in label, webhook/readinessgate.input).
+func trimNamespace(n *corev1.Namespace) *corev1.Namespace {
+	out := &corev1.Namespace{TypeMeta: n.TypeMeta, ObjectMeta: identity(&n.ObjectMeta)}
+	out.Labels = n.Labels
+	return out
+}

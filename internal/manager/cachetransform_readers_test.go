@@ -1,0 +1,219 @@
+package manager
+
+import (
+	"net/netip"
+	"reflect"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/diff"
+	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"github.com/tgc-dev/targetgroupcontroller/internal/controller/binding"
+	gatecontroller "github.com/tgc-dev/targetgroupcontroller/internal/controller/readinessgate"
+	gates "github.com/tgc-dev/targetgroupcontroller/internal/readinessgate"
+	"github.com/tgc-dev/targetgroupcontroller/internal/targets"
+	webhookgate "github.com/tgc-dev/targetgroupcontroller/internal/webhook/readinessgate"
+)
+
+// These tests run tgc's own readers on an object as the API server sends it
+// and on the same object after CacheTransform, and require the same answer:
+// a transform that drops a field some reader needs fails here.
+
+func trimmed[T any](t *testing.T, o T) T {
+	t.Helper()
+	out, err := CacheTransform()(o)
+	if err != nil {
+		t.Fatalf("transform: %v", err)
+	}
+	return out.(T)
+}
+
+// podView is everything tgc's pod readers conclude about one pod.
+type podView struct {
+	Bindings      []string
+	Registrable   bool
+	Gate          *corev1.PodCondition
+	TooShort30s   bool
+	TooShort60s   bool
+	DeletionAt    string
+	DeletionKnown bool
+	Controller    *metav1.OwnerReference
+	Verdicts      []gatecontroller.Verdict
+}
+
+func viewPod(p *corev1.Pod) podView {
+	v := podView{
+		Bindings:    gates.Bindings(p),
+		Registrable: gatecontroller.Registrable(p, "web"),
+		Gate:        gates.GateCondition(p, "web"),
+		TooShort30s: binding.GracePeriodTooShort(p, 30*time.Second),
+		TooShort60s: binding.GracePeriodTooShort(p, 60*time.Second),
+		Controller:  metav1.GetControllerOf(p),
+	}
+	at, known := binding.DeletionRequested(p)
+	v.DeletionAt, v.DeletionKnown = at.Format(time.RFC3339Nano), known
+	ep := &targets.PodEndpoint{Name: p.Name, Target: targets.Target{IP: netip.MustParseAddr("10.244.1.7"), Port: 8080}}
+	for _, st := range []targets.State{targets.StateHealthy, targets.StateInitial, targets.StateDraining} {
+		h := map[netip.AddrPort]targets.Health{ep.Target.Key(): {Target: ep.Target, State: st}}
+		v.Verdicts = append(v.Verdicts, gatecontroller.Decide(gatecontroller.Observation{Pod: p, Binding: "web", ARN: "arn", Endpoint: ep, Health: h}))
+	}
+	return v
+}
+
+func TestPodReadersSeeTheSameOnTheCachedPod(t *testing.T) {
+	cases := map[string]*corev1.Pod{
+		"gated terminating pod": bigPod(true),
+		"gated serving pod": func() *corev1.Pod {
+			p := bigPod(true)
+			p.DeletionTimestamp, p.DeletionGracePeriodSeconds = nil, nil
+			return p
+		}(),
+		"gated pod with its gate True": func() *corev1.Pod {
+			p := bigPod(true)
+			p.DeletionTimestamp = nil
+			gates.GateCondition(p, "web").Status = corev1.ConditionTrue
+			return p
+		}(),
+		"gated pod whose other gate holds it back": func() *corev1.Pod {
+			p := bigPod(true)
+			p.DeletionTimestamp = nil
+			p.Status.Conditions[5].Status = corev1.ConditionFalse
+			return p
+		}(),
+		"ungated pod with a short grace period": func() *corev1.Pod {
+			p := bigPod(false)
+			p.Spec.TerminationGracePeriodSeconds = new(int64)
+			return p
+		}(),
+		"ungated pod with the default grace period": func() *corev1.Pod {
+			p := bigPod(false)
+			p.Spec.TerminationGracePeriodSeconds = nil
+			return p
+		}(),
+	}
+	for name, pod := range cases {
+		t.Run(name, func(t *testing.T) {
+			full, cached := viewPod(pod.DeepCopy()), viewPod(trimmed(t, pod.DeepCopy()))
+			if !equality.Semantic.DeepEqual(full, cached) {
+				t.Fatalf("readers see the cached pod differently (-full +cached):\n%s", diff.Diff(full, cached))
+			}
+		})
+	}
+}
+
+func TestPodChangedSeesTheSameChangesOnCachedPods(t *testing.T) {
+	cases := map[string]func(*corev1.Pod){
+		"new pod IP":                func(p *corev1.Pod) { p.Status.PodIP = "10.244.1.8" },
+		"containers become unready": func(p *corev1.Pod) { p.Status.Conditions[2].Status = corev1.ConditionFalse },
+		"tgc gate turns True":       func(p *corev1.Pod) { gates.GateCondition(p, "web").Status = corev1.ConditionTrue },
+		"deletion starts": func(p *corev1.Pod) {
+			p.DeletionTimestamp = &metav1.Time{Time: deleting.Add(time.Minute)}
+		},
+		"kubelet writes a container status only": func(p *corev1.Pod) { p.Status.ContainerStatuses[0].RestartCount++ },
+		"Ready condition flips only":             func(p *corev1.Pod) { p.Status.Conditions[3].Status = corev1.ConditionTrue },
+	}
+	for name, change := range cases {
+		t.Run(name, func(t *testing.T) {
+			old := bigPod(true)
+			cur := old.DeepCopy()
+			change(cur)
+			full := gatecontroller.PodChanged(old, cur)
+			cached := gatecontroller.PodChanged(trimmed(t, old.DeepCopy()), trimmed(t, cur.DeepCopy()))
+			if full != cached {
+				t.Fatalf("PodChanged = %v on the API objects but %v on the cached ones", full, cached)
+			}
+		})
+	}
+}
+
+func TestDesiredIsTheSameFromCachedSlicesAndService(t *testing.T) {
+	notReadySlice := func() *discoveryv1.EndpointSlice {
+		s := bigSlice()
+		s.Endpoints[0].Conditions.Ready = nil // unknown reads as ready
+		return s
+	}
+	cases := map[string]struct {
+		port   intstr.IntOrString
+		slices []*discoveryv1.EndpointSlice
+		gated  map[types.UID]bool
+	}{
+		"binding by port number":         {port: intstr.FromInt32(80), slices: []*discoveryv1.EndpointSlice{bigSlice()}},
+		"binding by port name":           {port: intstr.FromString("http"), slices: []*discoveryv1.EndpointSlice{bigSlice()}},
+		"gated pod registered not ready": {port: intstr.FromInt32(80), slices: []*discoveryv1.EndpointSlice{bigSlice()}, gated: map[types.UID]bool{"pod-uid": true}},
+		"unknown ready condition":        {port: intstr.FromInt32(80), slices: []*discoveryv1.EndpointSlice{notReadySlice()}},
+		"UDP port the slice lacks":       {port: intstr.FromInt32(53), slices: []*discoveryv1.EndpointSlice{bigSlice()}},
+		"no such port":                   {port: intstr.FromInt32(443), slices: []*discoveryv1.EndpointSlice{bigSlice()}},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			desired := func(svc *corev1.Service, slices []discoveryv1.EndpointSlice) (targets.DesiredResult, error) {
+				return targets.Desired(targets.DesiredInput{Slices: slices, Port: tc.port, Service: svc, IPFamily: corev1.IPv4Protocol, GatedPods: tc.gated})
+			}
+			var full, cached []discoveryv1.EndpointSlice
+			for _, s := range tc.slices {
+				full = append(full, *s.DeepCopy())
+				cached = append(cached, *trimmed(t, s.DeepCopy()))
+			}
+			wantRes, wantErr := desired(bigService(), full)
+			gotRes, gotErr := desired(trimmed(t, bigService()), cached)
+			if !reflect.DeepEqual(wantRes, gotRes) || (wantErr == nil) != (gotErr == nil) ||
+				(wantErr != nil && wantErr.Error() != gotErr.Error()) {
+				t.Fatalf("Desired differs on cached objects:\nfull:   %+v %v\ncached: %+v %v", wantRes, wantErr, gotRes, gotErr)
+			}
+		})
+	}
+}
+
+func TestWebhookSelectsTheSamePodsThroughCachedServices(t *testing.T) {
+	svc := bigService()
+	cached := trimmed(t, svc.DeepCopy())
+	input := func(s *corev1.Service, podLabels map[string]string) webhookgate.Input {
+		return webhookgate.Input{
+			NamespaceLabels: map[string]string{gates.NamespaceLabel: gates.NamespaceLabelValue},
+			PodLabels:       podLabels,
+			Services:        []webhookgate.Service{{Name: s.Name, Selector: s.Spec.Selector}},
+			Bindings:        []webhookgate.Binding{{Name: "web", ServiceName: "web"}},
+		}
+	}
+	for name, labels := range map[string]map[string]string{
+		"selected pod":   {"app": "web"},
+		"unselected pod": {"app": "db"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			want := webhookgate.GatesToAdd(input(svc, labels))
+			got := webhookgate.GatesToAdd(input(cached, labels))
+			if !equality.Semantic.DeepEqual(want, got) {
+				t.Fatalf("gates added = %v through the cached Service, want %v", got, want)
+			}
+		})
+	}
+}
+
+// TestCachedObjectsAreSmall guards the point of the transform: an unbound
+// pod, which a cluster has thousands of, costs a small fraction of its size.
+func TestCachedObjectsAreSmall(t *testing.T) {
+	cases := map[string]struct {
+		full, cached interface{ Size() int }
+		maxRatio     float64
+	}{
+		"unbound pod":   {full: bigPod(false), cached: trimmed(t, bigPod(false)), maxRatio: 0.05},
+		"gated pod":     {full: bigPod(true), cached: trimmed(t, bigPod(true)), maxRatio: 0.15},
+		"Service":       {full: bigService(), cached: trimmed(t, bigService()), maxRatio: 0.5},
+		"EndpointSlice": {full: bigSlice(), cached: trimmed(t, bigSlice()), maxRatio: 0.5},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			full, cached := tc.full.Size(), tc.cached.Size()
+			if ratio := float64(cached) / float64(full); ratio > tc.maxRatio {
+				t.Fatalf("cached object is %d bytes of %d (%.2f), want at most %.2f", cached, full, ratio, tc.maxRatio)
+			}
+			t.Logf("protobuf size %d -> %d bytes", full, cached)
+		})
+	}
+}

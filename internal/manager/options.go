@@ -18,6 +18,7 @@ import (
 type Options struct {
 	MetricsAddr string
 	ProbeAddr   string
+	PprofAddr   string
 
 	LeaderElect             bool
 	LeaderElectionNamespace string
@@ -61,6 +62,7 @@ func DefaultOptions() Options {
 	return Options{
 		MetricsAddr:      ":8080",
 		ProbeAddr:        ":8081",
+		PprofAddr:        "0",
 		LeaderElect:      true,
 		LeaderElectionID: "targetgroupcontroller.tgc.dev",
 		// client-go's defaults: a crashed leader is replaced within about
@@ -93,6 +95,7 @@ func DefaultOptions() Options {
 func (o *Options) BindFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.MetricsAddr, "metrics-bind-address", o.MetricsAddr, "Address of the Prometheus /metrics endpoint; \"0\" turns it off.")
 	fs.StringVar(&o.ProbeAddr, "health-probe-bind-address", o.ProbeAddr, "Address of the /healthz and /readyz endpoints.")
+	fs.StringVar(&o.PprofAddr, "pprof-bind-address", o.PprofAddr, "Address of the Go pprof endpoints (/debug/pprof/), for profiling CPU and memory; \"0\" turns them off.")
 	fs.BoolVar(&o.LeaderElect, "leader-elect", o.LeaderElect, "Elect a leader through a coordination.k8s.io Lease, so that several replicas are safe; only the leader syncs.")
 	fs.StringVar(&o.LeaderElectionNamespace, "leader-election-namespace", o.LeaderElectionNamespace, "Namespace of the leader election Lease; empty means the namespace the pod runs in.")
 	fs.StringVar(&o.LeaderElectionID, "leader-election-id", o.LeaderElectionID, "Name of the leader election Lease.")

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"k8s.io/klog/v2"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/tgc-dev/targetgroupcontroller/api/v1alpha1"
 )
@@ -56,7 +57,7 @@ func conflictingBinding(self *v1alpha1.TargetGroupBinding, arn string, all []v1a
 // binding already syncs without multi-cluster mode on both.
 func (c *Controller) checkConflict(ctx context.Context, tgb *v1alpha1.TargetGroupBinding, arn string) *failure {
 	var list v1alpha1.TargetGroupBindingList
-	if err := c.kube.List(ctx, &list); err != nil {
+	if err := c.kube.List(ctx, &list, client.MatchingFields{TargetGroupIndex: arn}); err != nil {
 		return &failure{reason: v1alpha1.ReasonAWSError, err: err, message: fmt.Sprintf("listing TargetGroupBindings: %v", err)}
 	}
 	owner := conflictingBinding(tgb, arn, list.Items)

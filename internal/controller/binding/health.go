@@ -62,7 +62,7 @@ func (c *Controller) readBack(ctx context.Context, arn string, gr *group) ([]tar
 // send never blocks: a full queue only delays the sync to the drift check.
 func (c *Controller) wakeBindingsOf(ctx context.Context, arn string) {
 	var list v1alpha1.TargetGroupBindingList
-	if err := c.kube.List(ctx, &list); err != nil {
+	if err := c.kube.List(ctx, &list, client.MatchingFields{TargetGroupIndex: arn}); err != nil {
 		log.FromContext(ctx).Error(err, "listing bindings to wake after a membership change", "targetGroupARN", arn)
 		return
 	}

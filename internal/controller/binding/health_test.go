@@ -96,7 +96,8 @@ func TestFreshHealthKeepsDriftForTheNextSyncAndWakesTheGroupsBindings(t *testing
 	}
 	onGroup := &v1alpha1.TargetGroupBinding{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "web"}, Status: v1alpha1.TargetGroupBindingStatus{TargetGroupARN: arn}}
 	elsewhere := &v1alpha1.TargetGroupBinding{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "other"}, Status: v1alpha1.TargetGroupBindingStatus{TargetGroupARN: arn + "0"}}
-	c.kube = fake.NewClientBuilder().WithScheme(scheme).WithObjects(onGroup, elsewhere).Build()
+	c.kube = fake.NewClientBuilder().WithScheme(scheme).WithObjects(onGroup, elsewhere).
+		WithIndex(&v1alpha1.TargetGroupBinding{}, TargetGroupIndex, targetGroupOf).Build()
 
 	if _, _, err := c.FreshHealth(context.Background(), arn, time.Second); err != nil {
 		t.Fatal(err)

@@ -214,7 +214,7 @@ func (c *Controller) desired(ctx context.Context, tgb *v1alpha1.TargetGroupBindi
 	}
 	var slices discoveryv1.EndpointSliceList
 	if svc != nil {
-		if err := c.kube.List(ctx, &slices, client.InNamespace(tgb.Namespace), client.MatchingLabels{discoveryv1.LabelServiceName: svc.Name}); err != nil {
+		if err := c.kube.List(ctx, &slices, client.InNamespace(tgb.Namespace), client.MatchingFields{SliceServiceIndex: svc.Name}); err != nil {
 			return endpoints{}, &failure{reason: v1alpha1.ReasonAWSError, err: err, message: fmt.Sprintf("listing EndpointSlices of %s: %v", svcKey, err)}
 		}
 	}

@@ -22,12 +22,44 @@ import (
 // Service or EndpointSlice event finds its bindings without a full list.
 const ServiceRefIndex = "spec.serviceRef.name"
 
+// TargetGroupIndex indexes bindings by the target group they sync
+// (boundARN), so that the conflict check and the wake-up after a membership
+// change find a group's bindings without copying every binding: with 1,000
+// bindings a full list per sync cost more CPU than the rest of the sync.
+const TargetGroupIndex = "targetGroupARN"
+
+// SliceServiceIndex indexes EndpointSlices by their Service
+// (kubernetes.io/service-name), so that a sync reads its Service's slices
+// without scanning every slice of the namespace.
+const SliceServiceIndex = "metadata.labels.service-name"
+
 func indexByService(ctx context.Context, mgr ctrl.Manager) error {
-	err := mgr.GetFieldIndexer().IndexField(ctx, &v1alpha1.TargetGroupBinding{}, ServiceRefIndex, func(o client.Object) []string {
+	idx := mgr.GetFieldIndexer()
+	err := idx.IndexField(ctx, &v1alpha1.TargetGroupBinding{}, ServiceRefIndex, func(o client.Object) []string {
 		return []string{o.(*v1alpha1.TargetGroupBinding).Spec.ServiceRef.Name}
 	})
 	if err != nil {
 		return fmt.Errorf("indexing TargetGroupBindings by %s: %w", ServiceRefIndex, err)
+	}
+	err = idx.IndexField(ctx, &v1alpha1.TargetGroupBinding{}, TargetGroupIndex, targetGroupOf)
+	if err != nil {
+		return fmt.Errorf("indexing TargetGroupBindings by %s: %w", TargetGroupIndex, err)
+	}
+	err = idx.IndexField(ctx, &discoveryv1.EndpointSlice{}, SliceServiceIndex, func(o client.Object) []string {
+		if svc := o.GetLabels()[discoveryv1.LabelServiceName]; svc != "" {
+			return []string{svc}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("indexing EndpointSlices by %s: %w", SliceServiceIndex, err)
+	}
+	return nil
+}
+
+func targetGroupOf(o client.Object) []string {
+	if arn := boundARN(o.(*v1alpha1.TargetGroupBinding)); arn != "" {
+		return []string{arn}
 	}
 	return nil
 }

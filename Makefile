@@ -8,7 +8,7 @@ CONTROLLER_GEN := $(GO) tool controller-gen
 # control plane, and the machine has two cores.
 TEST_FLAGS ?= -race -count=1 -p 2 -timeout 45m
 
-.PHONY: all build test unit verify verify-generated generate kube-assets demo bench clean
+.PHONY: all build test unit verify verify-generated generate kube-assets demo bench bench-quick clean
 
 all: build
 
@@ -51,10 +51,17 @@ verify-generated:
 demo:
 	$(GO) run ./cmd/tgc-demo
 
-## bench: Go benchmarks (emulator hot paths, plan/diff, sync latency)
+## bench: the cluster-scale scenarios of BENCHMARKS.md at full scale (~25 min),
+## then the Go benchmarks (emulator hot paths, plan/diff, sync latency)
 bench:
 	@assets=$$(bash hack/kube-assets.sh) && \
+	  KUBEBUILDER_ASSETS="$$assets" $(GO) run ./cmd/tgc-bench --scale=full && \
 	  KUBEBUILDER_ASSETS="$$assets" $(GO) test -run '^$$' -bench . -benchmem -p 1 ./...
+
+## bench-quick: the same scenarios at about a tenth of the scale (under 5 min)
+bench-quick:
+	@assets=$$(bash hack/kube-assets.sh) && \
+	  KUBEBUILDER_ASSETS="$$assets" $(GO) run ./cmd/tgc-bench --scale=quick
 
 clean:
 	rm -rf bin

@@ -96,8 +96,9 @@ func (e *Emulator) serveAPI(w http.ResponseWriter, r *http.Request, actions map[
 	params := query.NewParams(r.Form)
 	call.Action = params.String("Action")
 	call.TargetGroupARN = params.String("TargetGroupArn")
-	if call.Action == "RegisterTargets" || call.Action == "DeregisterTargets" || call.Action == "DescribeTargetHealth" {
-		call.Targets = len(params.Structs("Targets"))
+	if carriesTargets(call.Action) {
+		call.TargetIDs = e.callTargetIDs(params, call.TargetGroupARN)
+		call.Targets = len(call.TargetIDs)
 	}
 	if qe := checkSignature(r); qe != nil {
 		fail(qe)

@@ -31,8 +31,19 @@ type Options struct {
 	CRDDirectoryPaths []string
 	// NoKubelet leaves out the loopback kubelet: pods then stay Pending.
 	NoKubelet bool
+	// APIServerOnly runs etcd and kube-apiserver alone: no
+	// kube-controller-manager and no kubelet (ExtraControllers, NoKubelet
+	// and Kubelet are then ignored). Nothing writes EndpointSlices, starts
+	// pods or collects garbage; a benchmark writes the objects a
+	// controller would, so that only the controller it measures competes
+	// for the CPU.
+	APIServerOnly bool
 	// Kubelet overrides the loopback kubelet's configuration.
 	Kubelet kubelet.Config
+	// ServiceClusterIPRange is kube-apiserver's --service-cluster-ip-range.
+	// Empty keeps envtest's 10.0.0.0/24, which holds 254 Services with a
+	// cluster IP; a benchmark with thousands of Services needs more.
+	ServiceClusterIPRange string
 	// Logger receives the cluster's and the kubelet's logs. Default: none
 	// (New defaults to the test's log).
 	Logger logr.Logger
@@ -63,9 +74,9 @@ type Cluster struct {
 	stopErr     error
 }
 
-// Start brings up etcd, kube-apiserver, kube-controller-manager and, unless
-// opts.NoKubelet, the loopback kubelet, and returns once the kubelet's Node
-// is registered. ctx bounds the start-up only; the cluster runs until Stop.
+// Start brings up etcd, kube-apiserver and, unless opts.APIServerOnly,
+// kube-controller-manager and (unless opts.NoKubelet) the loopback kubelet,
+// and returns once the kubelet's Node is registered. ctx bounds the start-up only; the cluster runs until Stop.
 func Start(ctx context.Context, opts Options) (_ *Cluster, retErr error) {
 	started := time.Now()
 	log := opts.Logger
@@ -116,6 +127,9 @@ func Start(ctx context.Context, opts Options) (_ *Cluster, retErr error) {
 			KubectlPath: filepath.Join(assets, "kubectl"),
 		},
 	}
+	if opts.ServiceClusterIPRange != "" {
+		c.env.ControlPlane.APIServer.Configure().Set("service-cluster-ip-range", opts.ServiceClusterIPRange)
+	}
 	c.thread.do(func() { _, err = c.env.Start() })
 	if err != nil {
 		return nil, fmt.Errorf("starting etcd and kube-apiserver: %w", err)
@@ -142,6 +156,10 @@ func Start(ctx context.Context, opts Options) (_ *Cluster, retErr error) {
 	}
 	log.Info("API server is up", "host", c.Config.Host, "after", time.Since(started))
 
+	if opts.APIServerOnly {
+		log.Info("Test cluster is up (etcd and kube-apiserver only)", "after", time.Since(started), "kubeconfig", c.Kubeconfig)
+		return c, nil
+	}
 	c.cm, err = startControllerManager(c.thread, filepath.Join(assets, "kube-controller-manager"), c.Kubeconfig, dir, opts.ExtraControllers)
 	if err != nil {
 		return nil, err

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -55,11 +56,15 @@ func startController(bin, logPath string, e *env) (*controller, error) {
 	if err != nil {
 		return nil, fmt.Errorf("creating the controller log: %w", err)
 	}
-	cmd := exec.Command(bin,
+	args := []string{
 		"--leader-elect=false",
-		"--metrics-bind-address="+net.JoinHostPort("127.0.0.1", strconv.Itoa(metricsPort)),
-		"--health-probe-bind-address="+net.JoinHostPort("127.0.0.1", strconv.Itoa(healthPort)),
-	)
+		"--metrics-bind-address=" + net.JoinHostPort("127.0.0.1", strconv.Itoa(metricsPort)),
+		"--health-probe-bind-address=" + net.JoinHostPort("127.0.0.1", strconv.Itoa(healthPort)),
+	}
+	// For profiling a run (e.g. --pprof-bind-address=127.0.0.1:6060); the
+	// published figures use production defaults and leave it empty.
+	args = append(args, strings.Fields(os.Getenv("TGC_BENCH_CONTROLLER_ARGS"))...)
+	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), "KUBECONFIG="+e.cluster.Kubeconfig)
 	cmd.Env = append(cmd.Env, emulator.SDKEnv(e.emu.URL(), region)...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile

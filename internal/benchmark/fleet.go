@@ -118,7 +118,11 @@ func (f *fleet) readyTargets() map[string][]string {
 // listener of the scenario's load balancer (so that its targets are in use
 // and go initial -> healthy, as behind a real load balancer), and the
 // binding. Targets are not registered: seed does that.
-func (e *env) newFleet(ctx context.Context, ips *ipAllocator, bindings, endpoints, maxPerSlice, workers int) (*fleet, error) {
+// newFleet creates the Services, slices and bindings. With inSync the
+// bindings carry tgc's finalizer, as a controller that synced them before
+// left them, so that a restart does not count a first-time finalizer write
+// per binding.
+func (e *env) newFleet(ctx context.Context, ips *ipAllocator, bindings, endpoints, maxPerSlice, workers int, inSync bool) (*fleet, error) {
 	f := &fleet{services: make([]*service, bindings)}
 	for i := range bindings {
 		s := &service{name: "svc-" + strconv.Itoa(i), binding: "tgb-" + strconv.Itoa(i)}
@@ -155,6 +159,9 @@ func (e *env) newFleet(ctx context.Context, ips *ipAllocator, bindings, endpoint
 				TargetGroupARN: arn,
 				ServiceRef:     v1alpha1.ServiceReference{Name: s.name, Port: intstr.FromInt32(80)},
 			},
+		}
+		if inSync {
+			tgb.Finalizers = []string{v1alpha1.Finalizer}
 		}
 		if err := e.kube.Create(ctx, tgb); err != nil {
 			return fmt.Errorf("creating TargetGroupBinding %s: %w", s.binding, err)

@@ -43,7 +43,7 @@ func runMemory(ctx context.Context, r *runner, _ map[string]bool) ([]*report.Res
 	e.emu.SetThrottle(emulator.Throttle{Disabled: true}) // the driver seeds unthrottled
 	began := time.Now()
 	ips := &ipAllocator{}
-	f, err := e.newFleet(ctx, ips, sc.MemoryBindings, sc.MemoryEndpoints, sc.MaxSliceEndpoint, sc.CreateWorkers)
+	f, err := e.newFleet(ctx, ips, sc.MemoryBindings, sc.MemoryEndpoints, sc.MaxSliceEndpoint, sc.CreateWorkers, true)
 	if err != nil {
 		return nil, err
 	}

@@ -34,7 +34,7 @@ func runRollout(ctx context.Context, r *runner, _ map[string]bool) ([]*report.Re
 	}
 	defer e.close()
 	ips := &ipAllocator{}
-	f, err := e.newFleet(ctx, ips, 1, total, r.scale.MaxSliceEndpoint, r.scale.CreateWorkers)
+	f, err := e.newFleet(ctx, ips, 1, total, r.scale.MaxSliceEndpoint, r.scale.CreateWorkers, true)
 	if err != nil {
 		return nil, err
 	}

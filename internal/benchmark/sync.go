@@ -72,7 +72,7 @@ func (r *runner) syncFleet(ctx context.Context, scenario string, e *env, f *flee
 // setupFleet creates and seeds an in-sync fleet, then turns throttling on.
 func (r *runner) setupFleet(ctx context.Context, e *env, bindings, endpoints int, seed bool) (*fleet, error) {
 	began := time.Now()
-	f, err := e.newFleet(ctx, &ipAllocator{}, bindings, endpoints, r.scale.MaxSliceEndpoint, r.scale.CreateWorkers)
+	f, err := e.newFleet(ctx, &ipAllocator{}, bindings, endpoints, r.scale.MaxSliceEndpoint, r.scale.CreateWorkers, seed)
 	if err != nil {
 		return nil, err
 	}

@@ -153,8 +153,8 @@ func TestRateLimitedCallGivesUpWhenItsContextIsCanceled(t *testing.T) {
 	}
 }
 
-func TestDefaultLimitsAreTheELBv2Figures(t *testing.T) {
-	want := Limits{Register: Bucket{4, 20}, Deregister: Bucket{4, 20}, Describe: Bucket{50, 200}}
+func TestDefaultLimitsAreTheELBv2RatesWithATenthOfTheBurstToSpare(t *testing.T) {
+	want := Limits{Register: Bucket{4, 18}, Deregister: Bucket{4, 18}, Describe: Bucket{50, 180}}
 	if got := DefaultLimits(); got != want {
 		t.Errorf("DefaultLimits() = %+v, want %+v", got, want)
 	}

@@ -117,8 +117,7 @@ func (f *fleet) readyTargets() map[string][]string {
 // (slices of at most maxPerSlice), a target group per binding behind a
 // listener of the scenario's load balancer (so that its targets are in use
 // and go initial -> healthy, as behind a real load balancer), and the
-// binding. Targets are not registered: seed does that.
-// newFleet creates the Services, slices and bindings. With inSync the
+// binding. Targets are not registered: seed does that. With inSync the
 // bindings carry tgc's finalizer, as a controller that synced them before
 // left them, so that a restart does not count a first-time finalizer write
 // per binding.

@@ -83,7 +83,12 @@ func runRestart(ctx context.Context, r *runner, _ map[string]bool) ([]*report.Re
 		}
 		rate := float64(steady) / (verified - 2*time.Second).Seconds()
 		res.Figures["describeRateAfter2s"] = rate
-		res.Notes = append(res.Notes, fmt.Sprintf("after its first 2 s tgc made Describe calls at %.1f/s until the last group was verified; the emulator's bucket allows %.0f/s, so the client-side pace, not AWS, set the time", rate, res.Buckets.Describe.PerSecond))
+		allowed := res.Buckets.Describe.PerSecond
+		pace := "about the bucket's rate, so AWS's limit set the time"
+		if rate < 0.95*allowed {
+			pace = "so tgc's own pace, not AWS's limit, set the time"
+		}
+		res.Notes = append(res.Notes, fmt.Sprintf("after its first 2 s tgc made Describe calls at %.1f/s until the last group was verified; the emulator's bucket allows %.0f/s: %s", rate, allowed, pace))
 	}
 	if ratio == nil {
 		res.Notes = append(res.Notes, fmt.Sprintf("the Describe burst (%d) covers one DescribeTargetHealth per group (%d groups), so the floor is 0 and no ratio exists; the time is reported as measured", res.Buckets.Describe.Burst, n))

@@ -31,11 +31,11 @@ type churnWindow struct {
 	CallsPerChange         float64            `json:"callsPerChange"`
 	Throttled              int                `json:"throttled"`
 	// QueueDepth is workqueue_depth{name="targetgroupbinding"}, sampled
-	// every second during the window and the settle.
+	// every queueScrapeInterval during the window and the settle.
 	QueueDepthMax  float64 `json:"queueDepthMax"`
 	QueueDepthLast float64 `json:"queueDepthLastInWindow"`
 	QueueSamples   []int   `json:"queueDepthEvery15s"`
-	// QueueScrapeErrors counts seconds whose scrape failed or lacked the
+	// QueueScrapeErrors counts scrapes that failed or lacked the
 	// series.
 	QueueScrapeErrors int `json:"queueScrapeErrors"`
 	// UnappliedAtWindowEnd counts changes that had not reached AWS when

@@ -12,6 +12,8 @@ import (
 	"github.com/go-logr/logr/funcr"
 	"github.com/spf13/pflag"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
+
+	"github.com/tgc-dev/targetgroupcontroller/internal/testcluster"
 )
 
 // Main parses tgc-bench's flags and runs it.
@@ -38,7 +40,7 @@ func Main(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	root, err := moduleRoot()
+	root, err := testcluster.ModuleRoot()
 	if err != nil {
 		return err
 	}
@@ -63,23 +65,4 @@ func Main(ctx context.Context, args []string) error {
 		Out:        os.Stdout,
 		Log:        log,
 	})
-}
-
-// moduleRoot walks up from the working directory to the directory holding
-// go.mod.
-func moduleRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", fmt.Errorf("finding the module root: %w", err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("finding the module root: no go.mod above the working directory")
-		}
-		dir = parent
-	}
 }

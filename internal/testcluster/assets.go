@@ -26,7 +26,7 @@ func Assets(ctx context.Context) (string, error) {
 		}
 		return dir, nil
 	}
-	root, err := moduleRoot()
+	root, err := ModuleRoot()
 	if err != nil {
 		return "", err
 	}
@@ -56,9 +56,9 @@ func checkAssets(dir string) error {
 	return errors.Join(errs...)
 }
 
-// moduleRoot walks up from the working directory (a package directory under
+// ModuleRoot walks up from the working directory (a package directory under
 // go test) to the directory holding go.mod.
-func moduleRoot() (string, error) {
+func ModuleRoot() (string, error) {
 	dir, err := os.Getwd()
 	if err != nil {
 		return "", fmt.Errorf("finding the module root: %w", err)

@@ -36,7 +36,7 @@ func TestAssetsFromKubebuilderAssets(t *testing.T) {
 }
 
 func TestModuleRootHoldsTheAssetsScript(t *testing.T) {
-	root, err := moduleRoot()
+	root, err := ModuleRoot()
 	if err != nil {
 		t.Fatal(err)
 	}

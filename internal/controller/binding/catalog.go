@@ -35,8 +35,8 @@ func newCatalog(aws elbv2.TargetGroups) *catalog {
 	return &catalog{aws: aws, byARN: map[string]entry{}, byName: map[string]string{}}
 }
 
-// byARNOrName returns the group with this ARN (or, with arn empty, this
-// name) as read at most ttl ago.
+// lookup returns the group with this ARN (or, with arn empty, this name) as
+// read at most ttl ago.
 func (c *catalog) lookup(ctx context.Context, arn, name string, now time.Time, ttl time.Duration) (elbv2.TargetGroup, error) {
 	if tg, ok := c.fresh(arn, name, now, ttl); ok {
 		return tg, nil

@@ -65,13 +65,14 @@ func (c *Controller) writeStatus(ctx context.Context, orig, tgb *v1alpha1.Target
 	}
 
 	cond := metav1.Condition{Type: v1alpha1.ConditionReady, ObservedGeneration: tgb.Generation}
+	prev := readyCondition(orig)
 	switch {
 	case fail != nil:
 		cond.Status, cond.Reason, cond.Message = metav1.ConditionFalse, fail.reason, fail.message
-	case res.deferred > 0 && readyCondition(orig) != nil:
+	case res.deferred > 0 && prev != nil:
 		// Writes waiting for rate-limit tokens are progress, not a new
 		// state: the condition stays as it was until they are done.
-		cond = *readyCondition(orig)
+		cond = *prev
 	case res.emptyRetained:
 		cond.Status, cond.Reason = metav1.ConditionFalse, v1alpha1.ReasonNoEndpoints
 		cond.Message = fmt.Sprintf("Service %s has no ready endpoints; %d targets are kept because emptyEndpointsPolicy is Retain. Fix the Service's pods, or set emptyEndpointsPolicy: Deregister to remove them",
@@ -80,7 +81,6 @@ func (c *Controller) writeStatus(ctx context.Context, orig, tgb *v1alpha1.Target
 		cond.Status, cond.Reason = metav1.ConditionTrue, v1alpha1.ReasonSynced
 		cond.Message = fmt.Sprintf("target group holds the %d ready endpoints of Service %s", res.counts.Desired, tgb.Spec.ServiceRef.Name)
 	}
-	prev := readyCondition(orig)
 	changed := prev == nil || prev.Status != cond.Status || prev.Reason != cond.Reason || prev.Message != cond.Message
 	meta.SetStatusCondition(&st.Conditions, cond)
 

@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -75,9 +76,12 @@ func TestTargetsFollowReadyPodsThroughScaleUpScaleDownAndUnreadiness(t *testing.
 	if v, err := metricValue(ctl.registry, "tgc_endpoint_change_to_target_sync_seconds", nil); err != nil || v == 0 {
 		t.Errorf("sync latency histogram has %v samples (%v), want some", v, err)
 	}
-	if v, err := metricValue(ctl.registry, "tgc_binding_targets", map[string]string{"binding": "web", "state": "registered"}); err != nil || v != 1 {
-		t.Errorf("tgc_binding_targets{state=registered} = %v (%v), want 1", v, err)
-	}
+	// The gauge follows the sync that made the call, which finishes (a
+	// status health read, the status patch) after AWS already shows it.
+	e.eventually(5*time.Second, "tgc_binding_targets{state=registered} to be 1", func() (bool, string) {
+		v, err := metricValue(ctl.registry, "tgc_binding_targets", map[string]string{"binding": "web", "state": "registered"})
+		return err == nil && v == 1, fmt.Sprintf("%v (%v)", v, err)
+	})
 }
 
 func TestNamedServicePortAndNamedTargetPortResolveToTheContainerPort(t *testing.T) {

@@ -20,7 +20,6 @@ const (
 	ReasonAccessDenied        = "AccessDenied"
 	ReasonThrottled           = "Throttled"
 	ReasonAWSError            = "AWSError"
-	ReasonDeleting            = "Deleting"
 	// ReasonTargetGroupConflict: another binding already syncs this target
 	// group and the two do not both set multiClusterTargetGroup.
 	ReasonTargetGroupConflict = "TargetGroupConflict"
@@ -28,3 +27,17 @@ const (
 
 // Finalizer makes tgc deregister a binding's targets before it goes away.
 const Finalizer = "elbv2.tgc.dev/targets"
+
+// ReadinessGateConditionPrefix starts the pod condition type of every
+// readiness gate tgc owns; the rest is the TargetGroupBinding's name. The
+// shape follows the AWS Load Balancer Controller's
+// target-health.elbv2.k8s.aws/<tgb-name>, so users moving over recognise it.
+const ReadinessGateConditionPrefix = "target-health.elbv2.tgc.dev/"
+
+// ReadinessGateInjectLabel is the label a namespace carries, with value
+// ReadinessGateInjectEnabled, to have tgc's webhook add readiness gates to
+// its new pods.
+const (
+	ReadinessGateInjectLabel   = "elbv2.tgc.dev/pod-readiness-gate-inject"
+	ReadinessGateInjectEnabled = "enabled"
+)

@@ -35,12 +35,40 @@ type TargetGroups interface {
 	FindTargetGroupByName(ctx context.Context, name string) (TargetGroup, error)
 	// DeregistrationDelay reads the group's
 	// deregistration_delay.timeout_seconds attribute.
-	DeregistrationDelay(ctx context.Context, arn string) (time.Duration, error)
-	// TargetHealth lists the group's targets with their health; with targets
-	// given, only those (unregistered ones read as unused/Target.NotRegistered).
-	TargetHealth(ctx context.Context, arn string, only ...targets.Target) ([]targets.Health, error)
-	// Register adds targets; AWS treats re-registration as a no-op.
-	Register(ctx context.Context, arn string, ts []targets.Target) error
-	// Deregister removes targets; deregistering an unknown target succeeds.
-	Deregister(ctx context.Context, arn string, ts []targets.Target) error
+	DeregistrationDelay(ctx context.Context, arn string, p Priority) (time.Duration, error)
+	// TargetHealth lists the group's registered targets with their health.
+	TargetHealth(ctx context.Context, arn string, p Priority) ([]targets.Health, error)
+	// Register adds targets, as many calls as the per-call limit needs; AWS
+	// treats re-registration as a no-op. When a later call fails after
+	// earlier ones succeeded, the error is a *PartialError naming the
+	// targets AWS accepted.
+	Register(ctx context.Context, arn string, ts []targets.Target, w Write) error
+	// Deregister removes targets, batched and reported like Register;
+	// deregistering an unknown target succeeds.
+	Deregister(ctx context.Context, arn string, ts []targets.Target, w Write) error
+}
+
+// Priority says how a read may spend the shared Describe bucket.
+type Priority int
+
+const (
+	// Required reads wait for their token: what they return decides what is
+	// written, or whether a binding can be synced at all.
+	Required Priority = iota
+	// Spare reads (status health polls, attribute refreshes) run only while
+	// their bucket holds more than half its burst, and otherwise fail at once
+	// with ErrDeferred, so that they never delay, or take tokens from, the
+	// calls that keep target groups correct.
+	Spare
+)
+
+// Write says how long a Register or Deregister may wait for its rate-limit
+// tokens.
+type Write struct {
+	// MaxWait bounds the wait. Beyond it the call returns a *DeferredError
+	// without calling AWS, and its tokens stay booked for the target group.
+	// A reconcile worker blocked on one bucket would otherwise hold up
+	// bindings waiting on another: deregistrations must never queue behind
+	// registrations. Zero waits as long as the context allows.
+	MaxWait time.Duration
 }

@@ -40,15 +40,26 @@ func newBucket(op string, b Bucket) *bucket {
 	return &bucket{op: op, lim: lim, burst: max(b.Burst, 1), booked: map[string]booking{}}
 }
 
-// take gets n tokens for a call on target group key (empty for calls not
-// tied to one group), waiting as the context allows.
-func (b *bucket) take(ctx context.Context, key string, n int) error {
-	if isBackground(ctx) {
-		return b.spare(n)
+// read gets the token for one read, waiting as the context allows unless
+// the read is only worth making on spare tokens.
+func (b *bucket) read(ctx context.Context, p Priority) error {
+	if p == Spare {
+		return b.spare(1)
 	}
-	if d, ok := maxWaitFrom(ctx); ok && key != "" {
-		return b.book(ctx, key, n, d)
+	return b.wait(ctx, 1)
+}
+
+// write gets n tokens for a write on target group arn, booking them ahead
+// when they are further away than w allows.
+func (b *bucket) write(ctx context.Context, arn string, n int, w Write) error {
+	if w.MaxWait > 0 {
+		return b.book(ctx, arn, n, w.MaxWait)
 	}
+	return b.wait(ctx, n)
+}
+
+// wait gets n tokens, waiting as the context allows.
+func (b *bucket) wait(ctx context.Context, n int) error {
 	for range n {
 		if err := b.lim.Wait(ctx); err != nil {
 			return fmt.Errorf("waiting for the %s rate limit: %w", b.op, err)

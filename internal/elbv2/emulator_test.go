@@ -129,10 +129,10 @@ func TestEmulatorRegistersAndDescribesThroughTheRealSDK(t *testing.T) {
 	if info.TargetType != "ip" || info.IPAddressType != "ipv4" {
 		t.Errorf("target group = %+v, want an ipv4 ip group", info)
 	}
-	if delay, err := tg.DeregistrationDelay(ctx, arn); err != nil || delay <= 0 {
+	if delay, err := tg.DeregistrationDelay(ctx, arn, elbv2.Required); err != nil || delay <= 0 {
 		t.Errorf("DeregistrationDelay = %s, %v; want the group's delay", delay, err)
 	}
-	if err := tg.Register(ctx, arn, pods(450)); err != nil {
+	if err := tg.Register(ctx, arn, pods(450), elbv2.Write{}); err != nil {
 		t.Fatalf("Register: %v", err)
 	}
 	var sizes []int
@@ -144,7 +144,7 @@ func TestEmulatorRegistersAndDescribesThroughTheRealSDK(t *testing.T) {
 	if len(sizes) != 3 || sizes[0] != 200 || sizes[1] != 200 || sizes[2] != 50 {
 		t.Errorf("emulator saw RegisterTargets calls of %v targets, want [200 200 50]", sizes)
 	}
-	hs, err := tg.TargetHealth(ctx, arn)
+	hs, err := tg.TargetHealth(ctx, arn, elbv2.Required)
 	if err != nil {
 		t.Fatalf("TargetHealth: %v", err)
 	}
@@ -169,7 +169,7 @@ func TestEmulatorErrorsMapOntoDomainErrors(t *testing.T) {
 	}{
 		"unknown ARN is TargetGroupNotFound": {
 			call: func() error {
-				return tg.Register(ctx, "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/nope/0123456789abcdef", pods(1))
+				return tg.Register(ctx, "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/nope/0123456789abcdef", pods(1), elbv2.Write{})
 			},
 			want: elbv2.ErrTargetGroupNotFound,
 		},
@@ -178,7 +178,7 @@ func TestEmulatorErrorsMapOntoDomainErrors(t *testing.T) {
 			want: elbv2.ErrTargetGroupNotFound,
 		},
 		"public address is InvalidTarget": {
-			call: func() error { return tg.Register(ctx, arn, []targets.Target{public}) },
+			call: func() error { return tg.Register(ctx, arn, []targets.Target{public}, elbv2.Write{}) },
 			want: elbv2.ErrInvalidTarget,
 		},
 		"malformed ARN is ValidationError": {
@@ -208,11 +208,11 @@ func TestEmulatorThrottlingStormIsRetriedToConvergence(t *testing.T) {
 
 	ts := pods(8)
 	for _, b := range targets.Batches(ts, 1) {
-		if err := tg.Register(ctx, arn, b); err != nil {
+		if err := tg.Register(ctx, arn, b, elbv2.Write{}); err != nil {
 			t.Fatalf("Register during the storm: %v", err)
 		}
 	}
-	hs, err := tg.TargetHealth(ctx, arn)
+	hs, err := tg.TargetHealth(ctx, arn, elbv2.Required)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -240,7 +240,7 @@ func TestEmulatorClientSideLimitsAvoidThrottling(t *testing.T) {
 	ctx := context.Background()
 
 	for _, b := range targets.Batches(pods(10), 1) {
-		if err := tg.Register(ctx, arn, b); err != nil {
+		if err := tg.Register(ctx, arn, b, elbv2.Write{}); err != nil {
 			t.Fatalf("Register with client-side pacing and no retries: %v", err)
 		}
 	}

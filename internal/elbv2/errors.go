@@ -34,7 +34,8 @@ type APIError struct {
 }
 
 func (e *APIError) Error() string {
-	return e.Op + ": " + e.Code + ": " + e.Message
+	// The wrapping error names the operation and the target group.
+	return e.Code + ": " + e.Message
 }
 
 // Is makes errors.Is(err, ErrTargetGroupNotFound) and friends work.

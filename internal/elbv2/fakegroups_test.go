@@ -36,7 +36,7 @@ func (r *recorder) TargetGroupPage(ctx context.Context, marker string) ([]Target
 	return nil, "", r.record("TargetGroupPage")
 }
 
-func (r *recorder) DeregistrationDelay(ctx context.Context, arn string) (time.Duration, error) {
+func (r *recorder) DeregistrationDelay(ctx context.Context, arn string, _ Priority) (time.Duration, error) {
 	return 0, r.record("DeregistrationDelay")
 }
 
@@ -44,14 +44,14 @@ func (r *recorder) FindTargetGroupByName(ctx context.Context, name string) (Targ
 	return TargetGroup{Name: name}, r.record("FindTargetGroupByName")
 }
 
-func (r *recorder) TargetHealth(ctx context.Context, arn string, only ...targets.Target) ([]targets.Health, error) {
+func (r *recorder) TargetHealth(ctx context.Context, arn string, _ Priority) ([]targets.Health, error) {
 	return nil, r.record("TargetHealth")
 }
 
-func (r *recorder) Register(ctx context.Context, arn string, ts []targets.Target) error {
+func (r *recorder) Register(ctx context.Context, arn string, ts []targets.Target, _ Write) error {
 	return r.record("Register")
 }
 
-func (r *recorder) Deregister(ctx context.Context, arn string, ts []targets.Target) error {
+func (r *recorder) Deregister(ctx context.Context, arn string, ts []targets.Target, _ Write) error {
 	return r.record("Deregister")
 }

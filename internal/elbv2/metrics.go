@@ -88,12 +88,6 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	return m
 }
 
-// WithMetrics wraps next with metrics registered in reg. Use NewMetrics and
-// Decorate instead when the same Metrics must also observe SDK attempts.
-func WithMetrics(next TargetGroups, reg prometheus.Registerer) TargetGroups {
-	return NewMetrics(reg).Decorate(next)
-}
-
 // Decorate wraps next so that its calls are counted.
 func (m *Metrics) Decorate(next TargetGroups) TargetGroups {
 	return &measured{next: next, m: m}
@@ -163,9 +157,9 @@ func (d *measured) TargetGroupPage(ctx context.Context, marker string) ([]Target
 	return page, next, err
 }
 
-func (d *measured) DeregistrationDelay(ctx context.Context, arn string) (time.Duration, error) {
+func (d *measured) DeregistrationDelay(ctx context.Context, arn string, p Priority) (time.Duration, error) {
 	start := time.Now()
-	delay, err := d.next.DeregistrationDelay(ctx, arn)
+	delay, err := d.next.DeregistrationDelay(ctx, arn, p)
 	d.m.observe("DescribeTargetGroupAttributes", start, err)
 	return delay, err
 }
@@ -177,24 +171,24 @@ func (d *measured) FindTargetGroupByName(ctx context.Context, name string) (Targ
 	return tg, err
 }
 
-func (d *measured) TargetHealth(ctx context.Context, arn string, only ...targets.Target) ([]targets.Health, error) {
+func (d *measured) TargetHealth(ctx context.Context, arn string, p Priority) ([]targets.Health, error) {
 	start := time.Now()
-	hs, err := d.next.TargetHealth(ctx, arn, only...)
+	hs, err := d.next.TargetHealth(ctx, arn, p)
 	d.m.observe("DescribeTargetHealth", start, err)
 	return hs, err
 }
 
-func (d *measured) Register(ctx context.Context, arn string, ts []targets.Target) error {
+func (d *measured) Register(ctx context.Context, arn string, ts []targets.Target, w Write) error {
 	start := time.Now()
-	err := d.next.Register(ctx, arn, ts)
+	err := d.next.Register(ctx, arn, ts, w)
 	d.m.observe("RegisterTargets", start, err)
 	d.m.registered.Add(float64(done(ts, err)))
 	return err
 }
 
-func (d *measured) Deregister(ctx context.Context, arn string, ts []targets.Target) error {
+func (d *measured) Deregister(ctx context.Context, arn string, ts []targets.Target, w Write) error {
 	start := time.Now()
-	err := d.next.Deregister(ctx, arn, ts)
+	err := d.next.Deregister(ctx, arn, ts, w)
 	d.m.observe("DeregisterTargets", start, err)
 	d.m.deregistered.Add(float64(done(ts, err)))
 	return err

@@ -21,28 +21,28 @@ func TestMetricsCountCallsErrorsAndTargets(t *testing.T) {
 		wantDeregistered float64
 	}{
 		"successful registration counts the call and its targets": {
-			call:      func(tg TargetGroups) error { return tg.Register(context.Background(), arnWeb, podTargets(450)) },
+			call:      func(tg TargetGroups) error { return tg.Register(context.Background(), arnWeb, podTargets(450), Write{}) },
 			wantCalls: "RegisterTargets/success", wantRegistered: 450,
 		},
 		"successful deregistration counts the call and its targets": {
-			call:      func(tg TargetGroups) error { return tg.Deregister(context.Background(), arnWeb, podTargets(3)) },
+			call:      func(tg TargetGroups) error { return tg.Deregister(context.Background(), arnWeb, podTargets(3), Write{}) },
 			wantCalls: "DeregisterTargets/success", wantDeregistered: 3,
 		},
 		"AWS error is counted by its code and registers nothing": {
 			err:       fmt.Errorf("registering: %w", &APIError{Op: "RegisterTargets", Code: "InvalidTarget", Kind: ErrInvalidTarget}),
-			call:      func(tg TargetGroups) error { return tg.Register(context.Background(), arnWeb, podTargets(2)) },
+			call:      func(tg TargetGroups) error { return tg.Register(context.Background(), arnWeb, podTargets(2), Write{}) },
 			wantCalls: "RegisterTargets/error", wantErrCode: "InvalidTarget",
 		},
 		"partial failure counts the targets of the batches that succeeded": {
 			err: &PartialError{Done: podTargets(200), Err: &APIError{Op: "DeregisterTargets", Code: "Throttling", Kind: ErrThrottled}},
 			call: func(tg TargetGroups) error {
-				return tg.Deregister(context.Background(), arnWeb, podTargets(450))
+				return tg.Deregister(context.Background(), arnWeb, podTargets(450), Write{})
 			},
 			wantCalls: "DeregisterTargets/error", wantErrCode: "Throttling", wantDeregistered: 200,
 		},
 		"canceled context is its own code": {
 			err:       fmt.Errorf("waiting: %w", context.Canceled),
-			call:      func(tg TargetGroups) error { _, err := tg.TargetHealth(context.Background(), arnWeb); return err },
+			call:      func(tg TargetGroups) error { _, err := tg.TargetHealth(context.Background(), arnWeb, Required); return err },
 			wantCalls: "DescribeTargetHealth/error", wantErrCode: "Canceled",
 		},
 		"error without an AWS code is Other": {
@@ -108,10 +108,10 @@ func TestMetricsCountThrottlesAndRetriesOfTheSDK(t *testing.T) {
 	m := NewMetrics(reg)
 	tg := m.Decorate(NewSDK(f.client(t, Options{MaxAttempts: 3, Observer: m})))
 
-	if err := tg.Register(context.Background(), arnWeb, podTargets(5)); err != nil {
+	if err := tg.Register(context.Background(), arnWeb, podTargets(5), Write{}); err != nil {
 		t.Fatalf("Register: %v", err)
 	}
-	if _, err := tg.TargetHealth(context.Background(), arnWeb); err != nil {
+	if _, err := tg.TargetHealth(context.Background(), arnWeb, Required); err != nil {
 		t.Fatalf("TargetHealth: %v", err)
 	}
 
@@ -146,7 +146,7 @@ func TestMetricsCountThrottlesThatOutliveTheRetries(t *testing.T) {
 	m := NewMetrics(reg)
 	tg := m.Decorate(NewSDK(f.client(t, Options{MaxAttempts: 4, Observer: m})))
 
-	err := tg.Deregister(context.Background(), arnWeb, podTargets(1))
+	err := tg.Deregister(context.Background(), arnWeb, podTargets(1), Write{})
 	if !errors.Is(err, ErrThrottled) {
 		t.Fatalf("err = %v, want Throttled", err)
 	}
@@ -161,7 +161,7 @@ func TestMetricsCountThrottlesThatOutliveTheRetries(t *testing.T) {
 func TestMetricsAreRegisteredUnderTheirDocumentedNames(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	m := NewMetrics(reg)
-	m.Decorate(&recorder{}).Register(context.Background(), arnWeb, podTargets(1))
+	m.Decorate(&recorder{}).Register(context.Background(), arnWeb, podTargets(1), Write{})
 	m.ObserveAttempts("RegisterTargets", []Attempt{{Code: "Throttling", Throttled: true}, {}})
 	families, err := reg.Gather()
 	if err != nil {

@@ -43,8 +43,8 @@ func DefaultLimits() Limits {
 // one token per AWS request it will make (a Register of 450 targets is three
 // RegisterTargets requests) before it starts. By default it waits for them
 // until ctx ends: waiting here costs nothing, while a request AWS throttles
-// costs a retry after a backoff that grows with every throttle. Background
-// and WithMaxWait change how long a call may wait (priority.go).
+// costs a retry after a backoff that grows with every throttle. A Spare read
+// and a Write with a MaxWait wait less (Priority, Write).
 func WithRateLimits(next TargetGroups, l Limits) TargetGroups {
 	return &rateLimited{
 		next:       next,
@@ -65,50 +65,50 @@ func calls(n int) int {
 }
 
 func (r *rateLimited) TargetGroupPage(ctx context.Context, marker string) ([]TargetGroup, string, error) {
-	if err := r.describe.take(ctx, "", 1); err != nil {
+	if err := r.describe.read(ctx, Required); err != nil {
 		return nil, "", err
 	}
 	return r.next.TargetGroupPage(ctx, marker)
 }
 
 func (r *rateLimited) DescribeTargetGroup(ctx context.Context, arn string) (TargetGroup, error) {
-	if err := r.describe.take(ctx, "", 1); err != nil {
+	if err := r.describe.read(ctx, Required); err != nil {
 		return TargetGroup{}, err
 	}
 	return r.next.DescribeTargetGroup(ctx, arn)
 }
 
 func (r *rateLimited) FindTargetGroupByName(ctx context.Context, name string) (TargetGroup, error) {
-	if err := r.describe.take(ctx, "", 1); err != nil {
+	if err := r.describe.read(ctx, Required); err != nil {
 		return TargetGroup{}, err
 	}
 	return r.next.FindTargetGroupByName(ctx, name)
 }
 
-func (r *rateLimited) DeregistrationDelay(ctx context.Context, arn string) (time.Duration, error) {
-	if err := r.describe.take(ctx, "", 1); err != nil {
+func (r *rateLimited) DeregistrationDelay(ctx context.Context, arn string, p Priority) (time.Duration, error) {
+	if err := r.describe.read(ctx, p); err != nil {
 		return 0, err
 	}
-	return r.next.DeregistrationDelay(ctx, arn)
+	return r.next.DeregistrationDelay(ctx, arn, p)
 }
 
-func (r *rateLimited) TargetHealth(ctx context.Context, arn string, only ...targets.Target) ([]targets.Health, error) {
-	if err := r.describe.take(ctx, "", 1); err != nil {
+func (r *rateLimited) TargetHealth(ctx context.Context, arn string, p Priority) ([]targets.Health, error) {
+	if err := r.describe.read(ctx, p); err != nil {
 		return nil, err
 	}
-	return r.next.TargetHealth(ctx, arn, only...)
+	return r.next.TargetHealth(ctx, arn, p)
 }
 
-func (r *rateLimited) Register(ctx context.Context, arn string, ts []targets.Target) error {
-	if err := r.register.take(ctx, arn, calls(len(ts))); err != nil {
+func (r *rateLimited) Register(ctx context.Context, arn string, ts []targets.Target, w Write) error {
+	if err := r.register.write(ctx, arn, calls(len(ts)), w); err != nil {
 		return err
 	}
-	return r.next.Register(ctx, arn, ts)
+	return r.next.Register(ctx, arn, ts, w)
 }
 
-func (r *rateLimited) Deregister(ctx context.Context, arn string, ts []targets.Target) error {
-	if err := r.deregister.take(ctx, arn, calls(len(ts))); err != nil {
+func (r *rateLimited) Deregister(ctx context.Context, arn string, ts []targets.Target, w Write) error {
+	if err := r.deregister.write(ctx, arn, calls(len(ts)), w); err != nil {
 		return err
 	}
-	return r.next.Deregister(ctx, arn, ts)
+	return r.next.Deregister(ctx, arn, ts, w)
 }

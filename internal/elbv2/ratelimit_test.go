@@ -18,12 +18,12 @@ func TestRateLimitsBlockOnceTheBurstIsSpent(t *testing.T) {
 		do   func(ctx context.Context, tg TargetGroups) error
 	}
 	register := func(n int) call {
-		return call{"Register", func(ctx context.Context, tg TargetGroups) error { return tg.Register(ctx, arnWeb, podTargets(n)) }}
+		return call{"Register", func(ctx context.Context, tg TargetGroups) error { return tg.Register(ctx, arnWeb, podTargets(n), Write{}) }}
 	}
-	deregister := call{"Deregister", func(ctx context.Context, tg TargetGroups) error { return tg.Deregister(ctx, arnWeb, podTargets(1)) }}
-	health := call{"TargetHealth", func(ctx context.Context, tg TargetGroups) error { _, err := tg.TargetHealth(ctx, arnWeb); return err }}
+	deregister := call{"Deregister", func(ctx context.Context, tg TargetGroups) error { return tg.Deregister(ctx, arnWeb, podTargets(1), Write{}) }}
+	health := call{"TargetHealth", func(ctx context.Context, tg TargetGroups) error { _, err := tg.TargetHealth(ctx, arnWeb, Required); return err }}
 	attributes := call{"DeregistrationDelay", func(ctx context.Context, tg TargetGroups) error {
-		_, err := tg.DeregistrationDelay(ctx, arnWeb)
+		_, err := tg.DeregistrationDelay(ctx, arnWeb, Required)
 		return err
 	}}
 	page := call{"TargetGroupPage", func(ctx context.Context, tg TargetGroups) error {
@@ -112,11 +112,11 @@ func TestRateLimitedCallWaitsForItsTokenAndThenProceeds(t *testing.T) {
 	// 50 tokens a second: the second call needs about 20ms of waiting.
 	tg := WithRateLimits(next, Limits{Register: Bucket{Rate: 50, Burst: 1}})
 	ctx := context.Background()
-	if err := tg.Register(ctx, arnWeb, podTargets(1)); err != nil {
+	if err := tg.Register(ctx, arnWeb, podTargets(1), Write{}); err != nil {
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)
-	go func() { done <- tg.Register(ctx, arnWeb, podTargets(1)) }()
+	go func() { done <- tg.Register(ctx, arnWeb, podTargets(1), Write{}) }()
 	select {
 	case err := <-done:
 		if err != nil {
@@ -133,12 +133,12 @@ func TestRateLimitedCallWaitsForItsTokenAndThenProceeds(t *testing.T) {
 func TestRateLimitedCallGivesUpWhenItsContextIsCanceled(t *testing.T) {
 	next := &recorder{}
 	tg := WithRateLimits(next, Limits{Deregister: slow(1)})
-	if err := tg.Deregister(context.Background(), arnWeb, podTargets(1)); err != nil {
+	if err := tg.Deregister(context.Background(), arnWeb, podTargets(1), Write{}); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- tg.Deregister(ctx, arnWeb, podTargets(1)) }()
+	go func() { done <- tg.Deregister(ctx, arnWeb, podTargets(1), Write{}) }()
 	cancel()
 	select {
 	case err := <-done:

@@ -110,7 +110,7 @@ func fromSDK(g elbtypes.TargetGroup) TargetGroup {
 	return tg
 }
 
-func (s *SDK) DeregistrationDelay(ctx context.Context, arn string) (time.Duration, error) {
+func (s *SDK) DeregistrationDelay(ctx context.Context, arn string, _ Priority) (time.Duration, error) {
 	attrs, err := s.client.DescribeTargetGroupAttributes(ctx, &elb.DescribeTargetGroupAttributesInput{TargetGroupArn: aws.String(arn)})
 	if err != nil {
 		return 0, fmt.Errorf("reading attributes of target group %s: %w", arn, mapError("DescribeTargetGroupAttributes", err))
@@ -129,11 +129,9 @@ func (s *SDK) DeregistrationDelay(ctx context.Context, arn string) (time.Duratio
 	return 0, nil
 }
 
-func (s *SDK) TargetHealth(ctx context.Context, arn string, only ...targets.Target) ([]targets.Health, error) {
-	out, err := s.client.DescribeTargetHealth(ctx, &elb.DescribeTargetHealthInput{
-		TargetGroupArn: aws.String(arn),
-		Targets:        descriptions(only), // empty: AWS lists every registered target
-	})
+func (s *SDK) TargetHealth(ctx context.Context, arn string, _ Priority) ([]targets.Health, error) {
+	// Without Targets, AWS lists every registered target.
+	out, err := s.client.DescribeTargetHealth(ctx, &elb.DescribeTargetHealthInput{TargetGroupArn: aws.String(arn)})
 	if err != nil {
 		return nil, fmt.Errorf("describing target health of %s: %w", arn, mapError("DescribeTargetHealth", err))
 	}
@@ -163,7 +161,7 @@ func (s *SDK) TargetHealth(ctx context.Context, arn string, only ...targets.Targ
 	return hs, nil
 }
 
-func (s *SDK) Register(ctx context.Context, arn string, ts []targets.Target) error {
+func (s *SDK) Register(ctx context.Context, arn string, ts []targets.Target, _ Write) error {
 	return s.batched(ts, func(b []targets.Target) error {
 		_, err := s.client.RegisterTargets(ctx, &elb.RegisterTargetsInput{TargetGroupArn: aws.String(arn), Targets: descriptions(b)})
 		if err != nil {
@@ -173,7 +171,7 @@ func (s *SDK) Register(ctx context.Context, arn string, ts []targets.Target) err
 	})
 }
 
-func (s *SDK) Deregister(ctx context.Context, arn string, ts []targets.Target) error {
+func (s *SDK) Deregister(ctx context.Context, arn string, ts []targets.Target, _ Write) error {
 	return s.batched(ts, func(b []targets.Target) error {
 		_, err := s.client.DeregisterTargets(ctx, &elb.DeregisterTargetsInput{TargetGroupArn: aws.String(arn), Targets: descriptions(b)})
 		if err != nil {

@@ -40,7 +40,7 @@ func TestSDKBatchesRegistrationAndDeregistration(t *testing.T) {
 	ctx := context.Background()
 	ts := podTargets(450)
 
-	if err := tg.Register(ctx, arnWeb, ts); err != nil {
+	if err := tg.Register(ctx, arnWeb, ts, Write{}); err != nil {
 		t.Fatalf("Register: %v", err)
 	}
 	var sizes []int
@@ -54,7 +54,7 @@ func TestSDKBatchesRegistrationAndDeregistration(t *testing.T) {
 		t.Errorf("group holds %d targets, want the 450 registered", len(got))
 	}
 
-	hs, err := tg.TargetHealth(ctx, arnWeb)
+	hs, err := tg.TargetHealth(ctx, arnWeb, Required)
 	if err != nil {
 		t.Fatalf("TargetHealth: %v", err)
 	}
@@ -69,7 +69,7 @@ func TestSDKBatchesRegistrationAndDeregistration(t *testing.T) {
 		t.Errorf("TargetHealth without targets listed %d, want all 450", len(listed))
 	}
 
-	if err := tg.Deregister(ctx, arnWeb, ts[:201]); err != nil {
+	if err := tg.Deregister(ctx, arnWeb, ts[:201], Write{}); err != nil {
 		t.Fatalf("Deregister: %v", err)
 	}
 	sizes = nil
@@ -88,36 +88,14 @@ func TestSDKRegisteringNothingMakesNoCall(t *testing.T) {
 	f := newFakeELB(t)
 	f.addGroup(arnWeb, "web", 30)
 	tg := NewSDK(f.client(t, Options{}))
-	if err := tg.Register(context.Background(), arnWeb, nil); err != nil {
+	if err := tg.Register(context.Background(), arnWeb, nil, Write{}); err != nil {
 		t.Fatal(err)
 	}
-	if err := tg.Deregister(context.Background(), arnWeb, nil); err != nil {
+	if err := tg.Deregister(context.Background(), arnWeb, nil, Write{}); err != nil {
 		t.Fatal(err)
 	}
 	if n := len(f.callsOf("RegisterTargets")) + len(f.callsOf("DeregisterTargets")); n != 0 {
 		t.Errorf("made %d calls for no targets", n)
-	}
-}
-
-func TestSDKTargetHealthOfNamedTargetsReportsUnregisteredOnes(t *testing.T) {
-	f := newFakeELB(t)
-	f.addGroup(arnWeb, "web", 30)
-	tg := NewSDK(f.client(t, Options{}))
-	ctx := context.Background()
-	ts := podTargets(2)
-	if err := tg.Register(ctx, arnWeb, ts[:1]); err != nil {
-		t.Fatal(err)
-	}
-	hs, err := tg.TargetHealth(ctx, arnWeb, ts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(hs) != 2 {
-		t.Fatalf("got %d health entries, want 2: %+v", len(hs), hs)
-	}
-	if !hs[0].Registered() || hs[1].Registered() {
-		t.Errorf("registered flags = %v, %v; want the first registered and the second reported as %s",
-			hs[0].Registered(), hs[1].Registered(), targets.ReasonNotRegistered)
 	}
 }
 
@@ -141,7 +119,7 @@ func TestSDKDescribesTargetGroupAndItsDeregistrationDelay(t *testing.T) {
 			t.Errorf("%s: got %+v", what, got)
 		}
 	}
-	delay, err := tg.DeregistrationDelay(ctx, arnWeb)
+	delay, err := tg.DeregistrationDelay(ctx, arnWeb, Required)
 	if err != nil || delay != 45*time.Second {
 		t.Errorf("DeregistrationDelay = %s, %v; want 45s", delay, err)
 	}
@@ -157,7 +135,7 @@ func TestSDKMapsAWSErrorCodes(t *testing.T) {
 		wantAttempts int
 	}{
 		"unknown target group ARN is TargetGroupNotFound": {
-			call:     func(ctx context.Context, tg *SDK) error { return tg.Register(ctx, arnGone, podTargets(1)) },
+			call:     func(ctx context.Context, tg *SDK) error { return tg.Register(ctx, arnGone, podTargets(1), Write{}) },
 			wantKind: ErrTargetGroupNotFound, wantCode: "TargetGroupNotFound", wantAttempts: 1,
 		},
 		"unknown target group name is TargetGroupNotFound": {
@@ -169,12 +147,12 @@ func TestSDKMapsAWSErrorCodes(t *testing.T) {
 		},
 		"missing IAM permission is AccessDenied and not retried": {
 			inject:   &fakeFailure{Status: 403, Code: "AccessDenied"},
-			call:     func(ctx context.Context, tg *SDK) error { return tg.Register(ctx, arnWeb, podTargets(1)) },
+			call:     func(ctx context.Context, tg *SDK) error { return tg.Register(ctx, arnWeb, podTargets(1), Write{}) },
 			wantKind: ErrAccessDenied, wantCode: "AccessDenied", wantAttempts: 1,
 		},
 		"rejected target is InvalidTarget": {
 			inject:   &fakeFailure{Status: 400, Code: "InvalidTarget"},
-			call:     func(ctx context.Context, tg *SDK) error { return tg.Register(ctx, arnWeb, podTargets(1)) },
+			call:     func(ctx context.Context, tg *SDK) error { return tg.Register(ctx, arnWeb, podTargets(1), Write{}) },
 			wantKind: ErrInvalidTarget, wantCode: "InvalidTarget", wantAttempts: 1,
 		},
 		"malformed ARN is ValidationError": {
@@ -187,17 +165,17 @@ func TestSDKMapsAWSErrorCodes(t *testing.T) {
 		},
 		"full target group is TooManyTargets": {
 			inject:   &fakeFailure{Status: 400, Code: "TooManyTargets"},
-			call:     func(ctx context.Context, tg *SDK) error { return tg.Register(ctx, arnWeb, podTargets(1)) },
+			call:     func(ctx context.Context, tg *SDK) error { return tg.Register(ctx, arnWeb, podTargets(1), Write{}) },
 			wantKind: ErrTooManyTargets, wantCode: "TooManyTargets", wantAttempts: 1,
 		},
 		"throttling that outlives the retries is Throttled": {
 			inject:   &fakeFailure{Status: 400, Code: "Throttling"},
-			call:     func(ctx context.Context, tg *SDK) error { return tg.Deregister(ctx, arnWeb, podTargets(1)) },
+			call:     func(ctx context.Context, tg *SDK) error { return tg.Deregister(ctx, arnWeb, podTargets(1), Write{}) },
 			wantKind: ErrThrottled, wantCode: "Throttling", wantAttempts: 3,
 		},
 		"server errors are retried and their code kept": {
 			inject:   &fakeFailure{Status: 503, Code: "ServiceUnavailable"},
-			call:     func(ctx context.Context, tg *SDK) error { _, err := tg.TargetHealth(ctx, arnWeb); return err },
+			call:     func(ctx context.Context, tg *SDK) error { _, err := tg.TargetHealth(ctx, arnWeb, Required); return err },
 			wantKind: nil, wantCode: "ServiceUnavailable", wantAttempts: 3,
 		},
 	}
@@ -238,7 +216,7 @@ func TestSDKThrottlingIsRetriedUntilItSucceeds(t *testing.T) {
 	f.addGroup(arnWeb, "web", 30)
 	f.fail("RegisterTargets", 2, 400, "Throttling")
 	tg := NewSDK(f.client(t, Options{MaxAttempts: 3}))
-	if err := tg.Register(context.Background(), arnWeb, podTargets(3)); err != nil {
+	if err := tg.Register(context.Background(), arnWeb, podTargets(3), Write{}); err != nil {
 		t.Fatalf("Register after two throttles: %v", err)
 	}
 	if n := len(f.callsOf("RegisterTargets")); n != 3 {
@@ -268,7 +246,7 @@ func TestSDKFailureInALaterBatchReportsWhatWasDone(t *testing.T) {
 			tg := NewSDK(f.client(t, Options{}))
 			ts := podTargets(450)
 
-			err := tg.Register(context.Background(), arnWeb, ts)
+			err := tg.Register(context.Background(), arnWeb, ts, Write{})
 			if !errors.Is(err, ErrInvalidTarget) {
 				t.Fatalf("err = %v, want InvalidTarget", err)
 			}
@@ -296,10 +274,10 @@ func TestSDKRoundTripsIPv6Targets(t *testing.T) {
 	tg := NewSDK(f.client(t, Options{}))
 	ctx := context.Background()
 	want := targets.Target{IP: netip.MustParseAddr("fd00:10:244::5"), Port: 8080}
-	if err := tg.Register(ctx, arnWeb, []targets.Target{want}); err != nil {
+	if err := tg.Register(ctx, arnWeb, []targets.Target{want}, Write{}); err != nil {
 		t.Fatal(err)
 	}
-	hs, err := tg.TargetHealth(ctx, arnWeb)
+	hs, err := tg.TargetHealth(ctx, arnWeb, Required)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	toolscache "k8s.io/client-go/tools/cache"
 
-	gates "github.com/tgc-dev/targetgroupcontroller/internal/readinessgate"
+	"github.com/tgc-dev/targetgroupcontroller/internal/podgate"
 )
 
 // tgcAnnotationPrefix is the domain of tgc's own annotations (the Service
@@ -111,7 +111,7 @@ func trimPod(p *corev1.Pod) *corev1.Pod {
 	// its predicates pass only gated pods, and the binding controller's pod
 	// watch uses the same predicates. spec.readinessGates is immutable, so a
 	// pod without a tgc gate never gains one.
-	if len(gates.Bindings(p)) == 0 {
+	if len(podgate.Bindings(p)) == 0 {
 		return out
 	}
 	// readinessgate (IndexPods, Registrable, EnqueueGatedBindings): which

@@ -14,11 +14,12 @@ import (
 	"k8s.io/apimachinery/pkg/util/diff"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
+	"github.com/tgc-dev/targetgroupcontroller/api/v1alpha1"
 	"github.com/tgc-dev/targetgroupcontroller/internal/controller/binding"
 	gatecontroller "github.com/tgc-dev/targetgroupcontroller/internal/controller/readinessgate"
-	gates "github.com/tgc-dev/targetgroupcontroller/internal/readinessgate"
+	"github.com/tgc-dev/targetgroupcontroller/internal/podgate"
 	"github.com/tgc-dev/targetgroupcontroller/internal/targets"
-	webhookgate "github.com/tgc-dev/targetgroupcontroller/internal/webhook/readinessgate"
+	"github.com/tgc-dev/targetgroupcontroller/internal/webhook/gateinjector"
 )
 
 // These tests run tgc's own readers on an object as the API server sends it
@@ -49,9 +50,9 @@ type podView struct {
 
 func viewPod(p *corev1.Pod) podView {
 	v := podView{
-		Bindings:    gates.Bindings(p),
-		Registrable: gatecontroller.Registrable(p, "web"),
-		Gate:        gates.GateCondition(p, "web"),
+		Bindings:    podgate.Bindings(p),
+		Registrable: podgate.Registrable(p, "web"),
+		Gate:        podgate.GateCondition(p, "web"),
 		TooShort30s: binding.GracePeriodTooShort(p, 30*time.Second),
 		TooShort60s: binding.GracePeriodTooShort(p, 60*time.Second),
 		Controller:  metav1.GetControllerOf(p),
@@ -77,7 +78,7 @@ func TestPodReadersSeeTheSameOnTheCachedPod(t *testing.T) {
 		"gated pod with its gate True": func() *corev1.Pod {
 			p := bigPod(true)
 			p.DeletionTimestamp = nil
-			gates.GateCondition(p, "web").Status = corev1.ConditionTrue
+			podgate.GateCondition(p, "web").Status = corev1.ConditionTrue
 			return p
 		}(),
 		"gated pod whose other gate holds it back": func() *corev1.Pod {
@@ -111,7 +112,7 @@ func TestPodChangedSeesTheSameChangesOnCachedPods(t *testing.T) {
 	cases := map[string]func(*corev1.Pod){
 		"new pod IP":                func(p *corev1.Pod) { p.Status.PodIP = "10.244.1.8" },
 		"containers become unready": func(p *corev1.Pod) { p.Status.Conditions[2].Status = corev1.ConditionFalse },
-		"tgc gate turns True":       func(p *corev1.Pod) { gates.GateCondition(p, "web").Status = corev1.ConditionTrue },
+		"tgc gate turns True":       func(p *corev1.Pod) { podgate.GateCondition(p, "web").Status = corev1.ConditionTrue },
 		"deletion starts": func(p *corev1.Pod) {
 			p.DeletionTimestamp = &metav1.Time{Time: deleting.Add(time.Minute)}
 		},
@@ -123,8 +124,8 @@ func TestPodChangedSeesTheSameChangesOnCachedPods(t *testing.T) {
 			old := bigPod(true)
 			cur := old.DeepCopy()
 			change(cur)
-			full := gatecontroller.PodChanged(old, cur)
-			cached := gatecontroller.PodChanged(trimmed(t, old.DeepCopy()), trimmed(t, cur.DeepCopy()))
+			full := podgate.PodChanged(old, cur)
+			cached := podgate.PodChanged(trimmed(t, old.DeepCopy()), trimmed(t, cur.DeepCopy()))
 			if full != cached {
 				t.Fatalf("PodChanged = %v on the API objects but %v on the cached ones", full, cached)
 			}
@@ -173,12 +174,12 @@ func TestDesiredIsTheSameFromCachedSlicesAndService(t *testing.T) {
 func TestWebhookSelectsTheSamePodsThroughCachedServices(t *testing.T) {
 	svc := bigService()
 	cached := trimmed(t, svc.DeepCopy())
-	input := func(s *corev1.Service, podLabels map[string]string) webhookgate.Input {
-		return webhookgate.Input{
-			NamespaceLabels: map[string]string{gates.NamespaceLabel: gates.NamespaceLabelValue},
+	input := func(s *corev1.Service, podLabels map[string]string) gateinjector.Input {
+		return gateinjector.Input{
+			NamespaceLabels: map[string]string{v1alpha1.ReadinessGateInjectLabel: v1alpha1.ReadinessGateInjectEnabled},
 			PodLabels:       podLabels,
-			Services:        []webhookgate.Service{{Name: s.Name, Selector: s.Spec.Selector}},
-			Bindings:        []webhookgate.Binding{{Name: "web", ServiceName: "web"}},
+			Services:        []gateinjector.Service{{Name: s.Name, Selector: s.Spec.Selector}},
+			Bindings:        []gateinjector.Binding{{Name: "web", ServiceName: "web"}},
 		}
 	}
 	for name, labels := range map[string]map[string]string{
@@ -186,8 +187,8 @@ func TestWebhookSelectsTheSamePodsThroughCachedServices(t *testing.T) {
 		"unselected pod": {"app": "db"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			want := webhookgate.GatesToAdd(input(svc, labels))
-			got := webhookgate.GatesToAdd(input(cached, labels))
+			want := gateinjector.GatesToAdd(input(svc, labels))
+			got := gateinjector.GatesToAdd(input(cached, labels))
 			if !equality.Semantic.DeepEqual(want, got) {
 				t.Fatalf("gates added = %v through the cached Service, want %v", got, want)
 			}

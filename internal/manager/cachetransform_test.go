@@ -18,13 +18,13 @@ import (
 
 	"github.com/tgc-dev/targetgroupcontroller/api/v1alpha1"
 	"github.com/tgc-dev/targetgroupcontroller/internal/controller/serviceannotation"
-	gates "github.com/tgc-dev/targetgroupcontroller/internal/readinessgate"
+	"github.com/tgc-dev/targetgroupcontroller/internal/podgate"
 )
 
 var (
 	created  = metav1.NewTime(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
 	deleting = metav1.NewTime(time.Date(2026, 1, 2, 3, 9, 5, 0, time.UTC))
-	tgcGate  = gates.ConditionType("web")
+	tgcGate  = podgate.ConditionType("web")
 )
 
 // managedFields is what server-side apply leaves on every object.
@@ -290,12 +290,12 @@ func TestCacheTransformKeepsWhatTGCReadsAndDropsTheRest(t *testing.T) {
 		},
 		"Namespace keeps its labels for the webhook's opt-in": {
 			in: &corev1.Namespace{
-				ObjectMeta: metav1.ObjectMeta{Name: "shop", UID: "ns-uid", ResourceVersion: "12", Labels: map[string]string{gates.NamespaceLabel: gates.NamespaceLabelValue},
+				ObjectMeta: metav1.ObjectMeta{Name: "shop", UID: "ns-uid", ResourceVersion: "12", Labels: map[string]string{v1alpha1.ReadinessGateInjectLabel: v1alpha1.ReadinessGateInjectEnabled},
 					Annotations: map[string]string{"kubectl.kubernetes.io/last-applied-configuration": "{}"}, ManagedFields: managedFields()},
 				Spec:   corev1.NamespaceSpec{Finalizers: []corev1.FinalizerName{corev1.FinalizerKubernetes}},
 				Status: corev1.NamespaceStatus{Phase: corev1.NamespaceActive},
 			},
-			want: &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "shop", UID: "ns-uid", ResourceVersion: "12", Labels: map[string]string{gates.NamespaceLabel: gates.NamespaceLabelValue}}},
+			want: &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "shop", UID: "ns-uid", ResourceVersion: "12", Labels: map[string]string{v1alpha1.ReadinessGateInjectLabel: v1alpha1.ReadinessGateInjectEnabled}}},
 		},
 		"TargetGroupBinding loses only its managed fields": {
 			in: &v1alpha1.TargetGroupBinding{

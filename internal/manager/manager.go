@@ -22,7 +22,9 @@ import (
 	"github.com/tgc-dev/targetgroupcontroller/internal/controller/binding"
 	"github.com/tgc-dev/targetgroupcontroller/internal/controller/readinessgate"
 	"github.com/tgc-dev/targetgroupcontroller/internal/controller/serviceannotation"
+	"github.com/tgc-dev/targetgroupcontroller/internal/controller/targetgroups"
 	"github.com/tgc-dev/targetgroupcontroller/internal/elbv2"
+	"github.com/tgc-dev/targetgroupcontroller/internal/podgate"
 	"github.com/tgc-dev/targetgroupcontroller/internal/webhook"
 )
 
@@ -34,16 +36,29 @@ type Deps struct {
 	// Registry receives the metrics. Nil means controller-runtime's registry,
 	// which the manager serves on /metrics.
 	Registry prometheus.Registerer
-	// Clock defaults to the real clock.
-	Clock clock.PassiveClock
+	// Clock defaults to the real clock. The controllers and the webhook's
+	// certificate rotator all use it.
+	Clock clock.WithTicker
 	// SkipNameValidation lets a test start several managers in one process.
 	SkipNameValidation bool
-	// Gates lists pods held back only by tgc's readiness gates (issue 5).
-	// Nil, with Options.ReadinessGates, reads them from the pod cache
-	// (readinessgate.Pods).
+	// Gates lists pods held back only by tgc's readiness gates. Nil, with
+	// Options.ReadinessGates, reads them from the pod cache (podgate.Pods).
 	Gates binding.GatedPods
 	// Logger defaults to controller-runtime's global logger (ctrl.SetLogger).
 	Logger logr.Logger
+}
+
+func (d Deps) withDefaults() Deps {
+	if d.Registry == nil {
+		d.Registry = ctrlmetrics.Registry
+	}
+	if d.Clock == nil {
+		d.Clock = clock.RealClock{}
+	}
+	if d.Logger.GetSink() == nil {
+		d.Logger = ctrl.Log
+	}
+	return d
 }
 
 // Scheme holds the Kubernetes types and tgc's own.
@@ -58,25 +73,44 @@ func Scheme() (*runtime.Scheme, error) {
 	return s, nil
 }
 
-// New builds the manager with tgc's controllers registered.
+// New builds the manager with tgc's controllers registered: the AWS
+// boundary, the manager itself, then the controllers and the webhook.
 func New(ctx context.Context, o Options, cfg *rest.Config, d Deps) (ctrl.Manager, error) {
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
+	d = d.withDefaults()
 	scheme, err := Scheme()
 	if err != nil {
 		return nil, err
 	}
-	reg := d.Registry
-	if reg == nil {
-		reg = ctrlmetrics.Registry
+	tgs, err := targetGroups(ctx, o, d)
+	if err != nil {
+		return nil, err
 	}
-	clk := d.Clock
-	if clk == nil {
-		clk = clock.RealClock{}
+	wh, err := webhook.New(cfg, scheme, o.Webhook, webhook.Extra{}, d.Clock, d.Logger.WithName("webhook"))
+	if err != nil {
+		return nil, fmt.Errorf("setting up the readiness-gate webhook: %w", err)
 	}
+	mgr, err := newManager(o, cfg, scheme, wh, d)
+	if err != nil {
+		return nil, err
+	}
+	if err := addControllers(ctx, mgr, o, d, tgs); err != nil {
+		return nil, err
+	}
+	if err := wh.Register(mgr); err != nil {
+		return nil, fmt.Errorf("registering the readiness-gate webhook: %w", err)
+	}
+	return mgr, nil
+}
 
-	awsMetrics := elbv2.NewMetrics(reg)
+// targetGroups builds the ELBv2 boundary: the SDK adapter (unless the test
+// gives one), counted by the metrics decorator inside the rate limiter, so
+// that call durations exclude waiting for a token and every call that
+// reaches AWS is counted.
+func targetGroups(ctx context.Context, o Options, d Deps) (elbv2.TargetGroups, error) {
+	awsMetrics := elbv2.NewMetrics(d.Registry)
 	tgs := d.TargetGroups
 	if tgs == nil {
 		client, err := elbv2.NewClient(ctx, elbv2.Options{Region: o.Region, MaxAttempts: o.AWSMaxAttempts, Observer: awsMetrics})
@@ -85,10 +119,12 @@ func New(ctx context.Context, o Options, cfg *rest.Config, d Deps) (ctrl.Manager
 		}
 		tgs = elbv2.NewSDK(client)
 	}
-	// Metrics inside the rate limiter: call durations exclude waiting for a
-	// token, and every call that reaches AWS is counted.
-	tgs = elbv2.WithRateLimits(awsMetrics.Decorate(tgs), o.Limits)
+	return elbv2.WithRateLimits(awsMetrics.Decorate(tgs), o.Limits), nil
+}
 
+// newManager creates the controller-runtime manager: caches, metrics and
+// probe endpoints, leader election.
+func newManager(o Options, cfg *rest.Config, scheme *runtime.Scheme, wh *webhook.Webhook, d Deps) (ctrl.Manager, error) {
 	cacheOpts := cache.Options{
 		// Pods, Services, EndpointSlices and Namespaces are cut down to the
 		// fields tgc reads, and everything else loses its managed fields:
@@ -101,14 +137,6 @@ func New(ctx context.Context, o Options, cfg *rest.Config, d Deps) (ctrl.Manager
 		for _, ns := range o.WatchNamespaces {
 			cacheOpts.DefaultNamespaces[ns] = cache.Config{}
 		}
-	}
-	log := d.Logger
-	if log.GetSink() == nil {
-		log = ctrl.Log
-	}
-	wh, err := webhook.New(cfg, scheme, o.Webhook, webhook.Extra{}, clock.RealClock{}, log.WithName("webhook"))
-	if err != nil {
-		return nil, fmt.Errorf("setting up the readiness-gate webhook: %w", err)
 	}
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		WebhookServer:           wh.Server,
@@ -138,20 +166,32 @@ func New(ctx context.Context, o Options, cfg *rest.Config, d Deps) (ctrl.Manager
 	if err := mgr.AddReadyzCheck("ping", healthz.Ping); err != nil {
 		return nil, fmt.Errorf("adding the readiness check: %w", err)
 	}
+	return mgr, nil
+}
 
-	m, err := binding.NewMetrics(reg)
-	if err != nil {
-		return nil, fmt.Errorf("registering binding metrics: %w", err)
-	}
+// addControllers registers the controllers around one shared view of the
+// target groups: the binding controller writes through it, the readiness
+// gate controller reads health from it.
+func addControllers(ctx context.Context, mgr ctrl.Manager, o Options, d Deps, tgs elbv2.TargetGroups) error {
+	groups := targetgroups.New(tgs, d.Clock, targetgroups.Config{
+		DriftInterval:      o.DriftInterval,
+		HealthPollInterval: o.HealthPollInterval,
+	})
 	rec := mgr.GetEventRecorder("targetgroupcontroller")
 	gated := d.Gates
-	if gated == nil && o.ReadinessGates {
-		if err := readinessgate.IndexPods(ctx, mgr); err != nil {
-			return nil, err
+	if o.ReadinessGates {
+		if err := podgate.IndexPods(ctx, mgr); err != nil {
+			return err
 		}
-		gated = readinessgate.NewPods(mgr.GetClient())
+		if gated == nil {
+			gated = podgate.NewPods(mgr.GetClient())
+		}
 	}
-	b := binding.New(mgr.GetClient(), tgs, rec, m, clk, binding.Config{
+	m, err := binding.NewMetrics(d.Registry)
+	if err != nil {
+		return fmt.Errorf("registering binding metrics: %w", err)
+	}
+	b := binding.New(mgr.GetClient(), groups, rec, m, d.Clock, binding.Config{
 		DriftInterval:           o.DriftInterval,
 		HealthPollInterval:      o.HealthPollInterval,
 		BadInputRetry:           o.BadInputRetry,
@@ -162,28 +202,25 @@ func New(ctx context.Context, o Options, cfg *rest.Config, d Deps) (ctrl.Manager
 		APIReader:               mgr.GetAPIReader(),
 	})
 	if err := b.Register(ctx, mgr); err != nil {
-		return nil, fmt.Errorf("registering the binding controller: %w", err)
+		return fmt.Errorf("registering the binding controller: %w", err)
 	}
 	if o.ReadinessGates {
-		gm, err := readinessgate.NewMetrics(reg)
+		gm, err := readinessgate.NewMetrics(d.Registry)
 		if err != nil {
-			return nil, fmt.Errorf("registering readiness gate metrics: %w", err)
+			return fmt.Errorf("registering readiness gate metrics: %w", err)
 		}
-		g := readinessgate.New(mgr.GetClient(), b, rec, gm, clk, readinessgate.Config{
+		g := readinessgate.New(mgr.GetClient(), groups, rec, gm, d.Clock, readinessgate.Config{
 			PollInterval: o.GatePollInterval,
 			Timeout:      o.GateTimeout,
 		})
 		if err := g.Register(mgr); err != nil {
-			return nil, fmt.Errorf("registering the readiness gate controller: %w", err)
+			return fmt.Errorf("registering the readiness gate controller: %w", err)
 		}
-	}
-	if err := wh.Register(mgr); err != nil {
-		return nil, fmt.Errorf("registering the readiness-gate webhook: %w", err)
 	}
 	if o.ServiceAnnotations {
 		if err := serviceannotation.New(mgr.GetClient(), rec).Register(mgr); err != nil {
-			return nil, fmt.Errorf("registering the Service annotation controller: %w", err)
+			return fmt.Errorf("registering the Service annotation controller: %w", err)
 		}
 	}
-	return mgr, nil
+	return nil
 }

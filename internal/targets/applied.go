@@ -50,3 +50,14 @@ func Applied(actual []Health, op Op, ts []Target) []Health {
 func sortHealth(hs []Health) {
 	slices.SortFunc(hs, func(a, b Health) int { return Compare(a.Target, b.Target) })
 }
+
+// Members returns the targets in the group that are not leaving it, by key.
+func Members(hs []Health) map[netip.AddrPort]Target {
+	m := make(map[netip.AddrPort]Target, len(hs))
+	for _, h := range hs {
+		if h.Registered() && !h.Leaving() {
+			m[h.Target.Key()] = h.Target
+		}
+	}
+	return m
+}

@@ -30,8 +30,9 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	"sigs.k8s.io/yaml"
 
+	"github.com/tgc-dev/targetgroupcontroller/api/v1alpha1"
 	tgcv1alpha1 "github.com/tgc-dev/targetgroupcontroller/api/v1alpha1"
-	"github.com/tgc-dev/targetgroupcontroller/internal/readinessgate"
+	"github.com/tgc-dev/targetgroupcontroller/internal/podgate"
 	"github.com/tgc-dev/targetgroupcontroller/internal/testcluster"
 	"github.com/tgc-dev/targetgroupcontroller/internal/webhook"
 )
@@ -79,7 +80,7 @@ func TestInjectionOnARealAPIServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	must(t, c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: controllerNamespace}}))
-	optedIn := createAppNamespace(t, c, "opted-in", map[string]string{readinessgate.NamespaceLabel: readinessgate.NamespaceLabelValue})
+	optedIn := createAppNamespace(t, c, "opted-in", map[string]string{v1alpha1.ReadinessGateInjectLabel: v1alpha1.ReadinessGateInjectEnabled})
 	plain := createAppNamespace(t, c, "plain", nil)
 
 	// The webhook runs as the controller's ServiceAccount with only
@@ -129,7 +130,7 @@ func TestInjectionOnARealAPIServer(t *testing.T) {
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		pod := createPod(t, c, optedIn, map[string]string{"app": "web"})
-		if len(readinessgate.Bindings(pod)) > 0 {
+		if len(podgate.Bindings(pod)) > 0 {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -167,7 +168,7 @@ func TestInjectionOnARealAPIServer(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			pod := createPod(t, c, tc.namespace, tc.labels)
-			if got := readinessgate.Bindings(pod); !slices.Equal(got, tc.want) {
+			if got := podgate.Bindings(pod); !slices.Equal(got, tc.want) {
 				t.Fatalf("pod carries gates for %v, want %v", got, tc.want)
 			}
 		})
@@ -321,7 +322,7 @@ func timePodCreations(t *testing.T, c client.Client, namespace string, n int, wa
 		start := time.Now()
 		pod := createPod(t, c, namespace, map[string]string{"app": "web"})
 		d = append(d, time.Since(start))
-		if got := len(readinessgate.Bindings(pod)) > 0; got != wantGate {
+		if got := len(podgate.Bindings(pod)) > 0; got != wantGate {
 			t.Fatalf("pod %s has a gate: %v, want %v", pod.Name, got, wantGate)
 		}
 	}

@@ -14,7 +14,7 @@ import (
 	crwebhook "sigs.k8s.io/controller-runtime/pkg/webhook"
 
 	"github.com/tgc-dev/targetgroupcontroller/internal/webhook/certs"
-	"github.com/tgc-dev/targetgroupcontroller/internal/webhook/readinessgate"
+	"github.com/tgc-dev/targetgroupcontroller/internal/webhook/gateinjector"
 )
 
 // Webhook is the assembled webhook: a server to hand to the manager's
@@ -84,7 +84,7 @@ func (w *Webhook) Register(mgr manager.Manager) error {
 	// The manager only runs its webhook server once GetWebhookServer has
 	// been called, so register through it rather than through w.Server.
 	srv := mgr.GetWebhookServer()
-	readinessgate.Register(srv, mgr.GetClient())
+	gateinjector.Register(srv, mgr.GetClient())
 	if err := mgr.AddReadyzCheck("webhook", srv.StartedChecker()); err != nil {
 		return fmt.Errorf("adding the webhook readiness check: %w", err)
 	}

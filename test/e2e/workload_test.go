@@ -8,7 +8,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/tgc-dev/targetgroupcontroller/api/v1alpha1"
-	"github.com/tgc-dev/targetgroupcontroller/internal/readinessgate"
+	"github.com/tgc-dev/targetgroupcontroller/internal/podgate"
 	"github.com/tgc-dev/targetgroupcontroller/internal/testcluster"
 )
 
@@ -77,7 +77,7 @@ func deployment(namespace string, s setup, replicas int32) *appsv1.Deployment {
 	pod := &d.Spec.Template.Spec
 	pod.TerminationGracePeriodSeconds = ptr.To(s.gracePeriodSeconds)
 	if s.gate {
-		pod.ReadinessGates = []corev1.PodReadinessGate{{ConditionType: readinessgate.ConditionType(bindingName)}}
+		pod.ReadinessGates = []corev1.PodReadinessGate{{ConditionType: podgate.ConditionType(bindingName)}}
 	}
 	if s.preStopSeconds > 0 {
 		pod.Containers[0].Lifecycle = &corev1.Lifecycle{

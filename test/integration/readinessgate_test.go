@@ -23,7 +23,7 @@ import (
 
 	gatecontroller "github.com/tgc-dev/targetgroupcontroller/internal/controller/readinessgate"
 	"github.com/tgc-dev/targetgroupcontroller/internal/kubelet"
-	"github.com/tgc-dev/targetgroupcontroller/internal/readinessgate"
+	"github.com/tgc-dev/targetgroupcontroller/internal/podgate"
 	"github.com/tgc-dev/targetgroupcontroller/internal/testcluster"
 )
 
@@ -38,7 +38,7 @@ func (e *env) gatedApp(name string, replicas int32, mutate ...func(*appsv1.Deplo
 	a := testcluster.App{Name: name, Replicas: replicas, ServicePortName: "web"}
 	d := a.Deployment()
 	d.Spec.Template.Spec.TerminationGracePeriodSeconds = ptr.To(int64(1))
-	d.Spec.Template.Spec.ReadinessGates = []corev1.PodReadinessGate{{ConditionType: readinessgate.ConditionType(name)}}
+	d.Spec.Template.Spec.ReadinessGates = []corev1.PodReadinessGate{{ConditionType: podgate.ConditionType(name)}}
 	for _, m := range mutate {
 		m(d)
 	}
@@ -129,7 +129,7 @@ func TestGatedPodStaysNotReadyUntilItsTargetIsHealthyThenTurnsReadyWithinAPollIn
 	o := e.controllerOptions()
 	o.GatePollInterval = time.Second
 	ctl := e.startController(o)
-	gate := readinessgate.ConditionType("gated")
+	gate := podgate.ConditionType("gated")
 
 	// The containers are ready, the target is registered (the pod is
 	// registered although not Ready) and fails its health checks: the gate
@@ -208,7 +208,7 @@ func TestFailingHealthCheckKeepsTheGateFalseHoldsTheRolloutAndWarnsAfterTheTimeo
 	o.GatePollInterval = 500 * time.Millisecond
 	o.GateTimeout = 3 * time.Second
 	ctl := e.startController(o)
-	gate := readinessgate.ConditionType("roll")
+	gate := podgate.ConditionType("roll")
 
 	old := e.waitReadyPods(labels, 2, 8080, 30*time.Second)
 	e.waitMembers(arn, func() []string { return old }, 10*time.Second)
@@ -420,7 +420,7 @@ func TestGateConditionIsNeverWrittenOnARecreatedPodWithTheSameName(t *testing.T)
 			ObjectMeta: metav1.ObjectMeta{Name: "same-name", Namespace: e.ns},
 			Spec: corev1.PodSpec{
 				NodeName:       "no-such-node",
-				ReadinessGates: []corev1.PodReadinessGate{{ConditionType: readinessgate.ConditionType("web")}},
+				ReadinessGates: []corev1.PodReadinessGate{{ConditionType: podgate.ConditionType("web")}},
 				Containers:     []corev1.Container{{Name: "app", Image: "tgc.dev/loopback-app"}},
 			},
 		}
@@ -428,7 +428,7 @@ func TestGateConditionIsNeverWrittenOnARecreatedPodWithTheSameName(t *testing.T)
 		return p
 	}
 	old := newPod()
-	cond := corev1.PodCondition{Type: readinessgate.ConditionType("web"), Status: corev1.ConditionTrue, Reason: gatecontroller.ReasonTargetHealthy, LastTransitionTime: metav1.Now()}
+	cond := corev1.PodCondition{Type: podgate.ConditionType("web"), Status: corev1.ConditionTrue, Reason: gatecontroller.ReasonTargetHealthy, LastTransitionTime: metav1.Now()}
 	if replaced, err := gatecontroller.SetCondition(e.ctx, e.kube, old, cond); err != nil || replaced {
 		t.Fatalf("SetCondition on the live pod = %v, %v; want it written", replaced, err)
 	}

@@ -11,94 +11,100 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/tgc-dev/targetgroupcontroller/api/v1alpha1"
+	"github.com/tgc-dev/targetgroupcontroller/internal/controller/targetgroups"
 	"github.com/tgc-dev/targetgroupcontroller/internal/elbv2"
 	"github.com/tgc-dev/targetgroupcontroller/internal/targets"
 )
 
-// apply runs the plan's steps in order (deregistration first), in batches.
-// After each successful call the cached view is updated as AWS would now
-// report it. It stops at the first error; what was applied stays applied and
-// the next sync plans the rest. Targets AWS rejects are set aside and
-// returned, so one bad endpoint does not keep the others out.
+// applied is what apply did.
+type applied struct {
+	// rejected are targets AWS refused; the rest of the plan went ahead.
+	rejected []targets.Target
+	// deferred is how long until the rate-limit tokens of a deferred write
+	// are due; zero when nothing was deferred.
+	deferred time.Duration
+}
+
+// apply runs the plan's steps in order, deregistration first, so that a
+// terminating pod leaves the group before new ones join. Each step is one
+// call of the boundary, which cuts it into AWS's per-call batches; the
+// group's view follows exactly what AWS accepted, also after a partial
+// failure. It stops at the first error; what was applied stays applied and
+// the next sync plans the rest.
 //
 // A write whose rate-limit tokens are further away than MaxWriteWait is
-// deferred rather than waited for (elbv2.WithMaxWait): the rest of its step
-// waits, the other step still runs, and the returned delay says when to
-// sync again. Its tokens stay booked, so the retry goes out on time and
-// carries every change that arrived meanwhile.
-func (c *Controller) apply(ctx context.Context, tgb *v1alpha1.TargetGroupBinding, arn string, gr *group, plan targets.Plan, deleting map[netip.AddrPort]time.Time) ([]targets.Target, time.Duration, error) {
-	ctx = elbv2.WithMaxWait(ctx, c.cfg.MaxWriteWait)
-	var rejected []targets.Target
-	var deferred time.Duration
+// deferred rather than waited for: the other step still runs, and the
+// returned delay says when to sync again. Its tokens stay booked, so the
+// retry goes out on time and carries every change that arrived meanwhile.
+func (c *Controller) apply(ctx context.Context, tgb *v1alpha1.TargetGroupBinding, g *targetgroups.Group, plan targets.Plan, deleting map[netip.AddrPort]time.Time) (applied, error) {
+	w := elbv2.Write{MaxWait: c.cfg.MaxWriteWait}
+	var out applied
 	for _, step := range plan.Steps() {
-	batches:
-		for _, batch := range targets.Batches(step.Targets, c.cfg.BatchSize) {
-			var err error
-			switch step.Op {
-			case targets.OpDeregister:
-				if err = c.deregister(ctx, tgb, arn, gr, batch); err == nil {
-					c.observeDeregistered(batch, deleting)
-				}
-			case targets.OpRegister:
-				var bad []targets.Target
-				bad, err = c.registerIsolating(ctx, tgb, arn, gr, batch)
-				rejected = append(rejected, bad...)
+		var err error
+		switch step.Op {
+		case targets.OpDeregister:
+			var done []targets.Target
+			done, err = c.deregister(ctx, tgb, g, step.Targets, w)
+			c.observeDeregistered(done, deleting)
+		case targets.OpRegister:
+			var bad []targets.Target
+			bad, err = c.register(ctx, tgb, g, step.Targets, w)
+			out.rejected = append(out.rejected, bad...)
+		}
+		var d *elbv2.DeferredError
+		switch {
+		case errors.As(err, &d):
+			if out.deferred == 0 || d.After < out.deferred {
+				out.deferred = d.After
 			}
-			var d *elbv2.DeferredError
-			switch {
-			case errors.As(err, &d):
-				if deferred == 0 || d.After < deferred {
-					deferred = d.After
-				}
-				break batches
-			case err != nil:
-				return rejected, deferred, err
-			}
+		case err != nil:
+			return out, err
 		}
 	}
-	return rejected, deferred, nil
+	return out, nil
 }
 
-func (c *Controller) deregister(ctx context.Context, tgb *v1alpha1.TargetGroupBinding, arn string, gr *group, batch []targets.Target) error {
-	if err := c.aws.Deregister(ctx, arn, batch); err != nil {
-		return fmt.Errorf("deregistering %d targets from %s: %w", len(batch), arn, err)
+// deregister removes ts from the group and announces what AWS accepted.
+func (c *Controller) deregister(ctx context.Context, tgb *v1alpha1.TargetGroupBinding, g *targetgroups.Group, ts []targets.Target, w elbv2.Write) ([]targets.Target, error) {
+	done, err := g.Deregister(ctx, ts, w)
+	if len(done) > 0 {
+		c.metrics.deregistered.WithLabelValues(tgb.Namespace, tgb.Name).Add(float64(len(done)))
+		log.FromContext(ctx).Info("deregistered targets", "targetGroupARN", g.ARN(), "targets", targetList(done))
+		c.event(tgb, false, "Deregistered", "DeregisterTargets", "deregistered %d targets from %s: %s", len(done), g.ARN(), targetList(done))
 	}
-	gr.health = targets.Applied(gr.health, targets.OpDeregister, batch)
-	c.metrics.deregistered.WithLabelValues(tgb.Namespace, tgb.Name).Add(float64(len(batch)))
-	log.FromContext(ctx).Info("deregistered targets", "targetGroupARN", arn, "targets", targetList(batch))
-	c.event(tgb, false, "Deregistered", "DeregisterTargets", "deregistered %d targets from %s: %s", len(batch), arn, targetList(batch))
-	return nil
+	return done, err
 }
 
-// registerIsolating registers a batch. RegisterTargets fails as a whole when
-// any target is invalid (InvalidTarget), so on that error the batch is split
-// in halves until the rejected targets are found; the cost is a few calls
-// per bad target instead of one per target.
-func (c *Controller) registerIsolating(ctx context.Context, tgb *v1alpha1.TargetGroupBinding, arn string, gr *group, batch []targets.Target) ([]targets.Target, error) {
-	err := c.aws.Register(ctx, arn, batch)
-	if err == nil {
-		gr.health = targets.Applied(gr.health, targets.OpRegister, batch)
-		c.metrics.registered.WithLabelValues(tgb.Namespace, tgb.Name).Add(float64(len(batch)))
-		log.FromContext(ctx).Info("registered targets", "targetGroupARN", arn, "targets", targetList(batch))
-		c.event(tgb, false, "Registered", "RegisterTargets", "registered %d targets in %s: %s", len(batch), arn, targetList(batch))
-		return nil, nil
+// register adds ts to the group. RegisterTargets fails as a whole when any
+// target of a request is invalid (InvalidTarget), so on that error the
+// targets not yet accepted are split in halves until the rejected ones are
+// found; the cost is a few calls per bad target instead of one per target.
+// Rejected targets are set aside on the group for BadInputRetry and
+// returned.
+func (c *Controller) register(ctx context.Context, tgb *v1alpha1.TargetGroupBinding, g *targetgroups.Group, ts []targets.Target, w elbv2.Write) ([]targets.Target, error) {
+	done, err := g.Register(ctx, ts, w)
+	if len(done) > 0 {
+		c.metrics.registered.WithLabelValues(tgb.Namespace, tgb.Name).Add(float64(len(done)))
+		log.FromContext(ctx).Info("registered targets", "targetGroupARN", g.ARN(), "targets", targetList(done))
+		c.event(tgb, false, "Registered", "RegisterTargets", "registered %d targets in %s: %s", len(done), g.ARN(), targetList(done))
 	}
-	if !rejectsTargets(err) {
-		return nil, fmt.Errorf("registering %d targets in %s: %w", len(batch), arn, err)
+	if err == nil || !rejectsTargets(err) {
+		return nil, err
 	}
-	if len(batch) == 1 {
-		until := c.clock.Now().Add(c.cfg.BadInputRetry)
-		gr.rejected[batch[0].Key()] = until
-		log.FromContext(ctx).Info("AWS rejected target", "targetGroupARN", arn, "target", batch[0].String(), "error", err.Error())
-		c.event(tgb, true, v1alpha1.ReasonTargetRejected, "RegisterTargets", "AWS rejected target %s for %s: %v", batch[0], arn, err)
-		return batch, nil
+	// Requests go out in order, so what AWS accepted is a prefix.
+	rest := ts[len(done):]
+	if len(rest) == 1 {
+		g.Reject(rest[0], c.clock.Now().Add(c.cfg.BadInputRetry))
+		log.FromContext(ctx).Info("AWS rejected target", "targetGroupARN", g.ARN(), "target", rest[0].String(), "error", err.Error())
+		c.event(tgb, true, v1alpha1.ReasonTargetRejected, "RegisterTargets", "AWS rejected target %s for %s: %v", rest[0], g.ARN(), err)
+		return rest, nil
 	}
-	half := len(batch) / 2
-	bad, err := c.registerIsolating(ctx, tgb, arn, gr, batch[:half])
+	half := len(rest) / 2
+	bad, err := c.register(ctx, tgb, g, rest[:half], w)
 	if err != nil {
 		return bad, err
 	}
-	more, err := c.registerIsolating(ctx, tgb, arn, gr, batch[half:])
+	more, err := c.register(ctx, tgb, g, rest[half:], w)
 	return append(bad, more...), err
 }
 

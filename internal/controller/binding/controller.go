@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/client-go/util/workqueue"
@@ -15,22 +16,22 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
-	"sigs.k8s.io/controller-runtime/pkg/event"
-	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	"github.com/tgc-dev/targetgroupcontroller/api/v1alpha1"
-	"github.com/tgc-dev/targetgroupcontroller/internal/elbv2"
+	"github.com/tgc-dev/targetgroupcontroller/internal/controller/targetgroups"
+	"github.com/tgc-dev/targetgroupcontroller/internal/podgate"
 )
 
 // Config tunes the reconciler. Zero fields take the defaults below.
 type Config struct {
-	// DriftInterval is how often each target group is read back from AWS to
-	// find targets changed by hand. Default 5m, jittered by up to 10%.
+	// DriftInterval is how often each binding is synced when nothing
+	// changes, which is when its target group's drift check comes due
+	// (targetgroups.Config). Default 5m, jittered by up to 10%.
 	DriftInterval time.Duration
-	// HealthPollInterval is how often a target group whose targets are still
-	// changing state (initial, draining, unhealthy) is read back, so that
+	// HealthPollInterval is how soon a binding whose targets are still
+	// changing state (initial, draining, unhealthy) is synced again, so that
 	// status counts follow target health. Default 10s.
 	HealthPollInterval time.Duration
 	// BadInputRetry is how long a binding with bad input (missing Service,
@@ -44,12 +45,11 @@ type Config struct {
 	// rate-limit token before it defers the write and frees its worker for
 	// other bindings. Default 250ms, one token at AWS's 4/s.
 	MaxWriteWait time.Duration
-	// BatchSize is the most targets per Register/Deregister call. Default 200.
-	BatchSize int
 	// MaxConcurrentReconciles is how many bindings sync at once. Default 4.
 	MaxConcurrentReconciles int
-	// Gates, when set, lists pods held back only by tgc's readiness gates
-	// (issue 5). Nil means no gates.
+	// Gates, when set, lists pods held back only by tgc's readiness gates,
+	// whose targets are registered so that the gates can turn True. Nil
+	// means no gates.
 	Gates GatedPods
 	// APIReader reads the ReplicaSet behind a pod, uncached, to name the
 	// Deployment in grace period warnings. Nil names the ReplicaSet instead.
@@ -78,9 +78,6 @@ func (c Config) withDefaults() Config {
 	if c.MaxWriteWait <= 0 {
 		c.MaxWriteWait = 250 * time.Millisecond
 	}
-	if c.BatchSize <= 0 {
-		c.BatchSize = 200
-	}
 	if c.MaxConcurrentReconciles <= 0 {
 		c.MaxConcurrentReconciles = 4
 	}
@@ -90,18 +87,13 @@ func (c Config) withDefaults() Config {
 // Controller reconciles TargetGroupBindings.
 type Controller struct {
 	kube    client.Client
-	aws     elbv2.TargetGroups
+	groups  *targetgroups.View
 	events  events.EventRecorder
 	metrics *Metrics
 	clock   clock.PassiveClock
 	cfg     Config
 
-	groups  *groups
-	catalog *catalog
-	grace   *graceWarnings
-	// wake carries bindings to sync now, outside the watches: those whose
-	// target group a readiness gate poll found changed.
-	wake chan event.GenericEvent
+	grace *graceWarnings
 
 	mu sync.Mutex
 	// pendingSince is when tgc first saw a binding needing AWS changes; the
@@ -110,26 +102,24 @@ type Controller struct {
 	pendingSince map[types.NamespacedName]time.Time
 }
 
-// New returns a reconciler that manages target groups through aws.
-func New(kube client.Client, aws elbv2.TargetGroups, rec events.EventRecorder, m *Metrics, clk clock.PassiveClock, cfg Config) *Controller {
+// New returns a reconciler that syncs target groups through the shared view.
+func New(kube client.Client, groups *targetgroups.View, rec events.EventRecorder, m *Metrics, clk clock.PassiveClock, cfg Config) *Controller {
 	return &Controller{
 		kube:         kube,
-		aws:          aws,
+		groups:       groups,
 		events:       rec,
 		metrics:      m,
 		clock:        clk,
 		cfg:          cfg.withDefaults(),
-		groups:       newGroups(),
-		catalog:      newCatalog(aws),
 		grace:        newGraceWarnings(),
-		wake:         make(chan event.GenericEvent, 1024),
 		pendingSince: map[types.NamespacedName]time.Time{},
 	}
 }
 
 // Register adds the controller to the manager: it indexes bindings by
-// Service, and watches bindings, Services, EndpointSlices and, when gates are
-// on, pods carrying tgc readiness gates.
+// Service, and watches bindings, Services, EndpointSlices, target groups the
+// shared view found changed outside tgc and, when gates are on, pods
+// carrying tgc readiness gates.
 //
 // controller-runtime starts reconcilers only after every informer cache has
 // synced, so no binding is planned against a partial EndpointSlice list; the
@@ -143,9 +133,12 @@ func (c *Controller) Register(ctx context.Context, mgr ctrl.Manager) error {
 		For(&v1alpha1.TargetGroupBinding{}, builder.WithPredicates(bindingPredicates())).
 		Watches(serviceObject(), bindingsOfService(mgr.GetClient())).
 		Watches(sliceObject(), bindingsOfSlice(mgr.GetClient())).
-		WatchesRawSource(source.Channel(c.wake, &handler.EnqueueRequestForObject{}))
+		WatchesRawSource(source.Channel(c.groups.Changes(), bindingsOfGroup(mgr.GetClient())))
 	if c.cfg.Gates != nil {
-		b = b.Watches(podObject(), bindingsOfGatedPod(), builder.WithPredicates(gatedPodPredicates()))
+		// A gated pod's endpoint reads not ready while its gate waits, so
+		// the EndpointSlice does not change when its containers become
+		// ready; the pod itself says it can now be registered.
+		b = b.Watches(&corev1.Pod{}, podgate.EnqueueGatedBindings(), builder.WithPredicates(podgate.GatedPodPredicates()))
 	}
 	return b.WithOptions(controller.Options{
 		MaxConcurrentReconciles: c.cfg.MaxConcurrentReconciles,
@@ -156,8 +149,8 @@ func (c *Controller) Register(ctx context.Context, mgr ctrl.Manager) error {
 
 // rateLimiter retries failed syncs from 100ms up to MaxBackoff. The default
 // controller-runtime limiter grows to 16 minutes, which is how the peer's
-// gates flipped 10-16 minutes late (issue 5); the overall bucket keeps a burst
-// of failing bindings from flooding the queue.
+// readiness gates flipped 10-16 minutes late; the overall bucket keeps a
+// burst of failing bindings from flooding the queue.
 func (c *Controller) rateLimiter() workqueue.TypedRateLimiter[reconcile.Request] {
 	return workqueue.NewTypedMaxOfRateLimiter(
 		workqueue.NewTypedItemExponentialFailureRateLimiter[reconcile.Request](100*time.Millisecond, c.cfg.MaxBackoff),

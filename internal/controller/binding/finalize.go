@@ -12,7 +12,6 @@ import (
 
 	"github.com/tgc-dev/targetgroupcontroller/api/v1alpha1"
 	"github.com/tgc-dev/targetgroupcontroller/internal/elbv2"
-	"github.com/tgc-dev/targetgroupcontroller/internal/targets"
 )
 
 // finalize runs when a binding is being deleted. With deletionPolicy Delete
@@ -41,31 +40,10 @@ func (c *Controller) finalize(ctx context.Context, tgb *v1alpha1.TargetGroupBind
 		return c.retryDelete(fail)
 	}
 
-	gr := c.groups.get(tg.ARN)
-	gr.mu.Lock()
-	defer gr.mu.Unlock()
-	if _, _, err := c.refresh(ctx, tg.ARN, gr); err != nil {
-		if errors.Is(err, elbv2.ErrTargetGroupNotFound) {
-			c.groups.forget(tg.ARN)
-			return c.release(ctx, tgb)
-		}
-		return c.retryDelete(c.awsFailure(err, tg.ARN))
-	}
-	plan := targets.ComputePlan(targets.PlanInput{
-		Actual:             gr.health,
-		Owned:              ownedTargets(tgb),
-		AllowDeregisterAll: true,
-	})
-	for _, batch := range targets.Batches(plan.Deregister, c.cfg.BatchSize) {
-		if err := c.deregister(ctx, tgb, tg.ARN, gr, batch); err != nil {
-			if errors.Is(err, elbv2.ErrTargetGroupNotFound) {
-				c.groups.forget(tg.ARN)
-				return c.release(ctx, tgb)
-			}
-			f := c.awsFailure(err, tg.ARN)
-			c.event(tgb, true, f.reason, "Delete", "cannot deregister targets of the deleted binding: %s. To delete it without deregistering, set deletionPolicy: Retain", f.message)
-			return c.retryDelete(f)
-		}
+	if err := c.leave(ctx, tgb, tg.ARN); err != nil {
+		f := c.awsFailure(err, tg.ARN)
+		c.event(tgb, true, f.reason, "Delete", "cannot deregister targets of the deleted binding: %s. To delete it without deregistering, set deletionPolicy: Retain", f.message)
+		return c.retryDelete(f)
 	}
 	return c.release(ctx, tgb)
 }

@@ -10,6 +10,15 @@ import (
 	"github.com/tgc-dev/targetgroupcontroller/internal/targets"
 )
 
+// awsFailure classifies an AWS error; a group AWS says is gone is dropped
+// from the cache so that a recreated group is read afresh.
+func (c *Controller) awsFailure(err error, arn string) *failure {
+	if errors.Is(err, elbv2.ErrTargetGroupNotFound) {
+		c.groups.Forget(arn)
+	}
+	return classifyAWS(err, arn)
+}
+
 // failure is a reason a sync could not finish. It says what the user sees
 // (Ready condition reason and message) and how tgc retries.
 type failure struct {

@@ -68,7 +68,7 @@ func ownedAfter(tgb *v1alpha1.TargetGroupBinding, owned map[targets.Target]bool,
 	if !tgb.Spec.MultiClusterTargetGroup {
 		return nil
 	}
-	in := members(health)
+	in := targets.Members(health)
 	keep := map[targets.Target]bool{}
 	for t := range owned {
 		if _, ok := in[t.Key()]; ok {
@@ -76,4 +76,25 @@ func ownedAfter(tgb *v1alpha1.TargetGroupBinding, owned map[targets.Target]bool,
 		}
 	}
 	return formatOwned(keep)
+}
+
+func union(owned map[targets.Target]bool, ts []targets.Target) map[targets.Target]bool {
+	out := make(map[targets.Target]bool, len(owned)+len(ts))
+	for t, ok := range owned {
+		if ok {
+			out[t] = true
+		}
+	}
+	for _, t := range ts {
+		out[targets.Target{IP: t.IP, Port: t.Port}] = true
+	}
+	return out
+}
+
+func keyset(ts []targets.Target) map[netip.AddrPort]bool {
+	m := make(map[netip.AddrPort]bool, len(ts))
+	for _, t := range ts {
+		m[t.Key()] = true
+	}
+	return m
 }

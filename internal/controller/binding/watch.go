@@ -118,3 +118,22 @@ func bindingsFor(ctx context.Context, kube client.Client, namespace, service str
 	}
 	return reqs
 }
+
+// bindingsOfGroup maps a target group the shared view found changed outside
+// tgc to the bindings that sync it.
+func bindingsOfGroup(kube client.Client) handler.TypedEventHandler[string, reconcile.Request] {
+	return handler.TypedEnqueueRequestsFromMapFunc(func(ctx context.Context, arn string) []reconcile.Request {
+		var list v1alpha1.TargetGroupBindingList
+		if err := kube.List(ctx, &list, client.MatchingFields{TargetGroupIndex: arn}); err != nil {
+			log.FromContext(ctx).Error(err, "listing bindings to wake after a membership change", "targetGroupARN", arn)
+			return nil
+		}
+		var reqs []reconcile.Request
+		for i := range list.Items {
+			if list.Items[i].Status.TargetGroupARN == arn {
+				reqs = append(reqs, reconcile.Request{NamespacedName: bindingKey(&list.Items[i])})
+			}
+		}
+		return reqs
+	})
+}

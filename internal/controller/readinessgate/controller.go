@@ -17,6 +17,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/tgc-dev/targetgroupcontroller/api/v1alpha1"
+	"github.com/tgc-dev/targetgroupcontroller/internal/podgate"
 	"github.com/tgc-dev/targetgroupcontroller/internal/targets"
 )
 
@@ -94,14 +95,14 @@ func New(kube client.Client, health HealthSource, rec events.EventRecorder, m *M
 	}
 }
 
-// Register adds the controller to the manager. PodGateIndex must be
-// registered (IndexPods). It watches bindings (creation, deletion, target
+// Register adds the controller to the manager. podgate.PodGateIndex must be
+// registered (podgate.IndexPods). It watches bindings (creation, deletion, target
 // group resolved) and pods carrying tgc gates.
 func (c *Controller) Register(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("readinessgate").
 		For(&v1alpha1.TargetGroupBinding{}, builder.WithPredicates(bindingPredicates())).
-		Watches(podObject(), EnqueueGatedBindings(), builder.WithPredicates(GatedPodPredicates())).
+		Watches(podObject(), podgate.EnqueueGatedBindings(), builder.WithPredicates(podgate.GatedPodPredicates())).
 		WithOptions(controller.Options{
 			MaxConcurrentReconciles: c.cfg.MaxConcurrentReconciles,
 			RateLimiter:             rateLimiter(),

@@ -6,7 +6,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
-	gates "github.com/tgc-dev/targetgroupcontroller/internal/readinessgate"
+	"github.com/tgc-dev/targetgroupcontroller/internal/podgate"
 	"github.com/tgc-dev/targetgroupcontroller/internal/targets"
 )
 
@@ -67,14 +67,14 @@ type Verdict struct {
 //     pod is truly no longer behind the load balancer.
 func Decide(o Observation) Verdict {
 	pod := o.Pod
-	cur := gates.GateCondition(pod, o.Binding)
+	cur := podgate.GateCondition(pod, o.Binding)
 	isTrue := cur != nil && cur.Status == corev1.ConditionTrue
 	if pod.DeletionTimestamp != nil {
 		return Verdict{Ready: isTrue}
 	}
-	if !Registrable(pod, o.Binding) {
+	if !podgate.Registrable(pod, o.Binding) {
 		if isTrue {
-			if st, _ := condition(pod, corev1.ContainersReady); st != corev1.ConditionTrue {
+			if st, _ := podgate.Condition(pod, corev1.ContainersReady); st != corev1.ConditionTrue {
 				return set(cur, o.Binding, corev1.ConditionFalse, ReasonContainersNotReady,
 					"containers are not ready; the gate waits for the target to be healthy again once they are", false)
 			}
@@ -133,7 +133,7 @@ func set(cur *corev1.PodCondition, binding string, st corev1.ConditionStatus, re
 	if cur != nil && cur.Status == st && cur.Reason == reason && cur.Message == msg {
 		return v
 	}
-	c := corev1.PodCondition{Type: gates.ConditionType(binding), Status: st, Reason: reason, Message: msg}
+	c := corev1.PodCondition{Type: podgate.ConditionType(binding), Status: st, Reason: reason, Message: msg}
 	if cur != nil && cur.Status == st {
 		c.LastTransitionTime = cur.LastTransitionTime
 	}

@@ -8,7 +8,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	gates "github.com/tgc-dev/targetgroupcontroller/internal/readinessgate"
+	"github.com/tgc-dev/targetgroupcontroller/internal/podgate"
 	"github.com/tgc-dev/targetgroupcontroller/internal/targets"
 )
 
@@ -21,7 +21,7 @@ type podOpt func(*corev1.Pod)
 func gatedPod(opts ...podOpt) *corev1.Pod {
 	p := &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "web-1", UID: "uid-1"},
-		Spec:       corev1.PodSpec{ReadinessGates: []corev1.PodReadinessGate{{ConditionType: gates.ConditionType("web")}}},
+		Spec:       corev1.PodSpec{ReadinessGates: []corev1.PodReadinessGate{{ConditionType: podgate.ConditionType("web")}}},
 		Status: corev1.PodStatus{Conditions: []corev1.PodCondition{
 			{Type: corev1.ContainersReady, Status: corev1.ConditionTrue},
 		}},
@@ -45,7 +45,7 @@ func withCondition(t corev1.PodConditionType, st corev1.ConditionStatus, reason 
 }
 
 func gateTrue() podOpt {
-	return withCondition(gates.ConditionType("web"), corev1.ConditionTrue, ReasonTargetHealthy)
+	return withCondition(podgate.ConditionType("web"), corev1.ConditionTrue, ReasonTargetHealthy)
 }
 
 func containersUnready() podOpt {
@@ -149,8 +149,8 @@ func TestDecide(t *testing.T) {
 		},
 		"gate already saying the same is not written again": {
 			pod: gatedPod(func(p *corev1.Pod) {
-				withCondition(gates.ConditionType("web"), corev1.ConditionTrue, ReasonTargetHealthy)(p)
-				gates.GateCondition(p, "web").Message = "target 10.244.0.7:8080 is healthy in " + arn
+				withCondition(podgate.ConditionType("web"), corev1.ConditionTrue, ReasonTargetHealthy)(p)
+				podgate.GateCondition(p, "web").Message = "target 10.244.0.7:8080 is healthy in " + arn
 			}), arn: arn, endpoint: ep, health: health(targets.StateHealthy, ""),
 			wantReady: true,
 		},
@@ -170,7 +170,7 @@ func TestDecide(t *testing.T) {
 			if v.Set == nil {
 				t.Fatalf("writes nothing, want %s/%s", tc.wantStatus, tc.wantReason)
 			}
-			if v.Set.Type != gates.ConditionType("web") || v.Set.Status != tc.wantStatus || v.Set.Reason != tc.wantReason || v.Set.Message == "" {
+			if v.Set.Type != podgate.ConditionType("web") || v.Set.Status != tc.wantStatus || v.Set.Reason != tc.wantReason || v.Set.Message == "" {
 				t.Fatalf("writes %+v, want %s/%s with a message", *v.Set, tc.wantStatus, tc.wantReason)
 			}
 		})
@@ -179,8 +179,8 @@ func TestDecide(t *testing.T) {
 
 func TestDecideKeepsTheTransitionTimeWhenOnlyTheReasonChanges(t *testing.T) {
 	since := metav1.NewTime(time.Unix(1000, 0))
-	pod := gatedPod(withCondition(gates.ConditionType("web"), corev1.ConditionFalse, "Elb.RegistrationInProgress"))
-	gates.GateCondition(pod, "web").LastTransitionTime = since
+	pod := gatedPod(withCondition(podgate.ConditionType("web"), corev1.ConditionFalse, "Elb.RegistrationInProgress"))
+	podgate.GateCondition(pod, "web").LastTransitionTime = since
 	v := Decide(Observation{Pod: pod, Binding: "web", ARN: arn, Endpoint: &targets.PodEndpoint{Target: target},
 		Health: health(targets.StateInitial, "Elb.InitialHealthChecking")})
 	if v.Set == nil || !v.Set.LastTransitionTime.Equal(&since) {
@@ -207,12 +207,12 @@ func TestRegistrable(t *testing.T) {
 		"pod without this binding's gate":       {pod: &corev1.Pod{Status: gatedPod().Status}},
 		"pod with no ContainersReady condition": {pod: gatedPod(func(p *corev1.Pod) { p.Status.Conditions = nil })},
 		"another tgc binding's gate does not bar": {pod: gatedPod(func(p *corev1.Pod) {
-			p.Spec.ReadinessGates = append(p.Spec.ReadinessGates, corev1.PodReadinessGate{ConditionType: gates.ConditionType("api")})
+			p.Spec.ReadinessGates = append(p.Spec.ReadinessGates, corev1.PodReadinessGate{ConditionType: podgate.ConditionType("api")})
 		}), want: true},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			if got := Registrable(tc.pod, "web"); got != tc.want {
+			if got := podgate.Registrable(tc.pod, "web"); got != tc.want {
 				t.Fatalf("Registrable = %v, want %v", got, tc.want)
 			}
 		})
@@ -228,15 +228,15 @@ func TestPodChanged(t *testing.T) {
 		"probe time only is not a change": {mutate: func(p *corev1.Pod) { p.Status.Conditions[0].LastProbeTime = metav1.Now() }},
 		"containers turning unready":      {mutate: containersUnready(), want: true},
 		"deletion starting":               {mutate: terminating(), want: true},
-		"gate condition appearing":        {mutate: withCondition(gates.ConditionType("web"), corev1.ConditionFalse, "x"), want: true},
+		"gate condition appearing":        {mutate: withCondition(podgate.ConditionType("web"), corev1.ConditionFalse, "x"), want: true},
 		"pod IP assigned":                 {mutate: func(p *corev1.Pod) { p.Status.PodIP = "10.244.0.8" }, want: true},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			cur := base.DeepCopy()
 			tc.mutate(cur)
-			if got := PodChanged(base, cur); got != tc.want {
-				t.Fatalf("PodChanged = %v, want %v", got, tc.want)
+			if got := podgate.PodChanged(base, cur); got != tc.want {
+				t.Fatalf("podgate.PodChanged = %v, want %v", got, tc.want)
 			}
 		})
 	}

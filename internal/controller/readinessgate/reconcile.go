@@ -18,7 +18,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/tgc-dev/targetgroupcontroller/api/v1alpha1"
-	gates "github.com/tgc-dev/targetgroupcontroller/internal/readinessgate"
+	"github.com/tgc-dev/targetgroupcontroller/internal/podgate"
 	"github.com/tgc-dev/targetgroupcontroller/internal/targets"
 )
 
@@ -42,7 +42,7 @@ func (c *Controller) Reconcile(ctx context.Context, req reconcile.Request) (reco
 		return reconcile.Result{}, fmt.Errorf("getting TargetGroupBinding %s: %w", req, err)
 	}
 	ctx = log.IntoContext(ctx, log.FromContext(ctx).WithValues("targetGroupBinding", klog.KObj(tgb)))
-	pods, err := podsWithGate(ctx, c.kube, tgb.Namespace, tgb.Name)
+	pods, err := podgate.PodsWithGate(ctx, c.kube, tgb.Namespace, tgb.Name)
 	if err != nil {
 		return reconcile.Result{}, err
 	}
@@ -124,10 +124,10 @@ func (c *Controller) Reconcile(ctx context.Context, req reconcile.Request) (reco
 // is when reading AWS can move a gate forward.
 func needsPoll(pods []corev1.Pod, binding string) bool {
 	for i := range pods {
-		if !Registrable(&pods[i], binding) {
+		if !podgate.Registrable(&pods[i], binding) {
 			continue
 		}
-		if c := gates.GateCondition(&pods[i], binding); c == nil || c.Status != corev1.ConditionTrue {
+		if c := podgate.GateCondition(&pods[i], binding); c == nil || c.Status != corev1.ConditionTrue {
 			return true
 		}
 	}
@@ -200,14 +200,14 @@ func family(tgb *v1alpha1.TargetGroupBinding, svc *corev1.Service) corev1.IPFami
 // containers became ready (the kubelet's ContainersReady transition time,
 // whole seconds), else the pod's creation.
 func pendingSince(pod *corev1.Pod) time.Time {
-	if st, c := condition(pod, corev1.ContainersReady); st == corev1.ConditionTrue && !c.LastTransitionTime.IsZero() {
+	if st, c := podgate.Condition(pod, corev1.ContainersReady); st == corev1.ConditionTrue && !c.LastTransitionTime.IsZero() {
 		return c.LastTransitionTime.Time
 	}
 	return pod.CreationTimestamp.Time
 }
 
 func (c *Controller) warnStuck(ctx context.Context, tgb *v1alpha1.TargetGroupBinding, pod *corev1.Pod, waited time.Duration) {
-	cond := gates.GateCondition(pod, tgb.Name)
+	cond := podgate.GateCondition(pod, tgb.Name)
 	why := "no condition yet"
 	if cond != nil {
 		why = cond.Reason + ": " + cond.Message
@@ -216,7 +216,7 @@ func (c *Controller) warnStuck(ctx context.Context, tgb *v1alpha1.TargetGroupBin
 	log.FromContext(ctx).Info("readiness gate is stuck", "pod", klog.KObj(pod), "waited", waited, "why", why)
 	c.metrics.timeouts.WithLabelValues(tgb.Namespace, tgb.Name).Inc()
 	const note = "readiness gate %s of pod %s has waited %s (more than the gate timeout %s) for its target to be healthy in %s; last state %s. Check the target group's health check (path, port, security groups) and the pod's logs"
-	args := []any{gates.ConditionType(tgb.Name), pod.Name, waited, c.cfg.Timeout, tgb.Status.TargetGroupARN, why}
+	args := []any{podgate.ConditionType(tgb.Name), pod.Name, waited, c.cfg.Timeout, tgb.Status.TargetGroupARN, why}
 	c.events.Eventf(pod, tgb, corev1.EventTypeWarning, ReasonGateTimeout, "WaitForTargetHealth", note, args...)
 	c.events.Eventf(tgb, pod, corev1.EventTypeWarning, ReasonGateTimeout, "WaitForTargetHealth", note, args...)
 }

@@ -24,7 +24,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/tgc-dev/targetgroupcontroller/api/v1alpha1"
-	gates "github.com/tgc-dev/targetgroupcontroller/internal/readinessgate"
+	"github.com/tgc-dev/targetgroupcontroller/internal/podgate"
 	"github.com/tgc-dev/targetgroupcontroller/internal/targets"
 )
 
@@ -97,7 +97,7 @@ func newWorld(t *testing.T, readySince time.Time) *world {
 	kube := fake.NewClientBuilder().WithScheme(scheme).
 		WithObjects(tgb, svc, slice, pod).
 		WithStatusSubresource(&corev1.Pod{}, &v1alpha1.TargetGroupBinding{}).
-		WithIndex(&corev1.Pod{}, PodGateIndex, func(o client.Object) []string { return gates.Bindings(o.(*corev1.Pod)) }).
+		WithIndex(&corev1.Pod{}, podgate.PodGateIndex, func(o client.Object) []string { return podgate.Bindings(o.(*corev1.Pod)) }).
 		Build()
 	reg := prometheus.NewRegistry()
 	m, err := NewMetrics(reg)
@@ -124,7 +124,7 @@ func (w *world) gate(t *testing.T) *corev1.PodCondition {
 	if err := w.kube.Get(context.Background(), types.NamespacedName{Namespace: "ns", Name: "web-1"}, pod); err != nil {
 		t.Fatal(err)
 	}
-	return gates.GateCondition(pod, "web")
+	return podgate.GateCondition(pod, "web")
 }
 
 func (w *world) histogramCount(t *testing.T, name string) uint64 {

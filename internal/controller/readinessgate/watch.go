@@ -1,75 +1,13 @@
 package readinessgate
 
 import (
-	"context"
-
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/event"
-	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
-	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/tgc-dev/targetgroupcontroller/api/v1alpha1"
-	gates "github.com/tgc-dev/targetgroupcontroller/internal/readinessgate"
 )
-
-// PodChanged reports whether a pod changed in a way that matters to its
-// readiness gates: its containers' readiness, its IP, the start of its
-// deletion, or the status of one of its tgc gate conditions. The kubelet's
-// other status writes (probe times, container states) are not.
-func PodChanged(old, cur *corev1.Pod) bool {
-	if old.Status.PodIP != cur.Status.PodIP || !old.DeletionTimestamp.Equal(cur.DeletionTimestamp) {
-		return true
-	}
-	was, _ := condition(old, corev1.ContainersReady)
-	is, _ := condition(cur, corev1.ContainersReady)
-	if was != is {
-		return true
-	}
-	for _, name := range gates.Bindings(cur) {
-		o, c := gates.GateCondition(old, name), gates.GateCondition(cur, name)
-		if (o == nil) != (c == nil) || (o != nil && o.Status != c.Status) {
-			return true
-		}
-	}
-	return false
-}
-
-// GatedPodPredicates pass the events of pods carrying tgc gates that
-// PodChanged says matter, and their creation and deletion.
-func GatedPodPredicates() predicate.Predicate {
-	gated := func(o client.Object) bool {
-		pod, ok := o.(*corev1.Pod)
-		return ok && len(gates.Bindings(pod)) > 0
-	}
-	return predicate.Funcs{
-		CreateFunc:  func(e event.CreateEvent) bool { return gated(e.Object) },
-		DeleteFunc:  func(e event.DeleteEvent) bool { return gated(e.Object) },
-		GenericFunc: func(event.GenericEvent) bool { return false },
-		UpdateFunc: func(e event.UpdateEvent) bool {
-			old, ok1 := e.ObjectOld.(*corev1.Pod)
-			cur, ok2 := e.ObjectNew.(*corev1.Pod)
-			return ok1 && ok2 && gated(cur) && PodChanged(old, cur)
-		},
-	}
-}
-
-// EnqueueGatedBindings maps a gated pod to the bindings its gates name.
-func EnqueueGatedBindings() handler.EventHandler {
-	return handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []reconcile.Request {
-		pod, ok := o.(*corev1.Pod)
-		if !ok {
-			return nil
-		}
-		var reqs []reconcile.Request
-		for _, name := range gates.Bindings(pod) {
-			reqs = append(reqs, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: pod.Namespace, Name: name}})
-		}
-		return reqs
-	})
-}
 
 // bindingPredicates passes a binding's creation and deletion, and the
 // moment it resolves (or changes) its target group: before that, gates can
@@ -86,3 +24,4 @@ func bindingPredicates() predicate.Predicate {
 		},
 	}
 }
+func podObject() client.Object { return &corev1.Pod{} }

@@ -1,4 +1,4 @@
-package readinessgate
+package podgate
 
 import (
 	"context"
@@ -7,8 +7,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-
-	gates "github.com/tgc-dev/targetgroupcontroller/internal/readinessgate"
 )
 
 // PodGateIndex indexes pods by the names of the bindings whose tgc
@@ -24,7 +22,7 @@ func IndexPods(ctx context.Context, mgr ctrl.Manager) error {
 		if !ok {
 			return nil
 		}
-		return gates.Bindings(pod)
+		return Bindings(pod)
 	})
 	if err != nil {
 		return fmt.Errorf("indexing pods by %s: %w", PodGateIndex, err)
@@ -32,13 +30,11 @@ func IndexPods(ctx context.Context, mgr ctrl.Manager) error {
 	return nil
 }
 
-// podsWithGate lists the pods of the namespace that carry the binding's gate.
-func podsWithGate(ctx context.Context, kube client.Reader, namespace, binding string) ([]corev1.Pod, error) {
+// PodsWithGate lists the pods of the namespace that carry the binding's gate.
+func PodsWithGate(ctx context.Context, kube client.Reader, namespace, binding string) ([]corev1.Pod, error) {
 	var list corev1.PodList
 	if err := kube.List(ctx, &list, client.InNamespace(namespace), client.MatchingFields{PodGateIndex: binding}); err != nil {
 		return nil, fmt.Errorf("listing pods gated by %s/%s: %w", namespace, binding, err)
 	}
 	return list.Items, nil
 }
-
-func podObject() client.Object { return &corev1.Pod{} }

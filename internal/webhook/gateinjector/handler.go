@@ -1,10 +1,11 @@
-package readinessgate
+package gateinjector
 
 import (
 	"context"
 	"encoding/json"
 	"fmt"
 
+	"github.com/tgc-dev/targetgroupcontroller/api/v1alpha1"
 	"gomodules.xyz/jsonpatch/v2"
 	admissionv1 "k8s.io/api/admission/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -12,8 +13,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
-
-	"github.com/tgc-dev/targetgroupcontroller/internal/readinessgate"
 )
 
 // Handler adds tgc's readiness gates to pods at creation. It implements
@@ -86,7 +85,7 @@ func (h *Handler) input(ctx context.Context, namespace string, pod *corev1.Pod) 
 		return Input{}, fmt.Errorf("getting namespace %s: %w", namespace, err)
 	}
 	in := Input{NamespaceLabels: ns.Labels, PodLabels: pod.Labels, PodGates: pod.Spec.ReadinessGates}
-	if ns.Labels[readinessgate.NamespaceLabel] != readinessgate.NamespaceLabelValue {
+	if ns.Labels[v1alpha1.ReadinessGateInjectLabel] != v1alpha1.ReadinessGateInjectEnabled {
 		return in, nil
 	}
 	bindings, err := listBindings(ctx, h.reader, namespace)

@@ -1,4 +1,4 @@
-package readinessgate
+package gateinjector
 
 import (
 	"slices"
@@ -6,7 +6,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/labels"
 
-	"github.com/tgc-dev/targetgroupcontroller/internal/readinessgate"
+	"github.com/tgc-dev/targetgroupcontroller/api/v1alpha1"
+	"github.com/tgc-dev/targetgroupcontroller/internal/podgate"
 )
 
 // Binding is what the decision needs to know of a TargetGroupBinding.
@@ -41,7 +42,7 @@ type Input struct {
 // it already carries, sorted by condition type so that the patch is the same
 // for the same inputs.
 func GatesToAdd(in Input) []corev1.PodReadinessGate {
-	if in.NamespaceLabels[readinessgate.NamespaceLabel] != readinessgate.NamespaceLabelValue {
+	if in.NamespaceLabels[v1alpha1.ReadinessGateInjectLabel] != v1alpha1.ReadinessGateInjectEnabled {
 		return nil
 	}
 	selecting := map[string]bool{}
@@ -54,7 +55,7 @@ func GatesToAdd(in Input) []corev1.PodReadinessGate {
 	}
 	var add []corev1.PodReadinessGate
 	for _, b := range in.Bindings {
-		t := readinessgate.ConditionType(b.Name)
+		t := podgate.ConditionType(b.Name)
 		if b.Deleting || !selecting[b.ServiceName] || have[t] {
 			continue
 		}

@@ -1,4 +1,4 @@
-package readinessgate
+package podgate
 
 import (
 	"context"
@@ -8,7 +8,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/tgc-dev/targetgroupcontroller/api/v1alpha1"
-	gates "github.com/tgc-dev/targetgroupcontroller/internal/readinessgate"
 )
 
 // Pods implements binding.GatedPods from the manager's pod cache.
@@ -23,7 +22,7 @@ func NewPods(kube client.Reader) *Pods { return &Pods{kube: kube} }
 // GatedPods returns the UIDs of the binding's pods that should be registered
 // although their endpoint may read not ready: see Registrable.
 func (p *Pods) GatedPods(ctx context.Context, tgb *v1alpha1.TargetGroupBinding) (map[types.UID]bool, error) {
-	pods, err := podsWithGate(ctx, p.kube, tgb.Namespace, tgb.Name)
+	pods, err := PodsWithGate(ctx, p.kube, tgb.Namespace, tgb.Name)
 	if err != nil {
 		return nil, err
 	}
@@ -47,26 +46,26 @@ func (p *Pods) GatedPods(ctx context.Context, tgb *v1alpha1.TargetGroupBinding) 
 // there is a moment when the slice still says not ready, and treating the
 // pod as not gated then would deregister a target that just became healthy.
 func Registrable(pod *corev1.Pod, binding string) bool {
-	if pod.DeletionTimestamp != nil || !gates.HasGate(pod, binding) {
+	if pod.DeletionTimestamp != nil || !HasGate(pod, binding) {
 		return false
 	}
-	if st, _ := condition(pod, corev1.ContainersReady); st != corev1.ConditionTrue {
+	if st, _ := Condition(pod, corev1.ContainersReady); st != corev1.ConditionTrue {
 		return false
 	}
 	for _, g := range pod.Spec.ReadinessGates {
-		if _, ours := gates.BindingName(g.ConditionType); ours {
+		if _, ours := BindingName(g.ConditionType); ours {
 			continue
 		}
-		if st, _ := condition(pod, g.ConditionType); st != corev1.ConditionTrue {
+		if st, _ := Condition(pod, g.ConditionType); st != corev1.ConditionTrue {
 			return false
 		}
 	}
 	return true
 }
 
-// condition returns the status of a pod condition (Unknown when absent) and
+// Condition returns the status of a pod condition (Unknown when absent) and
 // its last transition time.
-func condition(pod *corev1.Pod, t corev1.PodConditionType) (corev1.ConditionStatus, *corev1.PodCondition) {
+func Condition(pod *corev1.Pod, t corev1.PodConditionType) (corev1.ConditionStatus, *corev1.PodCondition) {
 	for i := range pod.Status.Conditions {
 		if pod.Status.Conditions[i].Type == t {
 			return pod.Status.Conditions[i].Status, &pod.Status.Conditions[i]

@@ -1,4 +1,4 @@
-package readinessgate
+package gateinjector
 
 import (
 	"sigs.k8s.io/controller-runtime/pkg/client"

@@ -1,4 +1,4 @@
-package readinessgate
+package gateinjector
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package binding
+package targetgroups
 
 import (
 	"context"
@@ -7,13 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 	clocktesting "k8s.io/utils/clock/testing"
-	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
-	"github.com/tgc-dev/targetgroupcontroller/api/v1alpha1"
 	"github.com/tgc-dev/targetgroupcontroller/internal/elbv2"
 	"github.com/tgc-dev/targetgroupcontroller/internal/targets"
 )
@@ -26,7 +21,7 @@ type countingGroups struct {
 	health []targets.Health
 }
 
-func (f *countingGroups) TargetHealth(context.Context, string, ...targets.Target) ([]targets.Health, error) {
+func (f *countingGroups) TargetHealth(context.Context, string, elbv2.Priority) ([]targets.Health, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls++
@@ -39,26 +34,17 @@ func (f *countingGroups) set(hs ...targets.Health) {
 	f.health = hs
 }
 
-func newTestController(t *testing.T, aws elbv2.TargetGroups, clk *clocktesting.FakePassiveClock) *Controller {
-	t.Helper()
-	m, err := NewMetrics(prometheus.NewRegistry())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return New(nil, aws, nil, m, clk, Config{})
-}
-
 func TestFreshHealthReadsAWSOncePerIntervalWhoeverAsks(t *testing.T) {
 	const arn = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/0123456789abcdef"
 	tgt := targets.Target{IP: netip.MustParseAddr("10.244.0.1"), Port: 8080}
 	aws := &countingGroups{health: []targets.Health{{Target: tgt, State: targets.StateInitial, Reason: "Elb.InitialHealthChecking"}}}
 	clk := clocktesting.NewFakePassiveClock(time.Unix(1000, 0))
-	c := newTestController(t, aws, clk)
+	v := New(aws, clk, Config{})
 	maxAge := 900 * time.Millisecond
 
 	// Two bindings of one group polling in the same interval share a call.
 	for range 2 {
-		if _, _, err := c.FreshHealth(context.Background(), arn, maxAge); err != nil {
+		if _, _, err := v.FreshHealth(context.Background(), arn, maxAge); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -70,59 +56,49 @@ func TestFreshHealthReadsAWSOncePerIntervalWhoeverAsks(t *testing.T) {
 	// sees the target healthy; the cached view follows.
 	aws.set(targets.Health{Target: tgt, State: targets.StateHealthy})
 	clk.SetTime(clk.Now().Add(maxAge))
-	hs, at, err := c.FreshHealth(context.Background(), arn, maxAge)
+	hs, at, err := v.FreshHealth(context.Background(), arn, maxAge)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if aws.calls != 2 || len(hs) != 1 || hs[0].State != targets.StateHealthy || !at.Equal(clk.Now()) {
 		t.Fatalf("after the interval: calls=%d health=%+v at=%s, want a second call reading healthy now", aws.calls, hs, at)
 	}
-	cached, _, ok := c.Health(arn)
+	cached, _, ok := v.Health(arn)
 	if !ok || cached[0].State != targets.StateHealthy {
 		t.Fatalf("binding's cached view = %+v, want it to share the poll's read", cached)
 	}
 }
 
-func TestFreshHealthKeepsDriftForTheNextSyncAndWakesTheGroupsBindings(t *testing.T) {
+func TestFreshHealthKeepsDriftForTheNextSyncAndAnnouncesTheChange(t *testing.T) {
 	const arn = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/0123456789abcdef"
 	a := targets.Target{IP: netip.MustParseAddr("10.244.0.1"), Port: 8080}
 	b := targets.Target{IP: netip.MustParseAddr("10.244.0.2"), Port: 8080}
 	aws := &countingGroups{health: []targets.Health{{Target: a, State: targets.StateHealthy}, {Target: b, State: targets.StateHealthy}}}
 	clk := clocktesting.NewFakePassiveClock(time.Unix(1000, 0))
-	c := newTestController(t, aws, clk)
-	scheme := runtime.NewScheme()
-	if err := v1alpha1.AddToScheme(scheme); err != nil {
+	v := New(aws, clk, Config{})
+	if _, _, err := v.FreshHealth(context.Background(), arn, time.Second); err != nil {
 		t.Fatal(err)
 	}
-	onGroup := &v1alpha1.TargetGroupBinding{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "web"}, Status: v1alpha1.TargetGroupBindingStatus{TargetGroupARN: arn}}
-	elsewhere := &v1alpha1.TargetGroupBinding{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "other"}, Status: v1alpha1.TargetGroupBindingStatus{TargetGroupARN: arn + "0"}}
-	c.kube = fake.NewClientBuilder().WithScheme(scheme).WithObjects(onGroup, elsewhere).
-		WithIndex(&v1alpha1.TargetGroupBinding{}, TargetGroupIndex, targetGroupOf).Build()
-
-	if _, _, err := c.FreshHealth(context.Background(), arn, time.Second); err != nil {
-		t.Fatal(err)
-	}
-	if len(c.wake) != 0 {
-		t.Fatalf("first read of a group woke %d bindings, want none", len(c.wake))
+	if len(v.Changes()) != 0 {
+		t.Fatalf("first read of a group announced %d changes, want none", len(v.Changes()))
 	}
 	// Someone deregisters b by hand; a gate poll sees it first.
 	aws.set(targets.Health{Target: a, State: targets.StateHealthy})
 	clk.SetTime(clk.Now().Add(time.Second))
-	if _, _, err := c.FreshHealth(context.Background(), arn, time.Second); err != nil {
+	if _, _, err := v.FreshHealth(context.Background(), arn, time.Second); err != nil {
 		t.Fatal(err)
 	}
-	if len(c.wake) != 1 {
-		t.Fatalf("%d bindings woken, want the one on the group", len(c.wake))
+	if len(v.Changes()) != 1 {
+		t.Fatalf("%d changes announced, want one", len(v.Changes()))
 	}
-	if got := (<-c.wake).Object.GetName(); got != "web" {
-		t.Fatalf("woke %s, want web", got)
+	if got := (<-v.Changes()).Object; got != arn {
+		t.Fatalf("announced %s, want %s", got, arn)
 	}
 	// The next sync's refresh is not due (the poll just read the group),
 	// yet it gets the membership from before the change to report drift.
-	gr := c.groups.get(arn)
-	gr.mu.Lock()
-	before, refreshed, err := c.refresh(context.Background(), arn, gr)
-	gr.mu.Unlock()
+	g := v.Lock(arn)
+	before, refreshed, err := g.Refresh(context.Background())
+	g.Unlock()
 	if err != nil || refreshed {
 		t.Fatalf("refresh = %v, %v; want no AWS call", refreshed, err)
 	}

@@ -1,34 +1,23 @@
-package readinessgate
+package podgate
 
 import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
-)
 
-// ConditionTypePrefix starts every condition type tgc owns. The rest of the
-// condition type is the TargetGroupBinding's name. The shape follows the AWS
-// Load Balancer Controller's target-health.elbv2.k8s.aws/<tgb-name>, so users
-// moving over recognise it.
-const ConditionTypePrefix = "target-health.elbv2.tgc.dev/"
-
-// NamespaceLabel is the label a namespace carries, with value
-// NamespaceLabelValue, to opt its new pods into gate injection.
-const (
-	NamespaceLabel      = "elbv2.tgc.dev/pod-readiness-gate-inject"
-	NamespaceLabelValue = "enabled"
+	"github.com/tgc-dev/targetgroupcontroller/api/v1alpha1"
 )
 
 // ConditionType is the pod condition type of the readiness gate for the
 // binding named bindingName.
 func ConditionType(bindingName string) corev1.PodConditionType {
-	return corev1.PodConditionType(ConditionTypePrefix + bindingName)
+	return corev1.PodConditionType(v1alpha1.ReadinessGateConditionPrefix + bindingName)
 }
 
 // BindingName returns the binding a condition type belongs to, and false when
 // the condition type is not one of tgc's.
 func BindingName(t corev1.PodConditionType) (string, bool) {
-	name, ok := strings.CutPrefix(string(t), ConditionTypePrefix)
+	name, ok := strings.CutPrefix(string(t), v1alpha1.ReadinessGateConditionPrefix)
 	if !ok || name == "" {
 		return "", false
 	}

@@ -1,4 +1,4 @@
-package readinessgate
+package gateinjector
 
 import (
 	"slices"
@@ -6,11 +6,12 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
-	"github.com/tgc-dev/targetgroupcontroller/internal/readinessgate"
+	"github.com/tgc-dev/targetgroupcontroller/api/v1alpha1"
+	"github.com/tgc-dev/targetgroupcontroller/internal/podgate"
 )
 
 func TestGatesToAdd(t *testing.T) {
-	optedIn := map[string]string{readinessgate.NamespaceLabel: readinessgate.NamespaceLabelValue}
+	optedIn := map[string]string{v1alpha1.ReadinessGateInjectLabel: v1alpha1.ReadinessGateInjectEnabled}
 	web := Service{Name: "web", Selector: map[string]string{"app": "web"}}
 	webPod := map[string]string{"app": "web", "pod-template-hash": "abc"}
 
@@ -26,7 +27,7 @@ func TestGatesToAdd(t *testing.T) {
 			in: Input{NamespaceLabels: map[string]string{"team": "a"}, PodLabels: webPod, Services: []Service{web}, Bindings: []Binding{{Name: "web-tg", ServiceName: "web"}}},
 		},
 		"namespace label with another value gets nothing": {
-			in: Input{NamespaceLabels: map[string]string{readinessgate.NamespaceLabel: "disabled"}, PodLabels: webPod, Services: []Service{web}, Bindings: []Binding{{Name: "web-tg", ServiceName: "web"}}},
+			in: Input{NamespaceLabels: map[string]string{v1alpha1.ReadinessGateInjectLabel: "disabled"}, PodLabels: webPod, Services: []Service{web}, Bindings: []Binding{{Name: "web-tg", ServiceName: "web"}}},
 		},
 		"pod the service does not select gets nothing": {
 			in: Input{NamespaceLabels: optedIn, PodLabels: map[string]string{"app": "api"}, Services: []Service{web}, Bindings: []Binding{{Name: "web-tg", ServiceName: "web"}}},
@@ -43,7 +44,7 @@ func TestGatesToAdd(t *testing.T) {
 		"gate already in the pod template is not added twice": {
 			in: Input{
 				NamespaceLabels: optedIn, PodLabels: webPod, Services: []Service{web},
-				PodGates: []corev1.PodReadinessGate{{ConditionType: readinessgate.ConditionType("web-tg")}},
+				PodGates: []corev1.PodReadinessGate{{ConditionType: podgate.ConditionType("web-tg")}},
 				Bindings: []Binding{{Name: "web-tg", ServiceName: "web"}},
 			},
 		},
@@ -77,7 +78,7 @@ func TestGatesToAdd(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			var got []string
 			for _, g := range GatesToAdd(tc.in) {
-				b, ok := readinessgate.BindingName(g.ConditionType)
+				b, ok := podgate.BindingName(g.ConditionType)
 				if !ok {
 					t.Fatalf("added gate %q is not a tgc gate", g.ConditionType)
 				}

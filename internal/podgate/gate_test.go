@@ -1,9 +1,10 @@
-package readinessgate
+package podgate
 
 import (
 	"slices"
 	"testing"
 
+	"github.com/tgc-dev/targetgroupcontroller/api/v1alpha1"
 	corev1 "k8s.io/api/core/v1"
 )
 
@@ -27,7 +28,7 @@ func TestBindingName(t *testing.T) {
 		"tgc gate yields its binding":               {in: "target-health.elbv2.tgc.dev/api", want: "api", wantOK: true},
 		"peer controller's gate is not ours":        {in: "target-health.elbv2.k8s.aws/api", wantOK: false},
 		"built-in condition is not ours":            {in: corev1.PodReady, wantOK: false},
-		"prefix without a binding name is not ours": {in: ConditionTypePrefix, wantOK: false},
+		"prefix without a binding name is not ours": {in: v1alpha1.ReadinessGateConditionPrefix, wantOK: false},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -1,4 +1,4 @@
-// Package readinessgate holds the names tgc uses for pod readiness gates and
+// Package podgate holds the names tgc uses for pod readiness gates and
 // the small functions that read them off a pod.
 //
 // A pod carrying the gate for a TargetGroupBinding stays not-Ready until tgc
@@ -10,4 +10,4 @@
 // The webhook (internal/webhook/readinessgate) writes the gates into new pods;
 // the controller reads and satisfies them with the helpers here, so both sides
 // agree on one spelling.
-package readinessgate
+package podgate

@@ -1,0 +1,73 @@
+package binding
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/tgc-dev/targetgroupcontroller/api/v1alpha1"
+	"github.com/tgc-dev/targetgroupcontroller/internal/elbv2"
+)
+
+// resolve finds the binding's target group: it checks the ARN's shape, then
+// reads the group from the catalog, which sweeps every group of the account
+// at most once per drift interval, to learn its type and IP address type.
+func (c *Controller) resolve(ctx context.Context, tgb *v1alpha1.TargetGroupBinding) (elbv2.TargetGroup, *failure) {
+	arn, name := tgb.Spec.TargetGroupARN, tgb.Spec.TargetGroupName
+	switch {
+	case arn != "":
+		if err := validateARN(arn); err != nil {
+			return elbv2.TargetGroup{}, badInput(v1alpha1.ReasonInvalidARN, "%v; fix spec.targetGroupARN", err)
+		}
+	case name == "":
+		return elbv2.TargetGroup{}, badInput(v1alpha1.ReasonInvalidARN, "set spec.targetGroupARN or spec.targetGroupName")
+	}
+	tg, err := c.groups.Lookup(ctx, arn, name)
+	if err != nil {
+		if arn == "" {
+			return elbv2.TargetGroup{}, classifyAWS(err, "named "+name)
+		}
+		return elbv2.TargetGroup{}, classifyAWS(err, arn)
+	}
+	return tg, checkType(tg)
+}
+
+func checkType(tg elbv2.TargetGroup) *failure {
+	if tg.TargetType != "" && tg.TargetType != string(v1alpha1.TargetTypeIP) {
+		return badInput(v1alpha1.ReasonTargetTypeMismatch, "target group %s has target type %q; tgc registers pod IPs and needs a target group of type ip", tg.ARN, tg.TargetType)
+	}
+	return nil
+}
+
+// ipFamily is the family of the targets: the target group's, which the spec
+// may name but not contradict.
+func ipFamily(tgb *v1alpha1.TargetGroupBinding, tg elbv2.TargetGroup) (corev1.IPFamily, *failure) {
+	groupType := v1alpha1.IPAddressType(tg.IPAddressType)
+	if groupType == "" {
+		groupType = v1alpha1.IPAddressTypeIPv4
+	}
+	if want := tgb.Spec.IPAddressType; want != "" && want != groupType {
+		return "", badInput(v1alpha1.ReasonIPFamilyMismatch, "spec.ipAddressType is %s but target group %s takes %s targets; make them match", want, tg.ARN, groupType)
+	}
+	if groupType == v1alpha1.IPAddressTypeIPv6 {
+		return corev1.IPv6Protocol, nil
+	}
+	return corev1.IPv4Protocol, nil
+}
+
+// targetGroupARN matches the documented ELBv2 target group ARN:
+// arn:<partition>:elasticloadbalancing:<region>:<account>:targetgroup/<name>/<id>.
+// The id is hex; its length is not fixed here so that ARNs from other ELBv2
+// implementations (emulators, LocalStack) pass.
+var targetGroupARN = regexp.MustCompile(`^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:[0-9]{12}:targetgroup/[A-Za-z0-9-]{1,32}/[0-9a-f]+$`)
+
+// validateARN catches a malformed ARN before any AWS call, so the user gets
+// a precise message instead of AWS's generic ValidationError.
+func validateARN(arn string) error {
+	if !targetGroupARN.MatchString(arn) {
+		return fmt.Errorf("%q is not a target group ARN; expected arn:aws:elasticloadbalancing:<region>:<account-id>:targetgroup/<name>/<id>", arn)
+	}
+	return nil
+}

@@ -21,11 +21,15 @@ func TestMetricsCountCallsErrorsAndTargets(t *testing.T) {
 		wantDeregistered float64
 	}{
 		"successful registration counts the call and its targets": {
-			call:      func(tg TargetGroups) error { return tg.Register(context.Background(), arnWeb, podTargets(450), Write{}) },
+			call: func(tg TargetGroups) error {
+				return tg.Register(context.Background(), arnWeb, podTargets(450), Write{})
+			},
 			wantCalls: "RegisterTargets/success", wantRegistered: 450,
 		},
 		"successful deregistration counts the call and its targets": {
-			call:      func(tg TargetGroups) error { return tg.Deregister(context.Background(), arnWeb, podTargets(3), Write{}) },
+			call: func(tg TargetGroups) error {
+				return tg.Deregister(context.Background(), arnWeb, podTargets(3), Write{})
+			},
 			wantCalls: "DeregisterTargets/success", wantDeregistered: 3,
 		},
 		"AWS error is counted by its code and registers nothing": {
@@ -41,8 +45,11 @@ func TestMetricsCountCallsErrorsAndTargets(t *testing.T) {
 			wantCalls: "DeregisterTargets/error", wantErrCode: "Throttling", wantDeregistered: 200,
 		},
 		"canceled context is its own code": {
-			err:       fmt.Errorf("waiting: %w", context.Canceled),
-			call:      func(tg TargetGroups) error { _, err := tg.TargetHealth(context.Background(), arnWeb, Required); return err },
+			err: fmt.Errorf("waiting: %w", context.Canceled),
+			call: func(tg TargetGroups) error {
+				_, err := tg.TargetHealth(context.Background(), arnWeb, Required)
+				return err
+			},
 			wantCalls: "DescribeTargetHealth/error", wantErrCode: "Canceled",
 		},
 		"error without an AWS code is Other": {

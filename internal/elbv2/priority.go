@@ -25,4 +25,3 @@ func (e *DeferredError) Error() string {
 
 // Is lets callers test errors.Is(err, ErrDeferred) for both kinds.
 func (e *DeferredError) Is(target error) bool { return target == ErrDeferred }
-

@@ -18,10 +18,17 @@ func TestRateLimitsBlockOnceTheBurstIsSpent(t *testing.T) {
 		do   func(ctx context.Context, tg TargetGroups) error
 	}
 	register := func(n int) call {
-		return call{"Register", func(ctx context.Context, tg TargetGroups) error { return tg.Register(ctx, arnWeb, podTargets(n), Write{}) }}
+		return call{"Register", func(ctx context.Context, tg TargetGroups) error {
+			return tg.Register(ctx, arnWeb, podTargets(n), Write{})
+		}}
 	}
-	deregister := call{"Deregister", func(ctx context.Context, tg TargetGroups) error { return tg.Deregister(ctx, arnWeb, podTargets(1), Write{}) }}
-	health := call{"TargetHealth", func(ctx context.Context, tg TargetGroups) error { _, err := tg.TargetHealth(ctx, arnWeb, Required); return err }}
+	deregister := call{"Deregister", func(ctx context.Context, tg TargetGroups) error {
+		return tg.Deregister(ctx, arnWeb, podTargets(1), Write{})
+	}}
+	health := call{"TargetHealth", func(ctx context.Context, tg TargetGroups) error {
+		_, err := tg.TargetHealth(ctx, arnWeb, Required)
+		return err
+	}}
 	attributes := call{"DeregistrationDelay", func(ctx context.Context, tg TargetGroups) error {
 		_, err := tg.DeregistrationDelay(ctx, arnWeb, Required)
 		return err

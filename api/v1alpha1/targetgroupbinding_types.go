@@ -204,7 +204,3 @@ type TargetGroupBindingList struct {
 	metav1.ListMeta `json:"metadata,omitempty"`
 	Items           []TargetGroupBinding `json:"items"`
 }
-
-func init() {
-	SchemeBuilder.Register(&TargetGroupBinding{}, &TargetGroupBindingList{})
-}

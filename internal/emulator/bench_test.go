@@ -17,7 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 )
 
-// The three hot paths of issue 2's performance targets, measured through
+// The emulator's three hot paths, measured through
 // the real SDK over loopback HTTP (client and server share the machine).
 
 func benchHarness(b *testing.B) *harness {

@@ -220,7 +220,7 @@ func describeTarget(g *targetGroup, t *target, in healthInputs) xmlTargetHealthD
 	return xmlTargetHealthDescription{
 		Target:          xmlTarget{ID: t.key.id, Port: t.key.port, AvailabilityZone: t.key.az},
 		HealthCheckPort: strconv.Itoa(int(g.healthCheckPort(t))),
-		TargetHealth:    xmlTargetHealth{State: h.State, Reason: h.Reason, Description: h.Description},
+		TargetHealth:    xmlTargetHealth(h),
 	}
 }
 

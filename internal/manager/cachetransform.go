@@ -19,9 +19,8 @@ const tgcAnnotationPrefix = "tgc.dev/"
 
 // CacheTransform is the transform every object passes through before it
 // enters the manager's informer cache. tgc watches every Pod, Service and
-// EndpointSlice in its namespaces, most of which no binding uses (issue 6:
-// 10,000 pods and 2,000 Services nobody binds must not cost their full
-// size), so each is cut down to the fields some tgc code path reads; every
+// EndpointSlice in its namespaces, most of which no binding uses (10,000
+// pods and 2,000 Services nobody binds must not cost their full size), so each is cut down to the fields some tgc code path reads; every
 // kept field names its reader below. Other types only lose their managed
 // fields, which tgc never reads.
 //

@@ -15,7 +15,8 @@ const (
 // Applied returns actual as it reads after a successful call of op on ts,
 // without asking AWS: a registered target starts in initial, a deregistered
 // one drains. This keeps the controller's cached view of a target group
-// current between DescribeTargetHealth calls (issue 4). actual is not
+// current between DescribeTargetHealth calls, so that an endpoint change
+// is planned without a read before its write. actual is not
 // modified; the result is sorted.
 func Applied(actual []Health, op Op, ts []Target) []Health {
 	changed := make(map[netip.AddrPort]Target, len(ts))

@@ -1,7 +1,7 @@
 package targets
 
 // MaxTargetsPerCall is the most targets tgc sends in one RegisterTargets or
-// DeregisterTargets call (issue 4). Smaller calls keep one rejected target
+// DeregisterTargets call. Smaller calls keep one rejected target
 // from failing a huge request, and the AWS Load Balancer Controller uses the
 // same chunk size against real ELBv2.
 const MaxTargetsPerCall = 200

@@ -13,7 +13,7 @@ import (
 )
 
 // benchSizes are the endpoint counts of one binding: a small Service, a big
-// one, and issue 6's 10k-endpoint scale.
+// one, and the 10k-endpoint scale of the cluster-scale benchmarks.
 var benchSizes = []int{100, 1000, 10000}
 
 // benchSlices builds n ready endpoints spread over slices of 100, the

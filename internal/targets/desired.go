@@ -24,7 +24,7 @@ type DesiredInput struct {
 	// IPFamily is the target group's IP address type; empty means IPv4.
 	IPFamily corev1.IPFamily
 	// GatedPods holds the UIDs of pods that are not Ready only because of
-	// tgc's own readiness gates: containers ready, not terminating (issue 5).
+	// tgc's own readiness gates: containers ready, not terminating.
 	// Their endpoints are registered even though the slice says not ready,
 	// because the gate waits for the target to be healthy, which it can only
 	// become once registered. Endpoints are matched through targetRef.uid,
@@ -42,7 +42,7 @@ type DesiredResult struct {
 	Gated []Target
 	// Terminating are endpoints with terminating=true. They are never in
 	// Targets, even while serving: a pod that is shutting down must leave the
-	// load balancer before it stops answering (issue 5).
+	// load balancer before it stops answering.
 	Terminating []Target
 	// NotReady are endpoints that are neither ready nor gated nor terminating.
 	NotReady []Target

@@ -18,7 +18,7 @@ type PlanInput struct {
 	// tgc may remove because Desired is empty. When false such targets are
 	// reported in Plan.Withheld instead: a Service that vanished or an
 	// EndpointSlice list that came back empty must not silently take a
-	// service off its load balancer (issue 4). The controller decides from
+	// service off its load balancer. The controller decides from
 	// the binding's policy and emits an Event either way.
 	AllowDeregisterAll bool
 }

@@ -30,7 +30,6 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	"sigs.k8s.io/yaml"
 
-	"github.com/tgc-dev/targetgroupcontroller/api/v1alpha1"
 	tgcv1alpha1 "github.com/tgc-dev/targetgroupcontroller/api/v1alpha1"
 	"github.com/tgc-dev/targetgroupcontroller/internal/podgate"
 	"github.com/tgc-dev/targetgroupcontroller/internal/testcluster"
@@ -80,7 +79,7 @@ func TestInjectionOnARealAPIServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	must(t, c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: controllerNamespace}}))
-	optedIn := createAppNamespace(t, c, "opted-in", map[string]string{v1alpha1.ReadinessGateInjectLabel: v1alpha1.ReadinessGateInjectEnabled})
+	optedIn := createAppNamespace(t, c, "opted-in", map[string]string{tgcv1alpha1.ReadinessGateInjectLabel: tgcv1alpha1.ReadinessGateInjectEnabled})
 	plain := createAppNamespace(t, c, "plain", nil)
 
 	// The webhook runs as the controller's ServiceAccount with only

@@ -13,7 +13,8 @@ import (
 
 // deletionStarts finds, for the targets about to be deregistered, when the
 // deletion of the pod behind each was requested, for the metric of pod
-// deletion to DeregisterTargets done (issue 5). Pods already gone from the
+// deletion to DeregisterTargets done, which must stay well below the pods'
+// preStop sleep. Pods already gone from the
 // cache are skipped.
 func (c *Controller) deletionStarts(ctx context.Context, namespace string, pods map[types.UID]targets.PodEndpoint, deregister []targets.Target) map[netip.AddrPort]time.Time {
 	if len(deregister) == 0 {

@@ -2,7 +2,6 @@ package binding
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -95,9 +94,4 @@ func (c *Controller) event(tgb *v1alpha1.TargetGroupBinding, warning bool, reaso
 		typ = corev1.EventTypeWarning
 	}
 	c.events.Eventf(tgb, nil, typ, reason, action, note, args...)
-}
-
-func isFailure(err error) (*failure, bool) {
-	var f *failure
-	return f, errors.As(err, &f)
 }

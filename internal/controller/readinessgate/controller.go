@@ -21,8 +21,8 @@ import (
 	"github.com/tgc-dev/targetgroupcontroller/internal/targets"
 )
 
-// HealthSource is tgc's shared view of target health: the binding
-// controller's per-group cache.
+// HealthSource is the part of the shared target-group view
+// (*targetgroups.View) the gates read.
 type HealthSource interface {
 	// FreshHealth returns the group's targets as read from AWS at most
 	// maxAge ago, reading them again when the cache is older.

@@ -159,7 +159,7 @@ func servicePort(svc *corev1.Service) (intstr.IntOrString, error) {
 		return intstr.FromString(v), nil
 	}
 	if len(svc.Spec.Ports) == 0 {
-		return intstr.IntOrString{}, fmt.Errorf("Service %s/%s has no ports; add one or set the %s annotation", svc.Namespace, svc.Name, AnnotationTargetGroupPort)
+		return intstr.IntOrString{}, fmt.Errorf("service %s/%s has no ports; add one or set the %s annotation", svc.Namespace, svc.Name, AnnotationTargetGroupPort)
 	}
 	return intstr.FromInt32(svc.Spec.Ports[0].Port), nil
 }

@@ -19,7 +19,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
-	"github.com/tgc-dev/targetgroupcontroller/api/v1alpha1"
 	tgcv1alpha1 "github.com/tgc-dev/targetgroupcontroller/api/v1alpha1"
 )
 
@@ -41,7 +40,7 @@ func testScheme(t *testing.T) *runtime.Scheme {
 // a binding "web-tg" on it.
 func world() []client.Object {
 	return []client.Object{
-		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: podNamespace, Labels: map[string]string{v1alpha1.ReadinessGateInjectLabel: v1alpha1.ReadinessGateInjectEnabled}}},
+		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: podNamespace, Labels: map[string]string{tgcv1alpha1.ReadinessGateInjectLabel: tgcv1alpha1.ReadinessGateInjectEnabled}}},
 		&corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: podNamespace, Name: "web"}, Spec: corev1.ServiceSpec{Selector: map[string]string{"app": "web"}}},
 		&tgcv1alpha1.TargetGroupBinding{
 			ObjectMeta: metav1.ObjectMeta{Namespace: podNamespace, Name: "web-tg"},

@@ -68,7 +68,7 @@ func classifyAWS(err error, arn string) *failure {
 			message: fmt.Sprintf("AWS throttled calls on %s beyond the retries (%s); tgc backs off and retries", arn, detail)}
 	}
 	return &failure{reason: v1alpha1.ReasonAWSError, err: err,
-		message: fmt.Sprintf("calling AWS for %s failed: %v; tgc retries with backoff", arn, err)}
+		message: fmt.Sprintf("calling AWS failed: %v; tgc retries with backoff", err)}
 }
 
 // fromProblem maps a problem in the binding's Kubernetes input onto a failure.

@@ -3,7 +3,6 @@ package binding
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
@@ -22,10 +21,8 @@ func (c *Controller) leaveOldGroup(ctx context.Context, tgb *v1alpha1.TargetGrou
 		return nil
 	}
 	log.FromContext(ctx).Info("binding moved to another target group; deregistering its targets from the old one", "oldTargetGroupARN", oldARN)
-	if err := c.leave(ctx, tgb, oldARN); err != nil {
-		return fmt.Errorf("leaving target group %s: %w", oldARN, err)
-	}
-	return nil
+	// The adapter's error names the call and the old group.
+	return c.leave(ctx, tgb, oldARN)
 }
 
 // leave deregisters the binding's targets from a group it no longer syncs

@@ -2,7 +2,6 @@ package targetgroups
 
 import (
 	"context"
-	"fmt"
 	"sync"
 	"time"
 
@@ -125,7 +124,7 @@ func (c *catalog) readAll(ctx context.Context) ([]elbv2.TargetGroup, error) {
 	for marker := ""; ; {
 		page, next, err := c.aws.TargetGroupPage(ctx, marker)
 		if err != nil {
-			return nil, fmt.Errorf("listing target groups after %d: %w", len(all), err)
+			return nil, err // the adapter names the call; a partial sweep is dropped whole
 		}
 		all = append(all, page...)
 		if next == "" {

@@ -40,7 +40,7 @@ func accepted(ts []targets.Target, err error) []targets.Target {
 	}
 	var pe *elbv2.PartialError
 	if errors.As(err, &pe) {
-		return nil
+		return pe.Done
 	}
 	return nil
 }

@@ -170,7 +170,7 @@ func trimService(s *corev1.Service) *corev1.Service {
 	}
 	// targets.Desired (checkFamily) and readinessgate (family).
 	out.Spec.IPFamilies = s.Spec.IPFamilies
-	// webhook/readinessgate (input, GatesToAdd): which Services select a new
+	// webhook/gateinjector (input, GatesToAdd): which Services select a new
 	// pod.
 	out.Spec.Selector = s.Spec.Selector
 	return out
@@ -230,7 +230,7 @@ func trimEndpoint(ep *discoveryv1.Endpoint) discoveryv1.Endpoint {
 }
 
 // trimNamespace keeps what the readiness gate webhook reads of a Namespace:
-// its labels (the opt-in label, webhook/readinessgate.input).
+// its labels (the opt-in label, webhook/gateinjector.input).
 func trimNamespace(n *corev1.Namespace) *corev1.Namespace {
 	out := &corev1.Namespace{TypeMeta: n.TypeMeta, ObjectMeta: identity(&n.ObjectMeta)}
 	out.Labels = n.Labels

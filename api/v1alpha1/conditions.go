@@ -20,6 +20,9 @@ const (
 	ReasonAccessDenied        = "AccessDenied"
 	ReasonThrottled           = "Throttled"
 	ReasonAWSError            = "AWSError"
+	// ReasonSyncPending: the first sync's writes wait for client-side
+	// rate-limit tokens; they go out when the tokens are due.
+	ReasonSyncPending = "SyncPending"
 	// ReasonTargetGroupConflict: another binding already syncs this target
 	// group and the two do not both set multiClusterTargetGroup.
 	ReasonTargetGroupConflict = "TargetGroupConflict"

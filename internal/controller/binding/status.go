@@ -3,6 +3,7 @@ package binding
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -73,6 +74,9 @@ func (c *Controller) writeStatus(ctx context.Context, orig, tgb *v1alpha1.Target
 		// Writes waiting for rate-limit tokens are progress, not a new
 		// state: the condition stays as it was until they are done.
 		cond = *prev
+	case res.deferred > 0:
+		cond.Status, cond.Reason = metav1.ConditionFalse, v1alpha1.ReasonSyncPending
+		cond.Message = fmt.Sprintf("changes to target group %s wait %s for AWS API rate-limit tokens; tgc applies them then", res.arn, res.deferred.Round(time.Millisecond))
 	case res.emptyRetained:
 		cond.Status, cond.Reason = metav1.ConditionFalse, v1alpha1.ReasonNoEndpoints
 		cond.Message = fmt.Sprintf("Service %s has no ready endpoints; %d targets are kept because emptyEndpointsPolicy is Retain. Fix the Service's pods, or set emptyEndpointsPolicy: Deregister to remove them",

@@ -76,8 +76,11 @@ func (c *Controller) sync(ctx context.Context, tgb *v1alpha1.TargetGroupBinding)
 	// The plan, and what it says to the user before anything is written.
 	now := c.clock.Now()
 	owned := ownedTargets(tgb)
+	// Targets AWS rejected stay out of the plan for a while, but not out of
+	// the status: the binding is not synced while any is set aside.
+	offer, setAside := g.WithoutRejected(eps.result.Targets, now)
 	plan := targets.ComputePlan(targets.PlanInput{
-		Desired:            g.WithoutRejected(eps.result.Targets, now),
+		Desired:            offer,
 		Actual:             g.Health(),
 		Owned:              owned,
 		AllowDeregisterAll: tgb.Spec.EmptyEndpointsPolicy == v1alpha1.EmptyEndpointsPolicyDeregister,
@@ -103,7 +106,8 @@ func (c *Controller) sync(ctx context.Context, tgb *v1alpha1.TargetGroupBinding)
 		deleting := c.deletionStarts(ctx, tgb.Namespace, eps.result.Pods, plan.Deregister)
 		var out applied
 		out, applyErr = c.apply(ctx, tgb, g, plan, deleting)
-		res.rejected, res.deferred = out.rejected, out.deferred
+		res.deferred = out.deferred
+		setAside = append(setAside, out.rejected...)
 		if applyErr == nil && res.deferred == 0 && !drift {
 			c.observeLatency(plan, start)
 			c.clearPending(bindingKey(tgb))
@@ -120,6 +124,7 @@ func (c *Controller) sync(ctx context.Context, tgb *v1alpha1.TargetGroupBinding)
 	if len(eps.result.Pods) > 0 {
 		c.checkGracePeriods(ctx, tgb, g.DeregistrationDelay(ctx), eps.result.Pods)
 	}
+	res.rejected = setAside
 	res.owned = ownedAfter(tgb, owned, g.Health())
 	res.counts = countTargets(g.Health(), eps.result.Targets, res.owned, tgb.Spec.MultiClusterTargetGroup)
 	res.unsettled = g.Unsettled()

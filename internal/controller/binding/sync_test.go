@@ -481,6 +481,10 @@ func TestSyncRejectedTargets(t *testing.T) {
 			if writes := w.writes(); len(writes) != 0 {
 				t.Errorf("a sync within the bad-input interval wrote %q, want nothing", writes)
 			}
+			// Set aside is not synced: the next sync still says why.
+			if got := w.ready("tgb"); got != "False/"+v1alpha1.ReasonTargetRejected {
+				t.Errorf("Ready after the next sync = %s, want still False/TargetRejected while targets are set aside", got)
+			}
 			w.clock.Step(badInputLo + time.Second)
 			w.aws.ResetCalls()
 			w.reconcile("tgb")
@@ -488,6 +492,26 @@ func TestSyncRejectedTargets(t *testing.T) {
 				t.Errorf("rejected targets not offered again after the bad-input interval")
 			}
 		})
+	}
+}
+
+func TestAFirstSyncWhoseWritesAreDeferredIsNotReady(t *testing.T) {
+	w := newWorld(t, fake.Config{}, ready(ip1, ip2), newBinding("tgb", arnA, time.Hour))
+	w.aws.Defer(fake.OpRegisterTargets, 3*time.Second)
+
+	res, err := w.reconcile("tgb")
+
+	if err != nil || res.RequeueAfter <= 0 || res.RequeueAfter > 4*time.Second {
+		t.Errorf("Reconcile = %+v, %v; want a retry when the tokens are due", res, err)
+	}
+	if got := w.members(arnA); len(got) != 0 {
+		t.Errorf("members = %q, want none while the registration waits", got)
+	}
+	if got := w.ready("tgb"); got != "False/"+v1alpha1.ReasonSyncPending {
+		t.Errorf("Ready = %s with nothing registered, want False/%s", got, v1alpha1.ReasonSyncPending)
+	}
+	if b := w.binding("tgb"); b.Status.LastSyncTime != nil {
+		t.Errorf("lastSyncTime = %s, want unset before the first sync lands", b.Status.LastSyncTime)
 	}
 }
 

@@ -68,21 +68,23 @@ func (g *Group) Unsettled() bool {
 // Reject leaves t out of the group's desired targets until then.
 func (g *Group) Reject(t targets.Target, until time.Time) { g.rejected[t.Key()] = until }
 
-// WithoutRejected returns ts without the targets AWS rejected recently;
-// those whose time is up are offered again.
-func (g *Group) WithoutRejected(ts []targets.Target, now time.Time) []targets.Target {
+// WithoutRejected splits ts into the targets to offer AWS and those it
+// rejected recently, which stay set aside; those whose time is up are
+// offered again.
+func (g *Group) WithoutRejected(ts []targets.Target, now time.Time) (offer, setAside []targets.Target) {
 	if len(g.rejected) == 0 {
-		return ts
+		return ts, nil
 	}
-	out := make([]targets.Target, 0, len(ts))
+	offer = make([]targets.Target, 0, len(ts))
 	for _, t := range ts {
 		if until, ok := g.rejected[t.Key()]; ok {
 			if now.Before(until) {
+				setAside = append(setAside, t)
 				continue
 			}
 			delete(g.rejected, t.Key())
 		}
-		out = append(out, t)
+		offer = append(offer, t)
 	}
-	return out
+	return offer, setAside
 }

@@ -18,8 +18,8 @@ import (
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/tgc-dev/targetgroupcontroller/internal/emulator"
-	"github.com/tgc-dev/targetgroupcontroller/internal/kubelet"
-	"github.com/tgc-dev/targetgroupcontroller/internal/testcluster"
+	"github.com/tgc-dev/targetgroupcontroller/test/kubelet"
+	"github.com/tgc-dev/targetgroupcontroller/test/testcluster"
 )
 
 // suite is what every benchmark shares: one control plane and one emulator

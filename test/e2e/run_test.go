@@ -14,7 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/tgc-dev/targetgroupcontroller/internal/emulator"
-	"github.com/tgc-dev/targetgroupcontroller/internal/loadgen"
+	"github.com/tgc-dev/targetgroupcontroller/test/loadgen"
 )
 
 // run is one scenario with one setup, on its own namespace, load balancer,

@@ -35,7 +35,7 @@ import (
 	"github.com/tgc-dev/targetgroupcontroller/api/v1alpha1"
 	"github.com/tgc-dev/targetgroupcontroller/internal/emulator"
 	"github.com/tgc-dev/targetgroupcontroller/internal/manager"
-	"github.com/tgc-dev/targetgroupcontroller/internal/testcluster"
+	"github.com/tgc-dev/targetgroupcontroller/test/testcluster"
 )
 
 var counter atomic.Int64

@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"github.com/tgc-dev/targetgroupcontroller/internal/emulator"
-	"github.com/tgc-dev/targetgroupcontroller/internal/testcluster"
+	"github.com/tgc-dev/targetgroupcontroller/test/testcluster"
 )
 
 // suite is what every test shares: one control plane and one emulator per

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/tgc-dev/targetgroupcontroller/internal/emulator"
-	"github.com/tgc-dev/targetgroupcontroller/internal/testcluster"
+	"github.com/tgc-dev/targetgroupcontroller/test/testcluster"
 )
 
 const replicas = 3

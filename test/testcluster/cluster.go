@@ -16,7 +16,7 @@ import (
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
-	"github.com/tgc-dev/targetgroupcontroller/internal/kubelet"
+	"github.com/tgc-dev/targetgroupcontroller/test/kubelet"
 )
 
 // Options configures a test cluster. The zero value gives a cluster with the

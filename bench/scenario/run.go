@@ -1,4 +1,4 @@
-package benchmark
+package scenario
 
 import (
 	"context"
@@ -13,7 +13,7 @@ import (
 
 	"github.com/go-logr/logr"
 
-	"github.com/tgc-dev/targetgroupcontroller/internal/benchmark/report"
+	"github.com/tgc-dev/targetgroupcontroller/bench/report"
 	"github.com/tgc-dev/targetgroupcontroller/internal/emulator"
 )
 

@@ -11,7 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 
-	"github.com/tgc-dev/targetgroupcontroller/internal/kubelet"
+	"github.com/tgc-dev/targetgroupcontroller/test/kubelet"
 )
 
 func preStopSleep(seconds int64) *corev1.Lifecycle {

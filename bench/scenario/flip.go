@@ -1,12 +1,12 @@
-package benchmark
+package scenario
 
 import (
 	"context"
 	"fmt"
 	"time"
 
-	"github.com/tgc-dev/targetgroupcontroller/internal/benchmark/measure"
-	"github.com/tgc-dev/targetgroupcontroller/internal/benchmark/report"
+	"github.com/tgc-dev/targetgroupcontroller/bench/measure"
+	"github.com/tgc-dev/targetgroupcontroller/bench/report"
 	"github.com/tgc-dev/targetgroupcontroller/internal/emulator"
 )
 

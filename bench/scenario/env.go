@@ -1,4 +1,4 @@
-package benchmark
+package scenario
 
 import (
 	"context"
@@ -22,7 +22,7 @@ import (
 
 	"github.com/tgc-dev/targetgroupcontroller/api/v1alpha1"
 	"github.com/tgc-dev/targetgroupcontroller/internal/emulator"
-	"github.com/tgc-dev/targetgroupcontroller/internal/testcluster"
+	"github.com/tgc-dev/targetgroupcontroller/test/testcluster"
 )
 
 // namespace holds every object a scenario writes.

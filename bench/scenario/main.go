@@ -1,4 +1,4 @@
-package benchmark
+package scenario
 
 import (
 	"context"
@@ -13,7 +13,7 @@ import (
 	"github.com/spf13/pflag"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
-	"github.com/tgc-dev/targetgroupcontroller/internal/testcluster"
+	"github.com/tgc-dev/targetgroupcontroller/test/testcluster"
 )
 
 // Main parses tgc-bench's flags and runs it.

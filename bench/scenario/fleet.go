@@ -1,4 +1,4 @@
-package benchmark
+package scenario
 
 import (
 	"context"
@@ -17,7 +17,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/tgc-dev/targetgroupcontroller/api/v1alpha1"
-	"github.com/tgc-dev/targetgroupcontroller/internal/benchmark/measure"
+	"github.com/tgc-dev/targetgroupcontroller/bench/measure"
 )
 
 // targetPort is the container port every bound endpoint listens on, and

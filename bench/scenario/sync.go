@@ -1,11 +1,11 @@
-package benchmark
+package scenario
 
 import (
 	"context"
 	"fmt"
 	"time"
 
-	"github.com/tgc-dev/targetgroupcontroller/internal/benchmark/measure"
+	"github.com/tgc-dev/targetgroupcontroller/bench/measure"
 )
 
 // waitVerified waits until every group has been read with

@@ -11,7 +11,7 @@ import (
 	"github.com/go-logr/logr"
 	"github.com/go-logr/logr/funcr"
 
-	"github.com/tgc-dev/targetgroupcontroller/internal/kubelet"
+	"github.com/tgc-dev/targetgroupcontroller/test/kubelet"
 )
 
 // shared is the one cluster every test in this package uses; each test works

@@ -1,11 +1,11 @@
-package benchmark
+package scenario
 
 import (
 	"slices"
 	"testing"
 	"time"
 
-	"github.com/tgc-dev/targetgroupcontroller/internal/benchmark/measure"
+	"github.com/tgc-dev/targetgroupcontroller/bench/measure"
 	"github.com/tgc-dev/targetgroupcontroller/internal/emulator"
 )
 

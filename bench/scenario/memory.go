@@ -1,4 +1,4 @@
-package benchmark
+package scenario
 
 import (
 	"context"
@@ -7,9 +7,9 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
-	"github.com/tgc-dev/targetgroupcontroller/internal/benchmark/measure"
-	"github.com/tgc-dev/targetgroupcontroller/internal/benchmark/report"
-	"github.com/tgc-dev/targetgroupcontroller/internal/benchmark/sample"
+	"github.com/tgc-dev/targetgroupcontroller/bench/measure"
+	"github.com/tgc-dev/targetgroupcontroller/bench/report"
+	"github.com/tgc-dev/targetgroupcontroller/bench/sample"
 	"github.com/tgc-dev/targetgroupcontroller/internal/emulator"
 )
 

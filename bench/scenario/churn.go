@@ -1,4 +1,4 @@
-package benchmark
+package scenario
 
 import (
 	"context"
@@ -8,9 +8,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/tgc-dev/targetgroupcontroller/internal/benchmark/measure"
-	"github.com/tgc-dev/targetgroupcontroller/internal/benchmark/report"
-	"github.com/tgc-dev/targetgroupcontroller/internal/benchmark/sample"
+	"github.com/tgc-dev/targetgroupcontroller/bench/measure"
+	"github.com/tgc-dev/targetgroupcontroller/bench/report"
+	"github.com/tgc-dev/targetgroupcontroller/bench/sample"
 )
 
 // cpuRate is the churn rate whose window gives the cpu figure.

@@ -1,4 +1,4 @@
-package benchmark
+package scenario
 
 import (
 	"context"
@@ -13,7 +13,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/tgc-dev/targetgroupcontroller/internal/benchmark/sample"
+	"github.com/tgc-dev/targetgroupcontroller/bench/sample"
 	"github.com/tgc-dev/targetgroupcontroller/internal/emulator"
 )
 

@@ -1,4 +1,4 @@
-package benchmark
+package scenario
 
 import (
 	"context"
@@ -6,8 +6,8 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/tgc-dev/targetgroupcontroller/internal/benchmark/measure"
-	"github.com/tgc-dev/targetgroupcontroller/internal/benchmark/report"
+	"github.com/tgc-dev/targetgroupcontroller/bench/measure"
+	"github.com/tgc-dev/targetgroupcontroller/bench/report"
 )
 
 // runRestart: Bindings x Endpoints, every target registered (and healthy

@@ -10,7 +10,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
-	"github.com/tgc-dev/targetgroupcontroller/internal/kubelet"
+	"github.com/tgc-dev/targetgroupcontroller/test/kubelet"
 )
 
 const testGate = corev1.PodConditionType("tgc.dev/test-gate")

@@ -1,4 +1,4 @@
-package benchmark
+package scenario
 
 import (
 	"context"
@@ -10,7 +10,7 @@ import (
 	discoveryv1 "k8s.io/api/discovery/v1"
 	"k8s.io/utils/ptr"
 
-	"github.com/tgc-dev/targetgroupcontroller/internal/benchmark/measure"
+	"github.com/tgc-dev/targetgroupcontroller/bench/measure"
 )
 
 // write is one EndpointSlice write as the driver made it: the evidence

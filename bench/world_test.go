@@ -26,6 +26,7 @@ import (
 	"github.com/tgc-dev/targetgroupcontroller/api/v1alpha1"
 	"github.com/tgc-dev/targetgroupcontroller/internal/emulator"
 	"github.com/tgc-dev/targetgroupcontroller/internal/manager"
+	"github.com/tgc-dev/targetgroupcontroller/test/harness"
 )
 
 // world is one benchmark's namespace, with a Kubernetes client and an AWS
@@ -56,7 +57,7 @@ func newWorld(b *testing.B) *world {
 	return &world{
 		b:    b,
 		ctx:  ctx,
-		ns:   shared.cluster.NewNamespace(b),
+		ns:   harness.Namespace(b, shared.cluster),
 		kube: kube,
 		aws: elb.New(elb.Options{
 			Region:       "us-east-1",

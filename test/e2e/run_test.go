@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/tgc-dev/targetgroupcontroller/internal/emulator"
+	"github.com/tgc-dev/targetgroupcontroller/test/harness"
 	"github.com/tgc-dev/targetgroupcontroller/test/loadgen"
 )
 
@@ -54,7 +55,7 @@ func (r result) String() string {
 func runScenario(t *testing.T, s *suite, sc scenario, su setup) result {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	t.Cleanup(cancel)
-	r := &run{t: t, ctx: ctx, s: s, ns: s.cluster.NewNamespace(t)}
+	r := &run{t: t, ctx: ctx, s: s, ns: harness.Namespace(t, s.cluster)}
 
 	var err error
 	r.lb, err = createLoadBalancer(ctx, s.elb, fmt.Sprintf("e2e-%s-%s", sc.short, su.name[:5]), containerPort)

@@ -7,11 +7,9 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
-	"testing"
 	"time"
 
 	"github.com/go-logr/logr"
-	"github.com/go-logr/logr/testr"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
@@ -45,7 +43,7 @@ type Options struct {
 	// cluster IP; a benchmark with thousands of Services needs more.
 	ServiceClusterIPRange string
 	// Logger receives the cluster's and the kubelet's logs. Default: none
-	// (New defaults to the test's log).
+	// (harness.Cluster defaults to the test's log).
 	Logger logr.Logger
 }
 
@@ -234,29 +232,4 @@ func (c *Cluster) Stop() error {
 		c.stopErr = errors.Join(errs...)
 	})
 	return c.stopErr
-}
-
-// New starts a cluster for one test and stops it when the test ends. It
-// fails the test if the cluster cannot start. Logs go to the test's log
-// unless opts.Logger is set.
-func New(t testing.TB, opts Options) *Cluster {
-	t.Helper()
-	if opts.Logger.GetSink() == nil {
-		opts.Logger = testr.NewWithInterface(t, testr.Options{})
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	c, err := Start(ctx, opts)
-	if err != nil {
-		t.Fatalf("starting test cluster: %v", err)
-	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("kube-controller-manager log tail:\n%s", c.ControllerManagerLogTail(4000))
-		}
-		if err := c.Stop(); err != nil {
-			t.Errorf("stopping test cluster: %v", err)
-		}
-	})
-	return c
 }

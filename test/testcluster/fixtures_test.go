@@ -107,3 +107,15 @@ func podCondition(pod *corev1.Pod, t corev1.PodConditionType) corev1.ConditionSt
 	}
 	return ""
 }
+
+// newNamespace is harness.Namespace, which this package's tests cannot
+// import (harness imports testcluster).
+func newNamespace(t *testing.T, c *Cluster) string {
+	t.Helper()
+	ns, err := c.CreateNamespace(context.Background(), t.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.DeleteNamespace(context.Background(), ns) })
+	return ns
+}

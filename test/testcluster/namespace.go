@@ -2,28 +2,25 @@ package testcluster
 
 import (
 	"context"
+	"fmt"
 	"strings"
-	"testing"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
-// NewNamespace creates a namespace named after the test and deletes it when
-// the test ends (the namespace controller then deletes what it holds, and
-// the loopback kubelet drains its pods).
-func (c *Cluster) NewNamespace(t testing.TB) string {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	prefix := strings.ToLower(t.Name())
+// CreateNamespace creates a namespace named after prefix (lower-cased, cut
+// to 40 characters, anything but letters and digits turned into '-') plus
+// a generated suffix, and returns its name. Deleting it later deletes what
+// it holds (the namespace controller) and the loopback kubelet drains its
+// pods.
+func (c *Cluster) CreateNamespace(ctx context.Context, prefix string) (string, error) {
 	prefix = strings.Map(func(r rune) rune {
 		if (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9') {
 			return r
 		}
 		return '-'
-	}, prefix)
+	}, strings.ToLower(prefix))
 	if len(prefix) > 40 {
 		prefix = prefix[:40]
 	}
@@ -31,12 +28,12 @@ func (c *Cluster) NewNamespace(t testing.TB) string {
 		ObjectMeta: metav1.ObjectMeta{GenerateName: strings.Trim(prefix, "-") + "-"},
 	}, metav1.CreateOptions{})
 	if err != nil {
-		t.Fatalf("creating a namespace for %s: %v", t.Name(), err)
+		return "", fmt.Errorf("creating a namespace for %s: %w", prefix, err)
 	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		_ = c.Client.CoreV1().Namespaces().Delete(ctx, ns.Name, metav1.DeleteOptions{})
-	})
-	return ns.Name
+	return ns.Name, nil
+}
+
+// DeleteNamespace deletes the namespace; what it holds goes with it.
+func (c *Cluster) DeleteNamespace(ctx context.Context, name string) error {
+	return c.Client.CoreV1().Namespaces().Delete(ctx, name, metav1.DeleteOptions{})
 }

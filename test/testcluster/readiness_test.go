@@ -28,7 +28,7 @@ func setGate(t *testing.T, c *Cluster, ns, name string, status corev1.ConditionS
 
 func TestPodWithReadinessGateBecomesReadyOnlyOnceTheGateIsTrue(t *testing.T) {
 	c := sharedCluster(t)
-	ns := c.NewNamespace(t)
+	ns := newNamespace(t, c)
 	ctx := context.Background()
 	spec := podSpec()
 	spec.ReadinessGates = []corev1.PodReadinessGate{{ConditionType: testGate}}
@@ -69,7 +69,7 @@ func TestPodWithReadinessGateBecomesReadyOnlyOnceTheGateIsTrue(t *testing.T) {
 
 func TestFailingHealthAnnotationMakesAPodUnreadyAndBackAgain(t *testing.T) {
 	c := sharedCluster(t)
-	ns := c.NewNamespace(t)
+	ns := newNamespace(t, c)
 	ctx := context.Background()
 	pod := runReadyPod(t, c, ns, &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "flaky"}, Spec: podSpec()})
 	setAnnotation := func(v string) {
@@ -92,7 +92,7 @@ func TestFailingHealthAnnotationMakesAPodUnreadyAndBackAgain(t *testing.T) {
 
 func TestStartDelayHoldsReadinessBack(t *testing.T) {
 	c := sharedCluster(t)
-	ns := c.NewNamespace(t)
+	ns := newNamespace(t, c)
 	ctx := context.Background()
 	created := time.Now()
 	pod := &corev1.Pod{

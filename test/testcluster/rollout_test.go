@@ -144,7 +144,7 @@ func rolledOut(d *appsv1.Deployment) bool {
 
 func TestRollingUpdateMovesEndpointsThroughReadyServingTerminatingAndGone(t *testing.T) {
 	c := sharedCluster(t)
-	ns := c.NewNamespace(t)
+	ns := newNamespace(t, c)
 	ctx := context.Background()
 	if _, err := c.Client.CoreV1().Services(ns).Create(ctx, webService("web"), metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)

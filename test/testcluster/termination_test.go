@@ -72,7 +72,7 @@ func waitGone(t *testing.T, c *Cluster, pod *corev1.Pod) {
 
 func TestDeletedPodServesThroughItsPreStopAndThenStops(t *testing.T) {
 	c := sharedCluster(t)
-	ns := c.NewNamespace(t)
+	ns := newNamespace(t, c)
 	tests := map[string]struct {
 		lifecycle   *corev1.Lifecycle
 		annotations map[string]string
@@ -125,7 +125,7 @@ func TestDeletedPodServesThroughItsPreStopAndThenStops(t *testing.T) {
 
 func TestTerminatingPodStaysReadyWhileItDrains(t *testing.T) {
 	c := sharedCluster(t)
-	ns := c.NewNamespace(t)
+	ns := newNamespace(t, c)
 	spec := podSpec()
 	spec.Containers[0].Lifecycle = preStopSleep(2)
 	pod := runReadyPod(t, c, ns, &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "drainer"}, Spec: spec})

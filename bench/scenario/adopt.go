@@ -40,7 +40,7 @@ func runAdopt(ctx context.Context, r *runner, _ map[string]bool) ([]*report.Resu
 	zero := c.Started
 	var last time.Time
 	err = waitFor(ctx, 2*floor+r.scale.SettleTimeout, 200*time.Millisecond, "every target to be registered", func() (bool, string) {
-		if c.exited() {
+		if c.Exited() {
 			return true, ""
 		}
 		reg := measure.FirstRegistered(e.emu.Calls(), zero, want)
@@ -50,7 +50,7 @@ func runAdopt(ctx context.Context, r *runner, _ map[string]bool) ([]*report.Resu
 		last, _ = measure.Latest(reg)
 		return true, ""
 	})
-	if err == nil && c.exited() {
+	if err == nil && c.Exited() {
 		err = fmt.Errorf("the controller exited")
 	}
 	if err != nil {

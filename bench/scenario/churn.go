@@ -258,7 +258,7 @@ func (r *runner) churnAt(ctx context.Context, e *env, c *controller, churn *chur
 	}
 	win.CPUSeconds = sample.CPUSeconds(cpu1.CPUTicks - cpu0.CPUTicks)
 	win.CPUSecondsWithSettle = sample.CPUSeconds(cpu2.CPUTicks - cpu0.CPUTicks)
-	if settleErr != nil && c.exited() {
+	if settleErr != nil && c.Exited() {
 		return win, controllerFailed(c, settleErr)
 	}
 	return win, nil

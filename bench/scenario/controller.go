@@ -2,59 +2,35 @@ package scenario
 
 import (
 	"context"
-	"fmt"
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/tgc-dev/targetgroupcontroller/bench/sample"
-	"github.com/tgc-dev/targetgroupcontroller/internal/emulator"
+	"github.com/tgc-dev/targetgroupcontroller/test/process"
 )
-
-// buildController builds the controller binary into dir once per run.
-func buildController(ctx context.Context, root, dir string) (string, error) {
-	bin := filepath.Join(dir, "targetgroupcontroller")
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/targetgroupcontroller")
-	cmd.Dir = root
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("building the controller: %w\n%s", err, out)
-	}
-	return bin, nil
-}
 
 // controller is the built controller running as its own process, with
 // its production defaults, reaching the API server through the cluster's
 // kubeconfig and the emulator through the SDK's standard environment.
 type controller struct {
-	cmd        *exec.Cmd
-	done       chan struct{}
-	Started    time.Time
-	LogPath    string
+	*process.Process
 	MetricsURL string
 	http       *http.Client
 }
 
-func (c *controller) Pid() int { return c.cmd.Process.Pid }
-
 // startController starts bin; logs go to logPath.
 func startController(bin, logPath string, e *env) (*controller, error) {
-	metricsPort, err := freePort()
+	metricsPort, err := process.FreePort()
 	if err != nil {
 		return nil, err
 	}
-	healthPort, err := freePort()
+	healthPort, err := process.FreePort()
 	if err != nil {
 		return nil, err
-	}
-	logFile, err := os.Create(logPath)
-	if err != nil {
-		return nil, fmt.Errorf("creating the controller log: %w", err)
 	}
 	args := []string{
 		"--leader-elect=false",
@@ -64,51 +40,21 @@ func startController(bin, logPath string, e *env) (*controller, error) {
 	// For profiling a run (e.g. --pprof-bind-address=127.0.0.1:6060); the
 	// published figures use production defaults and leave it empty.
 	args = append(args, strings.Fields(os.Getenv("TGC_BENCH_CONTROLLER_ARGS"))...)
-	cmd := exec.Command(bin, args...)
-	cmd.Env = append(os.Environ(), "KUBECONFIG="+e.cluster.Kubeconfig)
-	cmd.Env = append(cmd.Env, emulator.SDKEnv(e.emu.URL(), region)...)
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	// The controller dies with the driver, even if the driver is killed.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	c := &controller{
-		cmd:        cmd,
-		done:       make(chan struct{}),
-		LogPath:    logPath,
+	p, err := process.StartController(bin, args, e.cluster.Kubeconfig, e.emu.URL(), region, logPath)
+	if err != nil {
+		return nil, err
+	}
+	return &controller{
+		Process:    p,
 		MetricsURL: "http://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(metricsPort)) + "/metrics",
 		http:       &http.Client{Timeout: 5 * time.Second},
-	}
-	c.Started = time.Now()
-	if err := cmd.Start(); err != nil {
-		logFile.Close()
-		return nil, fmt.Errorf("starting the controller: %w", err)
-	}
-	go func() { _ = cmd.Wait(); logFile.Close(); close(c.done) }()
-	return c, nil
+	}, nil
 }
 
-// exited reports whether the process has ended.
-func (c *controller) exited() bool {
-	select {
-	case <-c.done:
-		return true
-	default:
-		return false
-	}
-}
-
-// stop sends SIGTERM, waits up to 20 s for a clean exit, then kills.
-func (c *controller) stop() {
-	if c.exited() {
-		return
-	}
-	_ = c.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-c.done:
-	case <-time.After(20 * time.Second):
-		_ = c.cmd.Process.Kill()
-		<-c.done
-	}
-}
+// stop asks the controller to exit and kills it if it has not within 20 s.
+// A scenario stops its controller after taking its figures, so neither
+// the grace period nor a kill changes them.
+func (c *controller) stop() { _ = c.Stop(20 * time.Second) }
 
 // Series the driver reads from the controller's /metrics.
 const (

@@ -18,6 +18,7 @@ import (
 
 	"github.com/tgc-dev/targetgroupcontroller/api/v1alpha1"
 	"github.com/tgc-dev/targetgroupcontroller/bench/measure"
+	"github.com/tgc-dev/targetgroupcontroller/test/process"
 )
 
 // targetPort is the container port every bound endpoint listens on, and
@@ -227,7 +228,7 @@ func (e *env) targetGroup(ctx context.Context, name string) (string, error) {
 	// free port between our probe and the emulator's bind, so retry.
 	var lastErr error
 	for range 5 {
-		port, err := freePort()
+		port, err := process.FreePort()
 		if err != nil {
 			return "", err
 		}
@@ -266,15 +267,6 @@ func (e *env) seed(ctx context.Context, f *fleet, workers int) error {
 		}
 		return nil
 	})
-}
-
-func freePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("finding a free loopback port: %w", err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
 // parallel runs fn(0..n-1) on workers goroutines and returns the first

@@ -56,7 +56,7 @@ func runFlip(ctx context.Context, r *runner, _ map[string]bool) ([]*report.Resul
 		}
 	}
 	end := time.Now()
-	if c.exited() {
+	if c.Exited() {
 		return nil, controllerFailed(c, fmt.Errorf("the controller exited during the flips"))
 	}
 	calls := measure.Between(e.emu.Calls(), zero, time.Time{})

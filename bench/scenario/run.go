@@ -15,6 +15,7 @@ import (
 
 	"github.com/tgc-dev/targetgroupcontroller/bench/report"
 	"github.com/tgc-dev/targetgroupcontroller/internal/emulator"
+	"github.com/tgc-dev/targetgroupcontroller/test/process"
 )
 
 // Options configures a run of the driver.
@@ -94,7 +95,7 @@ func Run(ctx context.Context, opts Options) error {
 	fmt.Fprintf(r.out, "tgc-bench: scale %s, scenarios %s, commit %s, %d cores, load %s\n",
 		r.scale.Name, strings.Join(keysInOrder(want), ","), r.commit, r.machine.Cores, r.machine.LoadAverage)
 	began := time.Now()
-	if r.bin, err = buildController(ctx, opts.Root, tmp); err != nil {
+	if r.bin, err = process.BuildController(ctx, opts.Root, tmp); err != nil {
 		os.RemoveAll(tmp)
 		return err
 	}
@@ -201,8 +202,8 @@ func controllerFailed(c *controller, err error) error {
 		return err
 	}
 	state := "running"
-	if c.exited() {
-		state = "exited: " + c.cmd.ProcessState.String()
+	if c.Exited() {
+		state = "exited: " + c.Cmd.ProcessState.String()
 	}
 	return fmt.Errorf("%w (controller %s; log: %s)", err, state, c.LogPath)
 }

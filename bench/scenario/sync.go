@@ -14,7 +14,7 @@ import (
 func waitVerified(ctx context.Context, e *env, c *controller, groups []string, since time.Time, timeout time.Duration) (time.Time, error) {
 	var last time.Time
 	err := waitFor(ctx, timeout, 100*time.Millisecond, "every target group to be verified", func() (bool, string) {
-		if c.exited() {
+		if c.Exited() {
 			return true, ""
 		}
 		read := measure.FirstHealthRead(e.emu.Calls(), since, groups)
@@ -24,7 +24,7 @@ func waitVerified(ctx context.Context, e *env, c *controller, groups []string, s
 		last, _ = measure.Latest(read)
 		return true, ""
 	})
-	if err == nil && c.exited() {
+	if err == nil && c.Exited() {
 		err = fmt.Errorf("the controller exited")
 	}
 	if err != nil {

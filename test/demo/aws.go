@@ -3,12 +3,13 @@ package demo
 import (
 	"context"
 	"fmt"
-	"net"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	elbv2sdk "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+
+	"github.com/tgc-dev/targetgroupcontroller/test/process"
 )
 
 const (
@@ -64,10 +65,11 @@ func createLoadBalancer(ctx context.Context, c *elbv2sdk.Client) (loadBalancer, 
 	}); err != nil {
 		return loadBalancer{}, fmt.Errorf("setting deregistration delay on %s: %w", tgARN, err)
 	}
-	port, err := freePort()
+	p, err := process.FreePort()
 	if err != nil {
 		return loadBalancer{}, err
 	}
+	port := int32(p)
 	l, err := c.CreateListener(ctx, &elbv2sdk.CreateListenerInput{
 		LoadBalancerArn: lb.LoadBalancers[0].LoadBalancerArn,
 		Protocol:        types.ProtocolEnumHttp,
@@ -78,13 +80,4 @@ func createLoadBalancer(ctx context.Context, c *elbv2sdk.Client) (loadBalancer, 
 		return loadBalancer{}, fmt.Errorf("creating listener on port %d: %w", port, err)
 	}
 	return loadBalancer{TargetGroupARN: tgARN, ListenerARN: aws.ToString(l.Listeners[0].ListenerArn), ListenerPort: port}, nil
-}
-
-func freePort() (int32, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("finding a free port: %w", err)
-	}
-	defer l.Close()
-	return int32(l.Addr().(*net.TCPAddr).Port), nil
 }

@@ -9,19 +9,17 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
-	"github.com/tgc-dev/targetgroupcontroller/internal/emulator"
+	"github.com/tgc-dev/targetgroupcontroller/test/process"
 )
 
 // controllerProcess is the controller binary running as its own process, as
 // it would in a cluster: it reaches the API server through a kubeconfig and
 // ELBv2 through the SDK's standard endpoint variable.
 type controllerProcess struct {
-	cmd  *exec.Cmd
-	done chan struct{}
-	dir  string
+	*process.Process
+	dir string
 }
 
 func startController(ctx context.Context, root, kubeconfig, endpoint string, out io.Writer) (*controllerProcess, error) {
@@ -29,51 +27,30 @@ func startController(ctx context.Context, root, kubeconfig, endpoint string, out
 	if err != nil {
 		return nil, fmt.Errorf("creating a scratch dir: %w", err)
 	}
-	bin := filepath.Join(dir, "targetgroupcontroller")
-	build := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/targetgroupcontroller")
-	build.Dir = root
-	build.Stdout, build.Stderr = out, out
-	if err := build.Run(); err != nil {
-		os.RemoveAll(dir)
-		return nil, fmt.Errorf("building the controller: %w", err)
-	}
-	logPath := filepath.Join(dir, "controller.log")
-	logFile, err := os.Create(logPath)
+	bin, err := process.BuildController(ctx, root, dir)
 	if err != nil {
 		os.RemoveAll(dir)
-		return nil, fmt.Errorf("creating the controller log: %w", err)
+		return nil, err
 	}
-	cmd := exec.Command(bin,
+	p, err := process.StartController(bin, []string{
 		"--leader-elect=false",
 		"--metrics-bind-address=127.0.0.1:0",
 		"--health-probe-bind-address=127.0.0.1:0",
 		// Status counts follow target health closely enough to watch.
 		"--health-poll-interval=1s",
-	)
-	cmd.Env = append(os.Environ(), "KUBECONFIG="+kubeconfig)
-	cmd.Env = append(cmd.Env, emulator.SDKEnv(endpoint, demoRegion)...)
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	// The controller dies with the demo even if the demo is killed.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		logFile.Close()
+	}, kubeconfig, endpoint, demoRegion, filepath.Join(dir, "controller.log"))
+	if err != nil {
 		os.RemoveAll(dir)
-		return nil, fmt.Errorf("starting the controller: %w", err)
+		return nil, err
 	}
-	p := &controllerProcess{cmd: cmd, done: make(chan struct{}), dir: dir}
-	go func() { _ = cmd.Wait(); logFile.Close(); close(p.done) }()
-	fmt.Fprintf(out, "    controller running (pid %d), log: %s\n", cmd.Process.Pid, logPath)
-	return p, nil
+	fmt.Fprintf(out, "    controller running (pid %d), log: %s\n", p.Pid(), p.LogPath)
+	return &controllerProcess{Process: p, dir: dir}, nil
 }
 
+// Stop stops the controller, killing it if it has not exited 10 s after
+// SIGTERM, and removes its binary and log.
 func (p *controllerProcess) Stop() {
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.done:
-	case <-time.After(10 * time.Second):
-		_ = p.cmd.Process.Kill()
-		<-p.done
-	}
+	_ = p.Process.Stop(10 * time.Second)
 	os.RemoveAll(p.dir)
 }
 

@@ -206,8 +206,8 @@ func (r *run) stopController() {
 	if c == nil {
 		return
 	}
-	if c.exited() {
-		r.t.Errorf("the controller exited on its own; log %s:\n%s", c.logPath, c.logTail(30))
+	if c.Exited() {
+		r.t.Errorf("the controller exited on its own; log %s:\n%s", c.LogPath, c.LogTail(30))
 		return
 	}
 	if err := c.stop(); err != nil {
@@ -251,7 +251,7 @@ func (r *run) fatalWithLog(format string, args ...any) {
 	r.mu.Unlock()
 	tail := ""
 	if c != nil {
-		tail = c.logTail(40)
+		tail = c.LogTail(40)
 	}
 	r.t.Fatalf("%s\ncontroller log %s (tail):\n%s", fmt.Sprintf(format, args...), r.logPath, tail)
 }

@@ -2,6 +2,8 @@ package harness
 
 import (
 	"context"
+	"os"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -9,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
+	"github.com/tgc-dev/targetgroupcontroller/internal/emulator"
 	"github.com/tgc-dev/targetgroupcontroller/internal/manager"
 )
 
@@ -70,3 +73,14 @@ func (c *Controller) Elected() <-chan struct{} { return c.elected }
 // ElectedAt is when the manager started to lead; valid once Elected is
 // closed.
 func (c *Controller) ElectedAt() time.Time { return c.electedAt }
+
+// SetSDKEnv points this process's AWS SDK, and so every in-process
+// controller, at the ELBv2 endpoint url in the emulator's default region.
+// The controller finds it the way it finds any ELBv2 endpoint: through the
+// SDK's standard environment, not through a test-only option.
+func SetSDKEnv(url string) {
+	for _, kv := range emulator.SDKEnv(url, "us-east-1") {
+		k, v, _ := strings.Cut(kv, "=")
+		os.Setenv(k, v)
+	}
+}

@@ -32,6 +32,7 @@ import (
 	"github.com/tgc-dev/targetgroupcontroller/internal/emulator"
 	"github.com/tgc-dev/targetgroupcontroller/internal/manager"
 	"github.com/tgc-dev/targetgroupcontroller/test/harness"
+	"github.com/tgc-dev/targetgroupcontroller/test/process"
 	"github.com/tgc-dev/targetgroupcontroller/test/testcluster"
 )
 
@@ -112,6 +113,10 @@ func (e *env) targetGroup(mutate ...func(*elb.CreateTargetGroupInput)) string {
 	if in.IpAddressType == elbtypes.TargetGroupIpAddressTypeEnumIpv6 {
 		return arn // an ipv4 ALB cannot forward to it; tests of ipv6 groups need no health
 	}
+	port, err := process.FreePort()
+	if err != nil {
+		e.t.Fatal(err)
+	}
 	lb, err := e.aws.CreateLoadBalancer(e.ctx, &elb.CreateLoadBalancerInput{Name: aws.String(uniq("lb")), Type: elbtypes.LoadBalancerTypeEnumApplication})
 	if err != nil {
 		e.t.Fatalf("CreateLoadBalancer: %v", err)
@@ -119,7 +124,7 @@ func (e *env) targetGroup(mutate ...func(*elb.CreateTargetGroupInput)) string {
 	_, err = e.aws.CreateListener(e.ctx, &elb.CreateListenerInput{
 		LoadBalancerArn: lb.LoadBalancers[0].LoadBalancerArn,
 		Protocol:        elbtypes.ProtocolEnumHttp,
-		Port:            aws.Int32(int32(freePort(e.t))),
+		Port:            aws.Int32(int32(port)),
 		DefaultActions:  []elbtypes.Action{{Type: elbtypes.ActionTypeEnumForward, TargetGroupArn: aws.String(arn)}},
 	})
 	if err != nil {

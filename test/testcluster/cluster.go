@@ -169,7 +169,7 @@ func Start(ctx context.Context, opts Options) (_ *Cluster, retErr error) {
 		}
 	}
 	select {
-	case <-c.cm.exited:
+	case <-c.cm.Done():
 		return nil, c.cm.unexpectedExit()
 	default:
 	}

@@ -65,7 +65,7 @@ func TestStopEndsEveryProcessAndIsIdempotent(t *testing.T) {
 		t.Fatal(err)
 	}
 	etcd := c.env.ControlPlane.Etcd.URL.Host
-	cmPID := c.cm.cmd.Process.Pid
+	cmPID := c.cm.Pid()
 	if c.Kubelet != nil {
 		t.Error("NoKubelet cluster has a kubelet")
 	}

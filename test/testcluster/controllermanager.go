@@ -10,6 +10,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/tgc-dev/targetgroupcontroller/test/process"
 )
 
 // defaultControllers are the kube-controller-manager controllers every test
@@ -18,18 +20,10 @@ var defaultControllers = []string{"endpointslice", "deployment", "replicaset", "
 
 // controllerManager is a running kube-controller-manager.
 type controllerManager struct {
-	cmd     *exec.Cmd
-	logPath string
-	exited  chan struct{}
-	err     error // set before exited closes
+	*process.Process
 }
 
 func startControllerManager(thread *processThread, binary, kubeconfig, dir string, extra []string) (*controllerManager, error) {
-	logPath := filepath.Join(dir, "kube-controller-manager.log")
-	logFile, err := os.Create(logPath)
-	if err != nil {
-		return nil, fmt.Errorf("creating kube-controller-manager log: %w", err)
-	}
 	controllers := slices.Clone(defaultControllers)
 	for _, c := range extra {
 		if !slices.Contains(controllers, c) {
@@ -49,45 +43,32 @@ func startControllerManager(thread *processThread, binary, kubeconfig, dir strin
 		"--endpointslice-updates-batch-period=0s",
 		"--v=2",
 	)
-	cmd.Stdout = logFile
-	cmd.Stderr = logFile
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
-	thread.do(func() { err = cmd.Start() })
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	var p *process.Process
+	var err error
+	// Forked from the locked thread, so that its parent-death signal
+	// fires only when Stop ends that thread (see the package doc).
+	thread.do(func() { p, err = process.Start(cmd, filepath.Join(dir, "kube-controller-manager.log")) })
 	if err != nil {
-		_ = logFile.Close()
-		return nil, fmt.Errorf("starting kube-controller-manager: %w", err)
+		return nil, err
 	}
-	cm := &controllerManager{cmd: cmd, logPath: logPath, exited: make(chan struct{})}
-	go func() {
-		cm.err = cmd.Wait()
-		_ = logFile.Close()
-		close(cm.exited)
-	}()
-	return cm, nil
+	return &controllerManager{p}, nil
 }
 
 // stop asks kube-controller-manager to exit and kills it if it has not
-// within a few seconds.
+// within 5 s; nothing it does on the way out matters to a test.
 func (cm *controllerManager) stop() error {
-	select {
-	case <-cm.exited:
+	if cm.Exited() {
 		return cm.unexpectedExit()
-	default:
 	}
-	_ = cm.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-cm.exited:
-	case <-time.After(5 * time.Second):
-		_ = cm.cmd.Process.Kill()
-		<-cm.exited
-	}
+	_ = cm.Stop(5 * time.Second)
 	return nil
 }
 
 // unexpectedExit explains an exit that stop did not ask for.
 func (cm *controllerManager) unexpectedExit() error {
 	tail := cm.logTail(4000)
-	err := cm.err
+	err := cm.Err()
 	if err == nil {
 		err = errors.New("exited with status 0")
 	}
@@ -96,9 +77,9 @@ func (cm *controllerManager) unexpectedExit() error {
 
 // logTail returns up to the last n bytes of the log.
 func (cm *controllerManager) logTail(n int) string {
-	b, err := os.ReadFile(cm.logPath)
+	b, err := os.ReadFile(cm.LogPath)
 	if err != nil {
-		return fmt.Sprintf("(reading %s: %v)", cm.logPath, err)
+		return fmt.Sprintf("(reading %s: %v)", cm.LogPath, err)
 	}
 	if len(b) > n {
 		b = b[len(b)-n:]

@@ -25,7 +25,8 @@ type Result struct {
 	Params map[string]any `json:"params"`
 	// Figures are the measurements, keyed by name.
 	Figures map[string]any `json:"figures"`
-	// Targets are the issue's targets and whether this run met them.
+	// Targets are the figures tgc promises for this scenario and whether
+	// this run met them.
 	Targets []Target `json:"targets"`
 	// Headline is the short text of the BENCHMARKS.md row.
 	Headline string `json:"headline"`
@@ -39,7 +40,7 @@ type Result struct {
 	ControllerLog string `json:"-"`
 }
 
-// Target is one of the issue's targets, checked.
+// Target is one promised figure, checked.
 type Target struct {
 	Name     string `json:"name"`
 	Goal     string `json:"goal"`     // e.g. "<= 1.2x the Describe floor"

@@ -1,12 +1,4 @@
-// Package benchmark is the cluster-scale benchmark driver of issue 6. Each
-// scenario starts its own control plane (etcd and kube-apiserver only,
-// from test/testcluster), an in-process ELBv2 emulator with simulated
-// health checks and AWS-like throttling, and the built controller as its
-// own process; the driver writes Services, EndpointSlices and
-// TargetGroupBindings itself, as the EndpointSlice controller and a user
-// would, and measures the controller from the outside: the emulator's call
-// log, the driver's own write log and clock, /proc and /metrics.
-//
-// The figures are computed by package measure from evidence that
-// BENCHMARKS.md tells a reviewer how to recompute.
+// Package scenario is the cluster-scale benchmark driver behind tgc-bench
+// (`make bench`, `make bench-quick`); bench/README.md says what each
+// scenario runs and measures, and BENCHMARKS.md holds the figures.
 package scenario

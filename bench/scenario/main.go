@@ -19,7 +19,7 @@ import (
 // Main parses tgc-bench's flags and runs it.
 func Main(ctx context.Context, args []string) error {
 	fs := pflag.NewFlagSet("tgc-bench", pflag.ContinueOnError)
-	scale := fs.String("scale", "full", "Scale: full (the issue's sizes) or quick (about a tenth, under 5 minutes).")
+	scale := fs.String("scale", "full", "Scale: full (the sizes BENCHMARKS.md publishes) or quick (about a tenth, under 5 minutes).")
 	names := fs.StringSlice("scenario", nil, "Scenarios to run (repeat or comma-separate); empty means all: "+strings.Join(Order, ", ")+". cpu is taken from the churn run at 3 changes/s.")
 	results := fs.String("results", "bench/results", "Directory for <scenario>.json and the evidence files (quick scale writes under quick/).")
 	markdown := fs.String("markdown", "BENCHMARKS.md", "Markdown file whose table gets a row per scenario and scale; empty leaves it alone.")

@@ -10,7 +10,8 @@ func TestUnrelatedPodIsOfRealisticSize(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The issue asks for pods of realistic size: 4-8 KB of JSON each.
+	// Pods of realistic size, 4-8 KB of JSON each, so that the API server
+	// and watches carry what a real cluster's pods weigh.
 	if len(b) < 4*1024 || len(b) > 8*1024 {
 		t.Errorf("a pod is %d bytes of JSON, want 4-8 KB", len(b))
 	}

@@ -39,7 +39,7 @@ type Scale struct {
 	MaxSliceEndpoint int           `json:"maxEndpointsPerSlice"`
 }
 
-// FullScale is the issue's scale.
+// FullScale is the scale BENCHMARKS.md publishes.
 func FullScale() Scale {
 	return Scale{
 		Name:             "full",

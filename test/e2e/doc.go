@@ -1,4 +1,6 @@
-// Package e2e proves tgc's zero-downtime claim with real traffic (issue 5).
+// Package e2e proves tgc's zero-downtime claim with real traffic: no request
+// fails while pods roll, scale down, are deleted, start slowly, or while the
+// controller itself restarts.
 //
 // Every scenario runs the whole stack: a real control plane with the loopback
 // kubelet (test/testcluster), the ELBv2 emulator with an application

@@ -16,7 +16,7 @@ import (
 // p99 needs more than one sample: with 20, p99 is the worst of them.
 const samplesPerOp = 20
 
-// promise is issue 4's bound on tgc's own path from an endpoint change to
+// promise is tgc's promised bound on its own path from an endpoint change to
 // the AWS call completing ("well under a second"); a benchmark whose p99
 // exceeds it fails, so that `make bench` guards it.
 const promise = time.Second

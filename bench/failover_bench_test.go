@@ -10,6 +10,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/tgc-dev/targetgroupcontroller/internal/emulator"
+	"github.com/tgc-dev/targetgroupcontroller/test/harness"
 )
 
 // failoversPerOp is how many leader failovers one op measures; each takes
@@ -53,7 +54,7 @@ func BenchmarkLeaderFailover(b *testing.B) {
 			// A standby whose caches are warm, as in a running Deployment.
 			time.Sleep(time.Second)
 			killed := time.Now()
-			leader.stop(b)
+			leader.Stop()
 			ip := ipOf(f.perBinding + added)
 			added++
 			w.addEndpoint("svc-0-1", ip)
@@ -71,11 +72,11 @@ func BenchmarkLeaderFailover(b *testing.B) {
 }
 
 // waitElected waits until c leads and returns when it became leader.
-func (w *world) waitElected(c *controller) time.Time {
+func (w *world) waitElected(c *harness.Controller) time.Time {
 	w.b.Helper()
 	select {
-	case <-c.elected:
-		return c.electedAt
+	case <-c.Elected():
+		return c.ElectedAt()
 	case <-time.After(time.Minute):
 		w.b.Fatal("timed out after 1m waiting for a replica to be elected")
 		return time.Time{}

@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"strings"
 	"testing"
 	"time"
 
@@ -18,8 +17,9 @@ import (
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/tgc-dev/targetgroupcontroller/internal/emulator"
-	"github.com/tgc-dev/targetgroupcontroller/internal/kubelet"
-	"github.com/tgc-dev/targetgroupcontroller/internal/testcluster"
+	"github.com/tgc-dev/targetgroupcontroller/test/harness"
+	"github.com/tgc-dev/targetgroupcontroller/test/kubelet"
+	"github.com/tgc-dev/targetgroupcontroller/test/testcluster"
 )
 
 // suite is what every benchmark shares: one control plane and one emulator
@@ -97,12 +97,7 @@ func run(m *testing.M) int {
 	}
 	defer emu.Close()
 
-	// The controller finds the emulator the way it finds any ELBv2
-	// endpoint: through the SDK's standard configuration.
-	for _, kv := range emulator.SDKEnv(emu.URL(), "us-east-1") { // the emulator's default region
-		k, v, _ := strings.Cut(kv, "=")
-		os.Setenv(k, v)
-	}
+	harness.SetSDKEnv(emu.URL())
 	// controller-runtime's client warns through its global logger, which
 	// otherwise complains, after 30 s, that it was never set.
 	ctrllog.SetLogger(log)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/tgc-dev/targetgroupcontroller/internal/emulator"
 	"github.com/tgc-dev/targetgroupcontroller/internal/manager"
+	"github.com/tgc-dev/targetgroupcontroller/test/harness"
 )
 
 // awsBatch is the most targets RegisterTargets and DeregisterTargets take in
@@ -68,7 +69,7 @@ type restarts struct {
 	opts         manager.Options
 	removed      int // per group, by hand, before each restart
 	wantRegister int
-	ctrl         *controller
+	ctrl         *harness.Controller
 
 	resync, awsDone                 []time.Duration
 	registers, throttled, describes int
@@ -80,7 +81,7 @@ type restarts struct {
 func (r *restarts) once() {
 	w, b := r.w, r.w.b
 	b.StopTimer()
-	r.ctrl.stop(b)
+	r.ctrl.Stop()
 	if r.removed > 0 {
 		w.removeByHand(r.f, r.removed)
 	}
@@ -105,7 +106,7 @@ func (r *restarts) once() {
 	// Late calls (requeues, a second look) still count.
 	time.Sleep(500 * time.Millisecond)
 	calls := callsSince(restart)
-	n := countCalls(calls)
+	n := harness.CountCalls(calls)
 	if n["DeregisterTargets"] > 0 {
 		b.Fatalf("the restart deregistered %d times; calls: %v", n["DeregisterTargets"], n)
 	}

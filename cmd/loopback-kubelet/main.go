@@ -1,7 +1,7 @@
 // Command loopback-kubelet plays a Kubernetes node against any cluster
 // reachable through a kubeconfig: it registers a Node, binds unscheduled pods
 // and serves each pod's ports on the pod IP's mapped loopback address. See
-// package internal/kubelet.
+// package test/kubelet.
 package main
 
 import (

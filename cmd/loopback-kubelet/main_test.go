@@ -12,14 +12,15 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/tgc-dev/targetgroupcontroller/internal/testcluster"
+	"github.com/tgc-dev/targetgroupcontroller/test/harness"
+	"github.com/tgc-dev/targetgroupcontroller/test/testcluster"
 )
 
 func TestBinaryJoinsAClusterAndRunsItsPods(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a control plane")
 	}
-	c := testcluster.New(t, testcluster.Options{NoKubelet: true})
+	c := harness.Cluster(t, testcluster.Options{NoKubelet: true})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
@@ -32,7 +33,7 @@ func TestBinaryJoinsAClusterAndRunsItsPods(t *testing.T) {
 		}
 	})
 
-	ns := c.NewNamespace(t)
+	ns := harness.Namespace(t, c)
 	pod := &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: "hello"},
 		Spec: corev1.PodSpec{Containers: []corev1.Container{{

@@ -12,7 +12,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/klog/v2"
 
-	"github.com/tgc-dev/targetgroupcontroller/internal/kubelet"
+	"github.com/tgc-dev/targetgroupcontroller/test/kubelet"
 )
 
 // options are the flags of loopback-kubelet.

@@ -11,7 +11,7 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/tgc-dev/targetgroupcontroller/internal/demo"
+	"github.com/tgc-dev/targetgroupcontroller/test/demo"
 )
 
 func main() {

@@ -32,8 +32,8 @@ import (
 
 	tgcv1alpha1 "github.com/tgc-dev/targetgroupcontroller/api/v1alpha1"
 	"github.com/tgc-dev/targetgroupcontroller/internal/podgate"
-	"github.com/tgc-dev/targetgroupcontroller/internal/testcluster"
 	"github.com/tgc-dev/targetgroupcontroller/internal/webhook"
+	"github.com/tgc-dev/targetgroupcontroller/test/testcluster"
 )
 
 const controllerNamespace = "tgc-system"

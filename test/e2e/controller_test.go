@@ -1,18 +1,14 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
-	"strings"
-	"syscall"
 	"time"
 
-	"github.com/tgc-dev/targetgroupcontroller/internal/emulator"
+	"github.com/tgc-dev/targetgroupcontroller/test/process"
 )
 
 // controllerBinary is tgc built once for the whole package with `go build`,
@@ -34,13 +30,9 @@ var flagPattern = regexp.MustCompile(`--([a-z0-9][a-z0-9-]*)`)
 func buildController(ctx context.Context, root, dir string) (controllerBinary, error) {
 	bin := os.Getenv("TGC_E2E_CONTROLLER")
 	if bin == "" {
-		bin = filepath.Join(dir, "targetgroupcontroller")
-		var out bytes.Buffer
-		build := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/targetgroupcontroller")
-		build.Dir = root
-		build.Stdout, build.Stderr = &out, &out
-		if err := build.Run(); err != nil {
-			return controllerBinary{}, fmt.Errorf("building the controller: %w\n%s", err, out.String())
+		var err error
+		if bin, err = process.BuildController(ctx, root, dir); err != nil {
+			return controllerBinary{}, err
 		}
 	}
 	help, _ := exec.CommandContext(ctx, bin, "--help").CombinedOutput()
@@ -78,66 +70,17 @@ func (b controllerBinary) args(namespace string) []string {
 }
 
 // controller is one running controller process.
-type controller struct {
-	cmd     *exec.Cmd
-	done    chan struct{}
-	logPath string
-	started time.Time
-}
+type controller struct{ *process.Process }
 
 func (b controllerBinary) start(namespace, kubeconfig, endpoint, logPath string) (*controller, error) {
-	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	p, err := process.StartController(b.path, b.args(namespace), kubeconfig, endpoint, region, logPath)
 	if err != nil {
-		return nil, fmt.Errorf("opening the controller log: %w", err)
+		return nil, err
 	}
-	cmd := exec.Command(b.path, b.args(namespace)...)
-	cmd.Env = append(os.Environ(), "KUBECONFIG="+kubeconfig)
-	cmd.Env = append(cmd.Env, emulator.SDKEnv(endpoint, region)...)
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	// The controller dies with the test binary, even when it is killed.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		logFile.Close()
-		return nil, fmt.Errorf("starting the controller: %w", err)
-	}
-	c := &controller{cmd: cmd, done: make(chan struct{}), logPath: logPath, started: time.Now()}
-	go func() { _ = cmd.Wait(); logFile.Close(); close(c.done) }()
-	return c, nil
+	return &controller{p}, nil
 }
 
 // stop sends SIGTERM, as the kubelet does when the controller's pod is
-// deleted, and kills the process if it has not exited after a while.
-func (c *controller) stop() error {
-	_ = c.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-c.done:
-		return nil
-	case <-time.After(10 * time.Second):
-		_ = c.cmd.Process.Kill()
-		<-c.done
-		return fmt.Errorf("controller (pid %d) ignored SIGTERM for 10s and was killed", c.cmd.Process.Pid)
-	}
-}
-
-// exited reports whether the process has ended on its own.
-func (c *controller) exited() bool {
-	select {
-	case <-c.done:
-		return true
-	default:
-		return false
-	}
-}
-
-// logTail is the end of the controller's log, for a failing test's output.
-func (c *controller) logTail(lines int) string {
-	b, err := os.ReadFile(c.logPath)
-	if err != nil {
-		return fmt.Sprintf("(reading %s: %v)", c.logPath, err)
-	}
-	all := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-	if len(all) > lines {
-		all = all[len(all)-lines:]
-	}
-	return strings.Join(all, "\n")
-}
+// deleted, and kills the process if it has not exited after 10 s; a kill
+// is an error, since tgc must shut down on SIGTERM.
+func (c *controller) stop() error { return c.Stop(10 * time.Second) }

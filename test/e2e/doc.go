@@ -1,12 +1,14 @@
-// Package e2e proves tgc's zero-downtime claim with real traffic (issue 5).
+// Package e2e proves tgc's zero-downtime claim with real traffic: no request
+// fails while pods roll, scale down, are deleted, start slowly, or while the
+// controller itself restarts.
 //
 // Every scenario runs the whole stack: a real control plane with the loopback
-// kubelet (internal/testcluster), the ELBv2 emulator with an application
+// kubelet (test/testcluster), the ELBv2 emulator with an application
 // load balancer, an ip target group and an HTTP listener that probe and proxy
 // to the pods for real, and that, like an ALB, keep sending new requests to a
 // deregistered target for a scaled propagation window (internal/emulator;
 // timing_test.go has the scale), the controller as a separately
-// built binary, and a load generator (internal/loadgen) that sends at least
+// built binary, and a load generator (test/loadgen) that sends at least
 // 200 requests/s through the listener for the whole scenario.
 //
 // Each scenario runs twice: with the recommended setup (tgc's readiness gate

@@ -4,12 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"strconv"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	elbv2sdk "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+
+	"github.com/tgc-dev/targetgroupcontroller/test/process"
 )
 
 // loadBalancer is what a user creates before binding a Service: an ALB, an ip
@@ -63,14 +64,14 @@ func createLoadBalancer(ctx context.Context, c *elbv2sdk.Client, name string, ta
 	}); err != nil {
 		return lb, fmt.Errorf("setting the deregistration delay of %s: %w", lb.TargetGroupARN, err)
 	}
-	port, err := freePort()
+	port, err := process.FreePort()
 	if err != nil {
 		return lb, err
 	}
 	l, err := c.CreateListener(ctx, &elbv2sdk.CreateListenerInput{
 		LoadBalancerArn: aws.String(lb.ARN),
 		Protocol:        types.ProtocolEnumHttp,
-		Port:            aws.Int32(port),
+		Port:            aws.Int32(int32(port)),
 		DefaultActions:  []types.Action{{Type: types.ActionTypeEnumForward, TargetGroupArn: aws.String(lb.TargetGroupARN)}},
 	})
 	if err != nil {
@@ -97,13 +98,4 @@ func (lb loadBalancer) delete(ctx context.Context, c *elbv2sdk.Client) error {
 		}
 	}
 	return errors.Join(errs...)
-}
-
-func freePort() (int32, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("finding a free port: %w", err)
-	}
-	defer l.Close()
-	return int32(l.Addr().(*net.TCPAddr).Port), nil
 }

@@ -22,8 +22,8 @@ import (
 	"github.com/tgc-dev/targetgroupcontroller/api/v1alpha1"
 
 	"github.com/tgc-dev/targetgroupcontroller/internal/emulator"
-	"github.com/tgc-dev/targetgroupcontroller/internal/kubelet"
-	"github.com/tgc-dev/targetgroupcontroller/internal/testcluster"
+	"github.com/tgc-dev/targetgroupcontroller/test/kubelet"
+	"github.com/tgc-dev/targetgroupcontroller/test/testcluster"
 )
 
 const (

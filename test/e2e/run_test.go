@@ -14,7 +14,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/tgc-dev/targetgroupcontroller/internal/emulator"
-	"github.com/tgc-dev/targetgroupcontroller/internal/loadgen"
+	"github.com/tgc-dev/targetgroupcontroller/test/harness"
+	"github.com/tgc-dev/targetgroupcontroller/test/loadgen"
 )
 
 // run is one scenario with one setup, on its own namespace, load balancer,
@@ -54,7 +55,7 @@ func (r result) String() string {
 func runScenario(t *testing.T, s *suite, sc scenario, su setup) result {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	t.Cleanup(cancel)
-	r := &run{t: t, ctx: ctx, s: s, ns: s.cluster.NewNamespace(t)}
+	r := &run{t: t, ctx: ctx, s: s, ns: harness.Namespace(t, s.cluster)}
 
 	var err error
 	r.lb, err = createLoadBalancer(ctx, s.elb, fmt.Sprintf("e2e-%s-%s", sc.short, su.name[:5]), containerPort)
@@ -205,8 +206,8 @@ func (r *run) stopController() {
 	if c == nil {
 		return
 	}
-	if c.exited() {
-		r.t.Errorf("the controller exited on its own; log %s:\n%s", c.logPath, c.logTail(30))
+	if c.Exited() {
+		r.t.Errorf("the controller exited on its own; log %s:\n%s", c.LogPath, c.LogTail(30))
 		return
 	}
 	if err := c.stop(); err != nil {
@@ -250,7 +251,7 @@ func (r *run) fatalWithLog(format string, args ...any) {
 	r.mu.Unlock()
 	tail := ""
 	if c != nil {
-		tail = c.logTail(40)
+		tail = c.LogTail(40)
 	}
 	r.t.Fatalf("%s\ncontroller log %s (tail):\n%s", fmt.Sprintf(format, args...), r.logPath, tail)
 }

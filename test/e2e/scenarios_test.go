@@ -32,7 +32,9 @@ func (sc scenario) finalReplicas() int32 {
 	return sc.replicas
 }
 
-// scenarios are the five of issue 5, run in this order.
+// scenarios are the five situations in which pods leave or join a target
+// group that tgc promises to handle without a failed request, run in this
+// order.
 func scenarios() []scenario {
 	return []scenario{
 		{

@@ -46,7 +46,7 @@ func (w world) settled(want int32) bool {
 		w.targetsMatchReadyPods()
 }
 
-// targetsMatchReadyPods is the pass condition on the final state:
+// targetsMatchReadyPods is every scenario's pass condition on the final state:
 // the registered targets are exactly the ready pods, and all are healthy.
 func (w world) targetsMatchReadyPods() bool {
 	return len(w.targets) == len(w.healthyIDs) && slices.Equal(w.healthyIDs, w.readyIPs)

@@ -14,7 +14,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/tgc-dev/targetgroupcontroller/internal/emulator"
-	"github.com/tgc-dev/targetgroupcontroller/internal/loadgen"
+	"github.com/tgc-dev/targetgroupcontroller/test/loadgen"
 )
 
 // timeline records what happened to the scenario's pods, so that a failed

@@ -9,7 +9,7 @@ import (
 
 	"github.com/tgc-dev/targetgroupcontroller/api/v1alpha1"
 	"github.com/tgc-dev/targetgroupcontroller/internal/podgate"
-	"github.com/tgc-dev/targetgroupcontroller/internal/testcluster"
+	"github.com/tgc-dev/targetgroupcontroller/test/testcluster"
 )
 
 const (
@@ -17,7 +17,7 @@ const (
 	bindingName   = "web"
 	containerPort = 8080
 	// startDelayAnnotation makes the loopback kubelet's app listen only
-	// after a delay (internal/kubelet/doc.go).
+	// after a delay (test/kubelet/doc.go).
 	startDelayAnnotation = "kubelet.tgc.dev/start-delay"
 )
 

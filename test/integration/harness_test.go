@@ -13,9 +13,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	"github.com/go-logr/logr/testr"
@@ -30,67 +27,42 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/tgc-dev/targetgroupcontroller/api/v1alpha1"
 	"github.com/tgc-dev/targetgroupcontroller/internal/emulator"
 	"github.com/tgc-dev/targetgroupcontroller/internal/manager"
-	"github.com/tgc-dev/targetgroupcontroller/internal/testcluster"
+	"github.com/tgc-dev/targetgroupcontroller/test/harness"
+	"github.com/tgc-dev/targetgroupcontroller/test/process"
+	"github.com/tgc-dev/targetgroupcontroller/test/testcluster"
 )
 
 var counter atomic.Int64
 
 func uniq(prefix string) string { return prefix + "-" + strconv.FormatInt(counter.Add(1), 10) }
 
-// env is one test's world: a namespace, a client, an AWS client that talks
-// to the emulator directly (bypassing the deny proxy), and the controller.
+// env is one test's world (harness.World: a namespace, a client, an AWS
+// client that talks to the emulator directly, bypassing the deny proxy),
+// with the short names these tests use for its parts.
 type env struct {
+	*harness.World
 	t    *testing.T
 	ctx  context.Context
 	ns   string
 	kube client.Client
 	aws  *elb.Client
-	emu  *emulator.Emulator
 }
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	scheme, err := manager.Scheme()
-	if err != nil {
-		t.Fatal(err)
-	}
-	kube, err := client.New(shared.cluster.Config, client.Options{Scheme: scheme})
-	if err != nil {
-		t.Fatalf("building client: %v", err)
-	}
-	e := &env{t: t, ctx: ctx, ns: uniq("t"), kube: kube, emu: shared.emu}
-	e.aws = elb.New(elb.Options{
-		Region:       "us-east-1",
-		BaseEndpoint: aws.String(shared.emu.URL()),
-		Credentials:  credentials.NewStaticCredentialsProvider("AKIDTESTTESTTEST", "test-secret", ""),
-		// The test's own reads must get through a throttling storm.
-		Retryer: retry.NewStandard(func(o *retry.StandardOptions) {
-			o.MaxAttempts = 30
-			o.MaxBackoff = time.Second
-			o.RateLimiter = ratelimit.None
-		}),
-	})
-	e.create(&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: e.ns}})
-	t.Cleanup(func() {
-		_ = kube.Delete(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: e.ns}})
-	})
-	return e
+	w := harness.NewWorld(t, shared.cluster, shared.emu.URL())
+	w.Log = testr.NewWithOptions(t, testr.Options{Verbosity: 0})
+	return &env{World: w, t: t, ctx: w.Ctx, ns: w.NS, kube: w.Kube, aws: w.AWS}
 }
 
 // controllerOptions are fast settings for tests; each test's controller
 // watches only its own namespace, so tests run in parallel.
 func (e *env) controllerOptions() manager.Options {
-	o := manager.DefaultOptions()
-	o.MetricsAddr, o.ProbeAddr = "0", "0"
-	o.LeaderElect = false
-	o.WatchNamespaces = []string{e.ns}
+	o := e.ControllerOptions()
 	o.DriftInterval = time.Minute
 	o.HealthPollInterval = 200 * time.Millisecond
 	o.BadInputRetry = 2 * time.Second
@@ -108,59 +80,18 @@ type controller struct {
 // the test ends.
 func (e *env) startController(o manager.Options) *controller {
 	e.t.Helper()
-	reg := prometheus.NewRegistry()
-	logger := testr.NewWithOptions(e.t, testr.Options{Verbosity: 0})
-	ctx, cancel := context.WithCancel(log.IntoContext(e.ctx, logger))
-	mgr, err := manager.New(ctx, o, shared.cluster.Config, manager.Deps{Registry: reg, SkipNameValidation: true, Logger: logger})
-	if err != nil {
-		cancel()
-		e.t.Fatalf("building the controller: %v", err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- mgr.Start(ctx) }()
-	var stopped atomic.Bool
-	stop := func() {
-		if stopped.Swap(true) {
-			return
-		}
-		cancel()
-		if err := <-done; err != nil {
-			e.t.Errorf("controller stopped with: %v", err)
-		}
-	}
-	e.t.Cleanup(stop)
-	return &controller{registry: reg, stop: stop}
+	c := e.StartController(o)
+	return &controller{registry: c.Registry, stop: c.Stop}
 }
 
 func (e *env) create(o client.Object) {
 	e.t.Helper()
-	if o.GetNamespace() == "" {
-		if _, namespaced := o.(*corev1.Namespace); !namespaced {
-			o.SetNamespace(e.ns)
-		}
-	}
-	if err := e.kube.Create(e.ctx, o); err != nil {
-		e.t.Fatalf("creating %T %s: %v", o, o.GetName(), err)
-	}
+	e.Create(o)
 }
 
-// eventually polls cond every 100ms until it holds or timeout passes; the
-// last message says what was still wrong.
 func (e *env) eventually(timeout time.Duration, what string, cond func() (bool, string)) {
 	e.t.Helper()
-	deadline := time.Now().Add(timeout)
-	var msg string
-	for {
-		ok, m := cond()
-		if ok {
-			return
-		}
-		msg = m
-		if time.Now().After(deadline) {
-			e.t.Fatalf("timed out after %s waiting for %s: %s", timeout, what, msg)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	e.Eventually(timeout, what, cond)
 }
 
 // targetGroup creates an ip target group behind an ALB listener (so its
@@ -178,21 +109,13 @@ func (e *env) targetGroup(mutate ...func(*elb.CreateTargetGroupInput)) string {
 	for _, m := range mutate {
 		m(in)
 	}
-	tg, err := e.aws.CreateTargetGroup(e.ctx, in)
-	if err != nil {
-		e.t.Fatalf("CreateTargetGroup: %v", err)
-	}
-	arn := *tg.TargetGroups[0].TargetGroupArn
-	// A short deregistration delay keeps draining targets from lingering.
-	_, err = e.aws.ModifyTargetGroupAttributes(e.ctx, &elb.ModifyTargetGroupAttributesInput{
-		TargetGroupArn: aws.String(arn),
-		Attributes:     []elbtypes.TargetGroupAttribute{{Key: aws.String("deregistration_delay.timeout_seconds"), Value: aws.String("0")}},
-	})
-	if err != nil {
-		e.t.Fatalf("ModifyTargetGroupAttributes: %v", err)
-	}
+	arn := e.TargetGroup(in)
 	if in.IpAddressType == elbtypes.TargetGroupIpAddressTypeEnumIpv6 {
 		return arn // an ipv4 ALB cannot forward to it; tests of ipv6 groups need no health
+	}
+	port, err := process.FreePort()
+	if err != nil {
+		e.t.Fatal(err)
 	}
 	lb, err := e.aws.CreateLoadBalancer(e.ctx, &elb.CreateLoadBalancerInput{Name: aws.String(uniq("lb")), Type: elbtypes.LoadBalancerTypeEnumApplication})
 	if err != nil {
@@ -201,7 +124,7 @@ func (e *env) targetGroup(mutate ...func(*elb.CreateTargetGroupInput)) string {
 	_, err = e.aws.CreateListener(e.ctx, &elb.CreateListenerInput{
 		LoadBalancerArn: lb.LoadBalancers[0].LoadBalancerArn,
 		Protocol:        elbtypes.ProtocolEnumHttp,
-		Port:            aws.Int32(int32(freePort(e.t))),
+		Port:            aws.Int32(int32(port)),
 		DefaultActions:  []elbtypes.Action{{Type: elbtypes.ActionTypeEnumForward, TargetGroupArn: aws.String(arn)}},
 	})
 	if err != nil {
@@ -210,32 +133,9 @@ func (e *env) targetGroup(mutate ...func(*elb.CreateTargetGroupInput)) string {
 	return arn
 }
 
-// targetHealth reads the group from the emulator: "ip:port" -> state.
-func (e *env) targetHealth(arn string) map[string]string {
-	e.t.Helper()
-	out, err := e.aws.DescribeTargetHealth(e.ctx, &elb.DescribeTargetHealthInput{TargetGroupArn: aws.String(arn)})
-	if err != nil {
-		e.t.Fatalf("DescribeTargetHealth %s: %v", arn, err)
-	}
-	m := map[string]string{}
-	for _, d := range out.TargetHealthDescriptions {
-		ap := netip.AddrPortFrom(netip.MustParseAddr(*d.Target.Id), uint16(*d.Target.Port))
-		m[ap.String()] = string(d.TargetHealth.State)
-	}
-	return m
-}
+func (e *env) targetHealth(arn string) map[string]string { return e.TargetHealth(arn) }
 
-// members are the targets of the group that are not draining, sorted.
-func (e *env) members(arn string) []string {
-	var out []string
-	for t, s := range e.targetHealth(arn) {
-		if s != "draining" {
-			out = append(out, t)
-		}
-	}
-	slices.Sort(out)
-	return out
-}
+func (e *env) members(arn string) []string { return e.Members(arn) }
 
 // waitMembers waits until the group's non-draining targets are want.
 func (e *env) waitMembers(arn string, want func() []string, timeout time.Duration) {
@@ -347,22 +247,11 @@ func (e *env) slice(service, name string, port int32, ips ...string) {
 	e.create(s)
 }
 
-type bindingOption func(*v1alpha1.TargetGroupBinding)
+type bindingOption = func(*v1alpha1.TargetGroupBinding)
 
 func (e *env) binding(name, service string, port intstr.IntOrString, arn string, opts ...bindingOption) *v1alpha1.TargetGroupBinding {
 	e.t.Helper()
-	tgb := &v1alpha1.TargetGroupBinding{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: e.ns},
-		Spec: v1alpha1.TargetGroupBindingSpec{
-			TargetGroupARN: arn,
-			ServiceRef:     v1alpha1.ServiceReference{Name: service, Port: port},
-		},
-	}
-	for _, o := range opts {
-		o(tgb)
-	}
-	e.create(tgb)
-	return tgb
+	return e.Binding(name, service, port, arn, opts...)
 }
 
 func (e *env) getBinding(name string) *v1alpha1.TargetGroupBinding {

@@ -12,12 +12,12 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/tgc-dev/targetgroupcontroller/internal/emulator"
-	"github.com/tgc-dev/targetgroupcontroller/internal/testcluster"
+	"github.com/tgc-dev/targetgroupcontroller/test/harness"
+	"github.com/tgc-dev/targetgroupcontroller/test/testcluster"
 )
 
 // suite is what every test shares: one control plane and one emulator per
@@ -77,12 +77,7 @@ func run(m *testing.M) int {
 	}
 	defer proxy.Close()
 
-	// The controller finds the emulator the way it finds any ELBv2 endpoint:
-	// through the SDK's standard configuration.
-	for _, kv := range emulator.SDKEnv(proxy.URL(), "us-east-1") { // the emulator's default region
-		k, v, _ := strings.Cut(kv, "=")
-		os.Setenv(k, v)
-	}
+	harness.SetSDKEnv(proxy.URL())
 	shared = suite{cluster: cluster, emu: emu, proxy: proxy}
 	return m.Run()
 }

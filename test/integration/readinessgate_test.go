@@ -22,9 +22,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	gatecontroller "github.com/tgc-dev/targetgroupcontroller/internal/controller/readinessgate"
-	"github.com/tgc-dev/targetgroupcontroller/internal/kubelet"
 	"github.com/tgc-dev/targetgroupcontroller/internal/podgate"
-	"github.com/tgc-dev/targetgroupcontroller/internal/testcluster"
+	"github.com/tgc-dev/targetgroupcontroller/test/kubelet"
+	"github.com/tgc-dev/targetgroupcontroller/test/testcluster"
 )
 
 // gatedApp creates a Deployment whose pod template carries, written by hand

@@ -11,7 +11,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tgc-dev/targetgroupcontroller/internal/testcluster"
+	"github.com/tgc-dev/targetgroupcontroller/test/harness"
+	"github.com/tgc-dev/targetgroupcontroller/test/testcluster"
 )
 
 func repoRoot(t *testing.T) string {
@@ -39,7 +40,7 @@ func TestKustomizeDefaultInstallsOnARealAPIServer(t *testing.T) {
 	if testing.Short() {
 		t.Skip("needs the local control plane")
 	}
-	cluster := testcluster.New(t, testcluster.Options{NoKubelet: true})
+	cluster := harness.Cluster(t, testcluster.Options{NoKubelet: true})
 	root := repoRoot(t)
 
 	kubectl(t, cluster.Kubeconfig, "apply", "-k", filepath.Join(root, "config", "default"))

@@ -1,0 +1,68 @@
+package scenario
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/go-logr/logr"
+	"github.com/go-logr/logr/funcr"
+	"github.com/spf13/pflag"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
+
+	"github.com/tgc-dev/targetgroupcontroller/test/testcluster"
+)
+
+// Main parses tgc-bench's flags and runs it.
+func Main(ctx context.Context, args []string) error {
+	fs := pflag.NewFlagSet("tgc-bench", pflag.ContinueOnError)
+	scale := fs.String("scale", "full", "Scale: full (the sizes BENCHMARKS.md publishes) or quick (about a tenth, under 5 minutes).")
+	names := fs.StringSlice("scenario", nil, "Scenarios to run (repeat or comma-separate); empty means all: "+strings.Join(Order, ", ")+". cpu is taken from the churn run at 3 changes/s.")
+	results := fs.String("results", "bench/results", "Directory for <scenario>.json and the evidence files (quick scale writes under quick/).")
+	markdown := fs.String("markdown", "BENCHMARKS.md", "Markdown file whose table gets a row per scenario and scale; empty leaves it alone.")
+	verbose := fs.Bool("v", false, "Log the control plane's and the emulator's messages to stderr.")
+	fs.Usage = func() {
+		fmt.Fprintln(os.Stderr, "tgc-bench runs the cluster-scale benchmarks against a local control plane, the ELBv2 emulator and the built controller.")
+		fmt.Fprintln(os.Stderr)
+		fmt.Fprintln(os.Stderr, "Flags:")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	s, err := ScaleByName(*scale)
+	if err != nil {
+		return err
+	}
+	root, err := testcluster.ModuleRoot()
+	if err != nil {
+		return err
+	}
+	abs := func(p string) string {
+		if p == "" || filepath.IsAbs(p) {
+			return p
+		}
+		return filepath.Join(root, p)
+	}
+	log := logr.Discard()
+	if *verbose {
+		log = funcr.New(func(prefix, args string) { fmt.Fprintln(os.Stderr, prefix, args) }, funcr.Options{LogTimestamp: true})
+	}
+	// envtest logs through controller-runtime's logger.
+	ctrllog.SetLogger(log)
+	return Run(ctx, Options{
+		Root:       root,
+		Scale:      s,
+		Scenarios:  *names,
+		ResultsDir: abs(*results),
+		Markdown:   abs(*markdown),
+		Out:        os.Stdout,
+		Log:        log,
+	})
+}

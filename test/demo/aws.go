@@ -1,0 +1,83 @@
+package demo
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	elbv2sdk "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+
+	"github.com/tgc-dev/targetgroupcontroller/test/process"
+)
+
+const (
+	demoRegion = "us-east-1"
+	demoVPC    = "vpc-0a1b2c3d4e5f60718"
+)
+
+// loadBalancer is what the demo creates on the emulator, the way a user
+// creates it on AWS before installing tgc.
+type loadBalancer struct {
+	TargetGroupARN string
+	ListenerARN    string
+	ListenerPort   int32
+}
+
+func newELBv2Client(endpoint string) *elbv2sdk.Client {
+	return elbv2sdk.New(elbv2sdk.Options{
+		Region:       demoRegion,
+		BaseEndpoint: aws.String(endpoint),
+		Credentials:  credentials.NewStaticCredentialsProvider("AKIDDEMO", "demo-secret", ""),
+	})
+}
+
+// createLoadBalancer makes an ALB, an ip target group and an HTTP listener
+// forwarding to it, through the real SDK.
+func createLoadBalancer(ctx context.Context, c *elbv2sdk.Client) (loadBalancer, error) {
+	lb, err := c.CreateLoadBalancer(ctx, &elbv2sdk.CreateLoadBalancerInput{
+		Name:    aws.String("demo-alb"),
+		Type:    types.LoadBalancerTypeEnumApplication,
+		Subnets: []string{"subnet-0a1b2c3d", "subnet-1a2b3c4d"},
+	})
+	if err != nil {
+		return loadBalancer{}, fmt.Errorf("creating load balancer: %w", err)
+	}
+	tg, err := c.CreateTargetGroup(ctx, &elbv2sdk.CreateTargetGroupInput{
+		Name:                       aws.String("demo-echo"),
+		TargetType:                 types.TargetTypeEnumIp,
+		Protocol:                   types.ProtocolEnumHttp,
+		Port:                       aws.Int32(8080),
+		VpcId:                      aws.String(demoVPC),
+		HealthCheckPath:            aws.String("/healthz"),
+		HealthCheckIntervalSeconds: aws.Int32(5),
+		HealthCheckTimeoutSeconds:  aws.Int32(2),
+		HealthyThresholdCount:      aws.Int32(2),
+	})
+	if err != nil {
+		return loadBalancer{}, fmt.Errorf("creating target group: %w", err)
+	}
+	tgARN := aws.ToString(tg.TargetGroups[0].TargetGroupArn)
+	if _, err := c.ModifyTargetGroupAttributes(ctx, &elbv2sdk.ModifyTargetGroupAttributesInput{
+		TargetGroupArn: aws.String(tgARN),
+		Attributes:     []types.TargetGroupAttribute{{Key: aws.String("deregistration_delay.timeout_seconds"), Value: aws.String("5")}},
+	}); err != nil {
+		return loadBalancer{}, fmt.Errorf("setting deregistration delay on %s: %w", tgARN, err)
+	}
+	p, err := process.FreePort()
+	if err != nil {
+		return loadBalancer{}, err
+	}
+	port := int32(p)
+	l, err := c.CreateListener(ctx, &elbv2sdk.CreateListenerInput{
+		LoadBalancerArn: lb.LoadBalancers[0].LoadBalancerArn,
+		Protocol:        types.ProtocolEnumHttp,
+		Port:            aws.Int32(port),
+		DefaultActions:  []types.Action{{Type: types.ActionTypeEnumForward, TargetGroupArn: aws.String(tgARN)}},
+	})
+	if err != nil {
+		return loadBalancer{}, fmt.Errorf("creating listener on port %d: %w", port, err)
+	}
+	return loadBalancer{TargetGroupARN: tgARN, ListenerARN: aws.ToString(l.Listeners[0].ListenerArn), ListenerPort: port}, nil
+}

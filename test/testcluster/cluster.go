@@ -1,0 +1,235 @@
+package testcluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/go-logr/logr"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+
+	"github.com/tgc-dev/targetgroupcontroller/test/kubelet"
+)
+
+// Options configures a test cluster. The zero value gives a cluster with the
+// default controllers and a loopback kubelet.
+type Options struct {
+	// ExtraControllers are kube-controller-manager controllers to run
+	// beyond endpointslice, deployment, replicaset, garbagecollector and
+	// namespace.
+	ExtraControllers []string
+	// CRDDirectoryPaths are installed by envtest before Start returns (the
+	// controller's CRDs live in config/crd/bases).
+	CRDDirectoryPaths []string
+	// NoKubelet leaves out the loopback kubelet: pods then stay Pending.
+	NoKubelet bool
+	// APIServerOnly runs etcd and kube-apiserver alone: no
+	// kube-controller-manager and no kubelet (ExtraControllers, NoKubelet
+	// and Kubelet are then ignored). Nothing writes EndpointSlices, starts
+	// pods or collects garbage; a benchmark writes the objects a
+	// controller would, so that only the controller it measures competes
+	// for the CPU.
+	APIServerOnly bool
+	// Kubelet overrides the loopback kubelet's configuration.
+	Kubelet kubelet.Config
+	// ServiceClusterIPRange is kube-apiserver's --service-cluster-ip-range.
+	// Empty keeps envtest's 10.0.0.0/24, which holds 254 Services with a
+	// cluster IP; a benchmark with thousands of Services needs more.
+	ServiceClusterIPRange string
+	// Logger receives the cluster's and the kubelet's logs. Default: none
+	// (harness.Cluster defaults to the test's log).
+	Logger logr.Logger
+}
+
+// Cluster is a running control plane.
+type Cluster struct {
+	// Config is for an admin (system:masters) user.
+	Config *rest.Config
+	// Kubeconfig is the path of a kubeconfig file for the same admin user,
+	// for kubectl or a separately started controller binary.
+	Kubeconfig string
+	// Client is a clientset built from Config.
+	Client kubernetes.Interface
+	// Kubelet is the loopback kubelet, nil with Options.NoKubelet.
+	Kubelet *kubelet.Kubelet
+	// Dir holds the kubeconfig and the kube-controller-manager log; it is
+	// removed by Stop.
+	Dir string
+
+	log         logr.Logger
+	thread      *processThread
+	env         *envtest.Environment
+	cm          *controllerManager
+	stopKubelet context.CancelFunc
+	kubeletDone chan error
+	stopOnce    sync.Once
+	stopErr     error
+}
+
+// Start brings up etcd, kube-apiserver and, unless opts.APIServerOnly,
+// kube-controller-manager and (unless opts.NoKubelet) the loopback kubelet,
+// and returns once the kubelet's Node is registered. ctx bounds the start-up only; the cluster runs until Stop.
+func Start(ctx context.Context, opts Options) (_ *Cluster, retErr error) {
+	started := time.Now()
+	log := opts.Logger
+	if log.GetSink() == nil {
+		log = logr.Discard()
+	}
+	assets, err := Assets(ctx)
+	if err != nil {
+		return nil, err
+	}
+	removeLeftovers(log)
+	dir, err := os.MkdirTemp("", dirPrefix)
+	if err != nil {
+		return nil, fmt.Errorf("creating cluster directory: %w", err)
+	}
+	if err := markOwner(dir); err != nil {
+		return nil, fmt.Errorf("marking cluster directory: %w", err)
+	}
+	c := &Cluster{Dir: dir, log: log, thread: newProcessThread()}
+	defer func() {
+		if retErr != nil {
+			retErr = errors.Join(retErr, c.Stop())
+		}
+	}()
+
+	for _, sub := range []string{"bin", "etcd", "apiserver"} {
+		if err := os.Mkdir(filepath.Join(dir, sub), 0o700); err != nil {
+			return nil, fmt.Errorf("creating cluster directory: %w", err)
+		}
+	}
+	etcdPath, err := pdeathWrapper(filepath.Join(dir, "bin"), filepath.Join(assets, "etcd"))
+	if err != nil {
+		return nil, err
+	}
+	apiserverPath, err := pdeathWrapper(filepath.Join(dir, "bin"), filepath.Join(assets, "kube-apiserver"))
+	if err != nil {
+		return nil, err
+	}
+	c.env = &envtest.Environment{
+		CRDDirectoryPaths:     opts.CRDDirectoryPaths,
+		ErrorIfCRDPathMissing: len(opts.CRDDirectoryPaths) > 0,
+		BinaryAssetsDirectory: assets,
+		ControlPlane: envtest.ControlPlane{
+			// Data and certificates live in dir, so one RemoveAll (or
+			// removeLeftovers, after a crash) clears everything.
+			Etcd:        &envtest.Etcd{Path: etcdPath, DataDir: filepath.Join(dir, "etcd")},
+			APIServer:   &envtest.APIServer{Path: apiserverPath, CertDir: filepath.Join(dir, "apiserver")},
+			KubectlPath: filepath.Join(assets, "kubectl"),
+		},
+	}
+	if opts.ServiceClusterIPRange != "" {
+		c.env.ControlPlane.APIServer.Configure().Set("service-cluster-ip-range", opts.ServiceClusterIPRange)
+	}
+	c.thread.do(func() { _, err = c.env.Start() })
+	if err != nil {
+		return nil, fmt.Errorf("starting etcd and kube-apiserver: %w", err)
+	}
+	user, err := c.env.ControlPlane.AddUser(envtest.User{Name: "tgc-admin", Groups: []string{"system:masters"}}, nil)
+	if err != nil {
+		return nil, fmt.Errorf("adding the admin user: %w", err)
+	}
+	c.Config = rest.CopyConfig(user.Config())
+	// client-go's default of 5 QPS would make the kubelet and polling tests
+	// wait on the client, not on the cluster.
+	c.Config.QPS, c.Config.Burst = 1000, 2000
+	kubeconfig, err := user.KubeConfig()
+	if err != nil {
+		return nil, fmt.Errorf("rendering the admin kubeconfig: %w", err)
+	}
+	c.Kubeconfig = filepath.Join(dir, "kubeconfig")
+	if err := os.WriteFile(c.Kubeconfig, kubeconfig, 0o600); err != nil {
+		return nil, fmt.Errorf("writing the admin kubeconfig: %w", err)
+	}
+	c.Client, err = kubernetes.NewForConfig(c.Config)
+	if err != nil {
+		return nil, fmt.Errorf("creating a clientset: %w", err)
+	}
+	log.Info("API server is up", "host", c.Config.Host, "after", time.Since(started))
+
+	if opts.APIServerOnly {
+		log.Info("Test cluster is up (etcd and kube-apiserver only)", "after", time.Since(started), "kubeconfig", c.Kubeconfig)
+		return c, nil
+	}
+	c.cm, err = startControllerManager(c.thread, filepath.Join(assets, "kube-controller-manager"), c.Kubeconfig, dir, opts.ExtraControllers)
+	if err != nil {
+		return nil, err
+	}
+
+	if !opts.NoKubelet {
+		if err := c.startKubelet(ctx, opts.Kubelet, log); err != nil {
+			return nil, err
+		}
+	}
+	select {
+	case <-c.cm.Done():
+		return nil, c.cm.unexpectedExit()
+	default:
+	}
+	log.Info("Test cluster is up", "after", time.Since(started), "kubeconfig", c.Kubeconfig)
+	return c, nil
+}
+
+func (c *Cluster) startKubelet(ctx context.Context, cfg kubelet.Config, log logr.Logger) error {
+	if cfg.Logger.GetSink() == nil {
+		cfg.Logger = log.WithName("kubelet")
+	}
+	kl, err := kubelet.New(c.Client, cfg)
+	if err != nil {
+		return err
+	}
+	runCtx, cancel := context.WithCancel(context.Background())
+	c.Kubelet, c.stopKubelet, c.kubeletDone = kl, cancel, make(chan error, 1)
+	go func() { c.kubeletDone <- kl.Run(runCtx) }()
+	select {
+	case <-kl.Started():
+		return nil
+	case err := <-c.kubeletDone:
+		c.kubeletDone <- err
+		return fmt.Errorf("starting the loopback kubelet: %w", err)
+	case <-ctx.Done():
+		return fmt.Errorf("starting the loopback kubelet: %w", ctx.Err())
+	}
+}
+
+// Stop stops the kubelet (closing every pod server), kube-controller-manager,
+// kube-apiserver and etcd, and removes the cluster's files. It is safe to
+// call more than once; later calls return the first call's result.
+func (c *Cluster) Stop() error {
+	c.stopOnce.Do(func() {
+		var errs []error
+		if c.stopKubelet != nil {
+			c.stopKubelet()
+			if err := <-c.kubeletDone; err != nil && !errors.Is(err, context.Canceled) {
+				errs = append(errs, fmt.Errorf("loopback kubelet: %w", err))
+			}
+		}
+		if c.cm != nil {
+			if err := c.cm.stop(); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		if c.env != nil {
+			var err error
+			c.thread.do(func() { err = c.env.Stop() })
+			if err != nil {
+				errs = append(errs, fmt.Errorf("stopping etcd and kube-apiserver: %w", err))
+			}
+		}
+		// Ending the thread also kills, through their parent-death signal,
+		// any server that did not stop.
+		c.thread.close()
+		if err := os.RemoveAll(c.Dir); err != nil {
+			errs = append(errs, fmt.Errorf("removing %s: %w", c.Dir, err))
+		}
+		c.stopErr = errors.Join(errs...)
+	})
+	return c.stopErr
+}

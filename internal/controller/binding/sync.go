@@ -44,6 +44,12 @@ func (c *Controller) sync(ctx context.Context, tgb *v1alpha1.TargetGroupBinding)
 	if fail := c.checkConflict(ctx, tgb, tg.ARN); fail != nil {
 		return res, fail
 	}
+	// Won: the finalizer goes on before anything is written, so that the
+	// binding's deletion removes what it registers; a binding refused above
+	// never gets one.
+	if err := c.addFinalizer(ctx, tgb); err != nil {
+		return res, &failure{reason: v1alpha1.ReasonAWSError, err: err, message: err.Error()}
+	}
 	res.arn = tg.ARN
 	if old := tgb.Status.TargetGroupARN; old != "" && old != tg.ARN {
 		if err := c.leaveOldGroup(ctx, tgb, old); err != nil {

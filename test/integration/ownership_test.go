@@ -181,3 +181,47 @@ func TestDeletingAndRecreatingAnAnnotatedServiceKeepsItsTargets(t *testing.T) {
 		t.Errorf("group holds %d targets, want the 2 pods: %v", n, health)
 	}
 }
+
+// In multi-cluster mode a binding may remove only what it registered. The
+// record of that outlives the binding (the ledger), so a binding made again
+// for the same Service, after the first was deleted under Retain, owns the
+// targets its predecessor registered: when the Service scales down, the
+// removed pod's target leaves the group.
+func TestANewMultiClusterBindingOfAServiceAdoptsWhatItsPredecessorRegistered(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	arn := e.targetGroup()
+	labels := e.app("shared", 2, 8080)
+	multiRetain := func(b *v1alpha1.TargetGroupBinding) {
+		b.Spec.MultiClusterTargetGroup = true
+		b.Spec.DeletionPolicy = v1alpha1.DeletionPolicyRetain
+	}
+	first := e.binding("first", "shared", intstr.FromString("web"), arn, multiRetain)
+	o := e.controllerOptions()
+	o.OwnershipNamespace = e.ns
+	e.startController(o)
+	ready := func() []string { return e.readyPodTargets(labels, 8080) }
+	e.waitReadyPods(labels, 2, 8080, 30*time.Second)
+	e.waitMembers(arn, ready, 15*time.Second)
+
+	if err := e.kube.Delete(e.ctx, first); err != nil {
+		t.Fatal(err)
+	}
+	e.eventually(10*time.Second, "the first binding to be gone", func() (bool, string) {
+		err := e.kube.Get(e.ctx, client.ObjectKeyFromObject(first), &v1alpha1.TargetGroupBinding{})
+		return apierrors.IsNotFound(err), "still there"
+	})
+	kept := e.members(arn)
+	if len(kept) != 2 {
+		t.Fatalf("group holds %v after a Retain deletion, want both targets", kept)
+	}
+	e.binding("second", "shared", intstr.FromString("web"), arn, multiRetain)
+	e.waitReady("second", metav1.ConditionTrue, v1alpha1.ReasonSynced, 15*time.Second)
+	if got := e.getBinding("second").Status.OwnedTargets; !slices.Equal(got, kept) {
+		t.Errorf("second binding owns %v, want its predecessor's %v", got, kept)
+	}
+
+	e.scale("shared", 1)
+	e.waitReadyPods(labels, 1, 8080, 30*time.Second)
+	e.waitMembers(arn, ready, 15*time.Second)
+}

@@ -24,6 +24,7 @@ import (
 	"github.com/tgc-dev/targetgroupcontroller/internal/controller/serviceannotation"
 	"github.com/tgc-dev/targetgroupcontroller/internal/controller/targetgroups"
 	"github.com/tgc-dev/targetgroupcontroller/internal/elbv2"
+	"github.com/tgc-dev/targetgroupcontroller/internal/ledger"
 	"github.com/tgc-dev/targetgroupcontroller/internal/podgate"
 	"github.com/tgc-dev/targetgroupcontroller/internal/webhook"
 )
@@ -200,6 +201,7 @@ func addControllers(ctx context.Context, mgr ctrl.Manager, o Options, d Deps, tg
 		MaxWriteWait:            o.MaxWriteWait,
 		Gates:                   gated,
 		APIReader:               mgr.GetAPIReader(),
+		Ledger:                  ownershipLedger(mgr, o),
 	})
 	if err := b.Register(ctx, mgr); err != nil {
 		return fmt.Errorf("registering the binding controller: %w", err)
@@ -223,4 +225,14 @@ func addControllers(ctx context.Context, mgr ctrl.Manager, o Options, d Deps, tg
 		}
 	}
 	return nil
+}
+
+// ownershipLedger is the durable record of owned targets, in tgc's own
+// namespace; nil (status only) when no namespace is known.
+func ownershipLedger(mgr ctrl.Manager, o Options) binding.Ledger {
+	ns := o.ownershipNamespace()
+	if ns == "" {
+		return nil
+	}
+	return ledger.New(mgr.GetClient(), mgr.GetAPIReader(), ns)
 }

@@ -5,10 +5,12 @@ package manager
 import (
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
+	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/tgc-dev/targetgroupcontroller/internal/elbv2"
 	"github.com/tgc-dev/targetgroupcontroller/internal/webhook"
@@ -46,6 +48,10 @@ type Options struct {
 
 	WatchNamespaces    []string
 	ServiceAnnotations bool
+	// OwnershipNamespace holds the ownership ledger's ConfigMaps; empty
+	// means $POD_NAMESPACE, and with neither the record is kept in the
+	// bindings' status only.
+	OwnershipNamespace string
 
 	ReadinessGates   bool
 	GatePollInterval time.Duration
@@ -119,6 +125,7 @@ func (o *Options) BindFlags(fs *pflag.FlagSet) {
 	fs.Float32Var(&o.KubeAPIQPS, "kube-api-qps", o.KubeAPIQPS, "Requests per second to the Kubernetes API server (status patches, Events).")
 	fs.IntVar(&o.KubeAPIBurst, "kube-api-burst", o.KubeAPIBurst, "Burst of requests to the Kubernetes API server.")
 	fs.StringSliceVar(&o.WatchNamespaces, "watch-namespace", o.WatchNamespaces, "Namespaces to watch (repeat or comma-separate); empty means all.")
+	fs.StringVar(&o.OwnershipNamespace, "ownership-namespace", o.OwnershipNamespace, "Namespace of the ConfigMaps that record which targets of a multi-cluster target group each Service's binding registered, so that a binding of a recreated Service adopts them; empty means $POD_NAMESPACE. tgc needs get, create and update on ConfigMaps there.")
 	fs.BoolVar(&o.ServiceAnnotations, "service-annotations", o.ServiceAnnotations, "Turn Services annotated with tgc.dev/target-group-arn into TargetGroupBindings.")
 	fs.BoolVar(&o.ReadinessGates, "readiness-gates", o.ReadinessGates, "Satisfy pod readiness gates target-health.elbv2.tgc.dev/<binding>: a pod carrying one stays not Ready until its target is healthy in the binding's target group, and is registered while it waits.")
 	fs.DurationVar(&o.GatePollInterval, "gate-poll-interval", o.GatePollInterval, "How often DescribeTargetHealth is read for a target group while readiness gates of its bindings wait (one call per group per interval); a healthy target's gate turns True within one interval.")
@@ -183,6 +190,11 @@ func (o Options) Validate() error {
 	default:
 		errs = append(errs, fmt.Errorf("--log-format must be json or console, got %q", o.LogFormat))
 	}
+	if ns := o.OwnershipNamespace; ns != "" {
+		for _, msg := range validation.IsDNS1123Label(ns) {
+			errs = append(errs, fmt.Errorf("--ownership-namespace %q is not a namespace name: %s", ns, msg))
+		}
+	}
 	if err := o.Webhook.Validate(); err != nil {
 		errs = append(errs, err)
 	}
@@ -196,4 +208,13 @@ func defaultWebhookOptions() webhook.Options {
 	o := webhook.DefaultOptions()
 	o.Port = 0
 	return o
+}
+
+// ownershipNamespace resolves OwnershipNamespace against the pod's
+// environment; empty means no ledger.
+func (o Options) ownershipNamespace() string {
+	if o.OwnershipNamespace != "" {
+		return o.OwnershipNamespace
+	}
+	return os.Getenv("POD_NAMESPACE")
 }

@@ -203,27 +203,3 @@ func TestARestartedControllerMakesOneDescribeTargetHealthPerGroupAndNoOtherCallF
 		t.Logf("%s: calls after restart: %+v", arn, cs)
 	}
 }
-
-func TestPointingABindingAtAnotherTargetGroupMovesItsTargets(t *testing.T) {
-	t.Parallel()
-	e := newEnv(t)
-	oldARN, newARN := e.targetGroup(), e.targetGroup()
-	e.selectorlessService("move", 80)
-	e.slice("move", "move-1", 8080, "10.244.250.1", "10.244.250.2")
-	e.binding("move", "move", intstr.FromInt32(80), oldARN)
-	e.startController(e.controllerOptions())
-	want := func() []string { return []string{"10.244.250.1:8080", "10.244.250.2:8080"} }
-	e.waitMembers(oldARN, want, 10*time.Second)
-
-	tgb := e.getBinding("move")
-	patch := client.MergeFrom(tgb.DeepCopy())
-	tgb.Spec.TargetGroupARN = newARN
-	if err := e.kube.Patch(e.ctx, tgb, patch); err != nil {
-		t.Fatal(err)
-	}
-	e.waitMembers(newARN, want, 10*time.Second)
-	e.waitMembers(oldARN, func() []string { return nil }, 10*time.Second)
-	if got := e.waitReady("move", metav1.ConditionTrue, v1alpha1.ReasonSynced, 10*time.Second).Status.TargetGroupARN; got != newARN {
-		t.Fatalf("status.targetGroupARN = %s, want %s", got, newARN)
-	}
-}

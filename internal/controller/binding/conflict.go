@@ -31,12 +31,19 @@ func older(a, b *v1alpha1.TargetGroupBinding) bool {
 	return a.Name < b.Name
 }
 
-// conflictingBinding returns the binding that owns arn before self, if
-// self may not share it. Two bindings that each think they own a whole
+// conflictingBinding returns the binding that holds arn instead of self,
+// if self may not share it. Two bindings that each think they own a whole
 // target group deregister each other's targets on every sync, so the target
 // group flaps; sharing is safe only when both record what they registered
-// (multiClusterTargetGroup). The older binding keeps the group.
+// (multiClusterTargetGroup).
+//
+// The group belongs to the binding that held it first: the one whose status
+// already names it, which tgc writes only after the binding won the group.
+// Age decides only between bindings that both hold it, or neither does (two
+// claims in the same moment), so that an old binding turned onto a live
+// group never takes it.
 func conflictingBinding(self *v1alpha1.TargetGroupBinding, arn string, all []v1alpha1.TargetGroupBinding) *v1alpha1.TargetGroupBinding {
+	selfHolds := self.Status.TargetGroupARN == arn
 	var owner *v1alpha1.TargetGroupBinding
 	for i := range all {
 		b := &all[i]
@@ -46,11 +53,23 @@ func conflictingBinding(self *v1alpha1.TargetGroupBinding, arn string, all []v1a
 		if self.Spec.MultiClusterTargetGroup && b.Spec.MultiClusterTargetGroup {
 			continue
 		}
-		if older(b, self) && (owner == nil || older(b, owner)) {
+		if !first(b, self, arn, selfHolds) {
+			continue
+		}
+		if owner == nil || first(b, owner, arn, owner.Status.TargetGroupARN == arn) {
 			owner = b
 		}
 	}
 	return owner
+}
+
+// first reports whether b came to the group before other: by holding it,
+// else by age.
+func first(b, other *v1alpha1.TargetGroupBinding, arn string, otherHolds bool) bool {
+	if holds := b.Status.TargetGroupARN == arn; holds != otherHolds {
+		return holds
+	}
+	return older(b, other)
 }
 
 // checkConflict refuses to sync a binding whose target group an older

@@ -67,6 +67,21 @@ func TestConflictingBinding(t *testing.T) {
 			others: []v1alpha1.TargetGroupBinding{tgb("old", time.Hour, other, other, false)},
 			want:   "",
 		},
+		"an older binding turned onto a live group does not take it": {
+			self:   tgb("old", time.Hour, other, arn, false),
+			others: []v1alpha1.TargetGroupBinding{tgb("new", 0, arn, arn, false)},
+			want:   "new",
+		},
+		"the binding that holds the group keeps it against an older claimant": {
+			self:   tgb("new", 0, arn, arn, false),
+			others: []v1alpha1.TargetGroupBinding{tgb("old", time.Hour, "", arn, false)},
+			want:   "",
+		},
+		"of two claims at once, the older wins": {
+			self:   tgb("new", 0, "", arn, false),
+			others: []v1alpha1.TargetGroupBinding{tgb("old", time.Hour, "", arn, false)},
+			want:   "old",
+		},
 		"same age is decided by name, the same way on every replica": {
 			self:   tgb("b", time.Hour, "", arn, false),
 			others: []v1alpha1.TargetGroupBinding{tgb("a", time.Hour, arn, arn, false)},

@@ -54,6 +54,19 @@ type Config struct {
 	// APIReader reads the ReplicaSet behind a pod, uncached, to name the
 	// Deployment in grace period warnings. Nil names the ReplicaSet instead.
 	APIReader client.Reader
+	// Ledger keeps which targets of a shared (multi-cluster) group each
+	// Service's binding registered, beyond the binding's life, so that the
+	// binding of a recreated Service adopts them. Nil keeps the record in
+	// the binding's status only.
+	Ledger Ledger
+}
+
+// Ledger is the durable record of owned targets (internal/ledger).
+type Ledger interface {
+	// Owned returns the targets ("ip:port") claimant registered in arn.
+	Owned(ctx context.Context, arn, claimant string) ([]string, error)
+	// Record makes ts claimant's targets in arn; empty removes the entry.
+	Record(ctx context.Context, arn, claimant string, ts []string) error
 }
 
 // GatedPods reports the pods of a binding that are not Ready only because of

@@ -2,46 +2,55 @@ package binding
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/tgc-dev/targetgroupcontroller/api/v1alpha1"
-	"github.com/tgc-dev/targetgroupcontroller/internal/elbv2"
 )
 
-// finalize runs when a binding is being deleted. With deletionPolicy Delete
-// it deregisters the binding's targets (the owned ones in multi-cluster
-// mode, else every target in the group) before letting the binding go; with
-// Retain it leaves them. A target group that no longer exists, or an ARN that
-// never was one, has nothing to deregister.
+// finalize runs when a binding is being deleted. It deregisters only what
+// the binding is known to own, from the group it held: the group in its
+// status, which tgc writes only once the binding has won it, and, in
+// multi-cluster mode, only the targets it recorded as its own. A binding
+// that never held a group (refused for a conflict, or never resolved)
+// removes nothing: deleting a duplicate made by mistake must not empty the
+// group of the binding that holds it.
+//
+// With deletionPolicy Retain nothing is removed. Nor is it when the binding
+// goes because the Service that owns it (the Service annotation) was deleted
+// and emptyEndpointsPolicy is Retain: a deleted Service is an empty desired
+// set, and a binding for the recreated Service adopts the targets.
 func (c *Controller) finalize(ctx context.Context, tgb *v1alpha1.TargetGroupBinding) (reconcile.Result, error) {
 	if !controllerutil.ContainsFinalizer(tgb, v1alpha1.Finalizer) {
 		return reconcile.Result{}, nil
 	}
 	logger := log.FromContext(ctx)
-	if tgb.Spec.DeletionPolicy == v1alpha1.DeletionPolicyRetain {
+	arn := tgb.Status.TargetGroupARN
+	switch {
+	case arn == "":
+		logger.Info("binding deleted; it never held a target group, nothing to deregister")
+		return c.release(ctx, tgb)
+	case tgb.Spec.DeletionPolicy == v1alpha1.DeletionPolicyRetain:
 		logger.Info("binding deleted; leaving its targets registered per deletionPolicy=Retain")
 		c.event(tgb, false, "Retained", "Delete", "binding deleted; targets left registered because deletionPolicy is Retain")
 		return c.release(ctx, tgb)
+	case tgb.Spec.EmptyEndpointsPolicy != v1alpha1.EmptyEndpointsPolicyDeregister && c.serviceOwnerGone(ctx, tgb):
+		logger.Info("binding deleted with its Service; leaving its targets registered per emptyEndpointsPolicy=Retain")
+		c.event(tgb, false, "Retained", "Delete", "binding deleted because Service %s was deleted; targets left registered in %s because emptyEndpointsPolicy is Retain. A binding for the recreated Service adopts them",
+			tgb.Spec.ServiceRef.Name, arn)
+		return c.release(ctx, tgb)
 	}
 
-	tg, fail := c.resolve(ctx, tgb)
-	if fail != nil {
-		if fail.reason == v1alpha1.ReasonInvalidARN || errors.Is(fail, elbv2.ErrTargetGroupNotFound) {
-			logger.Info("binding deleted; its target group does not exist, nothing to deregister", "reason", fail.reason)
-			return c.release(ctx, tgb)
-		}
-		c.event(tgb, true, fail.reason, "Delete", "cannot deregister targets of the deleted binding: %s. To delete it without deregistering, set deletionPolicy: Retain", fail.message)
-		return c.retryDelete(fail)
-	}
-
-	if err := c.leave(ctx, tgb, tg.ARN); err != nil {
-		f := c.awsFailure(err, tg.ARN)
+	if err := c.leave(ctx, tgb, arn); err != nil {
+		f := c.awsFailure(err, arn)
 		c.event(tgb, true, f.reason, "Delete", "cannot deregister targets of the deleted binding: %s. To delete it without deregistering, set deletionPolicy: Retain", f.message)
 		return c.retryDelete(f)
 	}
@@ -66,4 +75,37 @@ func (c *Controller) release(ctx context.Context, tgb *v1alpha1.TargetGroupBindi
 	c.metrics.forget(tgb.Namespace, tgb.Name)
 	c.clearPending(bindingKey(tgb))
 	return reconcile.Result{}, nil
+}
+
+// serviceOwnerGone reports whether the binding is owned by a Service (the
+// Service annotation's bindings are) that is gone or going, which is why
+// the garbage collector deletes the binding.
+func (c *Controller) serviceOwnerGone(ctx context.Context, tgb *v1alpha1.TargetGroupBinding) bool {
+	ref := metav1.GetControllerOf(tgb)
+	if ref == nil || ref.Kind != "Service" || ref.APIVersion != "v1" {
+		return false
+	}
+	svc := &corev1.Service{}
+	err := c.kube.Get(ctx, types.NamespacedName{Namespace: tgb.Namespace, Name: ref.Name}, svc)
+	switch {
+	case apierrors.IsNotFound(err):
+		return true
+	case err != nil:
+		return false // cannot tell; the binding's own policies apply
+	}
+	return svc.UID != ref.UID || !svc.DeletionTimestamp.IsZero()
+}
+
+// addFinalizer puts the finalizer on a binding that has just won its target
+// group; a no-op when it is there.
+func (c *Controller) addFinalizer(ctx context.Context, tgb *v1alpha1.TargetGroupBinding) error {
+	if controllerutil.ContainsFinalizer(tgb, v1alpha1.Finalizer) {
+		return nil
+	}
+	orig := tgb.DeepCopy()
+	controllerutil.AddFinalizer(tgb, v1alpha1.Finalizer)
+	if err := c.kube.Patch(ctx, tgb, client.MergeFromWithOptions(orig, client.MergeFromWithOptimisticLock{})); err != nil {
+		return fmt.Errorf("adding finalizer to %s/%s: %w", tgb.Namespace, tgb.Name, err)
+	}
+	return nil
 }

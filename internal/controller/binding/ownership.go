@@ -10,6 +10,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/tgc-dev/targetgroupcontroller/api/v1alpha1"
+	"github.com/tgc-dev/targetgroupcontroller/internal/ledger"
 	"github.com/tgc-dev/targetgroupcontroller/internal/targets"
 )
 
@@ -52,14 +53,54 @@ func formatOwned(owned map[targets.Target]bool) []string {
 	return slices.Compact(out)
 }
 
-// recordOwned writes status.ownedTargets before tgc registers them.
-func (c *Controller) recordOwned(ctx context.Context, tgb *v1alpha1.TargetGroupBinding, owned map[targets.Target]bool) error {
+// owned is what the binding may remove from arn in multi-cluster mode: the
+// targets in its status and those the ledger says its Service's bindings
+// registered there, which a binding new to the group (its Service was
+// recreated) adopts. Nil outside multi-cluster mode: the binding owns the
+// whole group.
+func (c *Controller) owned(ctx context.Context, tgb *v1alpha1.TargetGroupBinding, arn string) (map[targets.Target]bool, error) {
+	owned := ownedTargets(tgb)
+	if owned == nil || c.cfg.Ledger == nil {
+		return owned, nil
+	}
+	recorded, err := c.cfg.Ledger.Owned(ctx, arn, claimant(tgb))
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range recorded {
+		if t, err := parseTarget(s); err == nil {
+			owned[t] = true
+		}
+	}
+	return owned, nil
+}
+
+func claimant(tgb *v1alpha1.TargetGroupBinding) string {
+	return ledger.Claimant(tgb.Namespace, tgb.Spec.ServiceRef.Name)
+}
+
+// recordOwned records, in the ledger and in status.ownedTargets, the
+// targets tgc is about to register.
+func (c *Controller) recordOwned(ctx context.Context, tgb *v1alpha1.TargetGroupBinding, arn string, owned map[targets.Target]bool) error {
+	list := formatOwned(owned)
+	if err := c.keepLedger(ctx, tgb, arn, list); err != nil {
+		return err
+	}
 	orig := tgb.DeepCopy()
-	tgb.Status.OwnedTargets = formatOwned(owned)
+	tgb.Status.OwnedTargets = list
 	if err := c.kube.Status().Patch(ctx, tgb, client.MergeFrom(orig)); err != nil {
 		return fmt.Errorf("recording owned targets of %s/%s: %w", tgb.Namespace, tgb.Name, err)
 	}
 	return nil
+}
+
+// keepLedger makes the ledger's entry for the binding's Service list; a
+// no-op without a ledger or when it already does.
+func (c *Controller) keepLedger(ctx context.Context, tgb *v1alpha1.TargetGroupBinding, arn string, list []string) error {
+	if c.cfg.Ledger == nil || !tgb.Spec.MultiClusterTargetGroup {
+		return nil
+	}
+	return c.cfg.Ledger.Record(ctx, arn, claimant(tgb), list)
 }
 
 // ownedAfter is status.ownedTargets after a sync: the owned targets still in

@@ -8,8 +8,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/klog/v2"
-	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
@@ -43,14 +41,6 @@ func (c *Controller) Reconcile(ctx context.Context, req reconcile.Request) (reco
 	if !tgb.DeletionTimestamp.IsZero() {
 		return c.finalize(ctx, tgb)
 	}
-	if !controllerutil.ContainsFinalizer(tgb, v1alpha1.Finalizer) {
-		orig := tgb.DeepCopy()
-		controllerutil.AddFinalizer(tgb, v1alpha1.Finalizer)
-		if err := c.kube.Patch(ctx, tgb, client.MergeFromWithOptions(orig, client.MergeFromWithOptimisticLock{})); err != nil {
-			return reconcile.Result{}, fmt.Errorf("adding finalizer to %s: %w", req, err)
-		}
-	}
-
 	orig := tgb.DeepCopy()
 	res, fail := c.sync(ctx, tgb)
 	if err := c.writeStatus(ctx, orig, tgb, res, fail); err != nil {

@@ -34,13 +34,21 @@ func (c *Controller) leave(ctx context.Context, tgb *v1alpha1.TargetGroupBinding
 	g := c.groups.Lock(arn)
 	defer g.Unlock()
 	_, _, err := g.Refresh(ctx)
+	var owned map[targets.Target]bool
 	if err == nil {
-		plan := targets.ComputePlan(targets.PlanInput{Actual: g.Health(), Owned: ownedTargets(tgb), AllowDeregisterAll: true})
+		owned, err = c.owned(ctx, tgb, arn)
+	}
+	if err == nil {
+		plan := targets.ComputePlan(targets.PlanInput{Actual: g.Health(), Owned: owned, AllowDeregisterAll: true})
 		_, err = c.deregister(ctx, tgb, g, plan.Deregister, elbv2.Write{})
 	}
 	if errors.Is(err, elbv2.ErrTargetGroupNotFound) {
 		c.groups.Forget(arn)
-		return nil
+		err = nil
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	// What it owned there is gone: nothing is left to adopt.
+	return c.keepLedger(ctx, tgb, arn, nil)
 }

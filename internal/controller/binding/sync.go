@@ -7,6 +7,7 @@ import (
 
 	"github.com/tgc-dev/targetgroupcontroller/api/v1alpha1"
 	"github.com/tgc-dev/targetgroupcontroller/internal/targets"
+	"sigs.k8s.io/controller-runtime/pkg/log"
 )
 
 // syncResult is what a sync found and did, for status and requeueing.
@@ -44,6 +45,12 @@ func (c *Controller) sync(ctx context.Context, tgb *v1alpha1.TargetGroupBinding)
 	if fail := c.checkConflict(ctx, tgb, tg.ARN); fail != nil {
 		return res, fail
 	}
+	// Won: the finalizer goes on before anything is written, so that the
+	// binding's deletion removes what it registers; a binding refused above
+	// never gets one.
+	if err := c.addFinalizer(ctx, tgb); err != nil {
+		return res, &failure{reason: v1alpha1.ReasonAWSError, err: err, message: err.Error()}
+	}
 	res.arn = tg.ARN
 	if old := tgb.Status.TargetGroupARN; old != "" && old != tg.ARN {
 		if err := c.leaveOldGroup(ctx, tgb, old); err != nil {
@@ -75,7 +82,10 @@ func (c *Controller) sync(ctx context.Context, tgb *v1alpha1.TargetGroupBinding)
 
 	// The plan, and what it says to the user before anything is written.
 	now := c.clock.Now()
-	owned := ownedTargets(tgb)
+	owned, err := c.owned(ctx, tgb, tg.ARN)
+	if err != nil {
+		return res, &failure{reason: v1alpha1.ReasonAWSError, err: err, message: err.Error()}
+	}
 	// Targets AWS rejected stay out of the plan for a while, but not out of
 	// the status: the binding is not synced while any is set aside.
 	offer, setAside := g.WithoutRejected(eps.result.Targets, now)
@@ -94,7 +104,7 @@ func (c *Controller) sync(ctx context.Context, tgb *v1alpha1.TargetGroupBinding)
 		// the two, it owns a target it never registered, and deregistering
 		// a target that is not registered succeeds. The other order would
 		// leave a registered target no one ever removes.
-		if err := c.recordOwned(ctx, tgb, union(owned, plan.Register)); err != nil {
+		if err := c.recordOwned(ctx, tgb, tg.ARN, union(owned, plan.Register)); err != nil {
 			return res, &failure{reason: v1alpha1.ReasonAWSError, err: err, message: err.Error()}
 		}
 		owned = union(owned, plan.Register)
@@ -126,6 +136,10 @@ func (c *Controller) sync(ctx context.Context, tgb *v1alpha1.TargetGroupBinding)
 	}
 	res.rejected = setAside
 	res.owned = ownedAfter(tgb, owned, g.Health())
+	if err := c.keepLedger(ctx, tgb, tg.ARN, res.owned); err != nil {
+		// The status keeps the record; the ledger catches up next sync.
+		log.FromContext(ctx).Error(err, "updating the ownership ledger")
+	}
 	res.counts = countTargets(g.Health(), eps.result.Targets, res.owned, tgb.Spec.MultiClusterTargetGroup)
 	res.unsettled = g.Unsettled()
 	res.withheld = len(plan.Withheld)

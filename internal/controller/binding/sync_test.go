@@ -841,6 +841,52 @@ func TestSyncTargetGroupConflict(t *testing.T) {
 			if strings.Contains(strings.Join(w.writes(), " "), tg(ip3)) {
 				t.Errorf("the refused binding's endpoint was written: %q", w.writes())
 			}
+			if b := w.binding("newer"); controllerutil.ContainsFinalizer(b, v1alpha1.Finalizer) {
+				t.Errorf("the refused binding carries the finalizer; its deletion would deregister the holder's targets")
+			}
+		})
+	}
+}
+
+func TestDeletingARefusedBindingLeavesTheHoldersTargets(t *testing.T) {
+	cases := map[string]struct {
+		// legacyFinalizer: the refused binding got the finalizer from an
+		// older tgc, which added it before the conflict check.
+		legacyFinalizer bool
+	}{
+		"a refused binding has no finalizer and goes at once":           {},
+		"a refused binding with a finalizer from before goes untouched": {legacyFinalizer: true},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			w := synced(t, fake.Config{}, ready(ip1, ip2))
+			dup := newBinding("dup", arnA, 0)
+			if tc.legacyFinalizer {
+				controllerutil.AddFinalizer(dup, v1alpha1.Finalizer)
+			}
+			if err := w.kube.Create(w.ctx, dup); err != nil {
+				t.Fatal(err)
+			}
+			w.reconcile("dup")
+			if got := w.ready("dup"); got != "False/"+v1alpha1.ReasonTargetGroupConflict {
+				t.Fatalf("Ready of the duplicate = %s, want it refused", got)
+			}
+			w.aws.ResetCalls()
+
+			if err := w.kube.Delete(w.ctx, w.binding("dup")); err != nil {
+				t.Fatal(err)
+			}
+			w.reconcile("dup")
+
+			if !w.gone("dup") {
+				t.Errorf("the refused binding is still there")
+			}
+			if writes := w.writes(); len(writes) != 0 {
+				t.Errorf("deleting the refused binding wrote %q, want nothing", writes)
+			}
+			if got, want := w.members(arnA), tgs(ip1, ip2); !reflect.DeepEqual(got, want) {
+				t.Errorf("members of the holder's group = %q, want %q", got, want)
+			}
 		})
 	}
 }

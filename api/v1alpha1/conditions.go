@@ -26,6 +26,9 @@ const (
 	// ReasonTargetGroupConflict: another binding already syncs this target
 	// group and the two do not both set multiClusterTargetGroup.
 	ReasonTargetGroupConflict = "TargetGroupConflict"
+	// ReasonNotAllowed: TargetGroupPolicies exist and none lets the
+	// binding's namespace bind its target group.
+	ReasonNotAllowed = "NotAllowed"
 )
 
 // Finalizer makes tgc deregister a binding's targets before it goes away.

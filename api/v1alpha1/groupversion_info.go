@@ -24,7 +24,7 @@ var (
 )
 
 func addKnownTypes(s *runtime.Scheme) error {
-	s.AddKnownTypes(GroupVersion, &TargetGroupBinding{}, &TargetGroupBindingList{})
+	s.AddKnownTypes(GroupVersion, &TargetGroupBinding{}, &TargetGroupBindingList{}, &TargetGroupPolicy{}, &TargetGroupPolicyList{})
 	metav1.AddToGroupVersion(s, GroupVersion)
 	return nil
 }

@@ -1,0 +1,140 @@
+// Package tenancy decides, from the cluster administrator's
+// TargetGroupPolicies, whether a namespace may bind a target group. It is
+// pure: the controller (at every sync) and the admission webhooks (at
+// create) give it what they read, and both decide the same way.
+package tenancy
+
+import (
+	"fmt"
+	"path"
+	"slices"
+	"strings"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+
+	"github.com/tgc-dev/targetgroupcontroller/api/v1alpha1"
+)
+
+// Group is what a policy can match a target group on.
+type Group struct {
+	ARN  string
+	Name string
+	// Tags are the group's AWS tags; nil when not read, which no tag match
+	// accepts.
+	Tags map[string]string
+}
+
+// Request is one binding's claim.
+type Request struct {
+	Namespace       string
+	NamespaceLabels map[string]string
+	Group           Group
+	// AnyEndpoint: the binding registers endpoints that are not its pods.
+	AnyEndpoint bool
+}
+
+// Decision says whether a request is allowed and, if not, why, in words
+// that name the fix.
+type Decision struct {
+	Allowed bool
+	// Policy names the policy that allows the request, or that would if it
+	// also allowed non-pod endpoints.
+	Policy  string
+	Message string
+}
+
+// Decide applies the policies. No policies allow everything, as before
+// tenancy existed; once one exists, only what some policy allows is.
+func Decide(policies []v1alpha1.TargetGroupPolicy, r Request) Decision {
+	if len(policies) == 0 {
+		return Decision{Allowed: true}
+	}
+	var groupOnly string // a policy that allows the group but not AnyEndpoint
+	for i := range policies {
+		p := &policies[i]
+		if !selects(p, r.NamespaceLabels) || !matchesGroup(p.Spec.TargetGroups, r.Group) {
+			continue
+		}
+		if r.AnyEndpoint && !p.Spec.AllowAnyEndpoint {
+			if groupOnly == "" {
+				groupOnly = p.Name
+			}
+			continue
+		}
+		return Decision{Allowed: true, Policy: p.Name}
+	}
+	if groupOnly != "" {
+		return Decision{Policy: groupOnly, Message: fmt.Sprintf(
+			"TargetGroupPolicy %s lets namespace %s bind target group %s, but not with targetSelection: AnyEndpoint; use targetSelection: Pods, or ask the cluster admin to set allowAnyEndpoint on the policy",
+			groupOnly, r.Namespace, r.Group.ARN)}
+	}
+	return Decision{Message: fmt.Sprintf(
+		"no TargetGroupPolicy lets namespace %s bind target group %s (name %q%s); ask the cluster admin for a TargetGroupPolicy whose namespaceSelector selects the namespace and whose targetGroups match the group (kubectl get targetgrouppolicies)",
+		r.Namespace, r.Group.ARN, r.Group.Name, describeTags(r.Group.Tags))}
+}
+
+// UsesTags reports whether any policy matches on tags, which is when the
+// groups' tags must be read at all.
+func UsesTags(policies []v1alpha1.TargetGroupPolicy) bool {
+	for _, p := range policies {
+		for _, m := range p.Spec.TargetGroups {
+			if len(m.Tags) > 0 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func selects(p *v1alpha1.TargetGroupPolicy, nsLabels map[string]string) bool {
+	sel, err := metav1.LabelSelectorAsSelector(&p.Spec.NamespaceSelector)
+	if err != nil {
+		// The API server validated the selector's shape; one that still
+		// does not parse selects nothing rather than everything.
+		return false
+	}
+	return sel.Matches(labels.Set(nsLabels))
+}
+
+func matchesGroup(ms []v1alpha1.TargetGroupMatch, g Group) bool {
+	return slices.ContainsFunc(ms, func(m v1alpha1.TargetGroupMatch) bool { return matches(m, g) })
+}
+
+func matches(m v1alpha1.TargetGroupMatch, g Group) bool {
+	switch {
+	case m.ARN != "":
+		return m.ARN == g.ARN
+	case m.NamePattern != "":
+		ok, err := path.Match(m.NamePattern, g.Name)
+		return err == nil && ok && g.Name != ""
+	case len(m.Tags) > 0:
+		if g.Tags == nil {
+			return false
+		}
+		for k, want := range m.Tags {
+			got, ok := g.Tags[k]
+			if !ok || (want != "*" && got != want) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+func describeTags(tags map[string]string) string {
+	if len(tags) == 0 {
+		return ""
+	}
+	keys := make([]string, 0, len(tags))
+	for k := range tags {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	parts := make([]string, 0, len(keys))
+	for _, k := range keys {
+		parts = append(parts, k+"="+tags[k])
+	}
+	return ", tags " + strings.Join(parts, ",")
+}

@@ -36,6 +36,9 @@ type TargetGroups interface {
 	// DeregistrationDelay reads the group's
 	// deregistration_delay.timeout_seconds attribute.
 	DeregistrationDelay(ctx context.Context, arn string, p Priority) (time.Duration, error)
+	// Tags reads the group's AWS tags, which TargetGroupPolicies may match
+	// on; tgc reads them only when some policy does.
+	Tags(ctx context.Context, arn string) (map[string]string, error)
 	// TargetHealth lists the group's registered targets with their health.
 	TargetHealth(ctx context.Context, arn string, p Priority) ([]targets.Health, error)
 	// Register adds targets, as many calls as the per-call limit needs; AWS

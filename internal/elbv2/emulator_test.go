@@ -129,6 +129,12 @@ func TestEmulatorRegistersAndDescribesThroughTheRealSDK(t *testing.T) {
 	if info.TargetType != "ip" || info.IPAddressType != "ipv4" {
 		t.Errorf("target group = %+v, want an ipv4 ip group", info)
 	}
+	if _, err := s.client.AddTags(ctx, &elb.AddTagsInput{ResourceArns: []string{arn}, Tags: []elbtypes.Tag{{Key: aws.String("owner"), Value: aws.String("team-a")}}}); err != nil {
+		t.Fatalf("AddTags: %v", err)
+	}
+	if tags, err := tg.Tags(ctx, arn); err != nil || tags["owner"] != "team-a" || len(tags) != 1 {
+		t.Errorf("Tags = %v, %v; want owner=team-a", tags, err)
+	}
 	if delay, err := tg.DeregistrationDelay(ctx, arn, elbv2.Required); err != nil || delay <= 0 {
 		t.Errorf("DeregistrationDelay = %s, %v; want the group's delay", delay, err)
 	}

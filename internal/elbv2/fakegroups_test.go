@@ -55,3 +55,7 @@ func (r *recorder) Register(ctx context.Context, arn string, ts []targets.Target
 func (r *recorder) Deregister(ctx context.Context, arn string, ts []targets.Target, _ Write) error {
 	return r.record("Deregister")
 }
+
+func (r *recorder) Tags(ctx context.Context, arn string) (map[string]string, error) {
+	return nil, r.record("Tags")
+}

@@ -14,8 +14,8 @@ import (
 // and observes the SDK's attempts (pass it as Options.Observer to NewClient).
 //
 // Operation labels are ELBv2 API action names: DescribeTargetGroups,
-// DescribeTargetGroupAttributes, DescribeTargetHealth, RegisterTargets,
-// DeregisterTargets.
+// DescribeTargetGroupAttributes, DescribeTargetHealth, DescribeTags,
+// RegisterTargets, DeregisterTargets.
 //
 // Counted per call of the decorated TargetGroups (a call may be several AWS
 // requests: batches, attributes, SDK retries):
@@ -169,6 +169,13 @@ func (d *measured) FindTargetGroupByName(ctx context.Context, name string) (Targ
 	tg, err := d.next.FindTargetGroupByName(ctx, name)
 	d.m.observe("DescribeTargetGroups", start, err)
 	return tg, err
+}
+
+func (d *measured) Tags(ctx context.Context, arn string) (map[string]string, error) {
+	start := time.Now()
+	tags, err := d.next.Tags(ctx, arn)
+	d.m.observe("DescribeTags", start, err)
+	return tags, err
 }
 
 func (d *measured) TargetHealth(ctx context.Context, arn string, p Priority) ([]targets.Health, error) {

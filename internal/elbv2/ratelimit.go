@@ -20,7 +20,7 @@ type Bucket struct {
 type Limits struct {
 	Register   Bucket // RegisterTargets
 	Deregister Bucket // DeregisterTargets
-	Describe   Bucket // DescribeTargetGroups, DescribeTargetGroupAttributes, DescribeTargetHealth
+	Describe   Bucket // DescribeTargetGroups, DescribeTargetGroupAttributes, DescribeTargetHealth, DescribeTags
 }
 
 // DefaultLimits pace tgc at ELBv2's documented refill rates (the figures the
@@ -90,6 +90,13 @@ func (r *rateLimited) DeregistrationDelay(ctx context.Context, arn string, p Pri
 		return 0, err
 	}
 	return r.next.DeregistrationDelay(ctx, arn, p)
+}
+
+func (r *rateLimited) Tags(ctx context.Context, arn string) (map[string]string, error) {
+	if err := r.describe.read(ctx, Required); err != nil {
+		return nil, err
+	}
+	return r.next.Tags(ctx, arn)
 }
 
 func (r *rateLimited) TargetHealth(ctx context.Context, arn string, p Priority) ([]targets.Health, error) {

@@ -17,11 +17,12 @@ import (
 )
 
 // SDKClient is the part of *elasticloadbalancingv2.Client that tgc calls:
-// exactly these five operations, which is also what aws/policy.json allows.
+// exactly these six operations, which is also what aws/policy.json allows.
 type SDKClient interface {
 	DescribeTargetGroups(ctx context.Context, in *elb.DescribeTargetGroupsInput, opts ...func(*elb.Options)) (*elb.DescribeTargetGroupsOutput, error)
 	DescribeTargetGroupAttributes(ctx context.Context, in *elb.DescribeTargetGroupAttributesInput, opts ...func(*elb.Options)) (*elb.DescribeTargetGroupAttributesOutput, error)
 	DescribeTargetHealth(ctx context.Context, in *elb.DescribeTargetHealthInput, opts ...func(*elb.Options)) (*elb.DescribeTargetHealthOutput, error)
+	DescribeTags(ctx context.Context, in *elb.DescribeTagsInput, opts ...func(*elb.Options)) (*elb.DescribeTagsOutput, error)
 	RegisterTargets(ctx context.Context, in *elb.RegisterTargetsInput, opts ...func(*elb.Options)) (*elb.RegisterTargetsOutput, error)
 	DeregisterTargets(ctx context.Context, in *elb.DeregisterTargetsInput, opts ...func(*elb.Options)) (*elb.DeregisterTargetsOutput, error)
 }
@@ -127,6 +128,23 @@ func (s *SDK) DeregistrationDelay(ctx context.Context, arn string, _ Priority) (
 	}
 	// AWS always lists the attribute; zero means unknown to the callers.
 	return 0, nil
+}
+
+func (s *SDK) Tags(ctx context.Context, arn string) (map[string]string, error) {
+	out, err := s.client.DescribeTags(ctx, &elb.DescribeTagsInput{ResourceArns: []string{arn}})
+	if err != nil {
+		return nil, fmt.Errorf("reading the tags of target group %s: %w", arn, mapError("DescribeTags", err))
+	}
+	tags := map[string]string{}
+	for _, d := range out.TagDescriptions {
+		if aws.ToString(d.ResourceArn) != arn {
+			continue
+		}
+		for _, t := range d.Tags {
+			tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+		}
+	}
+	return tags, nil
 }
 
 func (s *SDK) TargetHealth(ctx context.Context, arn string, _ Priority) ([]targets.Health, error) {

@@ -12,6 +12,7 @@ package fake
 import (
 	"context"
 	"fmt"
+	"maps"
 	"strconv"
 	"sync"
 	"time"
@@ -27,6 +28,7 @@ const (
 	OpDescribeTargetGroups          = "DescribeTargetGroups"
 	OpDescribeTargetGroupAttributes = "DescribeTargetGroupAttributes"
 	OpDescribeTargetHealth          = "DescribeTargetHealth"
+	OpDescribeTags                  = "DescribeTags"
 	OpRegisterTargets               = "RegisterTargets"
 	OpDeregisterTargets             = "DeregisterTargets"
 )
@@ -174,6 +176,21 @@ func (f *TargetGroups) DeregistrationDelay(ctx context.Context, arn string, p el
 		return 0, fmt.Errorf("reading attributes of target group %s: %w", arn, err)
 	}
 	return g.delay, nil
+}
+
+func (f *TargetGroups) Tags(ctx context.Context, arn string) (map[string]string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c := Call{Op: OpDescribeTags, ARN: arn}
+	var g *group
+	err := f.request(ctx, c, func() (err error) {
+		g, err = f.lookup(OpDescribeTags, arn)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading the tags of target group %s: %w", arn, err)
+	}
+	return maps.Clone(g.tags), nil
 }
 
 func (f *TargetGroups) TargetHealth(ctx context.Context, arn string, p elbv2.Priority) ([]targets.Health, error) {

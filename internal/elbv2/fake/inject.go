@@ -164,7 +164,7 @@ func (f *TargetGroups) deferWrite(c Call) error {
 // test fails loudly instead of injecting an error nothing ever takes.
 func checkOp(op string) {
 	switch op {
-	case OpDescribeTargetGroups, OpDescribeTargetGroupAttributes, OpDescribeTargetHealth, OpRegisterTargets, OpDeregisterTargets:
+	case OpDescribeTargetGroups, OpDescribeTargetGroupAttributes, OpDescribeTargetHealth, OpDescribeTags, OpRegisterTargets, OpDeregisterTargets:
 		return
 	}
 	panic(fmt.Sprintf("fake: unknown ELBv2 action %q", op))

@@ -2,6 +2,7 @@ package fake
 
 import (
 	"fmt"
+	"maps"
 	"net/netip"
 	"slices"
 	"time"
@@ -15,6 +16,7 @@ import (
 type group struct {
 	tg    elbv2.TargetGroup
 	delay time.Duration
+	tags  map[string]string
 	// targets is keyed by IP and port: AWS fills in the zone of an ip
 	// target registered without one, so the zone does not identify it.
 	targets map[netip.AddrPort]targets.Health
@@ -180,4 +182,12 @@ func (f *TargetGroups) mustGroup(helper, arn string) *group {
 		panic(fmt.Sprintf("fake: %s(%q): no such target group; AddGroup it first", helper, arn))
 	}
 	return g
+}
+
+// SetTags replaces a group's AWS tags (DescribeTags answers a group with
+// none with an empty list).
+func (f *TargetGroups) SetTags(arn string, tags map[string]string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.mustGroup("SetTags", arn).tags = maps.Clone(tags)
 }

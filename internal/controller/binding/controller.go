@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
@@ -146,7 +147,11 @@ func (c *Controller) Register(ctx context.Context, mgr ctrl.Manager) error {
 		For(&v1alpha1.TargetGroupBinding{}, builder.WithPredicates(bindingPredicates())).
 		Watches(serviceObject(), bindingsOfService(mgr.GetClient())).
 		Watches(sliceObject(), bindingsOfSlice(mgr.GetClient())).
-		WatchesRawSource(source.Channel(c.groups.Changes(), bindingsOfGroup(mgr.GetClient())))
+		WatchesRawSource(source.Channel(c.groups.Changes(), bindingsOfGroup(mgr.GetClient()))).
+		// A policy or a namespace's labels decide which groups a binding
+		// may hold; a change takes effect at once, not at the drift check.
+		Watches(&v1alpha1.TargetGroupPolicy{}, everyBinding(mgr.GetClient())).
+		Watches(&corev1.Namespace{}, bindingsInNamespace(mgr.GetClient()), builder.WithPredicates(predicate.LabelChangedPredicate{}))
 	if c.cfg.Gates != nil {
 		// A gated pod's endpoint reads not ready while its gate waits, so
 		// the EndpointSlice does not change when its containers become

@@ -131,7 +131,8 @@ func newWorld(t *testing.T, cfg fake.Config, endpoints []endpoint, bindings ...*
 	if err := v1alpha1.AddToScheme(scheme); err != nil {
 		t.Fatal(err)
 	}
-	objs := []client.Object{service(), slice(endpoints)}
+	objs := []client.Object{service(), slice(endpoints),
+		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: map[string]string{"team": "shop"}}}}
 	for _, b := range bindings {
 		objs = append(objs, b)
 	}

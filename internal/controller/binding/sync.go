@@ -36,10 +36,14 @@ type syncResult struct {
 func (c *Controller) sync(ctx context.Context, tgb *v1alpha1.TargetGroupBinding) (syncResult, *failure) {
 	res := syncResult{arn: tgb.Status.TargetGroupARN}
 
-	// Which group: resolved, not taken by another binding, and left behind
-	// properly when the binding moved to it from another.
+	// Which group: resolved, allowed to this namespace, not held by another
+	// binding, and left behind properly when the binding moved to it from
+	// another.
 	tg, fail := c.resolve(ctx, tgb)
 	if fail != nil {
+		return res, fail
+	}
+	if fail := c.checkTenancy(ctx, tgb, tg); fail != nil {
 		return res, fail
 	}
 	if fail := c.checkConflict(ctx, tgb, tg.ARN); fail != nil {

@@ -137,3 +137,32 @@ func bindingsOfGroup(kube client.Client) handler.TypedEventHandler[string, recon
 		return reqs
 	})
 }
+
+// everyBinding maps a TargetGroupPolicy change to every binding: any of
+// them may have become allowed or refused. Policies change rarely.
+func everyBinding(kube client.Client) handler.EventHandler {
+	return handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, _ client.Object) []reconcile.Request {
+		return listed(ctx, kube)
+	})
+}
+
+// bindingsInNamespace maps a namespace whose labels changed to its
+// bindings, since policies select namespaces by label.
+func bindingsInNamespace(kube client.Client) handler.EventHandler {
+	return handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []reconcile.Request {
+		return listed(ctx, kube, client.InNamespace(o.GetName()))
+	})
+}
+
+func listed(ctx context.Context, kube client.Client, opts ...client.ListOption) []reconcile.Request {
+	var list v1alpha1.TargetGroupBindingList
+	if err := kube.List(ctx, &list, opts...); err != nil {
+		log.FromContext(ctx).Error(err, "listing bindings to sync after a tenancy change")
+		return nil
+	}
+	reqs := make([]reconcile.Request, 0, len(list.Items))
+	for i := range list.Items {
+		reqs = append(reqs, reconcile.Request{NamespacedName: bindingKey(&list.Items[i])})
+	}
+	return reqs
+}

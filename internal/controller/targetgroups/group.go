@@ -32,6 +32,11 @@ type Group struct {
 	delay   time.Duration
 	delayAt time.Time
 
+	// tags are the group's AWS tags, read only for TargetGroupPolicies
+	// that match on tags, at most once per drift interval.
+	tags   map[string]string
+	tagsAt time.Time
+
 	// rejected are targets AWS refused (InvalidTarget), with the time until
 	// which they are left out, so that one bad endpoint does not block the
 	// rest of the Service.

@@ -1,0 +1,57 @@
+package binding
+
+import (
+	"context"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/tgc-dev/targetgroupcontroller/api/v1alpha1"
+	"github.com/tgc-dev/targetgroupcontroller/internal/elbv2"
+	"github.com/tgc-dev/targetgroupcontroller/internal/tenancy"
+)
+
+// +kubebuilder:rbac:groups=elbv2.tgc.dev,resources=targetgrouppolicies,verbs=get;list;watch
+// +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch
+
+// checkTenancy refuses a binding the cluster admin's TargetGroupPolicies do
+// not allow. It runs at every sync, from the informer cache, so that it
+// holds even when the admission webhook was down or bypassed; tags, when a
+// policy matches on them, come from the view, read at most once per drift
+// interval.
+func (c *Controller) checkTenancy(ctx context.Context, tgb *v1alpha1.TargetGroupBinding, tg elbv2.TargetGroup) *failure {
+	var policies v1alpha1.TargetGroupPolicyList
+	if err := c.kube.List(ctx, &policies); err != nil {
+		return &failure{reason: v1alpha1.ReasonAWSError, err: err, message: fmt.Sprintf("listing TargetGroupPolicies: %v", err)}
+	}
+	if len(policies.Items) == 0 {
+		return nil
+	}
+	ns := &corev1.Namespace{}
+	if err := c.kube.Get(ctx, types.NamespacedName{Name: tgb.Namespace}, ns); err != nil {
+		return &failure{reason: v1alpha1.ReasonAWSError, err: err, message: fmt.Sprintf("reading namespace %s: %v", tgb.Namespace, err)}
+	}
+	group := tenancy.Group{ARN: tg.ARN, Name: tg.Name}
+	if tenancy.UsesTags(policies.Items) {
+		tags, err := c.groups.Tags(ctx, tg.ARN)
+		if err != nil {
+			return c.awsFailure(err, tg.ARN)
+		}
+		group.Tags = tags
+	}
+	d := tenancy.Decide(policies.Items, tenancy.Request{
+		Namespace:       tgb.Namespace,
+		NamespaceLabels: ns.Labels,
+		Group:           group,
+		AnyEndpoint:     anyEndpoint(tgb),
+	})
+	if d.Allowed {
+		return nil
+	}
+	return badInput(v1alpha1.ReasonNotAllowed, "%s", d.Message)
+}
+
+// anyEndpoint reports whether the binding registers endpoints that are not
+// its own pods.
+func anyEndpoint(*v1alpha1.TargetGroupBinding) bool { return false }

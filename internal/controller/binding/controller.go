@@ -94,6 +94,7 @@ type Controller struct {
 	cfg     Config
 
 	grace *graceWarnings
+	skips *skipWarnings
 
 	mu sync.Mutex
 	// pendingSince is when tgc first saw a binding needing AWS changes; the
@@ -112,6 +113,7 @@ func New(kube client.Client, groups *targetgroups.View, rec events.EventRecorder
 		clock:        clk,
 		cfg:          cfg.withDefaults(),
 		grace:        newGraceWarnings(),
+		skips:        newSkipWarnings(),
 		pendingSince: map[types.NamespacedName]time.Time{},
 	}
 }

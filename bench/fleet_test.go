@@ -17,8 +17,9 @@ import (
 
 // fleet is many bindings, each on its own Service and target group. Its
 // endpoints are written by hand into one EndpointSlice per Service (the
-// Services have no selector), so a thousand targets cost no pods; tgc reads
-// such slices exactly like the EndpointSlice controller's.
+// Services have no selector), so a thousand targets cost no pods; the
+// bindings opt in to targetSelection AnyEndpoint (world.binding), and tgc
+// otherwise reads such slices exactly like the EndpointSlice controller's.
 type fleet struct {
 	perBinding int
 	bindings   []string

@@ -15,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/tgc-dev/targetgroupcontroller/api/v1alpha1"
 	"github.com/tgc-dev/targetgroupcontroller/internal/emulator"
 	"github.com/tgc-dev/targetgroupcontroller/internal/manager"
 	"github.com/tgc-dev/targetgroupcontroller/test/harness"
@@ -66,9 +67,14 @@ func (w *world) targetGroup() string {
 	})
 }
 
+// binding binds the Service's port 80 to the group. The benchmarks' slices
+// are written by hand with no Pods behind them, so the binding opts in to
+// registering any endpoint.
 func (w *world) binding(name, service, arn string) {
 	w.b.Helper()
-	w.Binding(name, service, intstr.FromInt32(80), arn)
+	w.Binding(name, service, intstr.FromInt32(80), arn, func(b *v1alpha1.TargetGroupBinding) {
+		b.Spec.TargetSelection = v1alpha1.TargetSelectionAnyEndpoint
+	})
 }
 
 func (w *world) members(arn string) []string { return w.Members(arn) }

@@ -57,6 +57,23 @@ const (
 	EmptyEndpointsPolicyDeregister EmptyEndpointsPolicy = "Deregister"
 )
 
+// TargetSelection says which endpoint addresses may become targets.
+// +kubebuilder:validation:Enum=Pods;AnyEndpoint
+type TargetSelection string
+
+const (
+	// TargetSelectionPods registers an address only when the endpoint's
+	// targetRef names a Pod in the binding's namespace and the address is
+	// one of that Pod's IPs (status.podIPs). Other endpoints, such as those
+	// of a hand-written EndpointSlice, are skipped with a Warning Event.
+	TargetSelectionPods TargetSelection = "Pods"
+	// TargetSelectionAnyEndpoint registers every ready endpoint address,
+	// whatever stands behind it: whoever can write the Service's
+	// EndpointSlices can put any IP reachable in the VPC behind the load
+	// balancer.
+	TargetSelectionAnyEndpoint TargetSelection = "AnyEndpoint"
+)
+
 // ServiceReference names the Service, in the binding's namespace, whose ready
 // endpoints become the targets.
 type ServiceReference struct {
@@ -111,6 +128,15 @@ type TargetGroupBindingSpec struct {
 	// +kubebuilder:default=Retain
 	// +optional
 	EmptyEndpointsPolicy EmptyEndpointsPolicy `json:"emptyEndpointsPolicy,omitempty"`
+	// TargetSelection: Pods (default) registers only addresses of Pods in
+	// the binding's namespace, as their EndpointSlice targetRefs name them;
+	// AnyEndpoint registers every ready endpoint address, e.g. of a
+	// selectorless Service whose EndpointSlices are written by hand, which
+	// lets whoever writes them put any IP reachable in the VPC behind the
+	// load balancer.
+	// +kubebuilder:default=Pods
+	// +optional
+	TargetSelection TargetSelection `json:"targetSelection,omitempty"`
 }
 
 // TargetCounts counts the binding's targets by ELBv2 health state. Every
@@ -143,6 +169,12 @@ type TargetCounts struct {
 	// +kubebuilder:default=0
 	// +optional
 	Unavailable int32 `json:"unavailable"`
+	// Skipped counts ready endpoints that are not targets because no Pod of
+	// the binding's namespace stands behind their address (targetSelection
+	// Pods); each gets a Warning Event EndpointSkipped saying why.
+	// +kubebuilder:default=0
+	// +optional
+	Skipped int32 `json:"skipped"`
 }
 
 // TargetGroupBindingStatus is what tgc last saw and did.
@@ -189,6 +221,7 @@ type TargetGroupBindingStatus struct {
 // +kubebuilder:printcolumn:name="Endpoints",type=integer,JSONPath=`.status.targets.desired`,description="Ready endpoints that should be targets"
 // +kubebuilder:printcolumn:name="Registered",type=integer,JSONPath=`.status.targets.registered`
 // +kubebuilder:printcolumn:name="Healthy",type=integer,JSONPath=`.status.targets.healthy`
+// +kubebuilder:printcolumn:name="Skipped",type=integer,JSONPath=`.status.targets.skipped`,priority=1,description="Ready endpoints with no Pod of the binding behind them"
 // +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`,priority=1
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 type TargetGroupBinding struct {

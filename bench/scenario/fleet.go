@@ -158,6 +158,12 @@ func (e *env) newFleet(ctx context.Context, ips *ipAllocator, bindings, endpoint
 			Spec: v1alpha1.TargetGroupBindingSpec{
 				TargetGroupARN: arn,
 				ServiceRef:     v1alpha1.ServiceReference{Name: s.name, Port: intstr.FromInt32(80)},
+				// The driver writes slices without Pods behind them (no
+				// kubelet, thousands of endpoints), so the bindings opt in
+				// to registering any endpoint; the figures leave out the
+				// pod check, a cache Get per endpoint (see
+				// BenchmarkDesired/pods=true in internal/targets).
+				TargetSelection: v1alpha1.TargetSelectionAnyEndpoint,
 			},
 		}
 		if inSync {

@@ -157,8 +157,16 @@ func (e *env) unrelated(ctx context.Context, ips *ipAllocator, services, pods, w
 			if err := e.kube.Create(ctx, p); err != nil {
 				return fmt.Errorf("creating pod %s: %w", p.Name, err)
 			}
+			addr := ips.take()
+			// A running pod's status, as its kubelet writes it: tgc
+			// caches every pod's IPs, so a pod without them would
+			// understate the cache.
+			p.Status = runningStatus(addr)
+			if err := e.kube.Status().Update(ctx, p); err != nil {
+				return fmt.Errorf("writing the status of pod %s: %w", p.Name, err)
+			}
 			ps = append(ps, p)
-			addrs = append(addrs, ips.take())
+			addrs = append(addrs, addr)
 		}
 		if err := e.kube.Create(ctx, unrelatedService(app)); err != nil {
 			return fmt.Errorf("creating Service %s: %w", app, err)

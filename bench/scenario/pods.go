@@ -144,3 +144,23 @@ func unrelatedSlice(app string, pods []*corev1.Pod, ips []string) *discoveryv1.E
 	}
 	return sl
 }
+
+// runningStatus is the status a kubelet writes for a running, ready pod at
+// ip.
+func runningStatus(ip string) corev1.PodStatus {
+	now := metav1.Now()
+	cond := func(t corev1.PodConditionType) corev1.PodCondition {
+		return corev1.PodCondition{Type: t, Status: corev1.ConditionTrue, LastTransitionTime: now}
+	}
+	return corev1.PodStatus{
+		Phase:     corev1.PodRunning,
+		HostIP:    "192.0.2.10",
+		HostIPs:   []corev1.HostIP{{IP: "192.0.2.10"}},
+		PodIP:     ip,
+		PodIPs:    []corev1.PodIP{{IP: ip}},
+		StartTime: &now,
+		Conditions: []corev1.PodCondition{
+			cond(corev1.PodInitialized), cond(corev1.PodReady), cond(corev1.ContainersReady), cond(corev1.PodScheduled),
+		},
+	}
+}

@@ -104,6 +104,12 @@ func trimPod(p *corev1.Pod) *corev1.Pod {
 	}
 	// binding/graceperiod.go (GracePeriodTooShort).
 	out.Spec.TerminationGracePeriodSeconds = p.Spec.TerminationGracePeriodSeconds
+	// targets.Desired (checkPod): an endpoint's address becomes a target
+	// only if it is one of its Pod's IPs, for every pod a Service may list,
+	// gated or not. status.podIPs holds every family of a dual-stack pod and
+	// always includes status.podIP (the API server requires podIPs[0] ==
+	// podIP), so podIP itself is kept only for gated pods, below.
+	out.Status.PodIPs = p.Status.PodIPs
 
 	// Everything else is read only for pods carrying a tgc readiness gate:
 	// the readiness gate controller finds its pods through PodGateIndex and
@@ -204,13 +210,14 @@ func trimEndpointSlice(s *discoveryv1.EndpointSlice) *discoveryv1.EndpointSlice 
 	if len(s.Endpoints) > 0 {
 		out.Endpoints = make([]discoveryv1.Endpoint, len(s.Endpoints))
 		for i := range s.Endpoints {
-			out.Endpoints[i] = trimEndpoint(&s.Endpoints[i])
+			out.Endpoints[i] = trimEndpoint(&s.Endpoints[i], out.Namespace)
 		}
 	}
 	return out
 }
 
-func trimEndpoint(ep *discoveryv1.Endpoint) discoveryv1.Endpoint {
+// trimEndpoint cuts one endpoint of a slice in namespace ns.
+func trimEndpoint(ep *discoveryv1.Endpoint, ns string) discoveryv1.Endpoint {
 	var out discoveryv1.Endpoint
 	// targets.Desired (addSlice) reads only the first address: the API
 	// gives the others no defined meaning, and kube-proxy ignores them too.
@@ -222,9 +229,16 @@ func trimEndpoint(ep *discoveryv1.Endpoint) discoveryv1.Endpoint {
 	out.Conditions = discoveryv1.EndpointConditions{Ready: ep.Conditions.Ready, Terminating: ep.Conditions.Terminating}
 	// targets.Desired (addSlice): a pod endpoint is matched to its pod by
 	// kind and UID (GatedPods, PodEndpoint) and named by name (grace period
-	// and deletion checks). The reference's namespace is the slice's.
+	// and deletion checks); checkPod also reads the namespace, which only a
+	// hand-written slice sets to another than its own. The EndpointSlice
+	// controller's namespace equals the slice's, so it shares the slice's
+	// string rather than keeping a copy per endpoint.
 	if ref := ep.TargetRef; ref != nil {
-		out.TargetRef = &corev1.ObjectReference{Kind: ref.Kind, Name: ref.Name, UID: ref.UID}
+		refNS := ref.Namespace
+		if refNS == ns {
+			refNS = ns
+		}
+		out.TargetRef = &corev1.ObjectReference{Kind: ref.Kind, Namespace: refNS, Name: ref.Name, UID: ref.UID}
 	}
 	return out
 }

@@ -1,8 +1,10 @@
 package manager
 
 import (
+	"fmt"
 	"net/netip"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -139,30 +141,69 @@ func TestDesiredIsTheSameFromCachedSlicesAndService(t *testing.T) {
 		s.Endpoints[0].Conditions.Ready = nil // unknown reads as ready
 		return s
 	}
+	// podsBehind are the Pods bigSlice's endpoints name, with their
+	// addresses; ips gives each Pod's IPs other than its own address.
+	podsBehind := func(gated bool, ips func(own string) []string) []*corev1.Pod {
+		var out []*corev1.Pod
+		for i := range 3 {
+			p := bigPod(gated)
+			p.Name = fmt.Sprintf("web-%d", i)
+			own := fmt.Sprintf("10.244.1.%d", i+7)
+			p.Status.PodIPs = nil
+			for _, ip := range ips(own) {
+				p.Status.PodIPs = append(p.Status.PodIPs, corev1.PodIP{IP: ip})
+			}
+			p.Status.PodIP = p.Status.PodIPs[0].IP
+			out = append(out, p)
+		}
+		return out
+	}
+	own := func(ip string) []string { return []string{ip} }
+	dualStack := func(ip string) []string { return []string{"fd00::" + strings.TrimPrefix(ip, "10.244.1."), ip} }
+	elsewhere := func(string) []string { return []string{"10.244.200.1"} }
+	otherNamespace := func() *discoveryv1.EndpointSlice {
+		s := bigSlice()
+		s.Endpoints[0].TargetRef.Namespace = "team-b"
+		return s
+	}
 	cases := map[string]struct {
-		port   intstr.IntOrString
-		slices []*discoveryv1.EndpointSlice
-		gated  map[types.UID]bool
+		port        intstr.IntOrString
+		slices      []*discoveryv1.EndpointSlice
+		gated       map[types.UID]bool
+		pods        []*corev1.Pod
+		anyEndpoint bool
 	}{
-		"binding by port number":         {port: intstr.FromInt32(80), slices: []*discoveryv1.EndpointSlice{bigSlice()}},
-		"binding by port name":           {port: intstr.FromString("http"), slices: []*discoveryv1.EndpointSlice{bigSlice()}},
-		"gated pod registered not ready": {port: intstr.FromInt32(80), slices: []*discoveryv1.EndpointSlice{bigSlice()}, gated: map[types.UID]bool{"pod-uid": true}},
-		"unknown ready condition":        {port: intstr.FromInt32(80), slices: []*discoveryv1.EndpointSlice{notReadySlice()}},
-		"UDP port the slice lacks":       {port: intstr.FromInt32(53), slices: []*discoveryv1.EndpointSlice{bigSlice()}},
-		"no such port":                   {port: intstr.FromInt32(443), slices: []*discoveryv1.EndpointSlice{bigSlice()}},
+		"pods behind the endpoints":        {port: intstr.FromInt32(80), slices: []*discoveryv1.EndpointSlice{bigSlice()}, pods: podsBehind(false, own)},
+		"gated pods behind the endpoints":  {port: intstr.FromInt32(80), slices: []*discoveryv1.EndpointSlice{bigSlice()}, pods: podsBehind(true, own)},
+		"dual-stack pods, IPv6 first":      {port: intstr.FromInt32(80), slices: []*discoveryv1.EndpointSlice{bigSlice()}, pods: podsBehind(false, dualStack)},
+		"pods with other addresses":        {port: intstr.FromInt32(80), slices: []*discoveryv1.EndpointSlice{bigSlice()}, pods: podsBehind(false, elsewhere)},
+		"a targetRef to another namespace": {port: intstr.FromInt32(80), slices: []*discoveryv1.EndpointSlice{otherNamespace()}, pods: podsBehind(false, own)},
+		"no pods in the cache":             {port: intstr.FromInt32(80), slices: []*discoveryv1.EndpointSlice{bigSlice()}},
+		"any endpoint, pods or not":        {port: intstr.FromInt32(80), slices: []*discoveryv1.EndpointSlice{bigSlice()}, anyEndpoint: true},
+		"binding by port number":           {port: intstr.FromInt32(80), slices: []*discoveryv1.EndpointSlice{bigSlice()}, anyEndpoint: true},
+		"binding by port name":             {port: intstr.FromString("http"), slices: []*discoveryv1.EndpointSlice{bigSlice()}, anyEndpoint: true},
+		"gated pod registered not ready":   {port: intstr.FromInt32(80), slices: []*discoveryv1.EndpointSlice{bigSlice()}, gated: map[types.UID]bool{"pod-uid": true}, pods: podsBehind(true, own)},
+		"unknown ready condition":          {port: intstr.FromInt32(80), slices: []*discoveryv1.EndpointSlice{notReadySlice()}, pods: podsBehind(false, own)},
+		"UDP port the slice lacks":         {port: intstr.FromInt32(53), slices: []*discoveryv1.EndpointSlice{bigSlice()}},
+		"no such port":                     {port: intstr.FromInt32(443), slices: []*discoveryv1.EndpointSlice{bigSlice()}},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			desired := func(svc *corev1.Service, slices []discoveryv1.EndpointSlice) (targets.DesiredResult, error) {
-				return targets.Desired(targets.DesiredInput{Slices: slices, Port: tc.port, Service: svc, IPFamily: corev1.IPv4Protocol, GatedPods: tc.gated})
+			desired := func(svc *corev1.Service, slices []discoveryv1.EndpointSlice, pods map[string]*corev1.Pod) (targets.DesiredResult, error) {
+				return targets.Desired(targets.DesiredInput{Slices: slices, Port: tc.port, Service: svc, IPFamily: corev1.IPv4Protocol, GatedPods: tc.gated,
+					Pods: pods, AnyEndpoint: tc.anyEndpoint})
 			}
 			var full, cached []discoveryv1.EndpointSlice
 			for _, s := range tc.slices {
 				full = append(full, *s.DeepCopy())
 				cached = append(cached, *trimmed(t, s.DeepCopy()))
 			}
-			wantRes, wantErr := desired(bigService(), full)
-			gotRes, gotErr := desired(trimmed(t, bigService()), cached)
+			fullPods, cachedPods := map[string]*corev1.Pod{}, map[string]*corev1.Pod{}
+			for _, p := range tc.pods {
+				fullPods[p.Name], cachedPods[p.Name] = p.DeepCopy(), trimmed(t, p.DeepCopy())
+			}
+			wantRes, wantErr := desired(bigService(), full, fullPods)
+			gotRes, gotErr := desired(trimmed(t, bigService()), cached, cachedPods)
 			if !reflect.DeepEqual(wantRes, gotRes) || (wantErr == nil) != (gotErr == nil) ||
 				(wantErr != nil && wantErr.Error() != gotErr.Error()) {
 				t.Fatalf("Desired differs on cached objects:\nfull:   %+v %v\ncached: %+v %v", wantRes, wantErr, gotRes, gotErr)

@@ -170,7 +170,7 @@ func TestCacheTransformKeepsWhatTGCReadsAndDropsTheRest(t *testing.T) {
 	cases := map[string]struct {
 		in, want any
 	}{
-		"pod without a tgc gate keeps identity, deletion, grace period and its controller only": {
+		"pod without a tgc gate keeps identity, deletion, grace period, its controller and its IPs only": {
 			in: bigPod(false),
 			want: &corev1.Pod{
 				ObjectMeta: func() metav1.ObjectMeta {
@@ -179,7 +179,8 @@ func TestCacheTransformKeepsWhatTGCReadsAndDropsTheRest(t *testing.T) {
 					m.OwnerReferences = []metav1.OwnerReference{controllerRef()}
 					return m
 				}(),
-				Spec: corev1.PodSpec{TerminationGracePeriodSeconds: ptr.To(int64(45))},
+				Spec:   corev1.PodSpec{TerminationGracePeriodSeconds: ptr.To(int64(45))},
+				Status: corev1.PodStatus{PodIPs: []corev1.PodIP{{IP: "10.244.1.7"}}},
 			},
 		},
 		"gated pod also keeps its gates, IP, ContainersReady and every gate's condition": {
@@ -195,7 +196,7 @@ func TestCacheTransformKeepsWhatTGCReadsAndDropsTheRest(t *testing.T) {
 					TerminationGracePeriodSeconds: ptr.To(int64(45)),
 					ReadinessGates:                []corev1.PodReadinessGate{{ConditionType: "example.com/warmed-up"}, {ConditionType: tgcGate}},
 				},
-				Status: corev1.PodStatus{PodIP: "10.244.1.7", Conditions: []corev1.PodCondition{
+				Status: corev1.PodStatus{PodIP: "10.244.1.7", PodIPs: []corev1.PodIP{{IP: "10.244.1.7"}}, Conditions: []corev1.PodCondition{
 					{Type: corev1.ContainersReady, Status: corev1.ConditionTrue, LastTransitionTime: created},
 					{Type: "example.com/warmed-up", Status: corev1.ConditionTrue, LastTransitionTime: created},
 					{Type: tgcGate, Status: corev1.ConditionFalse, Reason: "Elb.InitialHealthChecking", Message: "target 10.244.1.7:8080 is initial", LastTransitionTime: created},
@@ -213,7 +214,7 @@ func TestCacheTransformKeepsWhatTGCReadsAndDropsTheRest(t *testing.T) {
 				m := ident("shop", "web-5d8f7c-abcde", "pod-uid", "4711")
 				m.CreationTimestamp = created
 				return m
-			}()},
+			}(), Status: corev1.PodStatus{PodIPs: []corev1.PodIP{{IP: "10.244.1.7"}}}},
 		},
 		"Service keeps tgc annotations, port names, protocols and numbers, IP families and selector": {
 			in: bigService(),
@@ -263,7 +264,7 @@ func TestCacheTransformKeepsWhatTGCReadsAndDropsTheRest(t *testing.T) {
 						eps = append(eps, discoveryv1.Endpoint{
 							Addresses:  []string{fmt.Sprintf("10.244.1.%d", i+7)},
 							Conditions: discoveryv1.EndpointConditions{Ready: ptr.To(i != 1), Terminating: ptr.To(i == 2)},
-							TargetRef:  &corev1.ObjectReference{Kind: "Pod", Name: fmt.Sprintf("web-%d", i), UID: "pod-uid"},
+							TargetRef:  &corev1.ObjectReference{Kind: "Pod", Namespace: "shop", Name: fmt.Sprintf("web-%d", i), UID: "pod-uid"},
 						})
 					}
 					return eps

@@ -19,8 +19,10 @@ var benchSizes = []int{100, 1000, 10000}
 // benchSlices builds n ready endpoints spread over slices of 100, the
 // EndpointSlice controller's default maximum. With pods, every endpoint
 // carries a targetRef, as the EndpointSlice controller writes it for a pod,
-// so that Desired also fills its pod map (the real path).
-func benchSlices(n int, pods bool) ([]discoveryv1.EndpointSlice, *corev1.Service) {
+// so that Desired also fills its pod map and checks each address against
+// its Pod (the default path); without, the binding is AnyEndpoint.
+func benchSlices(n int, pods bool) ([]discoveryv1.EndpointSlice, *corev1.Service, map[string]*corev1.Pod) {
+	podsByName := map[string]*corev1.Pod{}
 	svc := &corev1.Service{
 		ObjectMeta: metav1.ObjectMeta{Namespace: "bench", Name: "web"},
 		Spec:       corev1.ServiceSpec{Ports: []corev1.ServicePort{{Name: "http", Port: 80, TargetPort: intstr.FromString("http")}}},
@@ -40,23 +42,27 @@ func benchSlices(n int, pods bool) ([]discoveryv1.EndpointSlice, *corev1.Service
 			}
 			if pods {
 				ep.TargetRef = &corev1.ObjectReference{Kind: "Pod", Name: fmt.Sprintf("web-%d", j), UID: types.UID(fmt.Sprintf("uid-%d", j))}
+				podsByName[ep.TargetRef.Name] = &corev1.Pod{
+					ObjectMeta: metav1.ObjectMeta{Namespace: "bench", Name: ep.TargetRef.Name, UID: ep.TargetRef.UID},
+					Status:     corev1.PodStatus{PodIP: ip.String(), PodIPs: []corev1.PodIP{{IP: ip.String()}}},
+				}
 			}
 			s.Endpoints = append(s.Endpoints, ep)
 			ip = ip.Next()
 		}
 		slices = append(slices, s)
 	}
-	return slices, svc
+	return slices, svc, podsByName
 }
 
 func BenchmarkDesired(b *testing.B) {
 	for _, pods := range []bool{false, true} {
 		for _, n := range benchSizes {
-			slices, svc := benchSlices(n, pods)
+			slices, svc, podsByName := benchSlices(n, pods)
 			b.Run(fmt.Sprintf("pods=%t/endpoints=%d", pods, n), func(b *testing.B) {
 				b.ReportAllocs()
 				for b.Loop() {
-					res, err := Desired(DesiredInput{Slices: slices, Port: intstr.FromString("http"), Service: svc})
+					res, err := Desired(DesiredInput{Slices: slices, Port: intstr.FromString("http"), Service: svc, AnyEndpoint: !pods, Pods: podsByName})
 					if err != nil || len(res.Targets) != n {
 						b.Fatalf("Desired: %d targets, err %v", len(res.Targets), err)
 					}

@@ -3,6 +3,7 @@ package targets
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
@@ -31,6 +32,15 @@ type DesiredInput struct {
 	// which the EndpointSlice controller sets for every pod endpoint. May be
 	// nil.
 	GatedPods map[types.UID]bool
+	// AnyEndpoint makes every ready endpoint address a target, with or
+	// without a Pod behind it (spec.targetSelection: AnyEndpoint). By default
+	// an address becomes a target only when the endpoint's targetRef names a
+	// Pod in the Service's namespace that has that address among its IPs.
+	AnyEndpoint bool
+	// Pods are the Pods the endpoints' targetRefs name, by name, in the
+	// Service's namespace; read unless AnyEndpoint. A Pod missing here is
+	// not found.
+	Pods map[string]*corev1.Pod
 }
 
 // DesiredResult is the outcome of Desired. Every list is sorted and holds
@@ -52,6 +62,10 @@ type DesiredResult struct {
 	// target. A pod listed in several slices (while it moves between them)
 	// has one address, so the last listing wins harmlessly.
 	Pods map[types.UID]PodEndpoint
+	// Skipped are endpoints that would be targets (ready or gated) but that
+	// no Pod of the binding stands behind, sorted by target. A target another
+	// listing makes desired is not skipped.
+	Skipped []Skipped
 	// Warnings are problems that left some endpoints out without making the
 	// whole result wrong.
 	Warnings []*Problem
@@ -89,7 +103,7 @@ func Desired(in DesiredInput) (DesiredResult, error) {
 
 	c := newCollector()
 	for i := range in.Slices {
-		c.addSlice(&in.Slices[i], svcPort, family, in.GatedPods)
+		c.addSlice(&in, &in.Slices[i], svcPort, family)
 	}
 	return c.result(), nil
 }
@@ -171,6 +185,7 @@ func sliceFamily(t discoveryv1.AddressType) (corev1.IPFamily, bool) {
 type collector struct {
 	ready, gated, terminating, notReady map[Target]bool
 	pods                                map[types.UID]PodEndpoint
+	skipped                             map[Target]Skipped
 	warnings                            []*Problem
 }
 
@@ -181,10 +196,11 @@ func newCollector() *collector {
 		terminating: map[Target]bool{},
 		notReady:    map[Target]bool{},
 		pods:        map[types.UID]PodEndpoint{},
+		skipped:     map[Target]Skipped{},
 	}
 }
 
-func (c *collector) addSlice(s *discoveryv1.EndpointSlice, svcPort corev1.ServicePort, family corev1.IPFamily, gated map[types.UID]bool) {
+func (c *collector) addSlice(in *DesiredInput, s *discoveryv1.EndpointSlice, svcPort corev1.ServicePort, family corev1.IPFamily) {
 	if f, ok := sliceFamily(s.AddressType); !ok || f != family {
 		return
 	}
@@ -213,20 +229,42 @@ func (c *collector) addSlice(s *discoveryv1.EndpointSlice, svcPort corev1.Servic
 		if ref := ep.TargetRef; ref != nil && ref.UID != "" && (ref.Kind == "" || ref.Kind == "Pod") {
 			c.pods[ref.UID] = PodEndpoint{Name: ref.Name, Target: t, Terminating: isTrue(ep.Conditions.Terminating, false)}
 		}
+		// The API says a nil ready condition is an unknown state that
+		// consumers should read as ready.
+		ready := isTrue(ep.Conditions.Ready, true)
+		gated := !ready && ep.TargetRef != nil && ep.TargetRef.UID != "" && in.GatedPods[ep.TargetRef.UID]
 		switch {
 		case isTrue(ep.Conditions.Terminating, false):
 			c.terminating[t] = true
-		// The API says a nil ready condition is an unknown state that
-		// consumers should read as ready.
-		case isTrue(ep.Conditions.Ready, true):
-			c.ready[t] = true
-		case ep.TargetRef != nil && ep.TargetRef.UID != "" && gated[ep.TargetRef.UID]:
-			c.ready[t] = true
-			c.gated[t] = true
-		default:
+		case !ready && !gated:
 			c.notReady[t] = true
+		default:
+			// Only endpoints that would be registered are checked: a
+			// terminating or not ready one never is, and a Pod that just
+			// left the cache must not make its leaving endpoint a warning.
+			if !in.AnyEndpoint {
+				if skip, ok := checkPod(&ep, t.IP, in.Service.Namespace, in.Pods); !ok {
+					skip.Target = t
+					c.skip(skip)
+					continue
+				}
+			}
+			c.ready[t] = true
+			if gated {
+				c.gated[t] = true
+			}
 		}
 	}
+}
+
+// skip records a skipped endpoint. When slices list one address several
+// times for different reasons, the reason first in alphabetical order is
+// kept, so that the result does not depend on the order of the slices.
+func (c *collector) skip(s Skipped) {
+	if prev, ok := c.skipped[s.Target]; ok && prev.Reason <= s.Reason {
+		return
+	}
+	c.skipped[s.Target] = s
 }
 
 func isTrue(b *bool, unset bool) bool {
@@ -260,6 +298,13 @@ func (c *collector) result() DesiredResult {
 			r.NotReady = append(r.NotReady, t)
 		}
 	}
+	for t, s := range c.skipped {
+		if c.ready[t] {
+			continue // desired through another listing, with a Pod behind it
+		}
+		r.Skipped = append(r.Skipped, s)
+	}
+	slices.SortFunc(r.Skipped, func(a, b Skipped) int { return Compare(a.Target, b.Target) })
 	Sort(r.Targets)
 	Sort(r.Gated)
 	Sort(r.Terminating)

@@ -49,6 +49,52 @@ func endpoint(ip, cond string, uid types.UID) discoveryv1.Endpoint {
 	return ep
 }
 
+// podOf names the Pod behind an endpoint endpoint() built without a uid:
+// "pod-<ip>", as the EndpointSlice controller would write it.
+func podOf(ip string) types.UID { return types.UID("pod-" + ip) }
+
+// pod is a Pod in namespace ns with the IPs given, first one as podIP.
+func pod(name string, ips ...string) *corev1.Pod {
+	p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: name, UID: types.UID(name)}}
+	for _, ip := range ips {
+		p.Status.PodIPs = append(p.Status.PodIPs, corev1.PodIP{IP: ip})
+	}
+	if len(ips) > 0 {
+		p.Status.PodIP = ips[0]
+	}
+	return p
+}
+
+// withPods gives every endpoint of the input that has no targetRef one to a
+// Pod with its address, and fills Pods with every Pod the targetRefs name,
+// holding their addresses: the world the EndpointSlice controller makes,
+// where these cases check something other than the pod check.
+func withPods(in DesiredInput) DesiredInput {
+	pods := map[string]*corev1.Pod{}
+	var out []discoveryv1.EndpointSlice
+	for _, s := range in.Slices {
+		s = *s.DeepCopy()
+		for i := range s.Endpoints {
+			ep := &s.Endpoints[i]
+			if len(ep.Addresses) == 0 {
+				continue
+			}
+			if ep.TargetRef == nil {
+				uid := podOf(ep.Addresses[0])
+				ep.TargetRef = &corev1.ObjectReference{Kind: "Pod", Namespace: "ns", Name: string(uid), UID: uid}
+			}
+			if p, ok := pods[ep.TargetRef.Name]; ok {
+				p.Status.PodIPs = append(p.Status.PodIPs, corev1.PodIP{IP: ep.Addresses[0]})
+				continue
+			}
+			pods[ep.TargetRef.Name] = pod(ep.TargetRef.Name, ep.Addresses[0])
+		}
+		out = append(out, s)
+	}
+	in.Slices, in.Pods = out, pods
+	return in
+}
+
 type slicePortSpec struct {
 	name  string
 	port  int32
@@ -224,7 +270,7 @@ func TestDesired(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			got, err := Desired(tc.in)
+			got, err := Desired(withPods(tc.in))
 			if tc.wantReason != "" {
 				var p *Problem
 				if !errors.As(err, &p) || p.Reason != tc.wantReason {
@@ -260,11 +306,11 @@ func check(t *testing.T, what string, got, want []Target) {
 func TestDesiredIsDeterministicWhateverTheSliceOrder(t *testing.T) {
 	a := slice("a", discoveryv1.AddressTypeIPv4, httpSP, endpoint("10.244.0.3", "ready", ""), endpoint("10.244.0.1", "ready", ""))
 	b := slice("b", discoveryv1.AddressTypeIPv4, httpSP, endpoint("10.244.0.2", "ready", ""), endpoint("10.244.0.1", "ready", ""))
-	first, err := Desired(DesiredInput{Service: service(v4, httpPort), Port: intstr.FromInt32(80), Slices: []discoveryv1.EndpointSlice{a, b}})
+	first, err := Desired(withPods(DesiredInput{Service: service(v4, httpPort), Port: intstr.FromInt32(80), Slices: []discoveryv1.EndpointSlice{a, b}}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	second, err := Desired(DesiredInput{Service: service(v4, httpPort), Port: intstr.FromInt32(80), Slices: []discoveryv1.EndpointSlice{b, a}})
+	second, err := Desired(withPods(DesiredInput{Service: service(v4, httpPort), Port: intstr.FromInt32(80), Slices: []discoveryv1.EndpointSlice{b, a}}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -295,5 +341,136 @@ func TestDesiredMapsEveryPodEndpointToItsTarget(t *testing.T) {
 		if got.Pods[uid] != w {
 			t.Errorf("Pods[%s] = %+v, want %+v", uid, got.Pods[uid], w)
 		}
+	}
+}
+
+// bare is a ready endpoint at ip with the targetRef given (nil: none), as a
+// hand-written EndpointSlice may list it.
+func bare(ip string, ref *corev1.ObjectReference) discoveryv1.Endpoint {
+	ep := endpoint(ip, "ready", "")
+	ep.TargetRef = ref
+	return ep
+}
+
+func podRef(name string) *corev1.ObjectReference {
+	return &corev1.ObjectReference{Kind: "Pod", Namespace: "ns", Name: name, UID: types.UID(name)}
+}
+
+func TestDesiredOnlyPodsAreTargets(t *testing.T) {
+	web := pod("web-1", "10.244.0.1")
+	cases := map[string]struct {
+		endpoints   []discoveryv1.Endpoint
+		pods        []*corev1.Pod
+		anyEndpoint bool
+		wantTargets []Target
+		wantSkipped []Skipped
+	}{
+		"the address of a Pod in the namespace is a target": {
+			endpoints:   []discoveryv1.Endpoint{bare("10.244.0.1", podRef("web-1"))},
+			pods:        []*corev1.Pod{web},
+			wantTargets: tgts("10.244.0.1:8080"),
+		},
+		"an endpoint without targetRef is skipped": {
+			endpoints:   []discoveryv1.Endpoint{bare("10.244.1.99", nil), bare("10.244.0.1", podRef("web-1"))},
+			pods:        []*corev1.Pod{web},
+			wantTargets: tgts("10.244.0.1:8080"),
+			wantSkipped: []Skipped{{Target: tgt("10.244.1.99:8080"), Reason: SkipNoTargetRef}},
+		},
+		"an endpoint whose targetRef is not a Pod is skipped": {
+			endpoints:   []discoveryv1.Endpoint{bare("10.0.5.5", &corev1.ObjectReference{Kind: "Node", Name: "node-1"})},
+			wantSkipped: []Skipped{{Target: tgt("10.0.5.5:8080"), Reason: SkipTargetRefNotPod, Ref: "Node /node-1"}},
+		},
+		"a Pod in another namespace is skipped": {
+			endpoints: []discoveryv1.Endpoint{bare("10.244.0.1", &corev1.ObjectReference{Kind: "Pod", Namespace: "team-b", Name: "web-1", UID: "web-1"})},
+			// Even a Pod of the same name and address in this namespace
+			// does not make another namespace's endpoint one of ours.
+			pods:        []*corev1.Pod{web},
+			wantSkipped: []Skipped{{Target: tgt("10.244.0.1:8080"), Reason: SkipPodInOtherNamespace, Ref: "Pod team-b/web-1"}},
+		},
+		"a Pod that is not in the cache is skipped, and may appear later": {
+			endpoints:   []discoveryv1.Endpoint{bare("10.244.0.7", podRef("web-7"))},
+			pods:        []*corev1.Pod{web},
+			wantSkipped: []Skipped{{Target: tgt("10.244.0.7:8080"), Reason: SkipPodNotFound, Ref: "Pod ns/web-7", MaybeStale: true}},
+		},
+		"a Pod of the same name but another UID is not the endpoint's Pod": {
+			endpoints:   []discoveryv1.Endpoint{bare("10.244.0.1", &corev1.ObjectReference{Kind: "Pod", Namespace: "ns", Name: "web-1", UID: "old-uid"})},
+			pods:        []*corev1.Pod{web},
+			wantSkipped: []Skipped{{Target: tgt("10.244.0.1:8080"), Reason: SkipPodNotFound, Ref: "Pod ns/web-1", MaybeStale: true}},
+		},
+		"an address that is not one of the Pod's IPs is skipped": {
+			// A hand-written slice naming the tenant's own Pod cannot lend
+			// its name to a database's address.
+			endpoints:   []discoveryv1.Endpoint{bare("10.0.9.9", podRef("web-1"))},
+			pods:        []*corev1.Pod{web},
+			wantSkipped: []Skipped{{Target: tgt("10.0.9.9:8080"), Reason: SkipAddressNotPodIP, Ref: "Pod ns/web-1"}},
+		},
+		"a Pod in the cache without IPs yet may get them later": {
+			endpoints:   []discoveryv1.Endpoint{bare("10.244.0.1", podRef("web-1"))},
+			pods:        []*corev1.Pod{pod("web-1")},
+			wantSkipped: []Skipped{{Target: tgt("10.244.0.1:8080"), Reason: SkipAddressNotPodIP, Ref: "Pod ns/web-1", MaybeStale: true}},
+		},
+		"a dual-stack Pod's IPv4 address is matched through status.podIPs": {
+			// status.podIP holds only the first family, here IPv6.
+			endpoints:   []discoveryv1.Endpoint{bare("10.244.0.5", podRef("dual"))},
+			pods:        []*corev1.Pod{pod("dual", "fd00::5", "10.244.0.5")},
+			wantTargets: tgts("10.244.0.5:8080"),
+		},
+		"an endpoint with a targetRef of empty kind is checked as a Pod": {
+			endpoints:   []discoveryv1.Endpoint{bare("10.244.0.1", &corev1.ObjectReference{Name: "web-1"})},
+			pods:        []*corev1.Pod{web},
+			wantTargets: tgts("10.244.0.1:8080"),
+		},
+		"a not ready or terminating endpoint is never checked, as it is never a target": {
+			endpoints: []discoveryv1.Endpoint{
+				endpoint("10.244.1.1", "notready", ""),
+				endpoint("10.244.1.2", "terminating", ""),
+			},
+		},
+		"an address a Pod's listing makes desired is not skipped for another listing": {
+			endpoints:   []discoveryv1.Endpoint{bare("10.244.0.1", nil), bare("10.244.0.1", podRef("web-1"))},
+			pods:        []*corev1.Pod{web},
+			wantTargets: tgts("10.244.0.1:8080"),
+		},
+		"AnyEndpoint registers every ready address, Pod or not": {
+			endpoints:   []discoveryv1.Endpoint{bare("10.244.1.99", nil), bare("10.0.9.9", podRef("web-1")), bare("10.244.0.1", podRef("web-1"))},
+			pods:        []*corev1.Pod{web},
+			anyEndpoint: true,
+			wantTargets: tgts("10.0.9.9:8080", "10.244.0.1:8080", "10.244.1.99:8080"),
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			pods := map[string]*corev1.Pod{}
+			for _, p := range tc.pods {
+				pods[p.Name] = p
+			}
+			got, err := Desired(DesiredInput{
+				Service: service(v4, httpPort), Port: intstr.FromInt32(80),
+				Slices:      []discoveryv1.EndpointSlice{slice("a", discoveryv1.AddressTypeIPv4, httpSP, tc.endpoints...)},
+				Pods:        pods,
+				AnyEndpoint: tc.anyEndpoint,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			check(t, "Targets", got.Targets, tc.wantTargets)
+			if !slices.Equal(got.Skipped, tc.wantSkipped) {
+				t.Errorf("Skipped = %+v, want %+v", got.Skipped, tc.wantSkipped)
+			}
+		})
+	}
+}
+
+func TestDesiredSkipsTheSameWhateverTheSliceOrder(t *testing.T) {
+	// One address listed twice with different wrong targetRefs.
+	a := slice("a", discoveryv1.AddressTypeIPv4, httpSP, bare("10.0.9.9", nil))
+	b := slice("b", discoveryv1.AddressTypeIPv4, httpSP, bare("10.0.9.9", podRef("web-1")))
+	in := DesiredInput{Service: service(v4, httpPort), Port: intstr.FromInt32(80), Pods: map[string]*corev1.Pod{"web-1": pod("web-1", "10.244.0.1")}}
+	in.Slices = []discoveryv1.EndpointSlice{a, b}
+	first, _ := Desired(in)
+	in.Slices = []discoveryv1.EndpointSlice{b, a}
+	second, _ := Desired(in)
+	if !slices.Equal(first.Skipped, second.Skipped) || len(first.Skipped) != 1 {
+		t.Fatalf("Skipped = %+v in one order, %+v in the other; want one and the same", first.Skipped, second.Skipped)
 	}
 }

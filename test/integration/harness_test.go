@@ -222,8 +222,69 @@ func (e *env) selectorlessService(name string, port int32) {
 }
 
 // slice writes (creates or replaces) an EndpointSlice of the Service with
-// ready endpoints at ips on port.
+// ready endpoints at ips on port. As the EndpointSlice controller's would,
+// each endpoint names by its targetRef a Pod with that address: a stand-in
+// (standInPod) that slice creates when missing.
 func (e *env) slice(service, name string, port int32, ips ...string) {
+	e.t.Helper()
+	var eps []discoveryv1.Endpoint
+	for _, ip := range ips {
+		p := e.standInPod(standInName(ip), ip)
+		eps = append(eps, discoveryv1.Endpoint{
+			Addresses:  []string{ip},
+			Conditions: discoveryv1.EndpointConditions{Ready: ptr.To(true)},
+			TargetRef:  &corev1.ObjectReference{Kind: "Pod", Namespace: e.ns, Name: p.Name, UID: p.UID},
+		})
+	}
+	e.writeSlice(service, name, port, eps)
+}
+
+// bareSlice writes an EndpointSlice whose ready endpoints at ips have no
+// targetRef and no Pod behind them, as a hand-written slice of a
+// selectorless Service may.
+func (e *env) bareSlice(service, name string, port int32, ips ...string) {
+	e.t.Helper()
+	var eps []discoveryv1.Endpoint
+	for _, ip := range ips {
+		eps = append(eps, discoveryv1.Endpoint{Addresses: []string{ip}, Conditions: discoveryv1.EndpointConditions{Ready: ptr.To(true)}})
+	}
+	e.writeSlice(service, name, port, eps)
+}
+
+func standInName(ip string) string {
+	return "pod-" + strings.NewReplacer(".", "-", ":", "-").Replace(ip)
+}
+
+// standInPod returns the Pod name with the IPs given (status.podIPs, the
+// first also status.podIP), creating it if missing. No kubelet runs it: its
+// schedulerName is one no scheduler and not the loopback kubelet takes, so
+// it stays unbound, and the test writes its status as a kubelet would.
+func (e *env) standInPod(name string, ips ...string) *corev1.Pod {
+	e.t.Helper()
+	p := &corev1.Pod{}
+	if err := e.kube.Get(e.ctx, types.NamespacedName{Namespace: e.ns, Name: name}, p); err == nil {
+		return p
+	}
+	p = &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: e.ns},
+		Spec: corev1.PodSpec{
+			SchedulerName: "integration-test-stand-in",
+			Containers:    []corev1.Container{{Name: "app", Image: "stand-in"}},
+		},
+	}
+	e.create(p)
+	p.Status.Phase = corev1.PodRunning
+	p.Status.PodIP = ips[0]
+	for _, ip := range ips {
+		p.Status.PodIPs = append(p.Status.PodIPs, corev1.PodIP{IP: ip})
+	}
+	if err := e.kube.Status().Update(e.ctx, p); err != nil {
+		e.t.Fatalf("writing the status of stand-in Pod %s: %v", name, err)
+	}
+	return p
+}
+
+func (e *env) writeSlice(service, name string, port int32, eps []discoveryv1.Endpoint) {
 	e.t.Helper()
 	s := &discoveryv1.EndpointSlice{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: e.ns, Labels: map[string]string{
@@ -232,9 +293,7 @@ func (e *env) slice(service, name string, port int32, ips ...string) {
 		}},
 		AddressType: discoveryv1.AddressTypeIPv4,
 		Ports:       []discoveryv1.EndpointPort{{Name: ptr.To("web"), Port: ptr.To(port), Protocol: ptr.To(corev1.ProtocolTCP)}},
-	}
-	for _, ip := range ips {
-		s.Endpoints = append(s.Endpoints, discoveryv1.Endpoint{Addresses: []string{ip}, Conditions: discoveryv1.EndpointConditions{Ready: ptr.To(true)}})
+		Endpoints:   eps,
 	}
 	existing := &discoveryv1.EndpointSlice{}
 	if err := e.kube.Get(e.ctx, client.ObjectKeyFromObject(s), existing); err == nil {

@@ -108,6 +108,7 @@ type Controller struct {
 	cfg     Config
 
 	grace *graceWarnings
+	skips *skipWarnings
 
 	mu sync.Mutex
 	// pendingSince is when tgc first saw a binding needing AWS changes; the
@@ -126,6 +127,7 @@ func New(kube client.Client, groups *targetgroups.View, rec events.EventRecorder
 		clock:        clk,
 		cfg:          cfg.withDefaults(),
 		grace:        newGraceWarnings(),
+		skips:        newSkipWarnings(),
 		pendingSince: map[types.NamespacedName]time.Time{},
 	}
 }

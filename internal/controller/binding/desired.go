@@ -51,12 +51,23 @@ func (c *Controller) desired(ctx context.Context, tgb *v1alpha1.TargetGroupBindi
 		}
 		gated = g
 	}
+	anyEndpoint := tgb.Spec.TargetSelection == v1alpha1.TargetSelectionAnyEndpoint
+	var pods map[string]*corev1.Pod
+	if !anyEndpoint && svc != nil {
+		p, err := c.podsOf(ctx, tgb.Namespace, slices.Items)
+		if err != nil {
+			return endpoints{}, &failure{reason: v1alpha1.ReasonAWSError, err: err, message: fmt.Sprintf("reading the pods of %s: %v", svcKey, err)}
+		}
+		pods = p
+	}
 	result, err := targets.Desired(targets.DesiredInput{
-		Slices:    slices.Items,
-		Port:      tgb.Spec.ServiceRef.Port,
-		Service:   svc,
-		IPFamily:  family,
-		GatedPods: gated,
+		Slices:      slices.Items,
+		Port:        tgb.Spec.ServiceRef.Port,
+		Service:     svc,
+		IPFamily:    family,
+		GatedPods:   gated,
+		AnyEndpoint: anyEndpoint,
+		Pods:        pods,
 	})
 	if err != nil {
 		var p *targets.Problem
@@ -79,6 +90,36 @@ func (c *Controller) desired(ctx context.Context, tgb *v1alpha1.TargetGroupBindi
 		log.FromContext(ctx).Info("endpoints left out", "reason", w.Reason, "message", w.Message)
 	}
 	return endpoints{result: result, trigger: newestTrigger(slices.Items)}, nil
+}
+
+// podsOf reads from the informer cache the pods of namespace ns that the
+// slices' endpoints name, one Get each: a Service's pods are a small part of
+// a namespace's, so this beats listing them all. A pod not in the cache is
+// left out, and targets.Desired skips its endpoint.
+func (c *Controller) podsOf(ctx context.Context, ns string, slices []discoveryv1.EndpointSlice) (map[string]*corev1.Pod, error) {
+	pods := map[string]*corev1.Pod{}
+	for i := range slices {
+		for _, ep := range slices[i].Endpoints {
+			ref := ep.TargetRef
+			if ref == nil || (ref.Kind != "" && ref.Kind != "Pod") || (ref.Namespace != "" && ref.Namespace != ns) {
+				continue
+			}
+			if _, done := pods[ref.Name]; done || ref.Name == "" {
+				continue
+			}
+			pod := &corev1.Pod{}
+			err := c.kube.Get(ctx, types.NamespacedName{Namespace: ns, Name: ref.Name}, pod)
+			switch {
+			case apierrors.IsNotFound(err):
+				pods[ref.Name] = nil // looked up once; Desired reads nil as not found
+			case err != nil:
+				return nil, fmt.Errorf("getting pod %s/%s: %w", ns, ref.Name, err)
+			default:
+				pods[ref.Name] = pod
+			}
+		}
+	}
+	return pods, nil
 }
 
 // newestTrigger is the newest endpoints.kubernetes.io/last-change-trigger-time

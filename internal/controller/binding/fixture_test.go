@@ -47,15 +47,28 @@ const (
 // t0 is when every test starts, on the fake clock.
 var t0 = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 
-// endpoint is one address of the Service's EndpointSlice.
+// endpoint is one address of the Service's EndpointSlice. Like the
+// EndpointSlice controller's, it names a Pod with that address by its
+// targetRef, and the world holds the Pod; a bare one has neither, as in a
+// hand-written slice.
 type endpoint struct {
 	ip                 string
 	ready, terminating bool
+	bare               bool
 }
 
 func ready(ips ...string) []endpoint       { return eps(ips, true, false) }
 func notReady(ips ...string) []endpoint    { return eps(ips, false, false) }
 func terminating(ips ...string) []endpoint { return eps(ips, false, true) }
+
+// bareReady are ready endpoints without targetRef and without a Pod.
+func bareReady(ips ...string) []endpoint {
+	out := ready(ips...)
+	for i := range out {
+		out[i].bare = true
+	}
+	return out
+}
 
 func eps(ips []string, ready, term bool) []endpoint {
 	out := make([]endpoint, 0, len(ips))
@@ -133,6 +146,9 @@ func newWorld(t *testing.T, cfg fake.Config, endpoints []endpoint, bindings ...*
 	}
 	objs := []client.Object{service(), slice(endpoints),
 		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: map[string]string{"team": "shop"}}}}
+	for _, p := range pods(endpoints) {
+		objs = append(objs, p)
+	}
 	for _, b := range bindings {
 		objs = append(objs, b)
 	}
@@ -188,12 +204,49 @@ func slice(endpoints []endpoint) *discoveryv1.EndpointSlice {
 		Ports:       []discoveryv1.EndpointPort{{Name: ptr.To("http"), Port: ptr.To[int32](podPort)}},
 	}
 	for _, e := range endpoints {
-		s.Endpoints = append(s.Endpoints, discoveryv1.Endpoint{
+		ep := discoveryv1.Endpoint{
 			Addresses:  []string{e.ip},
 			Conditions: discoveryv1.EndpointConditions{Ready: ptr.To(e.ready), Serving: ptr.To(e.ready || e.terminating), Terminating: ptr.To(e.terminating)},
-		})
+		}
+		if !e.bare {
+			ep.TargetRef = &corev1.ObjectReference{Kind: "Pod", Namespace: ns, Name: podName(e.ip), UID: podUID(e.ip)}
+		}
+		s.Endpoints = append(s.Endpoints, ep)
 	}
 	return s
+}
+
+// podName and podUID name the Pod behind the endpoint at ip.
+func podName(ip string) string   { return "web-" + strings.ReplaceAll(ip, ".", "-") }
+func podUID(ip string) types.UID { return types.UID(podName(ip) + "-uid") }
+
+// pod is the Pod behind the endpoint at ip, as the informer cache holds it.
+func pod(ip string) *corev1.Pod {
+	return &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: podName(ip), UID: podUID(ip)},
+		Status:     corev1.PodStatus{PodIP: ip, PodIPs: []corev1.PodIP{{IP: ip}}},
+	}
+}
+
+// pods are the Pods behind the endpoints that are not bare.
+func pods(endpoints []endpoint) []*corev1.Pod {
+	var out []*corev1.Pod
+	for _, e := range endpoints {
+		if !e.bare {
+			out = append(out, pod(e.ip))
+		}
+	}
+	return out
+}
+
+// ensurePods creates the Pods behind the endpoints that the world lacks.
+func (w *world) ensurePods(endpoints []endpoint) {
+	w.t.Helper()
+	for _, p := range pods(endpoints) {
+		if err := w.kube.Create(w.ctx, p); err != nil && !apierrors.IsAlreadyExists(err) {
+			w.t.Fatal(err)
+		}
+	}
 }
 
 // setEndpoints replaces the endpoints of Service web, as the EndpointSlice
@@ -204,7 +257,9 @@ func (w *world) setEndpoints(lists ...[]endpoint) {
 	if err := w.kube.Get(w.ctx, types.NamespacedName{Namespace: ns, Name: svcName + "-1"}, s); err != nil {
 		w.t.Fatal(err)
 	}
-	s.Endpoints = slice(slices.Concat(lists...)).Endpoints
+	all := slices.Concat(lists...)
+	w.ensurePods(all)
+	s.Endpoints = slice(all).Endpoints
 	if err := w.kube.Update(w.ctx, s); err != nil {
 		w.t.Fatal(err)
 	}

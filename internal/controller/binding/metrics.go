@@ -4,6 +4,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/tgc-dev/targetgroupcontroller/api/v1alpha1"
+	"github.com/tgc-dev/targetgroupcontroller/internal/targets"
 )
 
 // Metrics are the controller-side series. AWS call counts, errors and
@@ -17,6 +18,7 @@ type Metrics struct {
 	syncLatency      *prometheus.HistogramVec
 	driftCorrections *prometheus.CounterVec
 	reconcileErrors  *prometheus.CounterVec
+	skipped          *prometheus.GaugeVec
 
 	deletionToDeregistered prometheus.Histogram
 }
@@ -59,13 +61,17 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Name: "tgc_binding_sync_errors_total",
 			Help: "Syncs of a binding that failed, by the Ready condition reason.",
 		}, []string{"reason"}),
+		skipped: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "tgc_binding_endpoints_skipped",
+			Help: "Ready endpoints of a binding's Service that are not registered because no Pod of the binding's namespace stands behind their address (targetSelection Pods), by reason: NoTargetRef, TargetRefNotPod, PodInOtherNamespace, PodNotFound, AddressNotPodIP. Only reasons with skipped endpoints have a series.",
+		}, append(binding, "reason")),
 		deletionToDeregistered: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "tgc_pod_deletion_to_deregistered_seconds",
 			Help:    "Time from a pod's deletion request (deletionTimestamp minus the grace period, whole seconds, so up to 1s high) to the DeregisterTargets call that removed its target completing. It must stay well below the pods' preStop sleep.",
 			Buckets: []float64{0.05, 0.1, 0.25, 0.5, 1, 1.5, 2, 3, 5, 10, 30, 60},
 		}),
 	}
-	for _, c := range []prometheus.Collector{m.targets, m.ready, m.lastSync, m.registered, m.deregistered, m.syncLatency, m.driftCorrections, m.reconcileErrors, m.deletionToDeregistered} {
+	for _, c := range []prometheus.Collector{m.targets, m.ready, m.lastSync, m.registered, m.deregistered, m.syncLatency, m.driftCorrections, m.reconcileErrors, m.skipped, m.deletionToDeregistered} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
@@ -79,6 +85,18 @@ func (m *Metrics) setCounts(ns, name string, c v1alpha1.TargetCounts) {
 		"unhealthy": c.Unhealthy, "draining": c.Draining, "unavailable": c.Unavailable,
 	} {
 		m.targets.WithLabelValues(ns, name, state).Set(float64(v))
+	}
+}
+
+// setSkipped sets the binding's skipped endpoints by reason; reasons with
+// none have no series, so that a healthy binding adds none.
+func (m *Metrics) setSkipped(ns, name string, byReason map[targets.SkipReason]int) {
+	for _, r := range targets.SkipReasons {
+		if n := byReason[r]; n > 0 {
+			m.skipped.WithLabelValues(ns, name, string(r)).Set(float64(n))
+		} else {
+			m.skipped.DeleteLabelValues(ns, name, string(r))
+		}
 	}
 }
 
@@ -100,4 +118,5 @@ func (m *Metrics) forget(ns, name string) {
 	m.registered.DeletePartialMatch(l)
 	m.deregistered.DeletePartialMatch(l)
 	m.driftCorrections.DeletePartialMatch(l)
+	m.skipped.DeletePartialMatch(l)
 }

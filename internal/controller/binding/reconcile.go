@@ -32,6 +32,7 @@ func (c *Controller) Reconcile(ctx context.Context, req reconcile.Request) (reco
 			c.metrics.forget(req.Namespace, req.Name)
 			c.clearPending(req.NamespacedName)
 			c.forgetGrace(req.NamespacedName)
+			c.skips.forget(req.NamespacedName)
 			return reconcile.Result{}, nil
 		}
 		return reconcile.Result{}, fmt.Errorf("getting TargetGroupBinding %s: %w", req, err)
@@ -69,6 +70,11 @@ func (c *Controller) result(ctx context.Context, tgb *v1alpha1.TargetGroupBindin
 	if res.deferred > 0 {
 		// The booked tokens come due then; a little later so they have.
 		next = min(next, res.deferred+5*time.Millisecond)
+	}
+	if res.staleSkips {
+		// The Pod cache may catch up with a Pod the EndpointSlice already
+		// lists; no Pod event wakes the binding for an ungated Pod.
+		next = min(next, c.cfg.HealthPollInterval)
 	}
 	if len(res.rejected) > 0 || res.emptyRetained {
 		next = min(next, c.jittered(c.cfg.BadInputRetry))

@@ -84,6 +84,9 @@ func (c *Controller) writeStatus(ctx context.Context, orig, tgb *v1alpha1.Target
 	default:
 		cond.Status, cond.Reason = metav1.ConditionTrue, v1alpha1.ReasonSynced
 		cond.Message = fmt.Sprintf("target group holds the %d ready endpoints of Service %s", res.counts.Desired, tgb.Spec.ServiceRef.Name)
+		if n := res.counts.Skipped; n > 0 {
+			cond.Message += fmt.Sprintf("; %d endpoints are skipped, with no Pod of the binding behind them (see the %s Events)", n, ReasonEndpointSkipped)
+		}
 	}
 	changed := prev == nil || prev.Status != cond.Status || prev.Reason != cond.Reason || prev.Message != cond.Message
 	meta.SetStatusCondition(&st.Conditions, cond)

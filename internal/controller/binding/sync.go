@@ -28,6 +28,9 @@ type syncResult struct {
 	emptyRetained bool
 	withheld      int
 	rejected      []targets.Target
+	// staleSkips: an endpoint was skipped because its Pod is not (yet) in
+	// the cache as the slice lists it.
+	staleSkips bool
 }
 
 // sync makes the binding's target group hold its desired targets. It reads
@@ -74,6 +77,8 @@ func (c *Controller) sync(ctx context.Context, tgb *v1alpha1.TargetGroupBinding)
 	if fail != nil {
 		return res, fail
 	}
+	c.reportSkipped(ctx, tgb, eps.result.Skipped)
+	res.staleSkips = staleSkips(eps.result.Skipped)
 
 	// What is in it: the shared view, read back from AWS only when due.
 	g := c.groups.Lock(tg.ARN)
@@ -145,6 +150,7 @@ func (c *Controller) sync(ctx context.Context, tgb *v1alpha1.TargetGroupBinding)
 		log.FromContext(ctx).Error(err, "updating the ownership ledger")
 	}
 	res.counts = countTargets(g.Health(), eps.result.Targets, res.owned, tgb.Spec.MultiClusterTargetGroup)
+	res.counts.Skipped = int32(len(eps.result.Skipped))
 	res.unsettled = g.Unsettled()
 	res.withheld = len(plan.Withheld)
 	res.emptyRetained = len(plan.Withheld) > 0

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -806,6 +807,7 @@ func TestSyncTargetGroupConflict(t *testing.T) {
 			api := service()
 			api.Name = "api"
 			apiSlice := slice(ready(ip3))
+			w.ensurePods(ready(ip3))
 			apiSlice.Name, apiSlice.Labels[discoveryv1.LabelServiceName] = "api-1", "api"
 			for _, o := range []client.Object{api, apiSlice, newer} {
 				if err := w.kube.Create(w.ctx, o); err != nil {
@@ -888,5 +890,132 @@ func TestDeletingARefusedBindingLeavesTheHoldersTargets(t *testing.T) {
 				t.Errorf("members of the holder's group = %q, want %q", got, want)
 			}
 		})
+	}
+}
+
+func anyEndpoint(b *v1alpha1.TargetGroupBinding) {
+	b.Spec.TargetSelection = v1alpha1.TargetSelectionAnyEndpoint
+}
+
+func TestSyncRegistersOnlyPodsByDefault(t *testing.T) {
+	cases := map[string]struct {
+		opts        []tgbOption
+		inAWS       []targets.Health
+		endpoints   []endpoint
+		wantWrites  []string
+		wantMembers []string
+		wantSkipped int32
+		wantWarned  bool
+	}{
+		"an endpoint with no Pod behind it is not registered, and is counted and warned about": {
+			endpoints:   slices.Concat(ready(ip1), bareReady(ip2)),
+			wantWrites:  []string{reg("A", ip1)},
+			wantMembers: tgs(ip1),
+			wantSkipped: 1,
+			wantWarned:  true,
+		},
+		"a skipped endpoint takes nothing else out of the group": {
+			inAWS:       healthy(ip1),
+			endpoints:   slices.Concat(ready(ip1), bareReady(ip2)),
+			wantMembers: tgs(ip1),
+			wantSkipped: 1,
+			wantWarned:  true,
+		},
+		"an opted-in binding registers an endpoint with no Pod behind it": {
+			opts:        []tgbOption{anyEndpoint},
+			endpoints:   slices.Concat(ready(ip1), bareReady(ip2)),
+			wantWrites:  []string{reg("A", ip1, ip2)},
+			wantMembers: tgs(ip1, ip2),
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			w := newWorld(t, fake.Config{}, tc.endpoints, newBinding("tgb", arnA, time.Hour, tc.opts...))
+			w.aws.SetTargets(arnA, tc.inAWS...)
+
+			w.mustReconcile("tgb")
+
+			if got, want := w.writes(), tc.wantWrites; !reflect.DeepEqual(got, want) {
+				t.Errorf("AWS writes = %q, want %q", got, want)
+			}
+			if got, want := w.members(arnA), tc.wantMembers; !reflect.DeepEqual(got, want) {
+				t.Errorf("members of the group = %q, want %q", got, want)
+			}
+			if got := w.ready("tgb"); got != "True/Synced" {
+				t.Errorf("Ready = %s, want True/Synced", got)
+			}
+			if got := w.binding("tgb").Status.Targets.Skipped; got != tc.wantSkipped {
+				t.Errorf("status.targets.skipped = %d, want %d", got, tc.wantSkipped)
+			}
+			gauge := testutil.ToFloat64(w.c.metrics.skipped.WithLabelValues(ns, "tgb", string(targets.SkipNoTargetRef)))
+			if int32(gauge) != tc.wantSkipped {
+				t.Errorf("tgc_binding_endpoints_skipped{reason=NoTargetRef} = %v, want %d", gauge, tc.wantSkipped)
+			}
+			warned := hasEvent(w.events(), "Warning "+ReasonEndpointSkipped, tg(ip2), string(targets.SkipNoTargetRef))
+			if warned != tc.wantWarned {
+				t.Errorf("Warning %s Event naming %s: %v, want %v", ReasonEndpointSkipped, tg(ip2), warned, tc.wantWarned)
+			}
+
+			// Once per endpoint: the next sync warns no more.
+			w.mustReconcile("tgb")
+			if evs := w.events(); hasEvent(evs, "Warning "+ReasonEndpointSkipped) {
+				t.Errorf("second sync warned again: %q", evs)
+			}
+		})
+	}
+}
+
+func TestSyncWaitsForAPodTheCacheHasNotSeenYet(t *testing.T) {
+	w := newWorld(t, fake.Config{}, ready(ip1, ip2), newBinding("tgb", arnA, time.Hour))
+	// ip1 is in the group and settled, so nothing but ip2 asks for an early
+	// sync.
+	w.aws.SetTargets(arnA, healthy(ip1)...)
+	// The slice lists ip2's Pod before the Pod informer has it.
+	if err := w.kube.Delete(w.ctx, pod(ip2)); err != nil {
+		t.Fatal(err)
+	}
+
+	res := w.mustReconcile("tgb")
+
+	if got := w.writes(); len(got) != 0 {
+		t.Errorf("AWS writes = %q, want none", got)
+	}
+	if res.RequeueAfter > 10*time.Second {
+		t.Errorf("RequeueAfter = %v, want at most the health poll interval: no Pod event wakes the binding", res.RequeueAfter)
+	}
+	if evs := w.events(); hasEvent(evs, "Warning "+ReasonEndpointSkipped) {
+		t.Errorf("a Pod the cache may not have caught up with was warned about at once: %q", evs)
+	}
+
+	w.ensurePods(ready(ip2))
+	w.aws.ResetCalls()
+	w.mustReconcile("tgb")
+
+	if got, want := w.writes(), []string{reg("A", ip2)}; !reflect.DeepEqual(got, want) {
+		t.Errorf("AWS writes once the Pod is in the cache = %q, want %q", got, want)
+	}
+	if evs := w.events(); hasEvent(evs, "Warning "+ReasonEndpointSkipped) {
+		t.Errorf("warned about a Pod that arrived: %q", evs)
+	}
+	if got := w.binding("tgb").Status.Targets.Skipped; got != 0 {
+		t.Errorf("status.targets.skipped = %d, want 0", got)
+	}
+}
+
+func TestSyncWarnsAboutAMissingPodThatStaysMissing(t *testing.T) {
+	w := newWorld(t, fake.Config{}, ready(ip1, ip2), newBinding("tgb", arnA, time.Hour))
+	if err := w.kube.Delete(w.ctx, pod(ip2)); err != nil {
+		t.Fatal(err)
+	}
+	w.mustReconcile("tgb")
+	w.events()
+
+	w.mustReconcile("tgb")
+
+	if evs := w.events(); !hasEvent(evs, "Warning "+ReasonEndpointSkipped, tg(ip2), string(targets.SkipPodNotFound), podName(ip2)) {
+		t.Errorf("no Warning %s naming %s and its missing Pod at the second sighting in %q", ReasonEndpointSkipped, tg(ip2), evs)
+	}
+	if got, want := w.members(arnA), tgs(ip1); !reflect.DeepEqual(got, want) {
+		t.Errorf("members = %q, want %q", got, want)
 	}
 }

@@ -25,8 +25,14 @@ func TestSyncFollowsTheTenancyPolicies(t *testing.T) {
 	cases := map[string]struct {
 		policies  []*v1alpha1.TargetGroupPolicy
 		tags      map[string]string
+		opts      []tgbOption
 		wantReady string
 	}{
+		"a binding of non-pod endpoints needs a policy that allows them": {
+			policies:  []*v1alpha1.TargetGroupPolicy{tenancyPolicy("shop", "shop", v1alpha1.TargetGroupMatch{NamePattern: "a"})},
+			opts:      []tgbOption{anyEndpoint},
+			wantReady: "False/" + v1alpha1.ReasonNotAllowed,
+		},
 		"with no policies every namespace binds every group, as before": {
 			wantReady: "True/Synced",
 		},
@@ -55,7 +61,7 @@ func TestSyncFollowsTheTenancyPolicies(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			w := newWorld(t, fake.Config{}, ready(ip1, ip2), newBinding("tgb", arnA, time.Hour))
+			w := newWorld(t, fake.Config{}, ready(ip1, ip2), newBinding("tgb", arnA, time.Hour, tc.opts...))
 			w.aws.SetTags(arnA, tc.tags)
 			for _, p := range tc.policies {
 				if err := w.kube.Create(w.ctx, p); err != nil {

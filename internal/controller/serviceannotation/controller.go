@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -110,7 +111,10 @@ func (c *Controller) Reconcile(ctx context.Context, req reconcile.Request) (reco
 
 	port, err := servicePort(svc)
 	if err != nil {
-		c.events.Eventf(svc, nil, corev1.EventTypeWarning, "InvalidAnnotation", "Bind", "%v", err)
+		// Bad input: say so and leave any existing binding as it is; a fix
+		// to the Service's annotations triggers the next reconcile.
+		log.FromContext(ctx).Info("invalid tgc annotations; binding left unchanged", "reason", ReasonInvalidAnnotation, "message", err.Error())
+		c.events.Eventf(svc, nil, corev1.EventTypeWarning, ReasonInvalidAnnotation, "Bind", "%v", err)
 		return reconcile.Result{}, nil
 	}
 	want := v1alpha1.TargetGroupBindingSpec{
@@ -149,17 +153,44 @@ func (c *Controller) Reconcile(ctx context.Context, req reconcile.Request) (reco
 	return reconcile.Result{}, nil
 }
 
-// servicePort is the port the annotations name, or the Service's first.
+// ReasonInvalidAnnotation is the Warning Event on a Service whose tgc
+// annotations cannot make a binding.
+const ReasonInvalidAnnotation = "InvalidAnnotation"
+
+// servicePort is the port the annotations name, or the Service's first. A
+// number must be a port, 1-65535: converting any integer to int32 would
+// wrap, so that 4294967376 named port 80.
 func servicePort(svc *corev1.Service) (intstr.IntOrString, error) {
 	v, ok := svc.Annotations[AnnotationTargetGroupPort]
 	if ok && v != "" {
-		if n, err := strconv.Atoi(v); err == nil {
-			return intstr.FromInt32(int32(n)), nil
+		if !isNumber(v) {
+			return intstr.FromString(v), nil
 		}
-		return intstr.FromString(v), nil
+		n, err := strconv.ParseInt(v, 10, 32)
+		if err != nil || n < 1 || n > 65535 {
+			return intstr.IntOrString{}, fmt.Errorf("annotation %s=%q on Service %s/%s is not a port: a number must be 1-65535, or give the Service port's name",
+				AnnotationTargetGroupPort, v, svc.Namespace, svc.Name)
+		}
+		return intstr.FromInt32(int32(n)), nil
 	}
 	if len(svc.Spec.Ports) == 0 {
 		return intstr.IntOrString{}, fmt.Errorf("service %s/%s has no ports; add one or set the %s annotation", svc.Namespace, svc.Name, AnnotationTargetGroupPort)
 	}
 	return intstr.FromInt32(svc.Spec.Ports[0].Port), nil
+}
+
+// isNumber reports whether v is written as an integer (an optional sign,
+// then digits). Service port names must contain a letter, so no port name
+// is one.
+func isNumber(v string) bool {
+	v = strings.TrimLeft(v, "+-")
+	if v == "" {
+		return false
+	}
+	for _, r := range v {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
 }

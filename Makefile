@@ -8,7 +8,7 @@ CONTROLLER_GEN := $(GO) tool controller-gen
 # control plane, and the machine has two cores.
 TEST_FLAGS ?= -race -count=1 -p 2 -timeout 45m
 
-.PHONY: all build test unit verify verify-generated generate kube-assets demo bench bench-quick clean
+.PHONY: all build test unit verify verify-generated generate kube-assets demo bench bench-quick fuzz clean
 
 all: build
 
@@ -62,6 +62,11 @@ bench:
 bench-quick:
 	@assets=$$(bash hack/kube-assets.sh) && \
 	  KUBEBUILDER_ASSETS="$$assets" $(GO) run ./cmd/tgc-bench --scale=quick
+
+## fuzz: every fuzz target for FUZZTIME each (default 60s); failing inputs
+## become seeds under testdata/fuzz, which `make test` runs
+fuzz:
+	@FUZZTIME=$(FUZZTIME) bash hack/fuzz.sh
 
 clean:
 	rm -rf bin

@@ -60,6 +60,18 @@ func newRequestID() string {
 	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
 }
 
+// actionLabel is the metric label of an action: its name when the API has
+// it, else one value for every unknown one. The Action parameter is the
+// caller's free text: as a label it could be invalid UTF-8, which makes
+// the Prometheus client panic, and each new value would add a series
+// forever.
+func actionLabel(action string, actions map[string]handlerFunc) string {
+	if _, ok := actions[action]; ok {
+		return action
+	}
+	return "unknown"
+}
+
 // serveAPI decodes one Query request, applies auth, throttling and faults,
 // runs the action and records the call.
 func (e *Emulator) serveAPI(w http.ResponseWriter, r *http.Request, actions map[string]handlerFunc) {
@@ -76,7 +88,7 @@ func (e *Emulator) serveAPI(w http.ResponseWriter, r *http.Request, actions map[
 		call.Duration = e.clock.Since(start)
 		if call.Action != "" {
 			e.calls.add(call)
-			e.metrics.observeCall(call.Action, call.Result)
+			e.metrics.observeCall(actionLabel(call.Action, actions), call.Result)
 		}
 	}()
 	fail := func(qe *query.Error) {

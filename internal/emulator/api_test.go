@@ -3,6 +3,7 @@ package emulator
 import (
 	"context"
 	"encoding/xml"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -137,5 +138,36 @@ func TestSDKErrorCarriesRequestID(t *testing.T) {
 	h.wantCode(err, "TargetGroupNotFound")
 	if !strings.Contains(err.Error(), "RequestID") {
 		t.Fatalf("SDK error %q does not show the request ID", err)
+	}
+}
+
+func TestAnActionThatIsNotValidUTF8GetsAnAWSErrorAndUnknownActionsShareOneSeries(t *testing.T) {
+	h := start(t)
+	status, body := rawCall(t, h.emu.URL(), url.Values{"Action": {"Describe\xffTags"}, "Version": {"2015-12-01"}}, false)
+	if status != http.StatusBadRequest || !strings.Contains(body, "InvalidAction") {
+		t.Fatalf("non-UTF-8 Action: %d %s, want 400 InvalidAction", status, body)
+	}
+	for i := range 50 {
+		rawCall(t, h.emu.URL(), url.Values{"Action": {fmt.Sprintf("NoSuchAction%d", i)}, "Version": {"2015-12-01"}}, false)
+	}
+	families, err := h.emu.metrics.registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	actions := map[string]bool{}
+	for _, f := range families {
+		if f.GetName() != "elbv2_emulator_api_calls_total" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "action" {
+					actions[l.GetValue()] = true
+				}
+			}
+		}
+	}
+	if len(actions) != 1 || !actions["unknown"] {
+		t.Errorf("action label values after 51 unknown actions = %v, want only \"unknown\"", actions)
 	}
 }

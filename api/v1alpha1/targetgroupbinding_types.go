@@ -91,7 +91,7 @@ type ServiceReference struct {
 // The field names and meanings follow the AWS Load Balancer Controller's
 // TargetGroupBinding so that manifests move over unchanged.
 // +kubebuilder:validation:XValidation:rule="has(self.targetGroupARN) || has(self.targetGroupName)",message="set targetGroupARN or targetGroupName"
-// +kubebuilder:validation:XValidation:rule="(has(self.targetGroupARN) ? self.targetGroupARN : '') == (has(oldSelf.targetGroupARN) ? oldSelf.targetGroupARN : '') && (has(self.targetGroupName) ? self.targetGroupName : '') == (has(oldSelf.targetGroupName) ? oldSelf.targetGroupName : '')",message="targetGroupARN and targetGroupName cannot change: a binding edited onto a live target group would take it over. Create a new binding for the other target group and delete this one"
+// +kubebuilder:validation:XValidation:rule=`(has(self.targetGroupARN) ? self.targetGroupARN : "") == (has(oldSelf.targetGroupARN) ? oldSelf.targetGroupARN : "") && (has(self.targetGroupName) ? self.targetGroupName : "") == (has(oldSelf.targetGroupName) ? oldSelf.targetGroupName : "")`,message="targetGroupARN and targetGroupName cannot change: a binding edited onto a live target group would take it over. Create a new binding for the other target group and delete this one"
 type TargetGroupBindingSpec struct {
 	// TargetGroupARN is the ARN of the target group. It cannot change, nor
 	// can TargetGroupName: the rule is on spec, so that it also runs when a

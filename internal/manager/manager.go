@@ -2,6 +2,7 @@ package manager
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 
 	"github.com/go-logr/logr"
@@ -16,6 +17,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
+	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/tgc-dev/targetgroupcontroller/api/v1alpha1"
@@ -89,7 +91,7 @@ func New(ctx context.Context, o Options, cfg *rest.Config, d Deps) (ctrl.Manager
 	if err != nil {
 		return nil, err
 	}
-	wh, err := webhook.New(cfg, scheme, o.Webhook, webhook.Extra{}, d.Clock, d.Logger.WithName("webhook"))
+	wh, err := webhook.New(cfg, scheme, o.Webhook, webhook.Extra{TLSOpts: serverTLSOpts(o)}, d.Clock, d.Logger.WithName("webhook"))
 	if err != nil {
 		return nil, fmt.Errorf("setting up the readiness-gate webhook: %w", err)
 	}
@@ -143,7 +145,7 @@ func newManager(o Options, cfg *rest.Config, scheme *runtime.Scheme, wh *webhook
 		WebhookServer:           wh.Server,
 		Scheme:                  scheme,
 		Cache:                   cacheOpts,
-		Metrics:                 metricsserver.Options{BindAddress: o.MetricsAddr},
+		Metrics:                 metricsOptions(o),
 		HealthProbeBindAddress:  o.ProbeAddr,
 		PprofBindAddress:        o.PprofAddr,
 		LeaderElection:          o.LeaderElect,
@@ -168,6 +170,42 @@ func newManager(o Options, cfg *rest.Config, scheme *runtime.Scheme, wh *webhook
 		return nil, fmt.Errorf("adding the readiness check: %w", err)
 	}
 	return mgr, nil
+}
+
+// RBAC of the metrics server's authentication and authorization filter:
+// each scrape's bearer token goes to the API server in a TokenReview, and
+// the identity it names in a SubjectAccessReview for get on /metrics.
+// +kubebuilder:rbac:groups=authentication.k8s.io,resources=tokenreviews,verbs=create
+// +kubebuilder:rbac:groups=authorization.k8s.io,resources=subjectaccessreviews,verbs=create
+
+// metricsOptions serves /metrics over HTTPS to callers the API server
+// authenticates and authorizes, as current kubebuilder scaffolds do, unless
+// --metrics-secure=false. Without a certificate in --metrics-cert-dir (or in
+// controller-runtime's default, $TMPDIR/k8s-metrics-server/serving-certs),
+// controller-runtime generates a self-signed one in memory: Prometheus
+// scrapes pods by IP, for which no Service DNS name would be valid anyway.
+func metricsOptions(o Options) metricsserver.Options {
+	m := metricsserver.Options{BindAddress: o.MetricsAddr}
+	if !o.MetricsSecure {
+		return m
+	}
+	m.SecureServing = true
+	m.FilterProvider = filters.WithAuthenticationAndAuthorization
+	m.TLSOpts = serverTLSOpts(o)
+	m.CertDir = o.MetricsCertDir
+	return m
+}
+
+// serverTLSOpts is the TLS policy of every server tgc runs: HTTP/1.1 only
+// unless --enable-http2. controller-runtime's servers offer h2 in ALPN by
+// default; HTTP/2's stream reset lets one client make the server start and
+// abandon unbounded work (Rapid Reset, CVE-2023-44487), and neither the
+// webhook nor /metrics gains from multiplexing.
+func serverTLSOpts(o Options) []func(*tls.Config) {
+	if o.EnableHTTP2 {
+		return nil
+	}
+	return []func(*tls.Config){func(c *tls.Config) { c.NextProtos = []string{"http/1.1"} }}
 }
 
 // addControllers registers the controllers around one shared view of the

@@ -19,6 +19,20 @@ import (
 // Options are every setting of the binary. Defaults are safe for production.
 type Options struct {
 	MetricsAddr string
+	// MetricsSecure serves /metrics over HTTPS and lets through only
+	// requests whose bearer token the API server authenticates
+	// (TokenReview) and authorizes for get on the non-resource URL /metrics
+	// (SubjectAccessReview). Off, /metrics is plain HTTP open to anyone who
+	// reaches the port: for local runs only.
+	MetricsSecure bool
+	// MetricsCertDir holds tls.crt and tls.key for the metrics server;
+	// without them a self-signed certificate is generated in memory.
+	MetricsCertDir string
+	// EnableHTTP2 lets clients of the webhook and metrics servers negotiate
+	// HTTP/2. Off, both servers offer only HTTP/1.1 in TLS's ALPN, which
+	// closes HTTP/2 Rapid Reset (CVE-2023-44487) and the stream-handling
+	// flaws that followed; neither server gains from multiplexing.
+	EnableHTTP2 bool
 	ProbeAddr   string
 	PprofAddr   string
 
@@ -66,7 +80,8 @@ type Options struct {
 // DefaultOptions returns the defaults shown in --help.
 func DefaultOptions() Options {
 	return Options{
-		MetricsAddr:      ":8080",
+		MetricsAddr:      ":8443",
+		MetricsSecure:    true,
 		ProbeAddr:        ":8081",
 		PprofAddr:        "0",
 		LeaderElect:      true,
@@ -100,6 +115,9 @@ func DefaultOptions() Options {
 // BindFlags binds the options to fs, with their current values as defaults.
 func (o *Options) BindFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.MetricsAddr, "metrics-bind-address", o.MetricsAddr, "Address of the Prometheus /metrics endpoint; \"0\" turns it off.")
+	fs.BoolVar(&o.MetricsSecure, "metrics-secure", o.MetricsSecure, "Serve /metrics over HTTPS to clients whose bearer token the API server authenticates and authorizes for get on /metrics (e.g. bound to the ClusterRole targetgroupcontroller-metrics-reader). false serves plain HTTP to anyone: for local runs only.")
+	fs.StringVar(&o.MetricsCertDir, "metrics-cert-dir", o.MetricsCertDir, "Directory holding tls.crt and tls.key for the metrics server, reloaded when they change; without them (empty means $TMPDIR/k8s-metrics-server/serving-certs) a self-signed certificate is generated in memory. Needs --metrics-secure.")
+	fs.BoolVar(&o.EnableHTTP2, "enable-http2", o.EnableHTTP2, "Offer HTTP/2 on the webhook and metrics servers. Off by default: HTTP/1.1 only, against HTTP/2 Rapid Reset (CVE-2023-44487).")
 	fs.StringVar(&o.ProbeAddr, "health-probe-bind-address", o.ProbeAddr, "Address of the /healthz and /readyz endpoints.")
 	fs.StringVar(&o.PprofAddr, "pprof-bind-address", o.PprofAddr, "Address of the Go pprof endpoints (/debug/pprof/), for profiling CPU and memory; \"0\" turns them off.")
 	fs.BoolVar(&o.LeaderElect, "leader-elect", o.LeaderElect, "Elect a leader through a coordination.k8s.io Lease, so that several replicas are safe; only the leader syncs.")
@@ -194,6 +212,9 @@ func (o Options) Validate() error {
 		for _, msg := range validation.IsDNS1123Label(ns) {
 			errs = append(errs, fmt.Errorf("--ownership-namespace %q is not a namespace name: %s", ns, msg))
 		}
+	}
+	if o.MetricsCertDir != "" && !o.MetricsSecure {
+		errs = append(errs, errors.New("--metrics-cert-dir needs --metrics-secure: plain HTTP serves no certificate"))
 	}
 	if err := o.Webhook.Validate(); err != nil {
 		errs = append(errs, err)

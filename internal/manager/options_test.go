@@ -17,6 +17,16 @@ func TestDefaultOptionsAreValid(t *testing.T) {
 	}
 }
 
+func TestDefaultsServeMetricsSecurelyAndHTTP1Only(t *testing.T) {
+	o := DefaultOptions()
+	if !o.MetricsSecure {
+		t.Error("metrics must be served over HTTPS with authentication by default")
+	}
+	if o.EnableHTTP2 {
+		t.Error("HTTP/2 must be off by default (CVE-2023-44487)")
+	}
+}
+
 func TestValidateNamesTheBadFlag(t *testing.T) {
 	cases := map[string]struct {
 		mutate func(*Options)
@@ -37,6 +47,7 @@ func TestValidateNamesTheBadFlag(t *testing.T) {
 		"zero gate timeout":                                     {mutate: func(o *Options) { o.GateTimeout = 0 }, flag: "--gate-timeout"},
 		"zero write wait":                                       {mutate: func(o *Options) { o.MaxWriteWait = 0 }, flag: "--aws-max-write-wait"},
 		"zero API server QPS":                                   {mutate: func(o *Options) { o.KubeAPIQPS = 0 }, flag: "--kube-api-qps"},
+		"metrics certificate with plain HTTP metrics":           {mutate: func(o *Options) { o.MetricsSecure = false; o.MetricsCertDir = "/certs" }, flag: "--metrics-cert-dir"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -64,5 +75,20 @@ func TestFlagsSetOptions(t *testing.T) {
 	}
 	if o.GatePollInterval != 500*time.Millisecond || o.GateTimeout != 2*time.Minute || o.ReadinessGates {
 		t.Fatalf("gate options after parsing = poll %s, timeout %s, on %v", o.GatePollInterval, o.GateTimeout, o.ReadinessGates)
+	}
+}
+
+func TestFlagsSetServingOptions(t *testing.T) {
+	o := DefaultOptions()
+	fs := pflag.NewFlagSet("test", pflag.ContinueOnError)
+	o.BindFlags(fs)
+	if err := fs.Parse([]string{"--metrics-secure=false", "--enable-http2"}); err != nil {
+		t.Fatal(err)
+	}
+	if o.MetricsSecure || !o.EnableHTTP2 {
+		t.Fatalf("after parsing: metrics secure %v, HTTP/2 %v", o.MetricsSecure, o.EnableHTTP2)
+	}
+	if err := o.Validate(); err != nil {
+		t.Fatalf("plain HTTP metrics for local runs must be valid: %v", err)
 	}
 }

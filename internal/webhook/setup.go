@@ -27,12 +27,16 @@ type Webhook struct {
 	Rotator *certs.Rotator
 }
 
-// Extra carries settings only tests need.
+// Extra carries settings that are not the webhook's own flags.
 type Extra struct {
-	// Host the server listens on; empty means all interfaces.
+	// TLSOpts change the server's TLS configuration after the certificate
+	// is set up: the binary's TLS policy (HTTP/1.1 only unless
+	// --enable-http2, a flag it shares with the metrics server).
+	TLSOpts []func(*tls.Config)
+	// Host the server listens on; empty means all interfaces. For tests.
 	Host string
 	// ExtraIPs are added to the self-managed certificate, e.g. 127.0.0.1
-	// when the API server reaches the webhook by URL.
+	// when the API server reaches the webhook by URL. For tests.
 	ExtraIPs []net.IP
 }
 
@@ -70,6 +74,7 @@ func New(cfg *rest.Config, scheme *runtime.Scheme, o Options, extra Extra, clk c
 		// filesystem can stay read-only and no volume is needed.
 		serverOpts.TLSOpts = []func(*tls.Config){w.Rotator.ConfigureTLS}
 	}
+	serverOpts.TLSOpts = append(serverOpts.TLSOpts, extra.TLSOpts...)
 	w.Server = crwebhook.NewServer(serverOpts)
 	return w, nil
 }

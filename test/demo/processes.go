@@ -35,6 +35,8 @@ func startController(ctx context.Context, root, kubeconfig, endpoint string, out
 	p, err := process.StartController(bin, []string{
 		"--leader-elect=false",
 		"--metrics-bind-address=127.0.0.1:0",
+		// Local: nothing scrapes the demo's /metrics through the API server.
+		"--metrics-secure=false",
 		"--health-probe-bind-address=127.0.0.1:0",
 		// Status counts follow target health closely enough to watch.
 		"--health-poll-interval=1s",

@@ -50,6 +50,7 @@ func TestKustomizeDefaultInstallsOnARealAPIServer(t *testing.T) {
 		"serviceaccount/targetgroupcontroller":                {"-n", "tgc-system"},
 		"crd/targetgroupbindings.elbv2.tgc.dev":               nil,
 		"mutatingwebhookconfiguration/tgc-pod-readiness-gate": nil,
+		"clusterrole/targetgroupcontroller-metrics-reader":    nil,
 	}
 	for obj, ns := range want {
 		kubectl(t, cluster.Kubeconfig, append([]string{"get", obj}, ns...)...)
@@ -62,10 +63,18 @@ func TestKustomizeDefaultInstallsOnARealAPIServer(t *testing.T) {
 	// The controller's ServiceAccount may do what the reconcilers need, and
 	// no more than read Secrets cluster-wide.
 	as := "system:serviceaccount:tgc-system:targetgroupcontroller"
-	for _, verb := range []string{"list targetgroupbindings.elbv2.tgc.dev", "patch targetgroupbindings.elbv2.tgc.dev --subresource=status", "list endpointslices.discovery.k8s.io", "patch pods --subresource=status", "patch mutatingwebhookconfigurations/tgc-pod-readiness-gate", "create events.events.k8s.io"} {
+	for _, verb := range []string{"list targetgroupbindings.elbv2.tgc.dev", "patch targetgroupbindings.elbv2.tgc.dev --subresource=status", "list endpointslices.discovery.k8s.io", "patch pods --subresource=status", "patch mutatingwebhookconfigurations/tgc-pod-readiness-gate", "create events.events.k8s.io",
+		// The metrics server's authentication and authorization filter.
+		"create tokenreviews.authentication.k8s.io", "create subjectaccessreviews.authorization.k8s.io"} {
 		if got := strings.TrimSpace(kubectl(t, cluster.Kubeconfig, append([]string{"auth", "can-i", "--as", as}, strings.Fields(verb)...)...)); got != "yes" {
 			t.Errorf("ServiceAccount can-i %s = %q, want yes", verb, got)
 		}
+	}
+	// The shipped metrics-reader role is what a scraper needs: get /metrics.
+	kubectl(t, cluster.Kubeconfig, "create", "serviceaccount", "-n", "sample", "scraper")
+	kubectl(t, cluster.Kubeconfig, "create", "clusterrolebinding", "scraper-metrics", "--clusterrole=targetgroupcontroller-metrics-reader", "--serviceaccount=sample:scraper")
+	if got := strings.TrimSpace(kubectl(t, cluster.Kubeconfig, "auth", "can-i", "--as", "system:serviceaccount:sample:scraper", "get", "/metrics")); got != "yes" {
+		t.Errorf("a ServiceAccount bound to targetgroupcontroller-metrics-reader: can-i get /metrics = %q, want yes", got)
 	}
 	cmd := exec.Command("kubectl", "--kubeconfig", cluster.Kubeconfig, "auth", "can-i", "--as", as, "list", "secrets", "--all-namespaces")
 	if out, _ := cmd.Output(); strings.TrimSpace(string(out)) != "no" {

@@ -22,6 +22,7 @@ import (
 
 	"github.com/tgc-dev/targetgroupcontroller/api/v1alpha1"
 	"github.com/tgc-dev/targetgroupcontroller/internal/controller/binding"
+	"github.com/tgc-dev/targetgroupcontroller/internal/controller/gateaudit"
 	"github.com/tgc-dev/targetgroupcontroller/internal/controller/readinessgate"
 	"github.com/tgc-dev/targetgroupcontroller/internal/controller/serviceannotation"
 	"github.com/tgc-dev/targetgroupcontroller/internal/controller/targetgroups"
@@ -255,6 +256,13 @@ func addControllers(ctx context.Context, mgr ctrl.Manager, o Options, d Deps, tg
 		})
 		if err := g.Register(mgr); err != nil {
 			return fmt.Errorf("registering the readiness gate controller: %w", err)
+		}
+		audit, err := gateaudit.New(mgr.GetClient(), mgr.GetAPIReader(), rec, d.Registry)
+		if err != nil {
+			return err
+		}
+		if err := audit.Register(mgr); err != nil {
+			return fmt.Errorf("registering the readiness gate audit: %w", err)
 		}
 	}
 	if o.ServiceAnnotations {

@@ -9,15 +9,19 @@ import (
 	tgcv1alpha1 "github.com/tgc-dev/targetgroupcontroller/api/v1alpha1"
 )
 
-// listBindings lists the TargetGroupBindings of one namespace as the
-// decision sees them.
-func listBindings(ctx context.Context, reader client.Reader, namespace string) ([]Binding, error) {
+// listBindings lists the TargetGroupBindings of one namespace that keep
+// accepts (all when nil), as the decision sees them.
+func listBindings(ctx context.Context, reader client.Reader, namespace string, keep func(*tgcv1alpha1.TargetGroupBinding) bool) ([]Binding, error) {
 	var list tgcv1alpha1.TargetGroupBindingList
 	if err := reader.List(ctx, &list, client.InNamespace(namespace)); err != nil {
 		return nil, fmt.Errorf("listing TargetGroupBindings in %s: %w", namespace, err)
 	}
 	out := make([]Binding, 0, len(list.Items))
-	for _, b := range list.Items {
+	for i := range list.Items {
+		b := &list.Items[i]
+		if keep != nil && !keep(b) {
+			continue
+		}
 		out = append(out, Binding{
 			Name:        b.Name,
 			ServiceName: b.Spec.ServiceRef.Name,

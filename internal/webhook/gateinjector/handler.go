@@ -63,7 +63,7 @@ func (h *Handler) Handle(ctx context.Context, req admission.Request) (resp admis
 		return admission.Allowed("mirror pod")
 	}
 
-	in, err := h.input(ctx, namespace, &pod)
+	in, err := gather(ctx, h.reader, namespace, &pod, nil)
 	if err != nil {
 		logger.Error(err, "Reading what selects the pod; admitting it without readiness gates", "namespace", klog.KRef("", namespace))
 		return allowUnchanged(fmt.Sprintf("tgc could not add readiness gates: %v", err))
@@ -76,19 +76,21 @@ func (h *Handler) Handle(ctx context.Context, req admission.Request) (resp admis
 	return admission.Patched("added tgc readiness gates", gatePatch(pod.Spec.ReadinessGates, add)...)
 }
 
-// input gathers the decision's input from the pod's namespace. The namespace
-// label is checked here as well as in the webhook's namespaceSelector, so
-// that a configuration without the selector still injects only where asked.
-func (h *Handler) input(ctx context.Context, namespace string, pod *corev1.Pod) (Input, error) {
+// gather reads the decision's input from the pod's namespace: the
+// namespace's labels, its bindings (those keep accepts, all when nil) and
+// its Services. The namespace label is checked here as well as in the
+// webhook's namespaceSelector, so that a configuration without the selector
+// still injects only where asked.
+func gather(ctx context.Context, reader client.Reader, namespace string, pod *corev1.Pod, keep func(*v1alpha1.TargetGroupBinding) bool) (Input, error) {
 	var ns corev1.Namespace
-	if err := h.reader.Get(ctx, client.ObjectKey{Name: namespace}, &ns); err != nil {
+	if err := reader.Get(ctx, client.ObjectKey{Name: namespace}, &ns); err != nil {
 		return Input{}, fmt.Errorf("getting namespace %s: %w", namespace, err)
 	}
 	in := Input{NamespaceLabels: ns.Labels, PodLabels: pod.Labels, PodGates: pod.Spec.ReadinessGates}
 	if ns.Labels[v1alpha1.ReadinessGateInjectLabel] != v1alpha1.ReadinessGateInjectEnabled {
 		return in, nil
 	}
-	bindings, err := listBindings(ctx, h.reader, namespace)
+	bindings, err := listBindings(ctx, reader, namespace, keep)
 	if err != nil {
 		return Input{}, err
 	}
@@ -97,7 +99,7 @@ func (h *Handler) input(ctx context.Context, namespace string, pod *corev1.Pod) 
 	}
 	in.Bindings = bindings
 	var services corev1.ServiceList
-	if err := h.reader.List(ctx, &services, client.InNamespace(namespace)); err != nil {
+	if err := reader.List(ctx, &services, client.InNamespace(namespace)); err != nil {
 		return Input{}, fmt.Errorf("listing services in %s: %w", namespace, err)
 	}
 	for _, svc := range services.Items {

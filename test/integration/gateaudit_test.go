@@ -1,0 +1,47 @@
+package integration
+
+import (
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/tgc-dev/targetgroupcontroller/api/v1alpha1"
+	"github.com/tgc-dev/targetgroupcontroller/internal/controller/gateaudit"
+)
+
+// The readiness-gate webhook's failurePolicy is Ignore, so pods created
+// while it is down are admitted without their gate. Here no webhook runs at
+// all: a namespace that asks for gates gets pods without them, and each is
+// reported with a Warning Event on the pod.
+func TestAPodAdmittedWithoutItsGateWhileTheWebhookWasDownIsReported(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	arn := e.targetGroup()
+	ns := &corev1.Namespace{}
+	if err := e.kube.Get(e.ctx, types.NamespacedName{Name: e.ns}, ns); err != nil {
+		t.Fatal(err)
+	}
+	patch := client.MergeFrom(ns.DeepCopy())
+	if ns.Labels == nil {
+		ns.Labels = map[string]string{}
+	}
+	ns.Labels[v1alpha1.ReadinessGateInjectLabel] = v1alpha1.ReadinessGateInjectEnabled
+	if err := e.kube.Patch(e.ctx, ns, patch); err != nil {
+		t.Fatal(err)
+	}
+	e.binding("web", "web", intstr.FromString("web"), arn)
+	e.startController(e.controllerOptions())
+	// The binding is older than the pods by more than the API's one-second
+	// resolution, so the webhook would have given them its gate.
+	time.Sleep(1100 * time.Millisecond)
+	labels := e.app("web", 1, 8080)
+	e.eventually(30*time.Second, "a pod of the app", func() (bool, string) {
+		return len(e.pods(labels)) == 1, "no pod yet"
+	})
+	pod := e.pods(labels)[0]
+	e.waitEvent(pod.Name, corev1.EventTypeWarning, gateaudit.ReasonGateMissing, 15*time.Second)
+}

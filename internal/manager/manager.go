@@ -257,11 +257,11 @@ func addControllers(ctx context.Context, mgr ctrl.Manager, o Options, d Deps, tg
 		if err := g.Register(mgr); err != nil {
 			return fmt.Errorf("registering the readiness gate controller: %w", err)
 		}
-		audit, err := gateaudit.New(mgr.GetClient(), mgr.GetAPIReader(), rec, d.Registry)
+		am, err := gateaudit.NewMetrics(d.Registry)
 		if err != nil {
 			return err
 		}
-		if err := audit.Register(mgr); err != nil {
+		if err := gateaudit.New(mgr.GetClient(), mgr.GetAPIReader(), rec, am).Register(mgr); err != nil {
 			return fmt.Errorf("registering the readiness gate audit: %w", err)
 		}
 	}

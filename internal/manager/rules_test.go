@@ -11,6 +11,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/tgc-dev/targetgroupcontroller/internal/controller/binding"
+	"github.com/tgc-dev/targetgroupcontroller/internal/controller/gateaudit"
 	"github.com/tgc-dev/targetgroupcontroller/internal/controller/readinessgate"
 	"github.com/tgc-dev/targetgroupcontroller/internal/elbv2"
 )
@@ -27,6 +28,9 @@ func exportedMetricNames(t *testing.T) map[string]bool {
 		t.Fatal(err)
 	}
 	elbv2.NewMetrics(reg)
+	if _, err := gateaudit.NewMetrics(reg); err != nil {
+		t.Fatal(err)
+	}
 
 	descs := make(chan *prometheus.Desc)
 	go func() {

@@ -49,8 +49,13 @@ type Controller struct {
 	missing *prometheus.CounterVec
 }
 
-// New returns the controller with its metric registered in reg.
-func New(kube client.Client, api client.Reader, rec events.EventRecorder, reg prometheus.Registerer) (*Controller, error) {
+// Metrics is the controller's one series.
+type Metrics struct {
+	missing *prometheus.CounterVec
+}
+
+// NewMetrics creates the metric and registers it with reg.
+func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 	missing := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "tgc_pods_missing_readiness_gate_total",
 		Help: "Pods admitted without the tgc readiness gates the injection webhook should have added (it did not run: failurePolicy Ignore while it was down). Such a pod takes traffic before its target is healthy.",
@@ -58,7 +63,12 @@ func New(kube client.Client, api client.Reader, rec events.EventRecorder, reg pr
 	if err := reg.Register(missing); err != nil {
 		return nil, fmt.Errorf("registering the missing-gate metric: %w", err)
 	}
-	return &Controller{kube: kube, api: api, events: rec, missing: missing}, nil
+	return &Metrics{missing: missing}, nil
+}
+
+// New returns the controller.
+func New(kube client.Client, api client.Reader, rec events.EventRecorder, m *Metrics) *Controller {
+	return &Controller{kube: kube, api: api, events: rec, missing: m.missing}
 }
 
 // Register watches pod creation only: a pod's readiness gates cannot change

@@ -76,10 +76,11 @@ func TestAPodAdmittedWithoutItsGateIsReported(t *testing.T) {
 			kube := fake.NewClientBuilder().WithScheme(s).WithObjects(ns, svc, tc.binding, tc.pod).Build()
 			rec := events.NewFakeRecorder(10)
 			reg := prometheus.NewRegistry()
-			c, err := New(kube, kube, rec, reg)
+			m, err := NewMetrics(reg)
 			if err != nil {
 				t.Fatal(err)
 			}
+			c := New(kube, kube, rec, m)
 			if _, err := c.Reconcile(t.Context(), reconcile.Request{NamespacedName: types.NamespacedName{Namespace: "shop", Name: "web-1"}}); err != nil {
 				t.Fatal(err)
 			}

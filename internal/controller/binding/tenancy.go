@@ -44,14 +44,10 @@ func (c *Controller) checkTenancy(ctx context.Context, tgb *v1alpha1.TargetGroup
 		Namespace:       tgb.Namespace,
 		NamespaceLabels: ns.Labels,
 		Group:           group,
-		AnyEndpoint:     anyEndpoint(tgb),
+		AnyEndpoint:     tenancy.AnyEndpoint(tgb),
 	})
 	if d.Allowed {
 		return nil
 	}
 	return badInput(v1alpha1.ReasonNotAllowed, "%s", d.Message)
 }
-
-// anyEndpoint reports whether the binding registers endpoints that are not
-// its own pods.
-func anyEndpoint(*v1alpha1.TargetGroupBinding) bool { return false }

@@ -94,7 +94,7 @@ func New(ctx context.Context, o Options, cfg *rest.Config, d Deps) (ctrl.Manager
 	}
 	wh, err := webhook.New(cfg, scheme, o.Webhook, webhook.Extra{TLSOpts: serverTLSOpts(o)}, d.Clock, d.Logger.WithName("webhook"))
 	if err != nil {
-		return nil, fmt.Errorf("setting up the readiness-gate webhook: %w", err)
+		return nil, fmt.Errorf("setting up the webhooks: %w", err)
 	}
 	mgr, err := newManager(o, cfg, scheme, wh, d)
 	if err != nil {
@@ -103,8 +103,8 @@ func New(ctx context.Context, o Options, cfg *rest.Config, d Deps) (ctrl.Manager
 	if err := addControllers(ctx, mgr, o, d, tgs); err != nil {
 		return nil, err
 	}
-	if err := wh.Register(mgr); err != nil {
-		return nil, fmt.Errorf("registering the readiness-gate webhook: %w", err)
+	if err := wh.Register(mgr, o.home()); err != nil {
+		return nil, fmt.Errorf("registering the webhooks: %w", err)
 	}
 	return mgr, nil
 }

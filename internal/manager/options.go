@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"regexp"
 	"strings"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 
 	"github.com/tgc-dev/targetgroupcontroller/internal/elbv2"
 	"github.com/tgc-dev/targetgroupcontroller/internal/webhook"
+	webhookvalidation "github.com/tgc-dev/targetgroupcontroller/internal/webhook/validation"
 )
 
 // Options are every setting of the binary. Defaults are safe for production.
@@ -43,7 +45,10 @@ type Options struct {
 	RenewDeadline           time.Duration
 	RetryPeriod             time.Duration
 
-	Region         string
+	Region string
+	// AccountID is the AWS account tgc's target groups live in; empty means
+	// it is not checked at admission (knowing it would take an STS call).
+	AccountID      string
 	AWSMaxAttempts int
 	Limits         elbv2.Limits
 
@@ -127,6 +132,7 @@ func (o *Options) BindFlags(fs *pflag.FlagSet) {
 	fs.DurationVar(&o.RenewDeadline, "leader-election-renew-deadline", o.RenewDeadline, "How long the leader keeps retrying to renew before it gives up leadership; must be less than the lease duration.")
 	fs.DurationVar(&o.RetryPeriod, "leader-election-retry-period", o.RetryPeriod, "How often leader election clients retry acquiring or renewing the Lease.")
 	fs.StringVar(&o.Region, "aws-region", o.Region, "AWS region; empty means AWS_REGION or the shared config. The endpoint can be overridden with AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2.")
+	fs.StringVar(&o.AccountID, "aws-account-id", o.AccountID, "AWS account ID of the target groups tgc manages; the validating webhook refuses a binding whose ARN names another account. Empty means the account is not checked.")
 	fs.IntVar(&o.AWSMaxAttempts, "aws-max-attempts", o.AWSMaxAttempts, "Attempts per AWS call, retrying throttling and 5xx answers with jittered backoff.")
 	fs.Float64Var(&o.Limits.Register.Rate, "aws-register-rate", o.Limits.Register.Rate, "RegisterTargets calls per second (client-side token bucket); 0 means unlimited.")
 	fs.IntVar(&o.Limits.Register.Burst, "aws-register-burst", o.Limits.Register.Burst, "RegisterTargets token bucket burst.")
@@ -216,10 +222,26 @@ func (o Options) Validate() error {
 	if o.MetricsCertDir != "" && !o.MetricsSecure {
 		errs = append(errs, errors.New("--metrics-cert-dir needs --metrics-secure: plain HTTP serves no certificate"))
 	}
+	if id := o.AccountID; id != "" && !awsAccountID.MatchString(id) {
+		errs = append(errs, fmt.Errorf("--aws-account-id must be 12 digits, got %q", id))
+	}
 	if err := o.Webhook.Validate(); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
+}
+
+var awsAccountID = regexp.MustCompile(`^[0-9]{12}$`)
+
+// home is the region and account the validating webhook holds ARNs to:
+// the region from --aws-region, else AWS_REGION, as the SDK reads it; a
+// region only in the shared config file is not checked at admission.
+func (o Options) home() webhookvalidation.Home {
+	region := o.Region
+	if region == "" {
+		region = os.Getenv("AWS_REGION")
+	}
+	return webhookvalidation.Home{Region: region, AccountID: o.AccountID}
 }
 
 // defaultWebhookOptions turns the injection webhook off in a bare binary:

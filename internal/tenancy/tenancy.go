@@ -67,11 +67,38 @@ func Decide(policies []v1alpha1.TargetGroupPolicy, r Request) Decision {
 	if groupOnly != "" {
 		return Decision{Policy: groupOnly, Message: fmt.Sprintf(
 			"TargetGroupPolicy %s lets namespace %s bind target group %s, but not with targetSelection: AnyEndpoint; use targetSelection: Pods, or ask the cluster admin to set allowAnyEndpoint on the policy",
-			groupOnly, r.Namespace, r.Group.ARN)}
+			groupOnly, r.Namespace, r.Group.describe())}
 	}
 	return Decision{Message: fmt.Sprintf(
 		"no TargetGroupPolicy lets namespace %s bind target group %s (name %q%s); ask the cluster admin for a TargetGroupPolicy whose namespaceSelector selects the namespace and whose targetGroups match the group (kubectl get targetgrouppolicies)",
-		r.Namespace, r.Group.ARN, r.Group.Name, describeTags(r.Group.Tags))}
+		r.Namespace, r.Group.describe(), r.Group.Name, describeTags(r.Group.Tags))}
+}
+
+// Undecidable names a policy that could still allow a request Decide
+// refused, had it been given what admission cannot know: the group's tags
+// (read from AWS only at sync), or the group's ARN when the binding names
+// its group only by name. The admission webhook lets such a request through
+// and leaves the decision to the controller's sync, which has both.
+func Undecidable(policies []v1alpha1.TargetGroupPolicy, r Request) (policy string, ok bool) {
+	for i := range policies {
+		p := &policies[i]
+		if !selects(p, r.NamespaceLabels) || (r.AnyEndpoint && !p.Spec.AllowAnyEndpoint) {
+			continue
+		}
+		for _, m := range p.Spec.TargetGroups {
+			if (len(m.Tags) > 0 && r.Group.Tags == nil) || (m.ARN != "" && r.Group.ARN == "") {
+				return p.Name, true
+			}
+		}
+	}
+	return "", false
+}
+
+// AnyEndpoint reports whether the binding registers endpoints that are not
+// its own pods (spec.targetSelection: AnyEndpoint), which a policy must
+// allow explicitly.
+func AnyEndpoint(tgb *v1alpha1.TargetGroupBinding) bool {
+	return tgb.Spec.TargetSelection == v1alpha1.TargetSelectionAnyEndpoint
 }
 
 // UsesTags reports whether any policy matches on tags, which is when the
@@ -121,6 +148,14 @@ func matches(m v1alpha1.TargetGroupMatch, g Group) bool {
 		return true
 	}
 	return false
+}
+
+// describe names the group by ARN, or by name before its ARN is known.
+func (g Group) describe() string {
+	if g.ARN != "" {
+		return g.ARN
+	}
+	return "named " + g.Name
 }
 
 func describeTags(tags map[string]string) string {

@@ -100,3 +100,44 @@ func TestUsesTags(t *testing.T) {
 		t.Error("a tag policy needs tags")
 	}
 }
+
+func TestUndecidable(t *testing.T) {
+	teamA := map[string]string{"team": "a"}
+	byTag := policy("tags", "a", false, v1alpha1.TargetGroupMatch{Tags: map[string]string{"owner": "team-a"}})
+	byARN := policy("db", "a", false, v1alpha1.TargetGroupMatch{ARN: arnDB})
+	byName := policy("team-a", "a", false, v1alpha1.TargetGroupMatch{NamePattern: "team-a-*"})
+	cases := map[string]struct {
+		policies    []v1alpha1.TargetGroupPolicy
+		labels      map[string]string
+		group       Group
+		anyEndpoint bool
+		want        string // the policy that leaves it open; "" when decided
+	}{
+		"a tag policy selecting the namespace cannot be decided without tags": {
+			policies: []v1alpha1.TargetGroupPolicy{byTag}, labels: teamA, group: Group{ARN: arnDB, Name: "payments"}, want: "tags",
+		},
+		"a tag policy for another namespace decides nothing here": {
+			policies: []v1alpha1.TargetGroupPolicy{byTag}, labels: map[string]string{"team": "b"}, group: Group{ARN: arnDB, Name: "payments"},
+		},
+		"tags already read leave nothing open": {
+			policies: []v1alpha1.TargetGroupPolicy{byTag}, labels: teamA, group: Group{ARN: arnDB, Name: "payments", Tags: map[string]string{}},
+		},
+		"an ARN policy cannot be decided for a binding by name": {
+			policies: []v1alpha1.TargetGroupPolicy{byARN}, labels: teamA, group: Group{Name: "payments"}, want: "db",
+		},
+		"a name policy is decided from the name": {
+			policies: []v1alpha1.TargetGroupPolicy{byName}, labels: teamA, group: Group{Name: "payments"},
+		},
+		"a tag policy without non-pod endpoints cannot open them": {
+			policies: []v1alpha1.TargetGroupPolicy{byTag}, labels: teamA, group: Group{ARN: arnDB, Name: "payments"}, anyEndpoint: true,
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			got, ok := Undecidable(tc.policies, Request{Namespace: "shop", NamespaceLabels: tc.labels, Group: tc.group, AnyEndpoint: tc.anyEndpoint})
+			if got != tc.want || ok != (tc.want != "") {
+				t.Fatalf("Undecidable = %q, %v; want %q", got, ok, tc.want)
+			}
+		})
+	}
+}

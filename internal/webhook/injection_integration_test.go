@@ -33,6 +33,7 @@ import (
 	tgcv1alpha1 "github.com/tgc-dev/targetgroupcontroller/api/v1alpha1"
 	"github.com/tgc-dev/targetgroupcontroller/internal/podgate"
 	"github.com/tgc-dev/targetgroupcontroller/internal/webhook"
+	"github.com/tgc-dev/targetgroupcontroller/internal/webhook/validation"
 	"github.com/tgc-dev/targetgroupcontroller/test/testcluster"
 )
 
@@ -82,9 +83,9 @@ func TestInjectionOnARealAPIServer(t *testing.T) {
 	optedIn := createAppNamespace(t, c, "opted-in", map[string]string{tgcv1alpha1.ReadinessGateInjectLabel: tgcv1alpha1.ReadinessGateInjectEnabled})
 	plain := createAppNamespace(t, c, "plain", nil)
 
-	// The webhook runs as the controller's ServiceAccount with only
-	// config/webhook/rbac.yaml granted, which proves that RBAC is enough.
-	applyManifests(t, c, "../../config/webhook/rbac.yaml")
+	// The webhook runs as the controller's ServiceAccount with only the
+	// shipped RBAC granted, which proves that RBAC is enough.
+	applyShippedRBAC(t, c)
 	asController := rest.CopyConfig(cfg)
 	asController.Impersonate = rest.ImpersonationConfig{UserName: "system:serviceaccount:" + controllerNamespace + ":targetgroupcontroller"}
 
@@ -106,7 +107,7 @@ func TestInjectionOnARealAPIServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	must(t, wh.Register(mgr))
+	must(t, wh.Register(mgr, validation.Home{}))
 	mgrCtx, stopManager := context.WithCancel(ctx)
 	mgrDone := make(chan error, 1)
 	started := time.Now()
@@ -246,6 +247,15 @@ func shippedConfigAt(t *testing.T, port int) *admissionregistrationv1.MutatingWe
 		cfg.Webhooks[i].ClientConfig = admissionregistrationv1.WebhookClientConfig{URL: &url}
 	}
 	return &cfg
+}
+
+// applyShippedRBAC grants the controller's ServiceAccount what the install
+// does: the generated role (+kubebuilder:rbac markers) and config/webhook's.
+func applyShippedRBAC(t *testing.T, c client.Client) {
+	t.Helper()
+	for _, f := range []string{"../../config/rbac/role.yaml", "../../config/rbac/role_binding.yaml", "../../config/webhook/rbac.yaml"} {
+		applyManifests(t, c, f)
+	}
 }
 
 // applyManifests creates every object of a multi-document YAML file.

@@ -30,6 +30,9 @@ type Options struct {
 	// ConfigName is the MutatingWebhookConfiguration whose caBundle is kept
 	// current.
 	ConfigName string
+	// ValidatingConfigName is the ValidatingWebhookConfiguration (bindings
+	// and annotated Services) whose caBundle is kept current.
+	ValidatingConfigName string
 }
 
 // Names that config/webhook uses; a kustomize namePrefix must be matched by
@@ -38,8 +41,10 @@ const (
 	DefaultServiceName = "tgc-webhook-service"
 	DefaultSecretName  = "tgc-webhook-server-cert"
 	DefaultConfigName  = "tgc-pod-readiness-gate"
-	DefaultPort        = 9443
-	DefaultCertDir     = "/tmp/k8s-webhook-server/serving-certs"
+	// DefaultValidatingConfigName is the ValidatingWebhookConfiguration.
+	DefaultValidatingConfigName = "tgc-validation"
+	DefaultPort                 = 9443
+	DefaultCertDir              = "/tmp/k8s-webhook-server/serving-certs"
 )
 
 // DefaultOptions returns the defaults shown in --help.
@@ -51,18 +56,21 @@ func DefaultOptions() Options {
 		ServiceName:      DefaultServiceName,
 		SecretName:       DefaultSecretName,
 		ConfigName:       DefaultConfigName,
+
+		ValidatingConfigName: DefaultValidatingConfigName,
 	}
 }
 
 // BindFlags binds the options to fs, with their current values as defaults.
 func (o *Options) BindFlags(fs *pflag.FlagSet) {
-	fs.IntVar(&o.Port, "webhook-port", o.Port, "Port of the readiness-gate injection webhook server; 0 turns the webhook off.")
+	fs.IntVar(&o.Port, "webhook-port", o.Port, "Port of the webhook server (readiness-gate injection, validation of TargetGroupBindings and annotated Services); 0 turns the webhooks off.")
 	fs.StringVar(&o.CertDir, "webhook-cert-dir", o.CertDir, "Directory holding tls.crt and tls.key for the webhook server; used only with --webhook-self-managed-certs=false (e.g. a cert-manager Secret mounted there).")
 	fs.BoolVar(&o.SelfManagedCerts, "webhook-self-managed-certs", o.SelfManagedCerts, "Generate, share (through --webhook-secret-name), serve and rotate the webhook's certificate and keep the caBundle of --webhook-config-name current. Turn off to use cert-manager.")
 	fs.StringVar(&o.Namespace, "webhook-namespace", o.Namespace, "Namespace of the webhook Service and certificate Secret; empty means $POD_NAMESPACE.")
 	fs.StringVar(&o.ServiceName, "webhook-service-name", o.ServiceName, "Service in front of the webhook server; the self-managed certificate is valid for <name>.<namespace>.svc.")
 	fs.StringVar(&o.SecretName, "webhook-secret-name", o.SecretName, "Secret holding the self-managed CA and serving certificate, shared by all replicas.")
-	fs.StringVar(&o.ConfigName, "webhook-config-name", o.ConfigName, "MutatingWebhookConfiguration whose caBundle the self-managed certificates keep current.")
+	fs.StringVar(&o.ConfigName, "webhook-config-name", o.ConfigName, "MutatingWebhookConfiguration (readiness-gate injection) whose caBundle the self-managed certificates keep current.")
+	fs.StringVar(&o.ValidatingConfigName, "webhook-validating-config-name", o.ValidatingConfigName, "ValidatingWebhookConfiguration (TargetGroupBindings and annotated Services) whose caBundle the self-managed certificates keep current.")
 }
 
 // Enabled reports whether the webhook server runs at all.
@@ -89,7 +97,7 @@ func (o Options) Validate() error {
 		if o.namespace() == "" {
 			errs = append(errs, errors.New("--webhook-namespace is empty and $POD_NAMESPACE is not set; self-managed webhook certificates need the controller's namespace"))
 		}
-		for flag, v := range map[string]string{"--webhook-service-name": o.ServiceName, "--webhook-secret-name": o.SecretName, "--webhook-config-name": o.ConfigName} {
+		for flag, v := range map[string]string{"--webhook-service-name": o.ServiceName, "--webhook-secret-name": o.SecretName, "--webhook-config-name": o.ConfigName, "--webhook-validating-config-name": o.ValidatingConfigName} {
 			if v == "" {
 				errs = append(errs, fmt.Errorf("%s must not be empty with --webhook-self-managed-certs", flag))
 			}

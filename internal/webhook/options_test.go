@@ -24,6 +24,9 @@ func TestOptionsValidate(t *testing.T) {
 		"self-managed certificates need the configuration name": {
 			env: "tgc-system", mutate: func(o *Options) { o.ConfigName = "" }, wantErr: true,
 		},
+		"self-managed certificates need the validating configuration name": {
+			env: "tgc-system", mutate: func(o *Options) { o.ValidatingConfigName = "" }, wantErr: true,
+		},
 		"cert-manager mode needs no namespace but a cert dir": {
 			mutate: func(o *Options) { o.SelfManagedCerts = false; o.CertDir = "" }, wantErr: true,
 		},
@@ -49,11 +52,11 @@ func TestBindFlagsSetsOptions(t *testing.T) {
 	o := DefaultOptions()
 	fs := pflag.NewFlagSet("test", pflag.ContinueOnError)
 	o.BindFlags(fs)
-	err := fs.Parse([]string{"--webhook-port=9444", "--webhook-self-managed-certs=false", "--webhook-cert-dir=/certs", "--webhook-namespace=ns", "--webhook-service-name=s", "--webhook-secret-name=sec", "--webhook-config-name=cfg"})
+	err := fs.Parse([]string{"--webhook-port=9444", "--webhook-self-managed-certs=false", "--webhook-cert-dir=/certs", "--webhook-namespace=ns", "--webhook-service-name=s", "--webhook-secret-name=sec", "--webhook-config-name=cfg", "--webhook-validating-config-name=vcfg"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Options{Port: 9444, SelfManagedCerts: false, CertDir: "/certs", Namespace: "ns", ServiceName: "s", SecretName: "sec", ConfigName: "cfg"}
+	want := Options{Port: 9444, SelfManagedCerts: false, CertDir: "/certs", Namespace: "ns", ServiceName: "s", SecretName: "sec", ConfigName: "cfg", ValidatingConfigName: "vcfg"}
 	if o != want {
 		t.Fatalf("options after parsing = %+v, want %+v", o, want)
 	}

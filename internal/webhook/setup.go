@@ -15,6 +15,7 @@ import (
 
 	"github.com/tgc-dev/targetgroupcontroller/internal/webhook/certs"
 	"github.com/tgc-dev/targetgroupcontroller/internal/webhook/gateinjector"
+	"github.com/tgc-dev/targetgroupcontroller/internal/webhook/validation"
 )
 
 // Webhook is the assembled webhook: a server to hand to the manager's
@@ -61,11 +62,11 @@ func New(cfg *rest.Config, scheme *runtime.Scheme, o Options, extra Extra, clk c
 			return nil, fmt.Errorf("creating the webhook certificate client: %w", err)
 		}
 		w.Rotator, err = certs.New(c, certs.Options{
-			Namespace:         o.namespace(),
-			SecretName:        o.SecretName,
-			ServiceName:       o.ServiceName,
-			WebhookConfigName: o.ConfigName,
-			ExtraIPs:          extra.ExtraIPs,
+			Namespace:      o.namespace(),
+			SecretName:     o.SecretName,
+			ServiceName:    o.ServiceName,
+			WebhookConfigs: []certs.WebhookConfig{certs.Mutating(o.ConfigName), certs.Validating(o.ValidatingConfigName)},
+			ExtraIPs:       extra.ExtraIPs,
 		}, clk, log.WithName("webhook-certs"))
 		if err != nil {
 			return nil, err
@@ -79,10 +80,11 @@ func New(cfg *rest.Config, scheme *runtime.Scheme, o Options, extra Extra, clk c
 	return w, nil
 }
 
-// Register serves the readiness-gate injection handler, reading through the
-// manager's cache, and adds the rotator to the manager with a readiness
-// check that passes once a certificate is served.
-func (w *Webhook) Register(mgr manager.Manager) error {
+// Register serves the readiness-gate injection handler and the validation
+// handlers, all reading through the manager's cache, and adds the rotator to
+// the manager with a readiness check that passes once a certificate is
+// served. home is the AWS region and account the validation holds ARNs to.
+func (w *Webhook) Register(mgr manager.Manager, home validation.Home) error {
 	if w.Server == nil {
 		return nil
 	}
@@ -90,6 +92,7 @@ func (w *Webhook) Register(mgr manager.Manager) error {
 	// been called, so register through it rather than through w.Server.
 	srv := mgr.GetWebhookServer()
 	gateinjector.Register(srv, mgr.GetClient())
+	validation.Register(srv, mgr.GetClient(), home)
 	if err := mgr.AddReadyzCheck("webhook", srv.StartedChecker()); err != nil {
 		return fmt.Errorf("adding the webhook readiness check: %w", err)
 	}

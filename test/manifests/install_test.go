@@ -51,6 +51,7 @@ func TestKustomizeDefaultInstallsOnARealAPIServer(t *testing.T) {
 		"crd/targetgroupbindings.elbv2.tgc.dev":               nil,
 		"mutatingwebhookconfiguration/tgc-pod-readiness-gate": nil,
 		"clusterrole/targetgroupcontroller-metrics-reader":    nil,
+		"validatingwebhookconfiguration/tgc-validation":       nil,
 	}
 	for obj, ns := range want {
 		kubectl(t, cluster.Kubeconfig, append([]string{"get", obj}, ns...)...)
@@ -58,12 +59,21 @@ func TestKustomizeDefaultInstallsOnARealAPIServer(t *testing.T) {
 	// The CRD is served: the sample binding from config/samples validates.
 	kubectl(t, cluster.Kubeconfig, "wait", "--for=condition=Established", "crd/targetgroupbindings.elbv2.tgc.dev")
 	kubectl(t, cluster.Kubeconfig, "create", "namespace", "sample")
-	kubectl(t, cluster.Kubeconfig, "apply", "-n", "sample", "--dry-run=server", "-f", filepath.Join(root, "config", "samples", "targetgroupbinding.yaml"))
+	sample := filepath.Join(root, "config", "samples", "targetgroupbinding.yaml")
+	// No controller runs here, so the binding webhook cannot be reached and
+	// its failurePolicy: Fail refuses the binding: a binding is never
+	// admitted unchecked while tgc is installed.
+	cmd := exec.Command("kubectl", "--kubeconfig", cluster.Kubeconfig, "apply", "-n", "sample", "--dry-run=server", "-f", sample)
+	if out, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(out), "targetgroupbindings.elbv2.tgc.dev") {
+		t.Errorf("a binding was admitted with the validating webhook unreachable (err %v): %s", err, out)
+	}
+	kubectl(t, cluster.Kubeconfig, "delete", "validatingwebhookconfiguration", "tgc-validation")
+	kubectl(t, cluster.Kubeconfig, "apply", "-n", "sample", "--dry-run=server", "-f", sample)
 
 	// The controller's ServiceAccount may do what the reconcilers need, and
 	// no more than read Secrets cluster-wide.
 	as := "system:serviceaccount:tgc-system:targetgroupcontroller"
-	for _, verb := range []string{"list targetgroupbindings.elbv2.tgc.dev", "patch targetgroupbindings.elbv2.tgc.dev --subresource=status", "list endpointslices.discovery.k8s.io", "patch pods --subresource=status", "patch mutatingwebhookconfigurations/tgc-pod-readiness-gate", "create events.events.k8s.io",
+	for _, verb := range []string{"list targetgroupbindings.elbv2.tgc.dev", "patch targetgroupbindings.elbv2.tgc.dev --subresource=status", "list endpointslices.discovery.k8s.io", "patch pods --subresource=status", "patch mutatingwebhookconfigurations/tgc-pod-readiness-gate", "patch validatingwebhookconfigurations/tgc-validation", "list targetgrouppolicies.elbv2.tgc.dev", "list namespaces", "create events.events.k8s.io",
 		// The metrics server's authentication and authorization filter.
 		"create tokenreviews.authentication.k8s.io", "create subjectaccessreviews.authorization.k8s.io"} {
 		if got := strings.TrimSpace(kubectl(t, cluster.Kubeconfig, append([]string{"auth", "can-i", "--as", as}, strings.Fields(verb)...)...)); got != "yes" {
@@ -76,7 +86,7 @@ func TestKustomizeDefaultInstallsOnARealAPIServer(t *testing.T) {
 	if got := strings.TrimSpace(kubectl(t, cluster.Kubeconfig, "auth", "can-i", "--as", "system:serviceaccount:sample:scraper", "get", "/metrics")); got != "yes" {
 		t.Errorf("a ServiceAccount bound to targetgroupcontroller-metrics-reader: can-i get /metrics = %q, want yes", got)
 	}
-	cmd := exec.Command("kubectl", "--kubeconfig", cluster.Kubeconfig, "auth", "can-i", "--as", as, "list", "secrets", "--all-namespaces")
+	cmd = exec.Command("kubectl", "--kubeconfig", cluster.Kubeconfig, "auth", "can-i", "--as", as, "list", "secrets", "--all-namespaces")
 	if out, _ := cmd.Output(); strings.TrimSpace(string(out)) != "no" {
 		t.Errorf("ServiceAccount can list Secrets cluster-wide (%q); least privilege says no", strings.TrimSpace(string(out)))
 	}

@@ -14,31 +14,6 @@ import (
 	"github.com/tgc-dev/targetgroupcontroller/internal/targets"
 )
 
-func TestValidateARN(t *testing.T) {
-	cases := map[string]struct {
-		arn string
-		ok  bool
-	}{
-		"target group ARN is accepted":            {arn: "arn:aws:elasticloadbalancing:us-west-2:123456789012:targetgroup/my-targets/73e2d6bc24d8a067", ok: true},
-		"GovCloud partition is accepted":          {arn: "arn:aws-us-gov:elasticloadbalancing:us-gov-west-1:123456789012:targetgroup/a/73e2d6bc24d8a067", ok: true},
-		"load balancer ARN is refused":            {arn: "arn:aws:elasticloadbalancing:us-west-2:123456789012:loadbalancer/app/x/73e2d6bc24d8a067"},
-		"short account ID is refused":             {arn: "arn:aws:elasticloadbalancing:us-west-2:1234:targetgroup/a/73e2d6bc24d8a067"},
-		"target group name alone is refused":      {arn: "my-targets"},
-		"name longer than 32 chars is refused":    {arn: "arn:aws:elasticloadbalancing:us-west-2:123456789012:targetgroup/abcdefghijklmnopqrstuvwxyz0123456/73e2d6bc24d8a067"},
-		"trailing whitespace is refused":          {arn: "arn:aws:elasticloadbalancing:us-west-2:123456789012:targetgroup/a/73e2d6bc24d8a067 "},
-		"another service's ARN is refused":        {arn: "arn:aws:ec2:us-west-2:123456789012:targetgroup/a/73e2d6bc24d8a067"},
-		"empty string is refused":                 {arn: ""},
-		"upper-case hex id is refused like AWS's": {arn: "arn:aws:elasticloadbalancing:us-west-2:123456789012:targetgroup/a/73E2D6BC24D8A067"},
-	}
-	for name, tc := range cases {
-		t.Run(name, func(t *testing.T) {
-			if err := validateARN(tc.arn); (err == nil) != tc.ok {
-				t.Fatalf("validateARN(%q) = %v, want ok=%v", tc.arn, err, tc.ok)
-			}
-		})
-	}
-}
-
 func TestClassifyAWS(t *testing.T) {
 	api := func(kind error, code string) error {
 		return fmt.Errorf("wrapped: %w", &elbv2.APIError{Op: "RegisterTargets", Code: code, Message: "m", Kind: kind})

@@ -2,12 +2,11 @@ package binding
 
 import (
 	"context"
-	"fmt"
-	"regexp"
 
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/tgc-dev/targetgroupcontroller/api/v1alpha1"
+	"github.com/tgc-dev/targetgroupcontroller/internal/claims"
 	"github.com/tgc-dev/targetgroupcontroller/internal/elbv2"
 )
 
@@ -18,7 +17,7 @@ func (c *Controller) resolve(ctx context.Context, tgb *v1alpha1.TargetGroupBindi
 	arn, name := tgb.Spec.TargetGroupARN, tgb.Spec.TargetGroupName
 	switch {
 	case arn != "":
-		if err := validateARN(arn); err != nil {
+		if err := claims.ValidateARN(arn); err != nil {
 			return elbv2.TargetGroup{}, badInput(v1alpha1.ReasonInvalidARN, "%v; fix spec.targetGroupARN", err)
 		}
 	case name == "":
@@ -55,19 +54,4 @@ func ipFamily(tgb *v1alpha1.TargetGroupBinding, tg elbv2.TargetGroup) (corev1.IP
 		return corev1.IPv6Protocol, nil
 	}
 	return corev1.IPv4Protocol, nil
-}
-
-// targetGroupARN matches the documented ELBv2 target group ARN:
-// arn:<partition>:elasticloadbalancing:<region>:<account>:targetgroup/<name>/<id>.
-// The id is hex; its length is not fixed here so that ARNs from other ELBv2
-// implementations (emulators, LocalStack) pass.
-var targetGroupARN = regexp.MustCompile(`^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:[0-9]{12}:targetgroup/[A-Za-z0-9-]{1,32}/[0-9a-f]+$`)
-
-// validateARN catches a malformed ARN before any AWS call, so the user gets
-// a precise message instead of AWS's generic ValidationError.
-func validateARN(arn string) error {
-	if !targetGroupARN.MatchString(arn) {
-		return fmt.Errorf("%q is not a target group ARN; expected arn:aws:elasticloadbalancing:<region>:<account-id>:targetgroup/<name>/<id>", arn)
-	}
-	return nil
 }

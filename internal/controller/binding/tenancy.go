@@ -44,7 +44,7 @@ func (c *Controller) checkTenancy(ctx context.Context, tgb *v1alpha1.TargetGroup
 		Namespace:       tgb.Namespace,
 		NamespaceLabels: ns.Labels,
 		Group:           group,
-		AnyEndpoint:     tgb.Spec.TargetSelection == v1alpha1.TargetSelectionAnyEndpoint,
+		AnyEndpoint:     tenancy.AnyEndpoint(tgb),
 	})
 	if d.Allowed {
 		return nil

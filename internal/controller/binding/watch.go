@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/tgc-dev/targetgroupcontroller/api/v1alpha1"
+	"github.com/tgc-dev/targetgroupcontroller/internal/claims"
 )
 
 // ServiceRefIndex indexes bindings by spec.serviceRef.name, so that a
@@ -23,7 +24,7 @@ import (
 const ServiceRefIndex = "spec.serviceRef.name"
 
 // TargetGroupIndex indexes bindings by the target group they sync
-// (boundARN), so that the conflict check and the wake-up after a membership
+// (claims.BoundARN), so that the conflict check and the wake-up after a membership
 // change find a group's bindings without copying every binding: with 1,000
 // bindings a full list per sync cost more CPU than the rest of the sync.
 const TargetGroupIndex = "targetGroupARN"
@@ -58,7 +59,7 @@ func indexByService(ctx context.Context, mgr ctrl.Manager) error {
 }
 
 func targetGroupOf(o client.Object) []string {
-	if arn := boundARN(o.(*v1alpha1.TargetGroupBinding)); arn != "" {
+	if arn := claims.BoundARN(o.(*v1alpha1.TargetGroupBinding)); arn != "" {
 		return []string{arn}
 	}
 	return nil

@@ -28,17 +28,14 @@ import (
 	"github.com/tgc-dev/targetgroupcontroller/api/v1alpha1"
 )
 
-// The annotations of the shortcut.
+// The annotations of the shortcut (see v1alpha1.AnnotationTargetGroupARN).
 const (
-	// AnnotationTargetGroupARN binds the Service to this target group.
-	AnnotationTargetGroupARN = "tgc.dev/target-group-arn"
-	// AnnotationTargetGroupPort picks the Service port (number or name);
-	// without it the Service's first port is used.
-	AnnotationTargetGroupPort = "tgc.dev/target-group-port"
+	AnnotationTargetGroupARN  = v1alpha1.AnnotationTargetGroupARN
+	AnnotationTargetGroupPort = v1alpha1.AnnotationTargetGroupPort
 )
 
 // BindingName is the name of the binding made for a Service.
-func BindingName(service string) string { return service + "-tgc" }
+func BindingName(service string) string { return v1alpha1.ServiceBindingName(service) }
 
 // +kubebuilder:rbac:groups=elbv2.tgc.dev,resources=targetgroupbindings,verbs=create;update;delete
 // +kubebuilder:rbac:groups="",resources=services/finalizers,verbs=update
@@ -132,6 +129,11 @@ func (c *Controller) Reconcile(ctx context.Context, req reconcile.Request) (reco
 			return reconcile.Result{}, fmt.Errorf("owning binding %s by its Service: %w", key, err)
 		}
 		if err := c.kube.Create(ctx, tgb); err != nil {
+			if apierrors.IsForbidden(err) {
+				// The validating webhook refused it (a group already held,
+				// a namespace no policy allows); its message names the fix.
+				c.events.Eventf(svc, nil, corev1.EventTypeWarning, "BindingRefused", "Bind", "TargetGroupBinding %s refused: %v", key.Name, err)
+			}
 			return reconcile.Result{}, fmt.Errorf("creating binding %s: %w", key, err)
 		}
 		log.FromContext(ctx).Info("created binding from annotations", "binding", key, "targetGroupARN", arn)

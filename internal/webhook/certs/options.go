@@ -26,9 +26,9 @@ type Options struct {
 	// <ServiceName>.<Namespace>.svc, the name the API server dials
 	// (https://kubernetes.io/docs/reference/access-authn-authz/extensible-admission-controllers/#service-reference).
 	ServiceName string
-	// WebhookConfigName is the MutatingWebhookConfiguration whose caBundle
-	// the Rotator keeps current.
-	WebhookConfigName string
+	// WebhookConfigs are the webhook configurations, of either kind, whose
+	// caBundle the Rotator keeps current.
+	WebhookConfigs []WebhookConfig
 	// ExtraDNSNames and ExtraIPs are added to the certificate's SANs, e.g.
 	// 127.0.0.1 when the API server reaches the webhook by URL in tests.
 	ExtraDNSNames []string
@@ -60,9 +60,20 @@ func (o Options) withDefaults() Options {
 
 func (o Options) validate() error {
 	var errs []error
-	for field, v := range map[string]string{"Namespace": o.Namespace, "SecretName": o.SecretName, "ServiceName": o.ServiceName, "WebhookConfigName": o.WebhookConfigName} {
+	for field, v := range map[string]string{"Namespace": o.Namespace, "SecretName": o.SecretName, "ServiceName": o.ServiceName} {
 		if v == "" {
 			errs = append(errs, fmt.Errorf("%s is required", field))
+		}
+	}
+	if len(o.WebhookConfigs) == 0 {
+		errs = append(errs, errors.New("WebhookConfigs is required"))
+	}
+	for _, w := range o.WebhookConfigs {
+		if _, err := w.newObject(); err != nil {
+			errs = append(errs, err)
+		}
+		if w.Name == "" {
+			errs = append(errs, fmt.Errorf("a %s needs a name", w.Kind))
 		}
 	}
 	if o.CertValidity > o.CAValidity {

@@ -47,7 +47,7 @@ func New(c client.Client, opts Options, clk clock.WithTicker, log logr.Logger) (
 		store: secretStore{c: c, key: client.ObjectKey{Namespace: opts.Namespace, Name: opts.SecretName}},
 		c:     c,
 		clock: clk,
-		log:   log.WithValues("secret", klog.KRef(opts.Namespace, opts.SecretName), "mutatingWebhookConfiguration", opts.WebhookConfigName),
+		log:   log.WithValues("secret", klog.KRef(opts.Namespace, opts.SecretName), "webhookConfigurations", opts.WebhookConfigs),
 	}, nil
 }
 
@@ -91,11 +91,13 @@ func (r *Rotator) Ensure(ctx context.Context) error {
 	var errs []error
 	// Checked every time, not only after a renewal: re-applying the
 	// manifests (kubectl apply, GitOps) resets caBundle to empty.
-	changed, err := patchCABundle(ctx, r.c, r.opts.WebhookConfigName, b.Trusted)
-	if err != nil {
-		errs = append(errs, err)
-	} else if changed {
-		r.log.Info("Patched webhook caBundle")
+	for _, w := range r.opts.WebhookConfigs {
+		changed, err := patchCABundle(ctx, r.c, w, b.Trusted)
+		if err != nil {
+			errs = append(errs, err)
+		} else if changed {
+			r.log.Info("Patched webhook caBundle", "kind", w.Kind, "name", w.Name)
+		}
 	}
 	cert, err := b.servingCertificate()
 	if err != nil {

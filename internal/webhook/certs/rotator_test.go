@@ -38,7 +38,7 @@ var epoch = time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
 
 func testOptions() Options {
 	return Options{
-		Namespace: testNamespace, SecretName: testSecret, ServiceName: testService, WebhookConfigName: testConfig,
+		Namespace: testNamespace, SecretName: testSecret, ServiceName: testService, WebhookConfigs: []WebhookConfig{Mutating(testConfig), Validating(testConfig)},
 		ExtraIPs:   []net.IP{net.ParseIP("127.0.0.1")},
 		CAValidity: 90 * 24 * time.Hour, CertValidity: 30 * 24 * time.Hour,
 	}
@@ -57,13 +57,25 @@ func webhookConfig() *admissionregistrationv1.MutatingWebhookConfiguration {
 	}
 }
 
+// validatingConfig has the same name as webhookConfig: the kinds are
+// separate resources.
+func validatingConfig() *admissionregistrationv1.ValidatingWebhookConfiguration {
+	return &admissionregistrationv1.ValidatingWebhookConfiguration{
+		ObjectMeta: metav1.ObjectMeta{Name: testConfig},
+		Webhooks: []admissionregistrationv1.ValidatingWebhook{{
+			Name:         "v.elbv2.tgc.dev",
+			ClientConfig: admissionregistrationv1.WebhookClientConfig{Service: &admissionregistrationv1.ServiceReference{Namespace: testNamespace, Name: testService}},
+		}},
+	}
+}
+
 func newFakeClient(t *testing.T, funcs interceptor.Funcs) client.WithWatch {
 	t.Helper()
 	s := runtime.NewScheme()
 	if err := clientgoscheme.AddToScheme(s); err != nil {
 		t.Fatal(err)
 	}
-	return fake.NewClientBuilder().WithScheme(s).WithObjects(webhookConfig()).WithInterceptorFuncs(funcs).Build()
+	return fake.NewClientBuilder().WithScheme(s).WithObjects(webhookConfig(), validatingConfig()).WithInterceptorFuncs(funcs).Build()
 }
 
 func newRotator(t *testing.T, c client.Client, clk *clocktesting.FakeClock, opts Options) *Rotator {
@@ -101,6 +113,13 @@ func caBundles(t *testing.T, c client.Client) [][]byte {
 	}
 	var out [][]byte
 	for _, w := range cfg.Webhooks {
+		out = append(out, w.ClientConfig.CABundle)
+	}
+	var vcfg admissionregistrationv1.ValidatingWebhookConfiguration
+	if err := c.Get(context.Background(), client.ObjectKey{Name: testConfig}, &vcfg); err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range vcfg.Webhooks {
 		out = append(out, w.ClientConfig.CABundle)
 	}
 	return out
@@ -343,6 +362,14 @@ func TestCABundleResetByReapplyingManifestsIsRepaired(t *testing.T) {
 	if err := c.Update(ctx, &cfg); err != nil {
 		t.Fatal(err)
 	}
+	var vcfg admissionregistrationv1.ValidatingWebhookConfiguration
+	if err := c.Get(ctx, client.ObjectKey{Name: testConfig}, &vcfg); err != nil {
+		t.Fatal(err)
+	}
+	vcfg.Webhooks[0].ClientConfig.CABundle = nil
+	if err := c.Update(ctx, &vcfg); err != nil {
+		t.Fatal(err)
+	}
 
 	if err := r.Ensure(ctx); err != nil {
 		t.Fatal(err)
@@ -364,6 +391,13 @@ func TestMissingWebhookConfigurationStillServesTheCertificate(t *testing.T) {
 	r := newRotator(t, c, clocktesting.NewFakeClock(epoch), testOptions())
 	if err := r.Ensure(ctx); err == nil {
 		t.Error("Ensure hid the missing MutatingWebhookConfiguration")
+	}
+	var vcfg admissionregistrationv1.ValidatingWebhookConfiguration
+	if err := c.Get(ctx, client.ObjectKey{Name: testConfig}, &vcfg); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(vcfg.Webhooks[0].ClientConfig.CABundle, storedSecret(t, c).Data[keyCABundle]) {
+		t.Error("the ValidatingWebhookConfiguration was not patched because the other configuration is missing")
 	}
 	if err := r.ReadyCheck(nil); err != nil {
 		t.Errorf("certificate not served while only the caBundle patch failed: %v", err)
@@ -430,7 +464,9 @@ func TestNewRejectsIncompleteOptions(t *testing.T) {
 		"namespace missing":                   func(o *Options) { o.Namespace = "" },
 		"secret name missing":                 func(o *Options) { o.SecretName = "" },
 		"service name missing":                func(o *Options) { o.ServiceName = "" },
-		"webhook configuration name missing":  func(o *Options) { o.WebhookConfigName = "" },
+		"no webhook configuration":            func(o *Options) { o.WebhookConfigs = nil },
+		"webhook configuration name missing":  func(o *Options) { o.WebhookConfigs = []WebhookConfig{Validating("")} },
+		"unknown webhook configuration kind":  func(o *Options) { o.WebhookConfigs = []WebhookConfig{{Kind: "Webhook", Name: "x"}} },
 		"serving certificate outlives its CA": func(o *Options) { o.CertValidity = 2 * o.CAValidity },
 		"negative check interval":             func(o *Options) { o.CheckInterval = -time.Second },
 	}

@@ -10,6 +10,9 @@ import (
 // MutatingWebhookConfiguration in config/webhook points at it.
 const Path = "/mutate-v1-pod-readiness-gate"
 
+// +kubebuilder:rbac:groups="",resources=namespaces;services,verbs=get;list;watch
+// +kubebuilder:rbac:groups=elbv2.tgc.dev,resources=targetgroupbindings,verbs=get;list;watch
+
 // Register serves the injection handler on srv at Path.
 func Register(srv webhook.Server, reader client.Reader) {
 	srv.Register(Path, &admission.Webhook{Handler: NewHandler(reader)})

@@ -1,11 +1,11 @@
-package binding
+package claims
 
 import (
 	"strings"
 	"testing"
 )
 
-// FuzzValidateARN checks the ARN shape check against anything a user could
+// FuzzValidateARN checks the ARN shape check (ValidateARN) against anything a user could
 // put in spec.targetGroupARN: it never panics, and what it accepts is a
 // target group ARN of ELBv2, with its six colon-separated fields.
 func FuzzValidateARN(f *testing.F) {
@@ -19,7 +19,7 @@ func FuzzValidateARN(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, arn string) {
-		if validateARN(arn) != nil {
+		if ValidateARN(arn) != nil {
 			return
 		}
 		fields := strings.Split(arn, ":")
@@ -32,6 +32,10 @@ func FuzzValidateARN(f *testing.F) {
 		}
 		if strings.ContainsAny(arn, " \t\r\n") {
 			t.Fatalf("accepted %q with white space", arn)
+		}
+		parsed, err := ParseARN(arn)
+		if err != nil || parsed.Region != fields[3] || parsed.Account != fields[4] || parsed.Name != res[1] {
+			t.Fatalf("ParseARN(%q) = %+v, %v; want the fields ValidateARN accepted", arn, parsed, err)
 		}
 	})
 }

@@ -28,6 +28,7 @@ import (
 	"github.com/tgc-dev/targetgroupcontroller/internal/elbv2"
 	"github.com/tgc-dev/targetgroupcontroller/internal/ledger"
 	"github.com/tgc-dev/targetgroupcontroller/internal/podgate"
+	"github.com/tgc-dev/targetgroupcontroller/internal/targets"
 	"github.com/tgc-dev/targetgroupcontroller/internal/webhook"
 )
 
@@ -240,6 +241,10 @@ func addControllers(ctx context.Context, mgr ctrl.Manager, o Options, d Deps, tg
 		Gates:                   gated,
 		APIReader:               mgr.GetAPIReader(),
 		Ledger:                  ownershipLedger(mgr, o),
+		Brake: binding.BrakeConfig{
+			Disabled: !o.DeregistrationBrake,
+			Limits:   targets.BrakeLimits{MaxFraction: o.BrakeMaxFraction, MaxTargets: o.BrakeMaxTargets},
+		},
 	})
 	if err := b.Register(ctx, mgr); err != nil {
 		return fmt.Errorf("registering the binding controller: %w", err)

@@ -242,8 +242,9 @@ func addControllers(ctx context.Context, mgr ctrl.Manager, o Options, d Deps, tg
 		APIReader:               mgr.GetAPIReader(),
 		Ledger:                  ownershipLedger(mgr, o),
 		Brake: binding.BrakeConfig{
-			Disabled: !o.DeregistrationBrake,
-			Limits:   targets.BrakeLimits{MaxFraction: o.BrakeMaxFraction, MaxTargets: o.BrakeMaxTargets},
+			Disabled:    !o.DeregistrationBrake,
+			Limits:      targets.BrakeLimits{MaxFraction: o.BrakeMaxFraction, MaxTargets: o.BrakeMaxTargets},
+			EvidenceTTL: o.BrakeEvidenceTTL,
 		},
 	})
 	if err := b.Register(ctx, mgr); err != nil {

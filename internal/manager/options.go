@@ -67,6 +67,9 @@ type Options struct {
 	DeregistrationBrake bool
 	BrakeMaxFraction    float64
 	BrakeMaxTargets     int
+	// BrakeEvidenceTTL is how long a seen pod deletion, or an edit of a
+	// binding or its Service, explains removals.
+	BrakeEvidenceTTL time.Duration
 
 	WatchNamespaces    []string
 	ServiceAnnotations bool
@@ -118,6 +121,7 @@ func DefaultOptions() Options {
 		// unexplained in normal operation (none: every removal carries
 		// evidence), so only a lost slice or a short cache reaches it.
 		BrakeMaxTargets:    10,
+		BrakeEvidenceTTL:   5 * time.Minute,
 		ServiceAnnotations: true,
 		ReadinessGates:     true,
 		GatePollInterval:   time.Second,
@@ -161,6 +165,7 @@ func (o *Options) BindFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.DeregistrationBrake, "deregistration-brake", o.DeregistrationBrake, "Hold the deregistration of healthy targets that leave the Service's endpoints without evidence (pod terminating, not ready or deleted; binding or Service selector/ports edited), when they exceed --brake-max-fraction or --brake-max-targets: the binding reads Ready=False/DeregistrationHeld until the evidence arrives or the annotation elbv2.tgc.dev/confirm-deregistration names the held count.")
 	fs.Float64Var(&o.BrakeMaxFraction, "brake-max-fraction", o.BrakeMaxFraction, "Hold unexplained deregistrations when they are more than this fraction (in (0,1]) of the group's healthy targets the binding may remove.")
 	fs.IntVar(&o.BrakeMaxTargets, "brake-max-targets", o.BrakeMaxTargets, "Hold unexplained deregistrations when they are more than this many in one sync, whatever the group's size (0 holds any).")
+	fs.DurationVar(&o.BrakeEvidenceTTL, "brake-evidence-ttl", o.BrakeEvidenceTTL, "How long a pod deletion tgc saw, or an edit of a binding's spec or its Service's selector or ports, explains the removal of targets; long enough for the EndpointSlice controller to publish the change.")
 	fs.StringSliceVar(&o.WatchNamespaces, "watch-namespace", o.WatchNamespaces, "Namespaces to watch (repeat or comma-separate); empty means all.")
 	fs.StringVar(&o.OwnershipNamespace, "ownership-namespace", o.OwnershipNamespace, "Namespace of the ConfigMaps that record which targets of a multi-cluster target group each Service's binding registered, so that a binding of a recreated Service adopts them; empty means $POD_NAMESPACE. tgc needs get, create and update on ConfigMaps there.")
 	fs.BoolVar(&o.ServiceAnnotations, "service-annotations", o.ServiceAnnotations, "Turn Services annotated with tgc.dev/target-group-arn into TargetGroupBindings.")
@@ -183,6 +188,7 @@ func (o Options) Validate() error {
 		"--gate-poll-interval":   o.GatePollInterval,
 		"--gate-timeout":         o.GateTimeout,
 		"--aws-max-write-wait":   o.MaxWriteWait,
+		"--brake-evidence-ttl":   o.BrakeEvidenceTTL,
 	}
 	for name, d := range positive {
 		if d <= 0 {

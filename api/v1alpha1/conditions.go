@@ -29,7 +29,21 @@ const (
 	// ReasonNotAllowed: TargetGroupPolicies exist and none lets the
 	// binding's namespace bind its target group.
 	ReasonNotAllowed = "NotAllowed"
+	// ReasonDeregistrationHeld: a sync would have removed more healthy
+	// targets than the deregistration brake allows without evidence that
+	// their pods are going (terminating, not ready, deleted) or that the
+	// binding or its Service was edited; tgc keeps them registered until
+	// the evidence arrives or a user confirms with
+	// ConfirmDeregistrationAnnotation.
+	ReasonDeregistrationHeld = "DeregistrationHeld"
 )
+
+// ConfirmDeregistrationAnnotation on a binding releases a held
+// deregistration. Its value must be the number of held targets the Ready
+// condition's message names, so that a confirmation given for one hold
+// does not release a later, different one; tgc removes the annotation once
+// it has acted on it, or when no hold is left to confirm.
+const ConfirmDeregistrationAnnotation = "elbv2.tgc.dev/confirm-deregistration"
 
 // Finalizer makes tgc deregister a binding's targets before it goes away.
 const Finalizer = "elbv2.tgc.dev/targets"

@@ -110,6 +110,16 @@ func trimPod(p *corev1.Pod) *corev1.Pod {
 	// always includes status.podIP (the API server requires podIPs[0] ==
 	// podIP), so podIP itself is kept only for gated pods, below.
 	out.Status.PodIPs = p.Status.PodIPs
+	// binding/brake.go (PodLeaving, PodIPIndex): whether the pod behind a
+	// target that left the endpoints is going (finished, or not Ready), for
+	// every pod: the brake asks about pods no slice lists any more. Of the
+	// Ready condition only its status is read.
+	out.Status.Phase = p.Status.Phase
+	for _, c := range p.Status.Conditions {
+		if c.Type == corev1.PodReady {
+			out.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodReady, Status: c.Status}}
+		}
+	}
 
 	// Everything else is read only for pods carrying a tgc readiness gate:
 	// the readiness gate controller finds its pods through PodGateIndex and
@@ -127,8 +137,8 @@ func trimPod(p *corev1.Pod) *corev1.Pod {
 	// readinessgate: ContainersReady (Registrable, Decide, PodChanged,
 	// pendingSince with its transition time) and the condition of every
 	// readiness gate (tgc's for Decide and warnStuck, with reason and
-	// message; others' status for Registrable). Ready, PodScheduled and the
-	// rest are not read.
+	// message; others' status for Registrable). Ready's status is kept
+	// above; PodScheduled and the rest are not read.
 	for _, c := range p.Status.Conditions {
 		if c.Type == corev1.ContainersReady || hasReadinessGate(p, c.Type) {
 			out.Status.Conditions = append(out.Status.Conditions, c)
@@ -165,13 +175,14 @@ func trimService(s *corev1.Service) *corev1.Service {
 	}
 	// targets.Desired (servicePort, slicePort) matches the binding's port by
 	// number or name and the slice's port by name and protocol;
-	// serviceannotation (servicePort) takes the first port's number.
-	// targetPort, nodePort and appProtocol are not read: slices carry the
-	// resolved container port.
+	// serviceannotation (servicePort) takes the first port's number;
+	// binding (ServiceFingerprint) counts a changed targetPort as an edit
+	// that explains the removal of the old port's targets. nodePort and
+	// appProtocol are not read: slices carry the resolved container port.
 	if len(s.Spec.Ports) > 0 {
 		out.Spec.Ports = make([]corev1.ServicePort, len(s.Spec.Ports))
 		for i, p := range s.Spec.Ports {
-			out.Spec.Ports[i] = corev1.ServicePort{Name: p.Name, Protocol: p.Protocol, Port: p.Port}
+			out.Spec.Ports[i] = corev1.ServicePort{Name: p.Name, Protocol: p.Protocol, Port: p.Port, TargetPort: p.TargetPort}
 		}
 	}
 	// targets.Desired (checkFamily) and readinessgate (family).

@@ -15,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/diff"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/utils/ptr"
 
 	"github.com/tgc-dev/targetgroupcontroller/api/v1alpha1"
 	"github.com/tgc-dev/targetgroupcontroller/internal/controller/binding"
@@ -48,6 +49,7 @@ type podView struct {
 	DeletionKnown bool
 	Controller    *metav1.OwnerReference
 	Verdicts      []gatecontroller.Verdict
+	Leaving       bool
 }
 
 func viewPod(p *corev1.Pod) podView {
@@ -58,6 +60,7 @@ func viewPod(p *corev1.Pod) podView {
 		TooShort30s: binding.GracePeriodTooShort(p, 30*time.Second),
 		TooShort60s: binding.GracePeriodTooShort(p, 60*time.Second),
 		Controller:  metav1.GetControllerOf(p),
+		Leaving:     binding.PodLeaving(p),
 	}
 	at, known := binding.DeletionRequested(p)
 	v.DeletionAt, v.DeletionKnown = at.Format(time.RFC3339Nano), known
@@ -97,6 +100,24 @@ func TestPodReadersSeeTheSameOnTheCachedPod(t *testing.T) {
 		"ungated pod with the default grace period": func() *corev1.Pod {
 			p := bigPod(false)
 			p.Spec.TerminationGracePeriodSeconds = nil
+			return p
+		}(),
+		"ungated ready running pod": func() *corev1.Pod {
+			p := bigPod(false)
+			p.DeletionTimestamp = nil
+			p.Status.Conditions[3].Status = corev1.ConditionTrue
+			return p
+		}(),
+		"ungated pod that is not ready": func() *corev1.Pod {
+			p := bigPod(false)
+			p.DeletionTimestamp = nil
+			return p
+		}(),
+		"ungated ready pod that finished": func() *corev1.Pod {
+			p := bigPod(false)
+			p.DeletionTimestamp = nil
+			p.Status.Conditions[3].Status = corev1.ConditionTrue
+			p.Status.Phase = corev1.PodSucceeded
 			return p
 		}(),
 	}
@@ -256,6 +277,34 @@ func TestCachedObjectsAreSmall(t *testing.T) {
 				t.Fatalf("cached object is %d bytes of %d (%.2f), want at most %.2f", cached, full, ratio, tc.maxRatio)
 			}
 			t.Logf("protobuf size %d -> %d bytes", full, cached)
+		})
+	}
+}
+
+// TestBrakeSeesTheSameEditsOnCachedServices: a Service edit the brake
+// counts as deliberate (selector, ports, target ports) must change the
+// cached Service's fingerprint exactly when it changes the full one's.
+func TestBrakeSeesTheSameEditsOnCachedServices(t *testing.T) {
+	cases := map[string]func(*corev1.Service){
+		"selector switch":    func(s *corev1.Service) { s.Spec.Selector = map[string]string{"app": "web", "slot": "green"} },
+		"target port change": func(s *corev1.Service) { s.Spec.Ports[0].TargetPort = intstr.FromInt32(9090) },
+		"new port": func(s *corev1.Service) {
+			s.Spec.Ports = append(s.Spec.Ports, corev1.ServicePort{Name: "admin", Port: 9000})
+		},
+		"node port only":      func(s *corev1.Service) { s.Spec.Ports[0].NodePort = 30081 },
+		"label only":          func(s *corev1.Service) { s.Labels["team"] = "payments" },
+		"load balancer class": func(s *corev1.Service) { s.Spec.LoadBalancerClass = ptr.To("example.com/lb") },
+	}
+	for name, change := range cases {
+		t.Run(name, func(t *testing.T) {
+			old := bigService()
+			cur := old.DeepCopy()
+			change(cur)
+			full := binding.ServiceFingerprint(old) != binding.ServiceFingerprint(cur)
+			cached := binding.ServiceFingerprint(trimmed(t, old.DeepCopy())) != binding.ServiceFingerprint(trimmed(t, cur.DeepCopy()))
+			if full != cached {
+				t.Fatalf("edit seen = %v on the API objects but %v on the cached ones", full, cached)
+			}
 		})
 	}
 }

@@ -170,7 +170,7 @@ func TestCacheTransformKeepsWhatTGCReadsAndDropsTheRest(t *testing.T) {
 	cases := map[string]struct {
 		in, want any
 	}{
-		"pod without a tgc gate keeps identity, deletion, grace period, its controller and its IPs only": {
+		"pod without a tgc gate keeps identity, deletion, grace period, its controller, its IPs, phase and Ready status only": {
 			in: bigPod(false),
 			want: &corev1.Pod{
 				ObjectMeta: func() metav1.ObjectMeta {
@@ -179,8 +179,9 @@ func TestCacheTransformKeepsWhatTGCReadsAndDropsTheRest(t *testing.T) {
 					m.OwnerReferences = []metav1.OwnerReference{controllerRef()}
 					return m
 				}(),
-				Spec:   corev1.PodSpec{TerminationGracePeriodSeconds: ptr.To(int64(45))},
-				Status: corev1.PodStatus{PodIPs: []corev1.PodIP{{IP: "10.244.1.7"}}},
+				Spec: corev1.PodSpec{TerminationGracePeriodSeconds: ptr.To(int64(45))},
+				Status: corev1.PodStatus{Phase: corev1.PodRunning, PodIPs: []corev1.PodIP{{IP: "10.244.1.7"}},
+					Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionFalse}}},
 			},
 		},
 		"gated pod also keeps its gates, IP, ContainersReady and every gate's condition": {
@@ -196,7 +197,8 @@ func TestCacheTransformKeepsWhatTGCReadsAndDropsTheRest(t *testing.T) {
 					TerminationGracePeriodSeconds: ptr.To(int64(45)),
 					ReadinessGates:                []corev1.PodReadinessGate{{ConditionType: "example.com/warmed-up"}, {ConditionType: tgcGate}},
 				},
-				Status: corev1.PodStatus{PodIP: "10.244.1.7", PodIPs: []corev1.PodIP{{IP: "10.244.1.7"}}, Conditions: []corev1.PodCondition{
+				Status: corev1.PodStatus{Phase: corev1.PodRunning, PodIP: "10.244.1.7", PodIPs: []corev1.PodIP{{IP: "10.244.1.7"}}, Conditions: []corev1.PodCondition{
+					{Type: corev1.PodReady, Status: corev1.ConditionFalse},
 					{Type: corev1.ContainersReady, Status: corev1.ConditionTrue, LastTransitionTime: created},
 					{Type: "example.com/warmed-up", Status: corev1.ConditionTrue, LastTransitionTime: created},
 					{Type: tgcGate, Status: corev1.ConditionFalse, Reason: "Elb.InitialHealthChecking", Message: "target 10.244.1.7:8080 is initial", LastTransitionTime: created},
@@ -214,9 +216,10 @@ func TestCacheTransformKeepsWhatTGCReadsAndDropsTheRest(t *testing.T) {
 				m := ident("shop", "web-5d8f7c-abcde", "pod-uid", "4711")
 				m.CreationTimestamp = created
 				return m
-			}(), Status: corev1.PodStatus{PodIPs: []corev1.PodIP{{IP: "10.244.1.7"}}}},
+			}(), Status: corev1.PodStatus{Phase: corev1.PodRunning, PodIPs: []corev1.PodIP{{IP: "10.244.1.7"}},
+				Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionFalse}}}},
 		},
-		"Service keeps tgc annotations, port names, protocols and numbers, IP families and selector": {
+		"Service keeps tgc annotations, port names, protocols, numbers and target ports, IP families and selector": {
 			in: bigService(),
 			want: &corev1.Service{
 				ObjectMeta: func() metav1.ObjectMeta {
@@ -230,7 +233,7 @@ func TestCacheTransformKeepsWhatTGCReadsAndDropsTheRest(t *testing.T) {
 				Spec: corev1.ServiceSpec{
 					Selector:   map[string]string{"app": "web"},
 					IPFamilies: []corev1.IPFamily{corev1.IPv4Protocol},
-					Ports:      []corev1.ServicePort{{Name: "http", Protocol: corev1.ProtocolTCP, Port: 80}, {Name: "dns", Protocol: corev1.ProtocolUDP, Port: 53}},
+					Ports:      []corev1.ServicePort{{Name: "http", Protocol: corev1.ProtocolTCP, Port: 80, TargetPort: intstr.FromString("http")}, {Name: "dns", Protocol: corev1.ProtocolUDP, Port: 53, TargetPort: intstr.FromInt32(5353)}},
 				},
 			},
 		},
@@ -244,7 +247,7 @@ func TestCacheTransformKeepsWhatTGCReadsAndDropsTheRest(t *testing.T) {
 			}(),
 			want: &corev1.Service{
 				ObjectMeta: ident("shop", "web", "svc-uid", "815"),
-				Spec:       corev1.ServiceSpec{Ports: []corev1.ServicePort{{Name: "http", Protocol: corev1.ProtocolTCP, Port: 80}, {Name: "dns", Protocol: corev1.ProtocolUDP, Port: 53}}},
+				Spec:       corev1.ServiceSpec{Ports: []corev1.ServicePort{{Name: "http", Protocol: corev1.ProtocolTCP, Port: 80, TargetPort: intstr.FromString("http")}, {Name: "dns", Protocol: corev1.ProtocolUDP, Port: 53, TargetPort: intstr.FromInt32(5353)}}},
 			},
 		},
 		"EndpointSlice keeps its Service label, trigger time, ports and each endpoint's first address, ready, terminating and pod": {

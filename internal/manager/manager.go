@@ -29,6 +29,7 @@ import (
 	"github.com/tgc-dev/targetgroupcontroller/internal/elbv2"
 	"github.com/tgc-dev/targetgroupcontroller/internal/ledger"
 	"github.com/tgc-dev/targetgroupcontroller/internal/podgate"
+	"github.com/tgc-dev/targetgroupcontroller/internal/targets"
 	"github.com/tgc-dev/targetgroupcontroller/internal/webhook"
 )
 
@@ -241,6 +242,11 @@ func addControllers(ctx context.Context, mgr ctrl.Manager, o Options, d Deps, tg
 		Gates:                   gated,
 		APIReader:               mgr.GetAPIReader(),
 		Ledger:                  ownershipLedger(mgr, o),
+		Brake: binding.BrakeConfig{
+			Disabled:    !o.DeregistrationBrake,
+			Limits:      targets.BrakeLimits{MaxFraction: o.BrakeMaxFraction, MaxTargets: o.BrakeMaxTargets},
+			EvidenceTTL: o.BrakeEvidenceTTL,
+		},
 	})
 	if err := b.Register(ctx, mgr); err != nil {
 		return fmt.Errorf("registering the binding controller: %w", err)

@@ -65,6 +65,17 @@ type Options struct {
 	KubeAPIQPS   float32
 	KubeAPIBurst int
 
+	// DeregistrationBrake holds the removal of healthy targets that left
+	// the Service's endpoints without evidence that their pods are going,
+	// when they are more than BrakeMaxFraction of the healthy targets or
+	// more than BrakeMaxTargets.
+	DeregistrationBrake bool
+	BrakeMaxFraction    float64
+	BrakeMaxTargets     int
+	// BrakeEvidenceTTL is how long a seen pod deletion, or an edit of a
+	// binding or its Service, explains removals.
+	BrakeEvidenceTTL time.Duration
+
 	WatchNamespaces    []string
 	ServiceAnnotations bool
 	// OwnershipNamespace holds the ownership ledger's ConfigMaps; empty
@@ -107,13 +118,22 @@ func DefaultOptions() Options {
 		MaxWriteWait:            250 * time.Millisecond,
 		KubeAPIQPS:              100,
 		KubeAPIBurst:            200,
-		ServiceAnnotations:      true,
-		ReadinessGates:          true,
-		GatePollInterval:        time.Second,
-		GateTimeout:             5 * time.Minute,
-		Webhook:                 defaultWebhookOptions(),
-		LogLevel:                "info",
-		LogFormat:               "json",
+		DeregistrationBrake:     true,
+		BrakeMaxFraction:        0.5,
+		// One EndpointSlice holds up to 100 endpoints, so the loss of one
+		// slice of a Service with more than 200 endpoints is under half of
+		// it; 10 is far below a slice and far above what a sync removes
+		// unexplained in normal operation (none: every removal carries
+		// evidence), so only a lost slice or a short cache reaches it.
+		BrakeMaxTargets:    10,
+		BrakeEvidenceTTL:   5 * time.Minute,
+		ServiceAnnotations: true,
+		ReadinessGates:     true,
+		GatePollInterval:   time.Second,
+		GateTimeout:        5 * time.Minute,
+		Webhook:            defaultWebhookOptions(),
+		LogLevel:           "info",
+		LogFormat:          "json",
 	}
 }
 
@@ -148,6 +168,10 @@ func (o *Options) BindFlags(fs *pflag.FlagSet) {
 	fs.DurationVar(&o.MaxWriteWait, "aws-max-write-wait", o.MaxWriteWait, "How long a sync waits for a RegisterTargets/DeregisterTargets token before it books the token, frees its worker, and syncs the binding again when the token is due (carrying every change made meanwhile).")
 	fs.Float32Var(&o.KubeAPIQPS, "kube-api-qps", o.KubeAPIQPS, "Requests per second to the Kubernetes API server (status patches, Events).")
 	fs.IntVar(&o.KubeAPIBurst, "kube-api-burst", o.KubeAPIBurst, "Burst of requests to the Kubernetes API server.")
+	fs.BoolVar(&o.DeregistrationBrake, "deregistration-brake", o.DeregistrationBrake, "Hold the deregistration of healthy targets that leave the Service's endpoints without evidence (pod terminating, not ready or deleted; binding or Service selector/ports edited), when they exceed --brake-max-fraction or --brake-max-targets: the binding reads Ready=False/DeregistrationHeld until the evidence arrives or the annotation elbv2.tgc.dev/confirm-deregistration names the held count.")
+	fs.Float64Var(&o.BrakeMaxFraction, "brake-max-fraction", o.BrakeMaxFraction, "Hold unexplained deregistrations when they are more than this fraction (in (0,1]) of the group's healthy targets the binding may remove.")
+	fs.IntVar(&o.BrakeMaxTargets, "brake-max-targets", o.BrakeMaxTargets, "Hold unexplained deregistrations when they are more than this many in one sync, whatever the group's size (0 holds any).")
+	fs.DurationVar(&o.BrakeEvidenceTTL, "brake-evidence-ttl", o.BrakeEvidenceTTL, "How long a pod deletion tgc saw, or an edit of a binding's spec or its Service's selector or ports, explains the removal of targets; long enough for the EndpointSlice controller to publish the change.")
 	fs.StringSliceVar(&o.WatchNamespaces, "watch-namespace", o.WatchNamespaces, "Namespaces to watch (repeat or comma-separate); empty means all.")
 	fs.StringVar(&o.OwnershipNamespace, "ownership-namespace", o.OwnershipNamespace, "Namespace of the ConfigMaps that record which targets of a multi-cluster target group each Service's binding registered, so that a binding of a recreated Service adopts them; empty means $POD_NAMESPACE. tgc needs get, create and update on ConfigMaps there.")
 	fs.BoolVar(&o.ServiceAnnotations, "service-annotations", o.ServiceAnnotations, "Turn Services annotated with tgc.dev/target-group-arn into TargetGroupBindings.")
@@ -170,6 +194,7 @@ func (o Options) Validate() error {
 		"--gate-poll-interval":   o.GatePollInterval,
 		"--gate-timeout":         o.GateTimeout,
 		"--aws-max-write-wait":   o.MaxWriteWait,
+		"--brake-evidence-ttl":   o.BrakeEvidenceTTL,
 	}
 	for name, d := range positive {
 		if d <= 0 {
@@ -195,6 +220,12 @@ func (o Options) Validate() error {
 		if b.Rate < 0 || (b.Rate > 0 && b.Burst < 1) {
 			errs = append(errs, fmt.Errorf("--aws-%s-rate must be >= 0 with --aws-%s-burst >= 1, got %g/%d", name, name, b.Rate, b.Burst))
 		}
+	}
+	if o.DeregistrationBrake && !(o.BrakeMaxFraction > 0 && o.BrakeMaxFraction <= 1) {
+		errs = append(errs, fmt.Errorf("--brake-max-fraction must be in (0,1], got %g", o.BrakeMaxFraction))
+	}
+	if o.DeregistrationBrake && o.BrakeMaxTargets < 0 {
+		errs = append(errs, fmt.Errorf("--brake-max-targets must not be negative, got %d", o.BrakeMaxTargets))
 	}
 	if o.LeaderElect && o.LeaderElectionID == "" {
 		errs = append(errs, errors.New("--leader-election-id must not be empty with --leader-elect"))

@@ -48,6 +48,9 @@ func TestValidateNamesTheBadFlag(t *testing.T) {
 		"zero write wait":                                       {mutate: func(o *Options) { o.MaxWriteWait = 0 }, flag: "--aws-max-write-wait"},
 		"zero API server QPS":                                   {mutate: func(o *Options) { o.KubeAPIQPS = 0 }, flag: "--kube-api-qps"},
 		"metrics certificate with plain HTTP metrics":           {mutate: func(o *Options) { o.MetricsSecure = false; o.MetricsCertDir = "/certs" }, flag: "--metrics-cert-dir"},
+		"brake fraction of zero":                                {mutate: func(o *Options) { o.BrakeMaxFraction = 0 }, flag: "--brake-max-fraction"},
+		"brake fraction above one":                              {mutate: func(o *Options) { o.BrakeMaxFraction = 1.5 }, flag: "--brake-max-fraction"},
+		"negative brake count":                                  {mutate: func(o *Options) { o.BrakeMaxTargets = -1 }, flag: "--brake-max-targets"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -90,5 +93,23 @@ func TestFlagsSetServingOptions(t *testing.T) {
 	}
 	if err := o.Validate(); err != nil {
 		t.Fatalf("plain HTTP metrics for local runs must be valid: %v", err)
+	}
+}
+
+func TestTheBrakeIsOnByDefaultAndFlagsTuneIt(t *testing.T) {
+	o := DefaultOptions()
+	if !o.DeregistrationBrake || o.BrakeMaxFraction != 0.5 || o.BrakeMaxTargets != 10 {
+		t.Fatalf("brake defaults = on %v, fraction %g, count %d; want on, 0.5, 10", o.DeregistrationBrake, o.BrakeMaxFraction, o.BrakeMaxTargets)
+	}
+	fs := pflag.NewFlagSet("test", pflag.ContinueOnError)
+	o.BindFlags(fs)
+	if err := fs.Parse([]string{"--deregistration-brake=false", "--brake-max-fraction=0.25", "--brake-max-targets=0"}); err != nil {
+		t.Fatal(err)
+	}
+	if o.DeregistrationBrake || o.BrakeMaxFraction != 0.25 || o.BrakeMaxTargets != 0 {
+		t.Fatalf("after parsing: on %v, fraction %g, count %d", o.DeregistrationBrake, o.BrakeMaxFraction, o.BrakeMaxTargets)
+	}
+	if err := o.Validate(); err != nil {
+		t.Fatalf("a brake that holds any unexplained removal must be valid: %v", err)
 	}
 }

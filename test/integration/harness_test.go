@@ -256,7 +256,7 @@ func standInName(ip string) string {
 }
 
 // standInPod returns the Pod name with the IPs given (status.podIPs, the
-// first also status.podIP), creating it if missing. No kubelet runs it: its
+// first also status.podIP), running and Ready, creating it if missing. No kubelet runs it: its
 // schedulerName is one no scheduler and not the loopback kubelet takes, so
 // it stays unbound, and the test writes its status as a kubelet would.
 func (e *env) standInPod(name string, ips ...string) *corev1.Pod {
@@ -274,6 +274,7 @@ func (e *env) standInPod(name string, ips ...string) *corev1.Pod {
 	}
 	e.create(p)
 	p.Status.Phase = corev1.PodRunning
+	p.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue}}
 	p.Status.PodIP = ips[0]
 	for _, ip := range ips {
 		p.Status.PodIPs = append(p.Status.PodIPs, corev1.PodIP{IP: ip})

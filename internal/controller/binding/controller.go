@@ -60,6 +60,9 @@ type Config struct {
 	// binding of a recreated Service adopts them. Nil keeps the record in
 	// the binding's status only.
 	Ledger Ledger
+	// Brake holds the deregistration of healthy targets that leave without
+	// evidence; on unless Brake.Disabled.
+	Brake BrakeConfig
 }
 
 // Ledger is the durable record of owned targets (internal/ledger).
@@ -95,6 +98,7 @@ func (c Config) withDefaults() Config {
 	if c.MaxConcurrentReconciles <= 0 {
 		c.MaxConcurrentReconciles = 4
 	}
+	c.Brake = c.Brake.withDefaults()
 	return c
 }
 
@@ -109,6 +113,10 @@ type Controller struct {
 
 	grace *graceWarnings
 	skips *skipWarnings
+	// deletions and edits are the brake's evidence that tgc saw happen
+	// rather than can read from the cache.
+	deletions *deletions
+	edits     *edits
 
 	mu sync.Mutex
 	// pendingSince is when tgc first saw a binding needing AWS changes; the
@@ -119,15 +127,18 @@ type Controller struct {
 
 // New returns a reconciler that syncs target groups through the shared view.
 func New(kube client.Client, groups *targetgroups.View, rec events.EventRecorder, m *Metrics, clk clock.PassiveClock, cfg Config) *Controller {
+	cfg = cfg.withDefaults()
 	return &Controller{
 		kube:         kube,
 		groups:       groups,
 		events:       rec,
 		metrics:      m,
 		clock:        clk,
-		cfg:          cfg.withDefaults(),
+		cfg:          cfg,
 		grace:        newGraceWarnings(),
 		skips:        newSkipWarnings(),
+		deletions:    newDeletions(cfg.Brake.EvidenceTTL),
+		edits:        &edits{m: map[types.NamespacedName]editState{}},
 		pendingSince: map[types.NamespacedName]time.Time{},
 	}
 }
@@ -143,6 +154,11 @@ func New(kube client.Client, groups *targetgroups.View, rec events.EventRecorder
 func (c *Controller) Register(ctx context.Context, mgr ctrl.Manager) error {
 	if err := indexByService(ctx, mgr); err != nil {
 		return err
+	}
+	if !c.cfg.Brake.Disabled {
+		if err := c.watchPodDeletions(ctx, mgr); err != nil {
+			return err
+		}
 	}
 	b := ctrl.NewControllerManagedBy(mgr).
 		Named("targetgroupbinding").

@@ -21,6 +21,8 @@ import (
 type endpoints struct {
 	result  targets.DesiredResult
 	trigger time.Time // newest last-change-trigger-time of the slices
+	// service is the Service as read; nil when it does not exist.
+	service *corev1.Service
 	// serviceGone: the Service does not exist and the policy allows
 	// deregistering everything.
 	serviceGone bool
@@ -89,7 +91,7 @@ func (c *Controller) desired(ctx context.Context, tgb *v1alpha1.TargetGroupBindi
 	for _, w := range result.Warnings {
 		log.FromContext(ctx).Info("endpoints left out", "reason", w.Reason, "message", w.Message)
 	}
-	return endpoints{result: result, trigger: newestTrigger(slices.Items)}, nil
+	return endpoints{result: result, trigger: newestTrigger(slices.Items), service: svc}, nil
 }
 
 // podsOf reads from the informer cache the pods of namespace ns that the

@@ -167,6 +167,7 @@ func newWorld(t *testing.T, cfg fake.Config, endpoints []endpoint, bindings ...*
 			}
 			return nil
 		}).
+		WithIndex(&corev1.Pod{}, PodIPIndex, podIPs).
 		WithInterceptorFuncs(interceptor.Funcs{SubResourcePatch: w.recordStatusPatch}).
 		Build()
 
@@ -220,11 +221,13 @@ func slice(endpoints []endpoint) *discoveryv1.EndpointSlice {
 func podName(ip string) string   { return "web-" + strings.ReplaceAll(ip, ".", "-") }
 func podUID(ip string) types.UID { return types.UID(podName(ip) + "-uid") }
 
-// pod is the Pod behind the endpoint at ip, as the informer cache holds it.
+// pod is the Pod behind the endpoint at ip, running and Ready, as the
+// informer cache holds it.
 func pod(ip string) *corev1.Pod {
 	return &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: podName(ip), UID: podUID(ip)},
-		Status:     corev1.PodStatus{PodIP: ip, PodIPs: []corev1.PodIP{{IP: ip}}},
+		Status: corev1.PodStatus{Phase: corev1.PodRunning, PodIP: ip, PodIPs: []corev1.PodIP{{IP: ip}},
+			Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue}}},
 	}
 }
 

@@ -19,6 +19,7 @@ type Metrics struct {
 	driftCorrections *prometheus.CounterVec
 	reconcileErrors  *prometheus.CounterVec
 	skipped          *prometheus.GaugeVec
+	held             *prometheus.GaugeVec
 
 	deletionToDeregistered prometheus.Histogram
 }
@@ -65,13 +66,17 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Name: "tgc_binding_endpoints_skipped",
 			Help: "Ready endpoints of a binding's Service that are not registered because no Pod of the binding's namespace stands behind their address (targetSelection Pods), by reason: NoTargetRef, TargetRefNotPod, PodInOtherNamespace, PodNotFound, AddressNotPodIP. Only reasons with skipped endpoints have a series.",
 		}, append(binding, "reason")),
+		held: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "tgc_binding_deregistrations_held",
+			Help: "Healthy targets of a binding whose deregistration the brake holds: they left the Service's endpoints without evidence that their pods are going, beyond --brake-max-fraction or --brake-max-targets. 0 when nothing is held.",
+		}, binding),
 		deletionToDeregistered: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "tgc_pod_deletion_to_deregistered_seconds",
 			Help:    "Time from a pod's deletion request (deletionTimestamp minus the grace period, whole seconds, so up to 1s high) to the DeregisterTargets call that removed its target completing. It must stay well below the pods' preStop sleep.",
 			Buckets: []float64{0.05, 0.1, 0.25, 0.5, 1, 1.5, 2, 3, 5, 10, 30, 60},
 		}),
 	}
-	for _, c := range []prometheus.Collector{m.targets, m.ready, m.lastSync, m.registered, m.deregistered, m.syncLatency, m.driftCorrections, m.reconcileErrors, m.skipped, m.deletionToDeregistered} {
+	for _, c := range []prometheus.Collector{m.targets, m.ready, m.lastSync, m.registered, m.deregistered, m.syncLatency, m.driftCorrections, m.reconcileErrors, m.skipped, m.held, m.deletionToDeregistered} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
@@ -119,4 +124,5 @@ func (m *Metrics) forget(ns, name string) {
 	m.deregistered.DeletePartialMatch(l)
 	m.driftCorrections.DeletePartialMatch(l)
 	m.skipped.DeletePartialMatch(l)
+	m.held.DeletePartialMatch(l)
 }

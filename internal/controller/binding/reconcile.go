@@ -33,6 +33,7 @@ func (c *Controller) Reconcile(ctx context.Context, req reconcile.Request) (reco
 			c.clearPending(req.NamespacedName)
 			c.forgetGrace(req.NamespacedName)
 			c.skips.forget(req.NamespacedName)
+			c.edits.forget(req.NamespacedName)
 			return reconcile.Result{}, nil
 		}
 		return reconcile.Result{}, fmt.Errorf("getting TargetGroupBinding %s: %w", req, err)
@@ -70,6 +71,12 @@ func (c *Controller) result(ctx context.Context, tgb *v1alpha1.TargetGroupBindin
 	if res.deferred > 0 {
 		// The booked tokens come due then; a little later so they have.
 		next = min(next, res.deferred+5*time.Millisecond)
+	}
+	if len(res.hold.held) > 0 {
+		// Evidence (a pod's deletion, the slice's return) wakes the binding
+		// through its slices only when the slices change; an AWS health
+		// change that ends the hold wakes nothing.
+		next = min(next, c.cfg.HealthPollInterval)
 	}
 	if res.staleSkips {
 		// The Pod cache may catch up with a Pod the EndpointSlice already

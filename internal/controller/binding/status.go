@@ -70,6 +70,8 @@ func (c *Controller) writeStatus(ctx context.Context, orig, tgb *v1alpha1.Target
 	switch {
 	case fail != nil:
 		cond.Status, cond.Reason, cond.Message = metav1.ConditionFalse, fail.reason, fail.message
+	case len(res.hold.held) > 0:
+		cond.Status, cond.Reason, cond.Message = metav1.ConditionFalse, v1alpha1.ReasonDeregistrationHeld, heldMessage(tgb, res.hold)
 	case res.deferred > 0 && prev != nil:
 		// Writes waiting for rate-limit tokens are progress, not a new
 		// state: the condition stays as it was until they are done.
@@ -109,6 +111,14 @@ func (c *Controller) writeStatus(ctx context.Context, orig, tgb *v1alpha1.Target
 	if fail != nil && changed {
 		log.FromContext(ctx).Error(fail, "binding not synced", "reason", fail.reason)
 		c.event(tgb, true, fail.reason, "Sync", "%s", fail.message)
+	}
+	// Once per hold: the message names the held targets, so it changes
+	// only when the hold does.
+	if fail == nil && len(res.hold.held) > 0 && changed {
+		c.event(tgb, true, v1alpha1.ReasonDeregistrationHeld, "DeregisterTargets", "%s", cond.Message)
+	}
+	if fail == nil || res.touched {
+		c.metrics.held.WithLabelValues(tgb.Namespace, tgb.Name).Set(float64(len(res.hold.held)))
 	}
 	c.metrics.setReady(tgb.Namespace, tgb.Name, cond.Reason, cond.Status == metav1.ConditionTrue)
 	c.metrics.setCounts(tgb.Namespace, tgb.Name, st.Targets)

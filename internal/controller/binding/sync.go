@@ -31,6 +31,8 @@ type syncResult struct {
 	// staleSkips: an endpoint was skipped because its Pod is not (yet) in
 	// the cache as the slice lists it.
 	staleSkips bool
+	// hold: the deregistrations the brake held back.
+	hold hold
 }
 
 // sync makes the binding's target group hold its desired targets. It reads
@@ -79,6 +81,7 @@ func (c *Controller) sync(ctx context.Context, tgb *v1alpha1.TargetGroupBinding)
 	}
 	c.reportSkipped(ctx, tgb, eps.result.Skipped)
 	res.staleSkips = staleSkips(eps.result.Skipped)
+	edited := c.edits.noteEdits(tgb, eps.service, c.clock.Now(), c.cfg.Brake.EvidenceTTL)
 
 	// What is in it: the shared view, read back from AWS only when due.
 	g := c.groups.Lock(tg.ARN)
@@ -104,6 +107,11 @@ func (c *Controller) sync(ctx context.Context, tgb *v1alpha1.TargetGroupBinding)
 		Owned:              owned,
 		AllowDeregisterAll: tgb.Spec.EmptyEndpointsPolicy == v1alpha1.EmptyEndpointsPolicyDeregister,
 	})
+	// The brake: removals without evidence beyond its limits are held.
+	res.hold, err = c.brake(ctx, tgb, eps, &plan, len(offer), g.Health(), owned, edited)
+	if err != nil {
+		return res, &failure{reason: v1alpha1.ReasonAWSError, err: err, message: err.Error()}
+	}
 	drift := before != nil && c.reportDrift(ctx, tgb, tg.ARN, before, g.Health(), plan)
 	c.reportEmpty(ctx, tgb, eps, plan)
 
@@ -157,10 +165,13 @@ func (c *Controller) sync(ctx context.Context, tgb *v1alpha1.TargetGroupBinding)
 	if applyErr != nil {
 		return res, c.awsFailure(applyErr, tg.ARN)
 	}
+	if err := c.dropConfirmation(ctx, tgb, res.hold); err != nil {
+		return res, &failure{reason: v1alpha1.ReasonAWSError, err: err, message: err.Error()}
+	}
 	if len(res.rejected) > 0 {
 		return res, &failure{reason: v1alpha1.ReasonTargetRejected, badInput: true,
 			message: fmt.Sprintf("AWS rejected %d targets (%s) of target group %s; the rest are registered. Targets must be IPs inside the target group's VPC (or peered/RFC 1918 ranges with availabilityZone=all); check the pods' network", len(res.rejected), targetList(res.rejected), tg.ARN)}
 	}
-	res.inSync = !res.emptyRetained && res.deferred == 0
+	res.inSync = !res.emptyRetained && res.deferred == 0 && len(res.hold.held) == 0
 	return res, nil
 }

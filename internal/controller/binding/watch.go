@@ -77,8 +77,11 @@ func bindingPredicates() predicate.Predicate {
 		predicate.GenerationChangedPredicate{},
 		predicate.Funcs{
 			UpdateFunc: func(e event.UpdateEvent) bool {
+				confirm := v1alpha1.ConfirmDeregistrationAnnotation
 				return !e.ObjectOld.GetDeletionTimestamp().Equal(e.ObjectNew.GetDeletionTimestamp()) ||
-					len(e.ObjectOld.GetFinalizers()) != len(e.ObjectNew.GetFinalizers())
+					len(e.ObjectOld.GetFinalizers()) != len(e.ObjectNew.GetFinalizers()) ||
+					// A user confirming a held deregistration.
+					e.ObjectOld.GetAnnotations()[confirm] != e.ObjectNew.GetAnnotations()[confirm]
 			},
 			CreateFunc:  func(event.CreateEvent) bool { return false },
 			DeleteFunc:  func(event.DeleteEvent) bool { return false },

@@ -20,8 +20,13 @@ func randomPlanInput(seed uint64) PlanInput {
 	for range r.IntN(20) {
 		in.Desired = append(in.Desired, target())
 	}
+	listed := map[netip.AddrPort]bool{} // AWS lists a target once
 	for range r.IntN(20) {
 		h := Health{Target: target(), State: states[r.IntN(len(states))]}
+		if listed[h.Target.Key()] {
+			continue
+		}
+		listed[h.Target.Key()] = true
 		if h.State == StateUnused && r.IntN(2) == 0 {
 			h.Reason = ReasonNotRegistered
 		}

@@ -42,6 +42,11 @@ type Options struct {
 	// Empty keeps envtest's 10.0.0.0/24, which holds 254 Services with a
 	// cluster IP; a benchmark with thousands of Services needs more.
 	ServiceClusterIPRange string
+	// MaxEndpointsPerSlice is kube-controller-manager's
+	// --max-endpoints-per-slice. Zero keeps Kubernetes' 100; a small value
+	// spreads a few pods over several EndpointSlices, as 100 pods and more
+	// are in a real cluster.
+	MaxEndpointsPerSlice int
 	// Logger receives the cluster's and the kubelet's logs. Default: none
 	// (harness.Cluster defaults to the test's log).
 	Logger logr.Logger
@@ -158,7 +163,7 @@ func Start(ctx context.Context, opts Options) (_ *Cluster, retErr error) {
 		log.Info("Test cluster is up (etcd and kube-apiserver only)", "after", time.Since(started), "kubeconfig", c.Kubeconfig)
 		return c, nil
 	}
-	c.cm, err = startControllerManager(c.thread, filepath.Join(assets, "kube-controller-manager"), c.Kubeconfig, dir, opts.ExtraControllers)
+	c.cm, err = startControllerManager(c.thread, filepath.Join(assets, "kube-controller-manager"), c.Kubeconfig, dir, opts.ExtraControllers, opts.MaxEndpointsPerSlice)
 	if err != nil {
 		return nil, err
 	}
@@ -197,6 +202,32 @@ func (c *Cluster) startKubelet(ctx context.Context, cfg kubelet.Config, log logr
 	case <-ctx.Done():
 		return fmt.Errorf("starting the loopback kubelet: %w", ctx.Err())
 	}
+}
+
+// RestartAPIServer stops kube-apiserver (SIGTERM, as a rolling upgrade of
+// the control plane does) and starts it again on the same port, with the
+// same certificates and etcd, so every client's kubeconfig stays valid.
+// Clients see their connections and watches drop and must reconnect. It
+// returns when the new kube-apiserver answers /healthz, and how long none
+// was serving from the moment it was told to stop.
+func (c *Cluster) RestartAPIServer() (time.Duration, error) {
+	if c.env == nil {
+		return 0, fmt.Errorf("the cluster has no kube-apiserver")
+	}
+	api := c.env.ControlPlane.APIServer
+	stopped := time.Now()
+	var err error
+	c.thread.do(func() { err = api.Stop() })
+	if err != nil {
+		return 0, fmt.Errorf("stopping kube-apiserver: %w", err)
+	}
+	// Start reuses the secure port chosen at first start and keeps the
+	// certificates already in CertDir, and the client CA with them.
+	c.thread.do(func() { err = api.Start() })
+	if err != nil {
+		return 0, fmt.Errorf("starting kube-apiserver again: %w", err)
+	}
+	return time.Since(stopped), nil
 }
 
 // Stop stops the kubelet (closing every pod server), kube-controller-manager,

@@ -134,8 +134,8 @@ func faults() []fault {
 		},
 		fault{
 			name: "endpointslice-deleted", short: "slice",
-			title:                     fmt.Sprintf("One of the Service's two EndpointSlices (%d ready endpoints) deleted by hand", maxEndpointsPerSlice),
-			inject:                    (*run).rolloutWithSliceDeleted,
+			title:  fmt.Sprintf("One of the Service's two EndpointSlices (%d ready endpoints) deleted by hand", maxEndpointsPerSlice),
+			inject: (*run).rolloutWithSliceDeleted,
 		},
 	)
 	return out

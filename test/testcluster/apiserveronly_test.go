@@ -70,7 +70,7 @@ func TestAPIServerOnlyServesTheAPIWithoutControllersOrKubeletAndAWiderServiceRan
 	}
 	// A restarted kube-apiserver keeps its port, certificates and data:
 	// the same client reads what it wrote before.
-	down, err := c.RestartAPIServer()
+	down, err := c.RestartAPIServer(5 * time.Second)
 	if err != nil {
 		t.Fatalf("RestartAPIServer: %v", err)
 	}

@@ -8,7 +8,7 @@ CONTROLLER_GEN := $(GO) tool controller-gen
 # control plane, and the machine has two cores.
 TEST_FLAGS ?= -race -count=1 -p 2 -timeout 45m
 
-.PHONY: all build test unit verify verify-generated generate kube-assets demo bench bench-quick fuzz clean
+.PHONY: all build test unit verify verify-generated generate kube-assets demo bench bench-quick fuzz chaos clean
 
 all: build
 
@@ -62,6 +62,13 @@ bench:
 bench-quick:
 	@assets=$$(bash hack/kube-assets.sh) && \
 	  KUBEBUILDER_ASSETS="$$assets" $(GO) run ./cmd/tgc-bench --scale=quick
+
+## chaos: a rolling update under load with one fault at a time (~10 min);
+## writes the table of docs/reliability.md. `make test` runs only the short case.
+chaos:
+	@assets=$$(bash hack/kube-assets.sh) && \
+	  TGC_CHAOS=all TGC_CHAOS_REPORT=docs/reliability.md KUBEBUILDER_ASSETS="$$assets" \
+	  $(GO) test -race -count=1 -timeout 30m -run '^TestChaos$$' ./test/e2e/ -v
 
 ## fuzz: every fuzz target for FUZZTIME each (default 60s); failing inputs
 ## become seeds under testdata/fuzz, which `make test` runs

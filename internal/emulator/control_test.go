@@ -35,6 +35,29 @@ func TestThrottlingAnswersRateExceededPerOperationClass(t *testing.T) {
 	}
 }
 
+func TestThrottlingStormRefusesEveryTargetWriteUntilItEnds(t *testing.T) {
+	h := start(t, func(c *Config) { c.Throttle = Throttle{Disabled: true} })
+	tg := h.group()
+	register := func() error {
+		_, err := h.c.RegisterTargets(h.ctx, &elbv2.RegisterTargetsInput{TargetGroupArn: tg.TargetGroupArn, Targets: []types.TargetDescription{ipTarget("10.244.0.1", 80)}})
+		return err
+	}
+	deregister := func() error {
+		_, err := h.c.DeregisterTargets(h.ctx, &elbv2.DeregisterTargetsInput{TargetGroupArn: tg.TargetGroupArn, Targets: []types.TargetDescription{ipTarget("10.244.0.1", 80)}})
+		return err
+	}
+	h.emu.SetThrottle(Throttle{Disabled: true, Storm: true})
+	for range 3 {
+		h.wantCode(register(), "Throttling")
+		h.wantCode(deregister(), "Throttling")
+	}
+	_, err := h.c.DescribeTargetHealth(h.ctx, &elbv2.DescribeTargetHealthInput{TargetGroupArn: tg.TargetGroupArn})
+	h.wantCode(err, "") // reads keep their bucket
+	h.emu.SetThrottle(Throttle{Disabled: true})
+	h.wantCode(register(), "")
+	h.wantCode(deregister(), "")
+}
+
 func TestThrottlingIsOnByDefaultWithAWSLikeBursts(t *testing.T) {
 	emu, err := New(Config{})
 	if err != nil {

@@ -18,6 +18,12 @@ type RateLimit struct {
 // "Rate exceeded" (https://docs.aws.amazon.com/elasticloadbalancing/latest/userguide/elb-api-throttling.html).
 type Throttle struct {
 	Disabled bool `json:"disabled"`
+	// Storm answers every RegisterTargets and DeregisterTargets call with
+	// Throttling, whatever its bucket holds, as when other clients of the
+	// account and Region drain the buckets for a while (the limits are per
+	// account and Region, not per caller). Describe* calls keep their
+	// buckets. It applies even when Disabled is set.
+	Storm bool `json:"storm,omitempty"`
 	// Zero values mean the AWS-like defaults: Register and Deregister 4/s
 	// burst 20, Describe 50/s burst 200, Modify 3/s burst 20.
 	Register   RateLimit `json:"register"`
@@ -106,9 +112,13 @@ func (th *throttler) get() Throttle {
 func (th *throttler) allow(action string) bool {
 	th.mu.Lock()
 	defer th.mu.Unlock()
+	class := classOf(action)
+	if th.cfg.Storm && (class == classRegister || class == classDeregister) {
+		return false
+	}
 	if th.cfg.Disabled {
 		return true
 	}
-	b, ok := th.buckets[classOf(action)]
+	b, ok := th.buckets[class]
 	return !ok || b.Allow()
 }

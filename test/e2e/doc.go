@@ -20,4 +20,10 @@
 // Regenerate the results table of docs/zero-downtime.md with:
 //
 //	TGC_E2E_REPORT=docs/zero-downtime.md go test -race -count=1 ./test/e2e/ -v
+//
+// The chaos suite (chaos_test.go) runs a rolling update under the same load
+// while one fault at a time hits: throttling storms, API errors and latency,
+// a kube-apiserver restart, a kill -9 of the controller, a deleted
+// EndpointSlice. Only its 1 s storm runs here; `make chaos` runs every fault
+// and writes the table of docs/reliability.md.
 package e2e

@@ -111,6 +111,8 @@ func startSuite() (_ *suite, stop func(), _ error) {
 	started = time.Now()
 	s.cluster, err = testcluster.Start(ctx, testcluster.Options{
 		CRDDirectoryPaths: []string{filepath.Join(s.root, "config", "crd", "bases")},
+		// The chaos suite's Service spans two slices (chaos_test.go).
+		MaxEndpointsPerSlice: maxEndpointsPerSlice,
 		Kubelet: kubelet.Config{
 			PodCIDR:        podCIDR,
 			LoopbackCIDR:   loopbackCIDR,

@@ -24,6 +24,17 @@ type timeline struct {
 	mu     sync.Mutex
 	events []event
 	pods   map[string]podState
+	// history is every state each pod was seen in, in order, to tell
+	// afterwards what a pod was doing when a call named its address.
+	history []podChange
+}
+
+// podChange is one pod's state from at on, until its next change.
+type podChange struct {
+	at   time.Time
+	name string
+	podState
+	gone bool
 }
 
 type event struct {
@@ -74,11 +85,15 @@ func (tl *timeline) observe(t watch.EventType, pod *corev1.Pod) {
 	old, known := tl.pods[pod.Name]
 	if t == watch.Deleted {
 		delete(tl.pods, pod.Name)
+		tl.history = append(tl.history, podChange{at: now, name: pod.Name, podState: old, gone: true})
 		tl.events = append(tl.events, event{now, fmt.Sprintf("pod %s (%s) gone", pod.Name, old.ip)})
 		return
 	}
 	cur := podState{ip: pod.Status.PodIP, ready: podReady(pod), terminating: pod.DeletionTimestamp != nil}
 	tl.pods[pod.Name] = cur
+	if !known || cur != old {
+		tl.history = append(tl.history, podChange{at: now, name: pod.Name, podState: cur})
+	}
 	switch {
 	case !known:
 		tl.events = append(tl.events, event{now, fmt.Sprintf("pod %s created", pod.Name)})
@@ -116,6 +131,13 @@ func podReady(pod *corev1.Pod) bool {
 		}
 	}
 	return false
+}
+
+// changes is a copy of the pods' state history.
+func (tl *timeline) changes() []podChange {
+	tl.mu.Lock()
+	defer tl.mu.Unlock()
+	return slices.Clone(tl.history)
 }
 
 // note adds an event of the test's own, e.g. "controller restarted".

@@ -95,6 +95,17 @@ func (p *Process) Stop(grace time.Duration) error {
 	}
 }
 
+// Kill sends SIGKILL, as `kill -9` or the OOM killer does: the process gets
+// no chance to finish what it was doing. It returns once the process has
+// exited.
+func (p *Process) Kill() {
+	if p.Exited() {
+		return
+	}
+	_ = p.Cmd.Process.Kill()
+	<-p.done
+}
+
 // LogTail is the end of the process's log, at most lines lines, to explain
 // a failure.
 func (p *Process) LogTail(lines int) string {

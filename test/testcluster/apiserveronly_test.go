@@ -14,7 +14,7 @@ import (
 	"k8s.io/utils/ptr"
 )
 
-func TestAPIServerOnlyServesTheAPIWithoutControllersOrKubeletAndAWiderServiceRange(t *testing.T) {
+func TestAPIServerOnlyServesTheAPIWithoutControllersOrKubeletAndAWiderServiceRangeAndSurvivesARestart(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a second control plane")
 	}
@@ -67,6 +67,16 @@ func TestAPIServerOnlyServesTheAPIWithoutControllersOrKubeletAndAWiderServiceRan
 	}
 	if tail := c.ControllerManagerLogTail(100); tail != "" {
 		t.Errorf("controller-manager log tail = %q, want empty", tail)
+	}
+	// A restarted kube-apiserver keeps its port, certificates and data:
+	// the same client reads what it wrote before.
+	down, err := c.RestartAPIServer(5 * time.Second)
+	if err != nil {
+		t.Fatalf("RestartAPIServer: %v", err)
+	}
+	t.Logf("kube-apiserver restarted in %s", down.Round(time.Millisecond))
+	if _, err := c.Client.CoreV1().Services("default").Get(ctx, "web", metav1.GetOptions{}); err != nil {
+		t.Errorf("reading the Service after a kube-apiserver restart: %v", err)
 	}
 	apiserver, err := url.Parse(c.Config.Host)
 	if err != nil {

@@ -6,7 +6,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -42,6 +46,11 @@ type Options struct {
 	// Empty keeps envtest's 10.0.0.0/24, which holds 254 Services with a
 	// cluster IP; a benchmark with thousands of Services needs more.
 	ServiceClusterIPRange string
+	// MaxEndpointsPerSlice is kube-controller-manager's
+	// --max-endpoints-per-slice. Zero keeps Kubernetes' 100; a small value
+	// spreads a few pods over several EndpointSlices, as 100 pods and more
+	// are in a real cluster.
+	MaxEndpointsPerSlice int
 	// Logger receives the cluster's and the kubelet's logs. Default: none
 	// (harness.Cluster defaults to the test's log).
 	Logger logr.Logger
@@ -158,7 +167,7 @@ func Start(ctx context.Context, opts Options) (_ *Cluster, retErr error) {
 		log.Info("Test cluster is up (etcd and kube-apiserver only)", "after", time.Since(started), "kubeconfig", c.Kubeconfig)
 		return c, nil
 	}
-	c.cm, err = startControllerManager(c.thread, filepath.Join(assets, "kube-controller-manager"), c.Kubeconfig, dir, opts.ExtraControllers)
+	c.cm, err = startControllerManager(c.thread, filepath.Join(assets, "kube-controller-manager"), c.Kubeconfig, dir, opts.ExtraControllers, opts.MaxEndpointsPerSlice)
 	if err != nil {
 		return nil, err
 	}
@@ -197,6 +206,87 @@ func (c *Cluster) startKubelet(ctx context.Context, cfg kubelet.Config, log logr
 	case <-ctx.Done():
 		return fmt.Errorf("starting the loopback kubelet: %w", ctx.Err())
 	}
+}
+
+// RestartAPIServer stops kube-apiserver and starts it again on the same
+// port, with the same certificates and etcd, so every client's kubeconfig
+// stays valid. Clients see their connections and watches drop and must
+// reconnect. It sends SIGTERM, as a rolling upgrade of the control plane
+// does, and SIGKILL after grace: a kube-apiserver with many open watches
+// may take longer than that to drain. It returns when the new
+// kube-apiserver answers /healthz, with how long none was serving from the
+// moment it was told to stop.
+func (c *Cluster) RestartAPIServer(grace time.Duration) (time.Duration, error) {
+	if c.env == nil {
+		return 0, fmt.Errorf("the cluster has no kube-apiserver")
+	}
+	api := c.env.ControlPlane.APIServer
+	stopped := time.Now()
+	pid, err := findProcess("kube-apiserver", "--cert-dir="+api.CertDir)
+	if err != nil {
+		return 0, err
+	}
+	if err := stopPID(pid, grace); err != nil {
+		return 0, fmt.Errorf("stopping kube-apiserver: %w", err)
+	}
+	// envtest has reaped it by now and only tidies up.
+	c.thread.do(func() { err = api.Stop() })
+	if err != nil {
+		return 0, fmt.Errorf("stopping kube-apiserver: %w", err)
+	}
+	// Start reuses the secure port chosen at first start and keeps the
+	// certificates already in CertDir, and the client CA with them.
+	c.thread.do(func() { err = api.Start() })
+	if err != nil {
+		return 0, fmt.Errorf("starting kube-apiserver again: %w", err)
+	}
+	return time.Since(stopped), nil
+}
+
+// findProcess is the PID of the process whose command line holds binary
+// and arg; arg names something of this cluster's own (its directory), so
+// no other cluster's process matches.
+func findProcess(binary, arg string) (int, error) {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return 0, fmt.Errorf("listing processes: %w", err)
+	}
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err != nil {
+			continue
+		}
+		args := strings.Split(string(b), "\x00")
+		if len(args) > 0 && filepath.Base(args[0]) == binary && slices.Contains(args, arg) {
+			return pid, nil
+		}
+	}
+	return 0, fmt.Errorf("no %s process with %s", binary, arg)
+}
+
+// stopPID sends SIGTERM to pid, SIGKILL after grace, and returns once the
+// process is gone (its parent has reaped it).
+func stopPID(pid int, grace time.Duration) error {
+	if err := syscall.Kill(pid, syscall.SIGTERM); err != nil {
+		return fmt.Errorf("signalling pid %d: %w", pid, err)
+	}
+	killAt := time.Now().Add(grace)
+	deadline := killAt.Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if _, err := os.Stat(filepath.Join("/proc", strconv.Itoa(pid))); errors.Is(err, os.ErrNotExist) {
+			return nil
+		}
+		if !killAt.IsZero() && time.Now().After(killAt) {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+			killAt = time.Time{}
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return fmt.Errorf("pid %d still there 10s after SIGKILL", pid)
 }
 
 // Stop stops the kubelet (closing every pod server), kube-controller-manager,

@@ -23,7 +23,7 @@ type controllerManager struct {
 	*process.Process
 }
 
-func startControllerManager(thread *processThread, binary, kubeconfig, dir string, extra []string) (*controllerManager, error) {
+func startControllerManager(thread *processThread, binary, kubeconfig, dir string, extra []string, maxEndpointsPerSlice int) (*controllerManager, error) {
 	controllers := slices.Clone(defaultControllers)
 	for _, c := range extra {
 		if !slices.Contains(controllers, c) {
@@ -43,6 +43,9 @@ func startControllerManager(thread *processThread, binary, kubeconfig, dir strin
 		"--endpointslice-updates-batch-period=0s",
 		"--v=2",
 	)
+	if maxEndpointsPerSlice > 0 {
+		cmd.Args = append(cmd.Args, fmt.Sprintf("--max-endpoints-per-slice=%d", maxEndpointsPerSlice))
+	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	var p *process.Process
 	var err error

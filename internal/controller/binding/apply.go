@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/netip"
 	"strings"
 	"time"
 
@@ -23,6 +22,10 @@ type applied struct {
 	// deferred is how long until the rate-limit tokens of a deferred write
 	// are due; zero when nothing was deferred.
 	deferred time.Duration
+	// deregistered are the targets AWS accepted to deregister, at
+	// deregisteredAt, for the deletion-to-deregistration metric.
+	deregistered   []targets.Target
+	deregisteredAt time.Time
 }
 
 // apply runs the plan's steps in order, deregistration first, so that a
@@ -36,7 +39,7 @@ type applied struct {
 // deferred rather than waited for: the other step still runs, and the
 // returned delay says when to sync again. Its tokens stay booked, so the
 // retry goes out on time and carries every change that arrived meanwhile.
-func (c *Controller) apply(ctx context.Context, tgb *v1alpha1.TargetGroupBinding, g *targetgroups.Group, plan targets.Plan, deleting map[netip.AddrPort]time.Time) (applied, error) {
+func (c *Controller) apply(ctx context.Context, tgb *v1alpha1.TargetGroupBinding, g *targetgroups.Group, plan targets.Plan) (applied, error) {
 	w := elbv2.Write{MaxWait: c.cfg.MaxWriteWait}
 	var out applied
 	for _, step := range plan.Steps() {
@@ -45,7 +48,7 @@ func (c *Controller) apply(ctx context.Context, tgb *v1alpha1.TargetGroupBinding
 		case targets.OpDeregister:
 			var done []targets.Target
 			done, err = c.deregister(ctx, tgb, g, step.Targets, w)
-			c.observeDeregistered(done, deleting)
+			out.deregistered, out.deregisteredAt = done, c.clock.Now()
 		case targets.OpRegister:
 			var bad []targets.Target
 			bad, err = c.register(ctx, tgb, g, step.Targets, w)

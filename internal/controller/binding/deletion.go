@@ -2,7 +2,6 @@ package binding
 
 import (
 	"context"
-	"net/netip"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -11,33 +10,36 @@ import (
 	"github.com/tgc-dev/targetgroupcontroller/internal/targets"
 )
 
-// deletionStarts finds, for the targets about to be deregistered, when the
-// deletion of the pod behind each was requested, for the metric of pod
-// deletion to DeregisterTargets done, which must stay well below the pods'
-// preStop sleep. Pods already gone from the
-// cache are skipped.
-func (c *Controller) deletionStarts(ctx context.Context, namespace string, pods map[types.UID]targets.PodEndpoint, deregister []targets.Target) map[netip.AddrPort]time.Time {
-	if len(deregister) == 0 {
-		return nil
+// observeDeletions measures, for each deregistered target whose pod is
+// being deleted, the time from the deletion request to the
+// DeregisterTargets that removed it: the metric that must stay well below
+// the pods' preStop sleep. It runs after the write, so it delays nothing.
+// The EndpointSlice can say "terminating" before the pod cache has seen the
+// pod's deletionTimestamp; then the pod is read from the API server, so
+// that the measurement does not depend on which informer came first.
+func (c *Controller) observeDeletions(ctx context.Context, namespace string, pods map[types.UID]targets.PodEndpoint, done []targets.Target, at time.Time) {
+	if len(done) == 0 {
+		return
 	}
-	leaving := keyset(deregister)
-	var out map[netip.AddrPort]time.Time
+	leaving := keyset(done)
 	for uid, ep := range pods {
 		if !ep.Terminating || !leaving[ep.Target.Key()] {
 			continue
 		}
+		key := types.NamespacedName{Namespace: namespace, Name: ep.Name}
 		pod := &corev1.Pod{}
-		if err := c.kube.Get(ctx, types.NamespacedName{Namespace: namespace, Name: ep.Name}, pod); err != nil || pod.UID != uid {
+		if err := c.kube.Get(ctx, key, pod); err != nil || pod.UID != uid {
 			continue
 		}
-		if t, ok := DeletionRequested(pod); ok {
-			if out == nil {
-				out = map[netip.AddrPort]time.Time{}
+		if pod.DeletionTimestamp == nil && c.cfg.APIReader != nil {
+			if err := c.cfg.APIReader.Get(ctx, key, pod); err != nil || pod.UID != uid {
+				continue
 			}
-			out[ep.Target.Key()] = t
+		}
+		if start, ok := DeletionRequested(pod); ok {
+			c.metrics.deletionToDeregistered.Observe(at.Sub(start).Seconds())
 		}
 	}
-	return out
 }
 
 // DeletionRequested is when the pod's deletion was asked for. On a graceful
@@ -54,13 +56,4 @@ func DeletionRequested(pod *corev1.Pod) (time.Time, bool) {
 		t = t.Add(-time.Duration(*g) * time.Second)
 	}
 	return t, true
-}
-
-func (c *Controller) observeDeregistered(batch []targets.Target, deleting map[netip.AddrPort]time.Time) {
-	now := c.clock.Now()
-	for _, t := range batch {
-		if start, ok := deleting[t.Key()]; ok {
-			c.metrics.deletionToDeregistered.Observe(now.Sub(start).Seconds())
-		}
-	}
 }

@@ -130,9 +130,9 @@ func (c *Controller) sync(ctx context.Context, tgb *v1alpha1.TargetGroupBinding)
 	if !plan.Empty() {
 		start := c.changeStart(tgb, eps, now)
 		res.touched = true
-		deleting := c.deletionStarts(ctx, tgb.Namespace, eps.result.Pods, plan.Deregister)
 		var out applied
-		out, applyErr = c.apply(ctx, tgb, g, plan, deleting)
+		out, applyErr = c.apply(ctx, tgb, g, plan)
+		c.observeDeletions(ctx, tgb.Namespace, eps.result.Pods, out.deregistered, out.deregisteredAt)
 		res.deferred = out.deferred
 		setAside = append(setAside, out.rejected...)
 		if applyErr == nil && res.deferred == 0 && !drift {

@@ -96,16 +96,27 @@ func (c *Controller) serviceOwnerGone(ctx context.Context, tgb *v1alpha1.TargetG
 	return svc.UID != ref.UID || !svc.DeletionTimestamp.IsZero()
 }
 
-// addFinalizer puts the finalizer on a binding that has just won its target
-// group; a no-op when it is there.
-func (c *Controller) addFinalizer(ctx context.Context, tgb *v1alpha1.TargetGroupBinding) error {
-	if controllerutil.ContainsFinalizer(tgb, v1alpha1.Finalizer) {
+// claim records that the binding has won its target group: the finalizer,
+// and, on its first group, status.targetGroupARN, which finalize trusts as
+// the group the binding held. Both are written before the first
+// RegisterTargets; otherwise a binding deleted between its first write and
+// its status write would leave its targets behind. A binding moving from
+// another group keeps the old ARN until it has left that group.
+func (c *Controller) claim(ctx context.Context, tgb *v1alpha1.TargetGroupBinding, arn string) error {
+	if !controllerutil.ContainsFinalizer(tgb, v1alpha1.Finalizer) {
+		orig := tgb.DeepCopy()
+		controllerutil.AddFinalizer(tgb, v1alpha1.Finalizer)
+		if err := c.kube.Patch(ctx, tgb, client.MergeFromWithOptions(orig, client.MergeFromWithOptimisticLock{})); err != nil {
+			return fmt.Errorf("adding finalizer to %s/%s: %w", tgb.Namespace, tgb.Name, err)
+		}
+	}
+	if tgb.Status.TargetGroupARN != "" {
 		return nil
 	}
 	orig := tgb.DeepCopy()
-	controllerutil.AddFinalizer(tgb, v1alpha1.Finalizer)
-	if err := c.kube.Patch(ctx, tgb, client.MergeFromWithOptions(orig, client.MergeFromWithOptimisticLock{})); err != nil {
-		return fmt.Errorf("adding finalizer to %s/%s: %w", tgb.Namespace, tgb.Name, err)
+	tgb.Status.TargetGroupARN = arn
+	if err := c.kube.Status().Patch(ctx, tgb, client.MergeFrom(orig)); err != nil {
+		return fmt.Errorf("recording the target group of %s/%s: %w", tgb.Namespace, tgb.Name, err)
 	}
 	return nil
 }

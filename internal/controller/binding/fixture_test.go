@@ -2,6 +2,7 @@ package binding
 
 import (
 	"context"
+	"errors"
 	"net/netip"
 	"slices"
 	"strings"
@@ -120,6 +121,10 @@ type world struct {
 	// statusPatches is, for each status patch, the ownedTargets it wrote and
 	// the group's members in AWS at that moment.
 	statusPatches []statusPatch
+	// loseStatusAfterWrites fails every status patch made once the group
+	// has members, as when tgc stops between its first RegisterTargets and
+	// the status write that follows.
+	loseStatusAfterWrites bool
 }
 
 type statusPatch struct {
@@ -183,6 +188,9 @@ func newWorld(t *testing.T, cfg fake.Config, endpoints []endpoint, bindings ...*
 func (w *world) recordStatusPatch(ctx context.Context, c client.Client, sub string, obj client.Object, patch client.Patch, opts ...client.SubResourcePatchOption) error {
 	if b, ok := obj.(*v1alpha1.TargetGroupBinding); ok {
 		w.statusPatches = append(w.statusPatches, statusPatch{owned: slices.Clone(b.Status.OwnedTargets), members: w.members(b.Spec.TargetGroupARN)})
+		if w.loseStatusAfterWrites && len(w.members(b.Spec.TargetGroupARN)) > 0 {
+			return errors.New("status write lost")
+		}
 	}
 	return c.SubResource(sub).Patch(ctx, obj, patch, opts...)
 }

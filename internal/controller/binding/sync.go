@@ -54,10 +54,10 @@ func (c *Controller) sync(ctx context.Context, tgb *v1alpha1.TargetGroupBinding)
 	if fail := c.checkConflict(ctx, tgb, tg.ARN); fail != nil {
 		return res, fail
 	}
-	// Won: the finalizer goes on before anything is written, so that the
-	// binding's deletion removes what it registers; a binding refused above
-	// never gets one.
-	if err := c.addFinalizer(ctx, tgb); err != nil {
+	// Won: the finalizer and the claim go on before anything is written,
+	// so that the binding's deletion removes what it registers, from the
+	// group it holds; a binding refused above never gets either.
+	if err := c.claim(ctx, tgb, tg.ARN); err != nil {
 		return res, &failure{reason: v1alpha1.ReasonAWSError, err: err, message: err.Error()}
 	}
 	res.arn = tg.ARN

@@ -1019,3 +1019,25 @@ func TestSyncWarnsAboutAMissingPodThatStaysMissing(t *testing.T) {
 		t.Errorf("members = %q, want %q", got, want)
 	}
 }
+
+func TestABindingDeletedBeforeItsFirstStatusWriteStillDeregistersWhatItRegistered(t *testing.T) {
+	w := newWorld(t, fake.Config{}, ready(ip1, ip2), newBinding("tgb", arnA, time.Hour))
+	w.loseStatusAfterWrites = true
+	w.reconcile("tgb")
+	if got, want := w.members(arnA), tgs(ip1, ip2); !reflect.DeepEqual(got, want) {
+		t.Fatalf("members = %q, want the registered endpoints %q", got, want)
+	}
+	w.loseStatusAfterWrites = false
+
+	if err := w.kube.Delete(w.ctx, w.binding("tgb")); err != nil {
+		t.Fatal(err)
+	}
+	w.reconcile("tgb")
+
+	if !w.gone("tgb") {
+		t.Errorf("the binding is still there")
+	}
+	if got := w.targetsWhere(arnA, func(h targets.Health) bool { return !h.Leaving() }); len(got) != 0 {
+		t.Errorf("targets left serving after the binding was deleted: %q", got)
+	}
+}

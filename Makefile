@@ -8,12 +8,24 @@ CONTROLLER_GEN := $(GO) tool controller-gen
 # control plane, and the machine has two cores.
 TEST_FLAGS ?= -race -count=1 -p 2 -timeout 45m
 
-.PHONY: all build test unit verify verify-generated generate kube-assets demo bench bench-quick fuzz chaos clean
+.PHONY: all build image push test unit verify verify-generated generate kube-assets demo bench bench-quick fuzz chaos clean
 
 all: build
 
 build:
-	$(GO) build -o bin/ ./cmd/...
+	$(GO) build -buildvcs=auto -o bin/ ./cmd/...
+
+## image: the controller's OCI image for linux/amd64 and linux/arm64, as an
+## OCI image layout in bin/image; no Docker daemon. The same commit gives the
+## same digest (SOURCE_DATE_EPOCH, if set, replaces the commit time).
+image:
+	$(GO) run ./cmd/tgc-image build --out bin/image
+
+## push: build the image and push it, e.g. make push IMAGE=registry.example.com/tgc:v1,
+## with ~/.docker/config.json and its credential helpers; prints the digest
+push: image
+	@if [ -z "$(IMAGE)" ]; then echo "usage: make push IMAGE=registry.example.com/tgc:TAG" >&2; exit 2; fi
+	$(GO) run ./cmd/tgc-image push --layout bin/image --image "$(IMAGE)"
 
 ## kube-assets: build (once) and print the cached etcd/kube-apiserver/kube-controller-manager dir
 kube-assets:

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/pflag"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
+	"github.com/tgc-dev/targetgroupcontroller/internal/version"
 	"github.com/tgc-dev/targetgroupcontroller/test/testcluster"
 )
 
@@ -24,6 +25,7 @@ func Main(ctx context.Context, args []string) error {
 	results := fs.String("results", "bench/results", "Directory for <scenario>.json and the evidence files (quick scale writes under quick/).")
 	markdown := fs.String("markdown", "BENCHMARKS.md", "Markdown file whose table gets a row per scenario and scale; empty leaves it alone.")
 	verbose := fs.Bool("v", false, "Log the control plane's and the emulator's messages to stderr.")
+	printVersion := fs.Bool("version", false, "Print the version, commit and Go version, and exit.")
 	fs.Usage = func() {
 		fmt.Fprintln(os.Stderr, "tgc-bench runs the cluster-scale benchmarks against a local control plane, the ELBv2 emulator and the built controller.")
 		fmt.Fprintln(os.Stderr)
@@ -35,6 +37,10 @@ func Main(ctx context.Context, args []string) error {
 			return nil
 		}
 		return err
+	}
+	if *printVersion {
+		fmt.Println(version.Get().String("tgc-bench"))
+		return nil
 	}
 	s, err := ScaleByName(*scale)
 	if err != nil {

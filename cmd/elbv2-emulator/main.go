@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/tgc-dev/targetgroupcontroller/internal/emulator"
+	"github.com/tgc-dev/targetgroupcontroller/internal/version"
 )
 
 func main() {
@@ -29,6 +30,10 @@ func run(args []string) error {
 	}
 	if err != nil {
 		return err
+	}
+	if opts.version {
+		fmt.Println(version.Get().String("elbv2-emulator"))
+		return nil
 	}
 	cfg, err := opts.config()
 	if err != nil {

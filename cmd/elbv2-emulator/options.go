@@ -31,6 +31,7 @@ type options struct {
 	region             string
 	accountID          string
 	verbosity          int
+	version            bool
 }
 
 func parseOptions(args []string) (options, error) {
@@ -48,6 +49,7 @@ func parseOptions(args []string) (options, error) {
 	fs.StringVar(&o.region, "region", "us-east-1", "region in ARNs")
 	fs.StringVar(&o.accountID, "account-id", "123456789012", "account ID in ARNs")
 	fs.IntVarP(&o.verbosity, "v", "v", 0, "log verbosity")
+	fs.BoolVar(&o.version, "version", false, "print the version, commit and Go version, and exit")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}

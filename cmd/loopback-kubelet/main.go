@@ -12,6 +12,8 @@ import (
 	"syscall"
 
 	"github.com/spf13/pflag"
+
+	"github.com/tgc-dev/targetgroupcontroller/internal/version"
 )
 
 func main() {
@@ -29,6 +31,10 @@ func run(ctx context.Context, args []string) error {
 	o.bind(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if o.version {
+		fmt.Println(version.Get().String("loopback-kubelet"))
+		return nil
 	}
 	return o.run(ctx)
 }

@@ -23,6 +23,7 @@ type options struct {
 	loopbackCIDR   string
 	zone           string
 	maxProbePeriod time.Duration
+	version        bool
 }
 
 func (o *options) bind(fs *pflag.FlagSet) {
@@ -32,6 +33,7 @@ func (o *options) bind(fs *pflag.FlagSet) {
 	fs.StringVar(&o.loopbackCIDR, "loopback-cidr", "127.244.0.0/16", "loopback CIDR that pod servers really listen on; same length as --pod-cidr")
 	fs.StringVar(&o.zone, "zone", "", "topology.kubernetes.io/zone label for the Node (none if empty)")
 	fs.DurationVar(&o.maxProbePeriod, "max-probe-period", time.Second, "cap on readiness probe periodSeconds and initialDelaySeconds")
+	fs.BoolVar(&o.version, "version", false, "print the version, commit and Go version, and exit")
 }
 
 // config validates the flags and turns them into a kubelet configuration.

@@ -6,6 +6,10 @@ import (
 	"fmt"
 	"os"
 
+	// The image is FROM scratch: no /etc/ssl. crypto/x509 falls back to
+	// these roots only when the system has none, so TLS to AWS works in the
+	// image and a host's own roots still win elsewhere.
+	_ "golang.org/x/crypto/x509roots/fallback"
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	"github.com/tgc-dev/targetgroupcontroller/internal/manager"

@@ -91,6 +91,10 @@ type Options struct {
 
 	LogLevel  string
 	LogFormat string
+
+	// PrintVersion prints the build's version, commit and Go version and
+	// exits, without reading any other flag.
+	PrintVersion bool
 }
 
 // DefaultOptions returns the defaults shown in --help.
@@ -181,6 +185,7 @@ func (o *Options) BindFlags(fs *pflag.FlagSet) {
 	o.Webhook.BindFlags(fs)
 	fs.StringVar(&o.LogLevel, "log-level", o.LogLevel, "Log level: debug, info or error.")
 	fs.StringVar(&o.LogFormat, "log-format", o.LogFormat, "Log format: json or console.")
+	fs.BoolVar(&o.PrintVersion, "version", o.PrintVersion, "Print the version, the commit it was built from and the Go version, and exit.")
 }
 
 // Validate checks the options in one place.

@@ -10,6 +10,8 @@ import (
 	"go.uber.org/zap/zapcore"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+
+	"github.com/tgc-dev/targetgroupcontroller/internal/version"
 )
 
 // Main parses the flags in args, sets up logging and runs the manager until
@@ -26,6 +28,10 @@ func Main(ctx context.Context, args []string) error {
 			return nil
 		}
 		return err
+	}
+	if o.PrintVersion {
+		fmt.Println(version.Get().String("targetgroupcontroller"))
+		return nil
 	}
 	if err := o.Validate(); err != nil {
 		return fmt.Errorf("invalid flags: %w", err)

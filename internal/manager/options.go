@@ -124,12 +124,15 @@ func DefaultOptions() Options {
 		KubeAPIBurst:            200,
 		DeregistrationBrake:     true,
 		BrakeMaxFraction:        0.5,
-		// One EndpointSlice holds up to 100 endpoints, so the loss of one
-		// slice of a Service with more than 200 endpoints is under half of
-		// it; 10 is far below a slice and far above what a sync removes
-		// unexplained in normal operation (none: every removal carries
-		// evidence), so only a lost slice or a short cache reaches it.
-		BrakeMaxTargets:    10,
+		// One EndpointSlice holds up to 100 endpoints (fewer where
+		// --max-endpoints-per-slice is lowered), so the loss of one slice
+		// of a Service spread over several is under half of it; 5 is far
+		// below a slice and above what a sync removes unexplained in
+		// normal operation (none: every removal carries evidence), so only
+		// a lost slice or a short cache reaches it. The chaos suite's lost
+		// slice of 10 endpoints, 7 of them healthy, was under both limits
+		// at 10.
+		BrakeMaxTargets:    5,
 		BrakeEvidenceTTL:   5 * time.Minute,
 		ServiceAnnotations: true,
 		ReadinessGates:     true,

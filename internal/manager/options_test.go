@@ -98,8 +98,8 @@ func TestFlagsSetServingOptions(t *testing.T) {
 
 func TestTheBrakeIsOnByDefaultAndFlagsTuneIt(t *testing.T) {
 	o := DefaultOptions()
-	if !o.DeregistrationBrake || o.BrakeMaxFraction != 0.5 || o.BrakeMaxTargets != 10 {
-		t.Fatalf("brake defaults = on %v, fraction %g, count %d; want on, 0.5, 10", o.DeregistrationBrake, o.BrakeMaxFraction, o.BrakeMaxTargets)
+	if !o.DeregistrationBrake || o.BrakeMaxFraction != 0.5 || o.BrakeMaxTargets != 5 {
+		t.Fatalf("brake defaults = on %v, fraction %g, count %d; want on, 0.5, 5", o.DeregistrationBrake, o.BrakeMaxFraction, o.BrakeMaxTargets)
 	}
 	fs := pflag.NewFlagSet("test", pflag.ContinueOnError)
 	o.BindFlags(fs)

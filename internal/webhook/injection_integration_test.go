@@ -49,37 +49,12 @@ func TestInjectionOnARealAPIServer(t *testing.T) {
 		t.Skip("starts etcd and kube-apiserver")
 	}
 	ctx := context.Background()
-	crlog.SetLogger(testr.New(t))
-	assets, err := testcluster.Assets(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
 	port := freeLoopbackPort(t)
-	env := &envtest.Environment{
-		BinaryAssetsDirectory: assets,
-		CRDDirectoryPaths:     []string{"../../config/crd/bases"},
-		ErrorIfCRDPathMissing: true,
-		WebhookInstallOptions: envtest.WebhookInstallOptions{
-			MutatingWebhooks: []*admissionregistrationv1.MutatingWebhookConfiguration{shippedConfigAt(t, port)},
-			LocalServingHost: "127.0.0.1",
-			LocalServingPort: port,
-		},
-	}
-	cfg, err := env.Start()
-	if err != nil {
-		t.Fatalf("starting kube-apiserver: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := env.Stop(); err != nil {
-			t.Errorf("stopping kube-apiserver: %v", err)
-		}
+	cfg, scheme, c := startAPIServer(t, envtest.WebhookInstallOptions{
+		MutatingWebhooks: []*admissionregistrationv1.MutatingWebhookConfiguration{shippedConfigAt(t, port)},
+		LocalServingHost: "127.0.0.1",
+		LocalServingPort: port,
 	})
-	scheme := newScheme(t)
-	c, err := client.New(cfg, client.Options{Scheme: scheme})
-	if err != nil {
-		t.Fatal(err)
-	}
-	must(t, c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: controllerNamespace}}))
 	optedIn := createAppNamespace(t, c, "opted-in", map[string]string{tgcv1alpha1.ReadinessGateInjectLabel: tgcv1alpha1.ReadinessGateInjectEnabled})
 	plain := createAppNamespace(t, c, "plain", nil)
 
@@ -354,4 +329,39 @@ func must(t *testing.T, err error) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// startAPIServer starts etcd and kube-apiserver with tgc's CRDs and the
+// given webhook configurations, whose server the test runs on loopback, and
+// creates tgc's namespace.
+func startAPIServer(t *testing.T, webhooks envtest.WebhookInstallOptions) (*rest.Config, *runtime.Scheme, client.Client) {
+	t.Helper()
+	ctx := context.Background()
+	crlog.SetLogger(testr.New(t))
+	assets, err := testcluster.Assets(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := &envtest.Environment{
+		BinaryAssetsDirectory: assets,
+		CRDDirectoryPaths:     []string{"../../config/crd/bases"},
+		ErrorIfCRDPathMissing: true,
+		WebhookInstallOptions: webhooks,
+	}
+	cfg, err := env.Start()
+	if err != nil {
+		t.Fatalf("starting kube-apiserver: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := env.Stop(); err != nil {
+			t.Errorf("stopping kube-apiserver: %v", err)
+		}
+	})
+	scheme := newScheme(t)
+	c, err := client.New(cfg, client.Options{Scheme: scheme})
+	if err != nil {
+		t.Fatal(err)
+	}
+	must(t, c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: controllerNamespace}}))
+	return cfg, scheme, c
 }

@@ -19,14 +19,12 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
-	crlog "sigs.k8s.io/controller-runtime/pkg/log"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	"sigs.k8s.io/yaml"
 
 	tgcv1alpha1 "github.com/tgc-dev/targetgroupcontroller/api/v1alpha1"
 	"github.com/tgc-dev/targetgroupcontroller/internal/webhook"
 	"github.com/tgc-dev/targetgroupcontroller/internal/webhook/validation"
-	"github.com/tgc-dev/targetgroupcontroller/test/testcluster"
 )
 
 const (
@@ -47,37 +45,12 @@ func TestValidationOnARealAPIServer(t *testing.T) {
 		t.Skip("starts etcd and kube-apiserver")
 	}
 	ctx := context.Background()
-	crlog.SetLogger(testr.New(t))
-	assets, err := testcluster.Assets(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
 	port := freeLoopbackPort(t)
-	env := &envtest.Environment{
-		BinaryAssetsDirectory: assets,
-		CRDDirectoryPaths:     []string{"../../config/crd/bases"},
-		ErrorIfCRDPathMissing: true,
-		WebhookInstallOptions: envtest.WebhookInstallOptions{
-			ValidatingWebhooks: []*admissionregistrationv1.ValidatingWebhookConfiguration{shippedValidatingConfigAt(t, port)},
-			LocalServingHost:   "127.0.0.1",
-			LocalServingPort:   port,
-		},
-	}
-	cfg, err := env.Start()
-	if err != nil {
-		t.Fatalf("starting kube-apiserver: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := env.Stop(); err != nil {
-			t.Errorf("stopping kube-apiserver: %v", err)
-		}
+	cfg, scheme, c := startAPIServer(t, envtest.WebhookInstallOptions{
+		ValidatingWebhooks: []*admissionregistrationv1.ValidatingWebhookConfiguration{shippedValidatingConfigAt(t, port)},
+		LocalServingHost:   "127.0.0.1",
+		LocalServingPort:   port,
 	})
-	scheme := newScheme(t)
-	c, err := client.New(cfg, client.Options{Scheme: scheme})
-	if err != nil {
-		t.Fatal(err)
-	}
-	must(t, c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: controllerNamespace}}))
 	applyShippedRBAC(t, c)
 	asController := rest.CopyConfig(cfg)
 	asController.Impersonate = rest.ImpersonationConfig{UserName: "system:serviceaccount:" + controllerNamespace + ":targetgroupcontroller"}

@@ -42,7 +42,7 @@ type BrakeConfig struct {
 
 func (b BrakeConfig) withDefaults() BrakeConfig {
 	if b.Limits == (targets.BrakeLimits{}) {
-		b.Limits = targets.BrakeLimits{MaxFraction: 0.5, MaxTargets: 10}
+		b.Limits = targets.BrakeLimits{MaxFraction: 0.5, MaxTargets: 5}
 	}
 	if b.EvidenceTTL <= 0 {
 		b.EvidenceTTL = 5 * time.Minute

@@ -61,6 +61,13 @@ func (b controllerBinary) args(namespace string) []string {
 	if b.flags["gate-poll-interval"] {
 		args = append(args, "--gate-poll-interval="+gatePollInterval.String())
 	}
+	if b.flags["brake-evidence-ttl"] {
+		// A binding's creation counts as a deliberate edit for the
+		// evidence TTL (5m by default), and the scenarios create theirs
+		// seconds before a fault; scaled like the emulator's timings, the
+		// brake guards them as it guards a binding made long ago.
+		args = append(args, "--brake-evidence-ttl=3s")
+	}
 	if b.flags["webhook-port"] {
 		// The scenarios write the gate in the pod template, the documented
 		// manual alternative to the injection webhook.

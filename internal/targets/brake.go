@@ -85,9 +85,11 @@ type BrakeResult struct {
 	Confirmed bool
 }
 
-// Brake decides which of a plan's removals go ahead. Only healthy targets
-// are protected: AWS sends no traffic to the others, so removing them loses
-// nothing. When the unexplained removals exceed either limit, all of them
+// Brake decides which of a plan's removals go ahead. Only targets that take
+// traffic, or are about to, are protected: healthy ones, and initial ones,
+// because tgc's own view marks every target it registered initial until the
+// next read, while AWS may already route to it. AWS sends no traffic to the
+// others, so removing them loses nothing. When the unexplained removals exceed either limit, all of them
 // are held, not just the excess: which of them are real cannot be told, and
 // a hold of some would still take the rest off the load balancer. Brake is
 // pure.
@@ -107,14 +109,14 @@ func Brake(in BrakeInput) BrakeResult {
 		}
 		k := h.Target.Key()
 		state[k] = h.State
-		if h.State == StateHealthy && (owned == nil || owned[k]) {
+		if protected(h.State) && (owned == nil || owned[k]) {
 			out.Healthy++
 		}
 	}
 	var unexplained []Target
 	for _, t := range in.Deregister {
 		k := t.Key()
-		if in.Edited || in.Evidence[k] != "" || state[k] != StateHealthy {
+		if in.Edited || in.Evidence[k] != "" || !protected(state[k]) {
 			continue
 		}
 		unexplained = append(unexplained, t)
@@ -145,3 +147,6 @@ func keys(ts []Target) map[netip.AddrPort]bool {
 	}
 	return m
 }
+
+// protected reports whether a target in this state may take traffic.
+func protected(s State) bool { return s == StateHealthy || s == StateInitial }

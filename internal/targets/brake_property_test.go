@@ -30,9 +30,9 @@ func FuzzBrakeProperties(f *testing.F) {
 		if got, want := len(res.Release)+len(res.Held), len(plan.Deregister); got != want {
 			t.Fatalf("seed %d: %d released + held, want the plan's %d removals", seed, got, want)
 		}
-		healthy := map[netip.AddrPort]bool{}
+		healthy := map[netip.AddrPort]bool{} // taking traffic, or about to
 		for _, h := range in.Actual {
-			if h.State == StateHealthy {
+			if protected(h.State) {
 				healthy[h.Target.Key()] = true
 			}
 		}

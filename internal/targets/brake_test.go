@@ -70,10 +70,15 @@ func TestBrake(t *testing.T) {
 			in:   BrakeInput{Deregister: tgts(four...), Health: healthy(four...), Limits: limits, Edited: true},
 			want: BrakeResult{Release: tgts(four...), Healthy: 4},
 		},
-		"targets AWS does not report healthy are not protected": {
+		"targets AWS reports unhealthy are not protected": {
+			in: BrakeInput{Deregister: tgts(four[2:]...), Limits: limits, Health: append(healthy(four[0], four[1]),
+				health(four[2], StateUnhealthy, "Target.FailedHealthChecks"), health(four[3], StateUnused, "Target.NotInUse"))},
+			want: BrakeResult{Release: tgts(four[2:]...), Healthy: 2},
+		},
+		"a target still registering is protected like a healthy one": {
 			in: BrakeInput{Deregister: tgts(four[1:]...), Limits: limits, Health: append(healthy(four[0], four[1]),
-				health(four[2], StateUnhealthy, "Target.FailedHealthChecks"), health(four[3], StateInitial, "Elb.RegistrationInProgress"))},
-			want: BrakeResult{Release: tgts(four[1:]...), Healthy: 2},
+				health(four[2], StateInitial, "Elb.RegistrationInProgress"), health(four[3], StateInitial, "Elb.RegistrationInProgress"))},
+			want: BrakeResult{Held: tgts(four[1:]...), Healthy: 4},
 		},
 		"only the unexplained removals are held, the explained ones go": {
 			in: BrakeInput{Deregister: tgts(hundred[:20]...), Health: healthy(hundred...), Limits: limits,

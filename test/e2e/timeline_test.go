@@ -58,8 +58,24 @@ func watchPods(ctx context.Context, c kubernetes.Interface, namespace string) *t
 func (tl *timeline) watch(ctx context.Context, c kubernetes.Interface, namespace string) {
 	rv := ""
 	for ctx.Err() == nil {
+		if rv == "" {
+			// First start, or the watch's place was lost (a restarted API
+			// server answers an old resourceVersion with 410 Gone): list to
+			// catch up, as an informer would, then watch from the list.
+			list, err := c.CoreV1().Pods(namespace).List(ctx, metav1.ListOptions{})
+			if err != nil {
+				select {
+				case <-ctx.Done():
+				case <-time.After(100 * time.Millisecond):
+				}
+				continue
+			}
+			tl.relisted(list.Items)
+			rv = list.ResourceVersion
+		}
 		w, err := c.CoreV1().Pods(namespace).Watch(ctx, metav1.ListOptions{ResourceVersion: rv})
 		if err != nil {
+			rv = ""
 			select {
 			case <-ctx.Done():
 			case <-time.After(100 * time.Millisecond):
@@ -67,6 +83,10 @@ func (tl *timeline) watch(ctx context.Context, c kubernetes.Interface, namespace
 			continue
 		}
 		for ev := range w.ResultChan() {
+			if ev.Type == watch.Error {
+				rv = ""
+				break
+			}
 			pod, ok := ev.Object.(*corev1.Pod)
 			if !ok {
 				continue
@@ -75,6 +95,27 @@ func (tl *timeline) watch(ctx context.Context, c kubernetes.Interface, namespace
 			tl.observe(ev.Type, pod)
 		}
 		w.Stop()
+	}
+}
+
+// relisted records what a list shows: every pod as it is now, and the pods
+// the timeline knew that are gone.
+func (tl *timeline) relisted(pods []corev1.Pod) {
+	seen := map[string]bool{}
+	for i := range pods {
+		seen[pods[i].Name] = true
+		tl.observe(watch.Modified, &pods[i])
+	}
+	tl.mu.Lock()
+	var gone []string
+	for name := range tl.pods {
+		if !seen[name] {
+			gone = append(gone, name)
+		}
+	}
+	tl.mu.Unlock()
+	for _, name := range gone {
+		tl.observe(watch.Deleted, &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name}})
 	}
 }
 

@@ -268,15 +268,23 @@ func runChaos(t *testing.T, s *suite, f fault) chaosResult {
 	// the other and tgc reads one update before the other. Its wrong
 	// removals are reported; they fail the run once the binary has the
 	// brake.
+	// With the brake, tgc holds unexplained removals of healthy targets
+	// once one sync would make more than --brake-max-targets of them (or
+	// more than half the group); fewer go through by design, so that a
+	// selectorless Service's hand-edited slice is not held. The assertion
+	// is that bound, and the table shows the count.
 	brake := s.controller.hasRemovalBrake()
+	const brakeMaxTargets = 5 // the controller's default --brake-max-targets
 	switch {
 	case len(res.wrong) > 0 && !brake:
 		t.Logf("%d healthy targets of running, ready pods deregistered (%v); expected until tgc needs evidence to remove a target\ntimeline:\n%s", len(res.wrong), res.wrong, timeline())
+	case len(res.wrong) > brakeMaxTargets:
+		t.Errorf("%d healthy targets of running, ready pods deregistered, more than the brake lets through (%d): %v\ntimeline:\n%s", len(res.wrong), brakeMaxTargets, res.wrong, timeline())
 	case len(res.wrong) > 0:
-		t.Errorf("%d healthy targets of running, ready pods deregistered: %v\ntimeline:\n%s", len(res.wrong), res.wrong, timeline())
+		t.Logf("%d healthy targets of running, ready pods deregistered, within the brake's limit of %d: %v", len(res.wrong), brakeMaxTargets, res.wrong)
 	}
 	if brake {
-		asserted = append(asserted, "0 wrongly removed")
+		asserted = append(asserted, fmt.Sprintf("at most %d wrongly removed", brakeMaxTargets))
 	}
 
 	// Requests may fail only when the fault outlasts a pod's preStop: a

@@ -26,10 +26,6 @@ func Between(calls []emulator.Call, from, until time.Time) []emulator.Call {
 // IsDescribe reports whether an action only reads.
 func IsDescribe(action string) bool { return strings.HasPrefix(action, "Describe") }
 
-// IsMutating reports whether an action changes AWS state: everything that
-// is not a Describe*.
-func IsMutating(action string) bool { return !IsDescribe(action) }
-
 // CallCounts sums calls by kind. Attempts answered Throttling are counted
 // in Throttled and in ByAction, like every attempt AWS saw.
 type CallCounts struct {

@@ -202,26 +202,40 @@ func TestInjectionOnARealAPIServer(t *testing.T) {
 // prefixes the path with a second slash.
 func shippedConfigAt(t *testing.T, port int) *admissionregistrationv1.MutatingWebhookConfiguration {
 	t.Helper()
-	raw, err := os.ReadFile("../../config/webhook/manifests.yaml")
+	var cfg admissionregistrationv1.MutatingWebhookConfiguration
+	readShipped(t, "manifests.yaml", &cfg, cfg.GetName, webhook.DefaultConfigName)
+	for i := range cfg.Webhooks {
+		cfg.Webhooks[i].ClientConfig = loopbackClient(t, cfg.Webhooks[i].Name, cfg.Webhooks[i].ClientConfig, port)
+	}
+	return &cfg
+}
+
+// readShipped reads a webhook configuration from config/webhook and checks
+// that it carries the name the flag defaults to.
+func readShipped(t *testing.T, file string, into any, name func() string, want string) {
+	t.Helper()
+	raw, err := os.ReadFile("../../config/webhook/" + file)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var cfg admissionregistrationv1.MutatingWebhookConfiguration
-	if err := yaml.UnmarshalStrict(raw, &cfg); err != nil {
-		t.Fatalf("config/webhook/manifests.yaml: %v", err)
+	if err := yaml.UnmarshalStrict(raw, into); err != nil {
+		t.Fatalf("config/webhook/%s: %v", file, err)
 	}
-	if cfg.Name != webhook.DefaultConfigName {
-		t.Fatalf("config/webhook names %q, the flag default is %q", cfg.Name, webhook.DefaultConfigName)
+	if got := name(); got != want {
+		t.Fatalf("config/webhook/%s names %q, the flag default is %q", file, got, want)
 	}
-	for i := range cfg.Webhooks {
-		svc := cfg.Webhooks[i].ClientConfig.Service
-		if svc == nil || svc.Name != webhook.DefaultServiceName || svc.Path == nil {
-			t.Fatalf("webhook %s does not call Service %s", cfg.Webhooks[i].Name, webhook.DefaultServiceName)
-		}
-		url := fmt.Sprintf("https://127.0.0.1:%d%s", port, *svc.Path)
-		cfg.Webhooks[i].ClientConfig = admissionregistrationv1.WebhookClientConfig{URL: &url}
+}
+
+// loopbackClient points a shipped webhook, which calls tgc's Service, at
+// the test's server on loopback instead.
+func loopbackClient(t *testing.T, webhookName string, cc admissionregistrationv1.WebhookClientConfig, port int) admissionregistrationv1.WebhookClientConfig {
+	t.Helper()
+	svc := cc.Service
+	if svc == nil || svc.Name != webhook.DefaultServiceName || svc.Path == nil {
+		t.Fatalf("webhook %s does not call Service %s", webhookName, webhook.DefaultServiceName)
 	}
-	return &cfg
+	url := fmt.Sprintf("https://127.0.0.1:%d%s", port, *svc.Path)
+	return admissionregistrationv1.WebhookClientConfig{URL: &url}
 }
 
 // applyShippedRBAC grants the controller's ServiceAccount what the install

@@ -2,9 +2,7 @@ package webhook_test
 
 import (
 	"context"
-	"fmt"
 	"net"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -20,7 +18,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
-	"sigs.k8s.io/yaml"
 
 	tgcv1alpha1 "github.com/tgc-dev/targetgroupcontroller/api/v1alpha1"
 	"github.com/tgc-dev/targetgroupcontroller/internal/webhook"
@@ -153,24 +150,10 @@ func TestValidationOnARealAPIServer(t *testing.T) {
 // with the Service reference replaced by a loopback URL.
 func shippedValidatingConfigAt(t *testing.T, port int) *admissionregistrationv1.ValidatingWebhookConfiguration {
 	t.Helper()
-	raw, err := os.ReadFile("../../config/webhook/validating.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var cfg admissionregistrationv1.ValidatingWebhookConfiguration
-	if err := yaml.UnmarshalStrict(raw, &cfg); err != nil {
-		t.Fatalf("config/webhook/validating.yaml: %v", err)
-	}
-	if cfg.Name != webhook.DefaultValidatingConfigName {
-		t.Fatalf("config/webhook names %q, the flag default is %q", cfg.Name, webhook.DefaultValidatingConfigName)
-	}
+	readShipped(t, "validating.yaml", &cfg, cfg.GetName, webhook.DefaultValidatingConfigName)
 	for i := range cfg.Webhooks {
-		svc := cfg.Webhooks[i].ClientConfig.Service
-		if svc == nil || svc.Name != webhook.DefaultServiceName || svc.Path == nil {
-			t.Fatalf("webhook %s does not call Service %s", cfg.Webhooks[i].Name, webhook.DefaultServiceName)
-		}
-		url := fmt.Sprintf("https://127.0.0.1:%d%s", port, *svc.Path)
-		cfg.Webhooks[i].ClientConfig = admissionregistrationv1.WebhookClientConfig{URL: &url}
+		cfg.Webhooks[i].ClientConfig = loopbackClient(t, cfg.Webhooks[i].Name, cfg.Webhooks[i].ClientConfig, port)
 	}
 	return &cfg
 }

@@ -72,9 +72,6 @@ func New(client kubernetes.Interface, cfg Config) (*Kubelet, error) {
 // NodeName is the Node this kubelet plays.
 func (k *Kubelet) NodeName() string { return k.cfg.NodeName }
 
-// Config is the kubelet's configuration with defaults filled in.
-func (k *Kubelet) Config() Config { return k.cfg }
-
 // Started is closed once the Node is registered and the kubelet watches
 // pods: from then on, new pods get bound and run.
 func (k *Kubelet) Started() <-chan struct{} { return k.started }

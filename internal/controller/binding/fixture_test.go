@@ -330,11 +330,6 @@ func (w *world) members(arn string) []string {
 	return w.targetsWhere(arn, func(h targets.Health) bool { return h.Registered() && !h.Leaving() })
 }
 
-// draining lists the group's targets on their way out.
-func (w *world) draining(arn string) []string {
-	return w.targetsWhere(arn, targets.Health.Leaving)
-}
-
 func (w *world) targetsWhere(arn string, keep func(targets.Health) bool) []string {
 	out := []string{}
 	for _, h := range w.aws.Targets(arn) {

@@ -93,9 +93,9 @@ func faults() []fault {
 	}}
 	for _, d := range []time.Duration{500 * time.Millisecond, time.Second, 2 * time.Second, 5 * time.Second, 15 * time.Second, 30 * time.Second, 60 * time.Second} {
 		out = append(out, fault{
-			name:         fmt.Sprintf("throttling-storm-%s", d),
-			short:        fmt.Sprintf("storm%dms", d.Milliseconds()),
-			title:        fmt.Sprintf("Throttling storm: every Register/DeregisterTargets answered `Throttling` for %s", d),
+			name:  fmt.Sprintf("throttling-storm-%s", d),
+			short: fmt.Sprintf("storm%dms", d.Milliseconds()),
+			title: fmt.Sprintf("Throttling storm: every Register/DeregisterTargets answered `Throttling` for %s", d),
 			// make test keeps the half-second storm: it ends before tgc's
 			// second retry (about 1 s), so even a loaded machine leaves it
 			// the margin; the 1 s storm sits at that retry and, under the

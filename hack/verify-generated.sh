@@ -10,6 +10,7 @@ trap 'rm -rf "$scratch"' EXIT
 (cd "$root" && tar cf - --exclude=./bin --exclude=./.git .) | (cd "$scratch" && tar xf -)
 (cd "$scratch" && make -s generate >/dev/null)
 if ! diff -ru "$root/api" "$scratch/api" || ! diff -ru "$root/config" "$scratch/config" ||
+  ! diff -ru "$root/charts" "$scratch/charts" ||
   ! diff -u "$root/docs/flags.md" "$scratch/docs/flags.md"; then
   echo "generated files are stale: run 'make generate' and commit the result" >&2
   exit 1

@@ -25,8 +25,15 @@ func repoRoot(t *testing.T) string {
 
 func kubectl(t *testing.T, kubeconfig string, args ...string) string {
 	t.Helper()
+	return kubectlOutput(t, append([]string{"--kubeconfig", kubeconfig}, args...)...)
+}
+
+// kubectlOutput runs kubectl with args and returns its output; the test
+// fails when it fails.
+func kubectlOutput(t *testing.T, args ...string) string {
+	t.Helper()
 	var out, errOut bytes.Buffer
-	cmd := exec.CommandContext(context.Background(), "kubectl", append([]string{"--kubeconfig", kubeconfig}, args...)...)
+	cmd := exec.CommandContext(context.Background(), "kubectl", args...)
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	if err := cmd.Run(); err != nil {
 		t.Fatalf("kubectl %s: %v\n%s%s", strings.Join(args, " "), err, out.String(), errOut.String())

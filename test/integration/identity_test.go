@@ -11,12 +11,14 @@ import (
 	"github.com/go-logr/logr"
 	authenticationv1 "k8s.io/api/authentication/v1"
 	authorizationv1 "k8s.io/api/authorization/v1"
+	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/kubernetes"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/tgc-dev/targetgroupcontroller/internal/podgate"
 	"github.com/tgc-dev/targetgroupcontroller/test/identity"
@@ -57,6 +59,27 @@ func TestControllersRunAsTheShippedServiceAccountNotAsAdmin(t *testing.T) {
 		if r.Status.Allowed {
 			t.Errorf("controllers may %s", what)
 		}
+	}
+}
+
+// Two replicas elect a leader through a Lease in the controller's own
+// namespace; the shipped leader-election Role is all that lets them.
+func TestTheShippedRoleLetsTheControllerLeadThroughALeaseInItsNamespace(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	o := e.controllerOptions()
+	o.LeaderElect = true
+	o.LeaderElectionID = uniq("tgc-identity")
+	o.LeaseDuration, o.RenewDeadline, o.RetryPeriod = 4*time.Second, 2*time.Second, 500*time.Millisecond
+	c := e.StartController(o)
+	select {
+	case <-c.Elected():
+	case <-time.After(30 * time.Second):
+		t.Fatalf("not elected within 30s through Lease %s/%s as %s", o.LeaderElectionNamespace, o.LeaderElectionID, shared.controller.Username())
+	}
+	var lease coordinationv1.Lease
+	if err := e.kube.Get(e.ctx, client.ObjectKey{Namespace: shared.controller.Namespace, Name: o.LeaderElectionID}, &lease); err != nil {
+		t.Fatalf("the Lease is not in the controller's namespace: %v", err)
 	}
 }
 

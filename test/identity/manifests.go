@@ -100,23 +100,16 @@ func (m *manifests) add(doc []byte) error {
 // objects are the manifests in the order they can be applied: namespaces
 // before what they hold, and roles before the bindings that name them.
 func (m *manifests) objects() []runtime.Object {
-	var out []runtime.Object
-	for _, o := range m.namespaces {
-		out = append(out, o)
-	}
-	for _, o := range m.serviceAccounts {
-		out = append(out, o)
-	}
-	for _, o := range m.roles {
-		out = append(out, o)
-	}
-	for _, o := range m.clusterRoles {
-		out = append(out, o)
-	}
-	for _, o := range m.roleBindings {
-		out = append(out, o)
-	}
-	for _, o := range m.clusterRoleBindings {
+	out := appendObjects(nil, m.namespaces)
+	out = appendObjects(out, m.serviceAccounts)
+	out = appendObjects(out, m.roles)
+	out = appendObjects(out, m.clusterRoles)
+	out = appendObjects(out, m.roleBindings)
+	return appendObjects(out, m.clusterRoleBindings)
+}
+
+func appendObjects[T runtime.Object](out []runtime.Object, objs []T) []runtime.Object {
+	for _, o := range objs {
 		out = append(out, o)
 	}
 	return out

@@ -87,6 +87,13 @@ func (b controllerBinary) start(namespace, kubeconfig, endpoint, logPath string)
 	return &controller{p}, nil
 }
 
+// startController runs the binary for one namespace as the controller's own
+// identity, through a kubeconfig holding only the shipped ServiceAccount's
+// token, and logs to logPath.
+func (s *suite) startController(namespace, logPath string) (*controller, error) {
+	return s.controller.start(namespace, s.identity.Kubeconfig, s.emu.URL(), logPath)
+}
+
 // stop sends SIGTERM, as the kubelet does when the controller's pod is
 // deleted, and kills the process if it has not exited after 10 s; a kill
 // is an error, since tgc must shut down on SIGTERM.

@@ -8,7 +8,8 @@
 // to the pods for real, and that, like an ALB, keep sending new requests to a
 // deregistered target for a scaled propagation window (internal/emulator;
 // timing_test.go has the scale), the controller as a separately
-// built binary, and a load generator (test/loadgen) that sends at least
+// built binary that authenticates as its own ServiceAccount with the shipped
+// RBAC (test/identity), and a load generator (test/loadgen) that sends at least
 // 200 requests/s through the listener for the whole scenario.
 //
 // Each scenario runs twice: with the recommended setup (tgc's readiness gate

@@ -22,6 +22,7 @@ import (
 	"github.com/tgc-dev/targetgroupcontroller/api/v1alpha1"
 
 	"github.com/tgc-dev/targetgroupcontroller/internal/emulator"
+	"github.com/tgc-dev/targetgroupcontroller/test/identity"
 	"github.com/tgc-dev/targetgroupcontroller/test/kubelet"
 	"github.com/tgc-dev/targetgroupcontroller/test/testcluster"
 )
@@ -40,8 +41,12 @@ var (
 // seconds, so there is one, with one emulator, and each scenario run works in
 // its own namespace with its own load balancer and target group.
 type suite struct {
-	root       string
-	cluster    *testcluster.Cluster
+	root    string
+	cluster *testcluster.Cluster
+	// identity is what the controller binary authenticates as: the
+	// shipped ServiceAccount and RBAC, through a kubeconfig holding only
+	// its token. The suite's own client stays the cluster admin.
+	identity   *identity.Identity
 	kube       client.Client
 	emu        *emulator.Emulator
 	elb        *elbv2sdk.Client
@@ -124,6 +129,9 @@ func startSuite() (_ *suite, stop func(), _ error) {
 	}
 	stops = append(stops, func() { _ = s.cluster.Stop() })
 	fmt.Fprintf(os.Stderr, "e2e: control plane up in %s\n", time.Since(started).Round(time.Millisecond))
+	if s.identity, err = identity.Install(ctx, s.cluster, identity.Options{}); err != nil {
+		return nil, stop, fmt.Errorf("installing the controller's identity: %w", err)
+	}
 
 	scheme := runtime.NewScheme()
 	if err := errors.Join(clientgoscheme.AddToScheme(scheme), v1alpha1.AddToScheme(scheme)); err != nil {

@@ -190,7 +190,7 @@ func (r *run) deleteBinding() {
 }
 
 func (r *run) startController() {
-	c, err := r.s.controller.start(r.ns, r.s.cluster.Kubeconfig, r.s.emu.URL(), r.logPath)
+	c, err := r.s.startController(r.ns, r.logPath)
 	if err != nil {
 		r.t.Fatal(err)
 	}
@@ -227,7 +227,7 @@ func (r *run) restartController() (time.Duration, error) {
 	}
 	r.timeline.note("controller stopped")
 	r.sleep(controllerDowntime)
-	c, err := r.s.controller.start(r.ns, r.s.cluster.Kubeconfig, r.s.emu.URL(), r.logPath)
+	c, err := r.s.startController(r.ns, r.logPath)
 	if err != nil {
 		return 0, err
 	}

@@ -29,13 +29,14 @@ type Controller struct {
 	stopped   atomic.Bool
 }
 
-// StartController builds a manager with o and starts it, logging to w.Log;
-// it runs until Stop or the end of the test.
+// StartController builds a manager with o and starts it as
+// w.ControllerConfig, logging to w.Log; it runs until Stop or the end of the
+// test.
 func (w *World) StartController(o manager.Options) *Controller {
 	w.TB.Helper()
 	reg := prometheus.NewRegistry()
 	ctx, cancel := context.WithCancel(log.IntoContext(w.Ctx, w.Log))
-	mgr, err := manager.New(ctx, o, w.Config, manager.Deps{Registry: reg, SkipNameValidation: true, Logger: w.Log})
+	mgr, err := manager.New(ctx, o, w.ControllerConfig, manager.Deps{Registry: reg, SkipNameValidation: true, Logger: w.Log})
 	if err != nil {
 		cancel()
 		w.TB.Fatalf("building the controller: %v", err)

@@ -22,6 +22,7 @@ import (
 
 	"github.com/tgc-dev/targetgroupcontroller/api/v1alpha1"
 	"github.com/tgc-dev/targetgroupcontroller/internal/manager"
+	"github.com/tgc-dev/targetgroupcontroller/test/identity"
 	"github.com/tgc-dev/targetgroupcontroller/test/testcluster"
 )
 
@@ -34,9 +35,16 @@ type World struct {
 	NS   string
 	Kube client.Client
 	AWS  *elb.Client
-	// Config is the cluster's admin config, which in-process controllers
-	// use.
+	// Config is the cluster's admin config, for the test's own setup and
+	// checks.
 	Config *rest.Config
+	// ControllerConfig is what in-process controllers authenticate with:
+	// Config, unless RunAs gave them an identity of their own.
+	ControllerConfig *rest.Config
+	// ControllerNamespace is the namespace in-process controllers act as
+	// if they ran in (POD_NAMESPACE in the shipped Deployment); empty as
+	// the admin.
+	ControllerNamespace string
 	// Log is what in-process controllers log to; none unless set.
 	Log logr.Logger
 	// Poll is how often Eventually checks its condition.
@@ -59,15 +67,24 @@ func NewWorld(tb testing.TB, cluster *testcluster.Cluster, emulatorURL string) *
 		tb.Fatalf("building the Kubernetes client: %v", err)
 	}
 	return &World{
-		TB:     tb,
-		Ctx:    ctx,
-		NS:     Namespace(tb, cluster),
-		Kube:   kube,
-		AWS:    AWSClient(emulatorURL),
-		Config: cluster.Config,
-		Log:    logr.Discard(),
-		Poll:   100 * time.Millisecond,
+		TB:               tb,
+		Ctx:              ctx,
+		NS:               Namespace(tb, cluster),
+		Kube:             kube,
+		AWS:              AWSClient(emulatorURL),
+		Config:           cluster.Config,
+		ControllerConfig: cluster.Config,
+		Log:              logr.Discard(),
+		Poll:             100 * time.Millisecond,
 	}
+}
+
+// RunAs makes in-process controllers authenticate as id, with the
+// shipped RBAC and nothing more, and act as if they ran in its namespace,
+// where its namespaced Roles are.
+func (w *World) RunAs(id *identity.Identity) {
+	w.ControllerConfig = id.Config
+	w.ControllerNamespace = id.Namespace
 }
 
 // AWSClient is an ELBv2 client for the emulator at url. Setup and checks
@@ -194,11 +211,15 @@ func (w *World) Binding(name, service string, port intstr.IntOrString, arn strin
 
 // ControllerOptions are the production defaults scoped to the world's
 // namespace, without listeners (metrics and probes on no port) and without
-// leader election; a test changes what it is about.
+// leader election; a test changes what it is about. The Lease and the
+// webhook's Secret, should a test turn them on, go where the shipped
+// Deployment puts them: in the controller's own namespace.
 func (w *World) ControllerOptions() manager.Options {
 	o := manager.DefaultOptions()
 	o.MetricsAddr, o.ProbeAddr = "0", "0"
 	o.LeaderElect = false
+	o.LeaderElectionNamespace = w.ControllerNamespace
+	o.Webhook.Namespace = w.ControllerNamespace
 	o.WatchNamespaces = []string{w.NS}
 	return o
 }

@@ -55,6 +55,7 @@ type env struct {
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	w := harness.NewWorld(t, shared.cluster, shared.emu.URL())
+	w.RunAs(shared.controller)
 	w.Log = testr.NewWithOptions(t, testr.Options{Verbosity: 0})
 	return &env{World: w, t: t, ctx: w.Ctx, ns: w.NS, kube: w.Kube, aws: w.AWS}
 }

@@ -1,7 +1,9 @@
 // Package integration tests the controller on a real control plane (etcd,
 // kube-apiserver, kube-controller-manager, loopback kubelet) against the
 // ELBv2 emulator, through the real AWS SDK over HTTP. Each test runs its own
-// controller manager, scoped to the test's namespace, in this process.
+// controller manager, scoped to the test's namespace, in this process, as
+// the controller's own ServiceAccount with the shipped RBAC (test/identity),
+// so that a rule missing from config/rbac fails the test that needs it.
 package integration
 
 import (
@@ -17,6 +19,7 @@ import (
 
 	"github.com/tgc-dev/targetgroupcontroller/internal/emulator"
 	"github.com/tgc-dev/targetgroupcontroller/test/harness"
+	"github.com/tgc-dev/targetgroupcontroller/test/identity"
 	"github.com/tgc-dev/targetgroupcontroller/test/testcluster"
 )
 
@@ -24,8 +27,11 @@ import (
 // package, since starting them costs seconds.
 type suite struct {
 	cluster *testcluster.Cluster
-	emu     *emulator.Emulator
-	proxy   *denyProxy
+	// controller is the identity every test's controller runs as: the
+	// shipped ServiceAccount and RBAC, never the cluster admin.
+	controller *identity.Identity
+	emu        *emulator.Emulator
+	proxy      *denyProxy
 }
 
 // shared is set once by TestMain before any test runs and only read after.
@@ -52,6 +58,11 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer cluster.Stop()
+	controller, err := identity.Install(ctx, cluster, identity.Options{})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "installing the controller's identity:", err)
+		return 1
+	}
 
 	emu, err := emulator.New(emulator.Config{
 		VPCs:    []emulator.VPC{{ID: "vpc-0a1b2c3d4e5f60718", CIDR: netip.MustParsePrefix("10.244.0.0/16")}},
@@ -78,7 +89,7 @@ func run(m *testing.M) int {
 	defer proxy.Close()
 
 	harness.SetSDKEnv(proxy.URL())
-	shared = suite{cluster: cluster, emu: emu, proxy: proxy}
+	shared = suite{cluster: cluster, controller: controller, emu: emu, proxy: proxy}
 	return m.Run()
 }
 

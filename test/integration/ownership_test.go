@@ -198,7 +198,9 @@ func TestANewMultiClusterBindingOfAServiceAdoptsWhatItsPredecessorRegistered(t *
 	}
 	first := e.binding("first", "shared", intstr.FromString("web"), arn, multiRetain)
 	o := e.controllerOptions()
-	o.OwnershipNamespace = e.ns
+	// Where POD_NAMESPACE puts it in the shipped Deployment, the only
+	// namespace whose ConfigMaps the shipped role lets tgc write.
+	o.OwnershipNamespace = e.ControllerNamespace
 	e.startController(o)
 	ready := func() []string { return e.readyPodTargets(labels, 8080) }
 	e.waitReadyPods(labels, 2, 8080, 30*time.Second)

@@ -152,7 +152,7 @@ func newManager(o Options, cfg *rest.Config, scheme *runtime.Scheme, wh *webhook
 		PprofBindAddress:        o.PprofAddr,
 		LeaderElection:          o.LeaderElect,
 		LeaderElectionID:        o.LeaderElectionID,
-		LeaderElectionNamespace: o.LeaderElectionNamespace,
+		LeaderElectionNamespace: o.leaderElectionNamespace(),
 		LeaseDuration:           ptr.To(o.LeaseDuration),
 		RenewDeadline:           ptr.To(o.RenewDeadline),
 		RetryPeriod:             ptr.To(o.RetryPeriod),

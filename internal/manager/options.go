@@ -153,7 +153,7 @@ func (o *Options) BindFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.ProbeAddr, "health-probe-bind-address", o.ProbeAddr, "Address of the /healthz and /readyz endpoints.")
 	fs.StringVar(&o.PprofAddr, "pprof-bind-address", o.PprofAddr, "Address of the Go pprof endpoints (/debug/pprof/), for profiling CPU and memory; \"0\" turns them off.")
 	fs.BoolVar(&o.LeaderElect, "leader-elect", o.LeaderElect, "Elect a leader through a coordination.k8s.io Lease, so that several replicas are safe; only the leader syncs.")
-	fs.StringVar(&o.LeaderElectionNamespace, "leader-election-namespace", o.LeaderElectionNamespace, "Namespace of the leader election Lease; empty means the namespace the pod runs in.")
+	fs.StringVar(&o.LeaderElectionNamespace, "leader-election-namespace", o.LeaderElectionNamespace, "Namespace of the leader election Lease; empty means $POD_NAMESPACE, else the namespace the pod runs in.")
 	fs.StringVar(&o.LeaderElectionID, "leader-election-id", o.LeaderElectionID, "Name of the leader election Lease.")
 	fs.DurationVar(&o.LeaseDuration, "leader-election-lease-duration", o.LeaseDuration, "How long a standby waits after the leader's last renewal before taking over; bounds the failover time after a leader crash.")
 	fs.DurationVar(&o.RenewDeadline, "leader-election-renew-deadline", o.RenewDeadline, "How long the leader keeps retrying to renew before it gives up leadership; must be less than the lease duration.")
@@ -290,6 +290,18 @@ func defaultWebhookOptions() webhook.Options {
 	o := webhook.DefaultOptions()
 	o.Port = 0
 	return o
+}
+
+// leaderElectionNamespace resolves LeaderElectionNamespace against the
+// pod's environment: the Deployment sets POD_NAMESPACE, and with it a
+// controller run outside a Pod (a laptop, a test with the Deployment's
+// arguments) finds its Lease where the shipped Role allows it. Empty leaves
+// it to controller-runtime, which reads the in-cluster ServiceAccount's.
+func (o Options) leaderElectionNamespace() string {
+	if o.LeaderElectionNamespace != "" {
+		return o.LeaderElectionNamespace
+	}
+	return os.Getenv("POD_NAMESPACE")
 }
 
 // ownershipNamespace resolves OwnershipNamespace against the pod's

@@ -113,3 +113,21 @@ func TestTheBrakeIsOnByDefaultAndFlagsTuneIt(t *testing.T) {
 		t.Fatalf("a brake that holds any unexplained removal must be valid: %v", err)
 	}
 }
+
+func TestLeaderElectionNamespace(t *testing.T) {
+	cases := map[string]struct {
+		flag, env, want string
+	}{
+		"the flag wins":                   {flag: "ops", env: "tgc-system", want: "ops"},
+		"else the Deployment's namespace": {env: "tgc-system", want: "tgc-system"},
+		"else controller-runtime decides": {want: ""},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			t.Setenv("POD_NAMESPACE", c.env)
+			if got := (Options{LeaderElectionNamespace: c.flag}).leaderElectionNamespace(); got != c.want {
+				t.Errorf("leaderElectionNamespace() = %q, want %q", got, c.want)
+			}
+		})
+	}
+}

@@ -1,6 +1,7 @@
 package identity
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -25,6 +26,9 @@ type Options struct {
 	// Revoke takes each rule's verbs on its API groups and resources away
 	// from every shipped role: a rule missing from config/rbac.
 	Revoke []rbacv1.PolicyRule
+	// Rendered is the install to take the identity from, e.g. `helm
+	// template` of the chart; empty means config/default.
+	Rendered []byte
 }
 
 // Identity is a ServiceAccount with the shipped RBAC and a token of it.
@@ -53,9 +57,15 @@ func Install(ctx context.Context, c *testcluster.Cluster, o Options) (*Identity,
 	if len(o.Revoke) > 0 && o.Suffix == "" {
 		return nil, errors.New("a variant that revokes rules needs a Suffix of its own")
 	}
-	m, err := shipped(ctx)
+	var m *manifests
+	var err error
+	if len(o.Rendered) > 0 {
+		m, err = decode(bytes.NewReader(o.Rendered))
+	} else {
+		m, err = shipped(ctx)
+	}
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("reading the install's identity: %w", err)
 	}
 	m.rename(o.Suffix)
 	if err := m.revoke(o.Revoke); err != nil {

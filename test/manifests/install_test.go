@@ -98,3 +98,22 @@ func TestKustomizeDefaultInstallsOnARealAPIServer(t *testing.T) {
 		t.Errorf("ServiceAccount can list Secrets cluster-wide (%q); least privilege says no", strings.TrimSpace(string(out)))
 	}
 }
+
+// kubectlStdin runs kubectl with args and stdin as its input.
+func kubectlStdin(t *testing.T, kubeconfig, stdin string, args ...string) string {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	cmd := exec.CommandContext(context.Background(), "kubectl", append([]string{"--kubeconfig", kubeconfig}, args...)...)
+	cmd.Stdin = strings.NewReader(stdin)
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("kubectl %s: %v\n%s%s", strings.Join(args, " "), err, out.String(), errOut.String())
+	}
+	return out.String()
+}
+
+// tryKubectl runs kubectl with args and returns its output and error.
+func tryKubectl(kubeconfig string, args ...string) (string, error) {
+	out, err := exec.CommandContext(context.Background(), "kubectl", append([]string{"--kubeconfig", kubeconfig}, args...)...).Output()
+	return string(out), err
+}

@@ -124,7 +124,7 @@ func targetGroups(ctx context.Context, o Options, d Deps) (elbv2.TargetGroups, e
 		}
 		tgs = elbv2.NewSDK(client)
 	}
-	return elbv2.WithRateLimits(awsMetrics.Decorate(tgs), o.Limits), nil
+	return elbv2.WithRateLimits(awsMetrics.Decorate(tgs), o.Limits, awsMetrics), nil
 }
 
 // newManager creates the controller-runtime manager: caches, metrics and

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Fails when the generated files (deepcopy, CRDs, RBAC) differ from what
-# `make generate` produces now. It generates into a scratch copy of the tree,
+# Fails when the generated files (deepcopy, CRDs, RBAC, docs/flags.md, the
+# PrometheusRule, the chart's copies of the dashboard and the rules) differ
+# from what `make generate` produces now. It generates into a scratch copy of the tree,
 # so a developer's uncommitted work is never touched.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -10,7 +11,8 @@ trap 'rm -rf "$scratch"' EXIT
 (cd "$root" && tar cf - --exclude=./bin --exclude=./.git .) | (cd "$scratch" && tar xf -)
 (cd "$scratch" && make -s generate >/dev/null)
 if ! diff -ru "$root/api" "$scratch/api" || ! diff -ru "$root/config" "$scratch/config" ||
-  ! diff -u "$root/docs/flags.md" "$scratch/docs/flags.md"; then
+  ! diff -u "$root/docs/flags.md" "$scratch/docs/flags.md" ||
+  ! diff -ru "$root/charts/targetgroupcontroller/files" "$scratch/charts/targetgroupcontroller/files"; then
   echo "generated files are stale: run 'make generate' and commit the result" >&2
   exit 1
 fi

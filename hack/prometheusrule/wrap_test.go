@@ -12,7 +12,7 @@ func TestWrap(t *testing.T) {
 		want    []string // lines the object holds
 	}{
 		"the rules go under spec, comments and block scalars included": {
-			src: "# About this file.\ngroups:\n- name: g\n  rules:\n  # Why.\n  - record: r\n    expr: |\n      sum(x)\n\n      / 2\n",
+			src:  "# About this file.\ngroups:\n- name: g\n  rules:\n  # Why.\n  - record: r\n    expr: |\n      sum(x)\n\n      / 2\n",
 			want: []string{"kind: PrometheusRule", "spec:\n  groups:\n  - name: g", "  # Why.\n", "    expr: |\n        sum(x)\n\n        / 2\n"},
 		},
 		"the file's opening comment stays behind": {

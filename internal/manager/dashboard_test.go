@@ -148,21 +148,6 @@ func dashboardQueries(d dashboard) ([]query, error) {
 	return qs, nil
 }
 
-// TestDashboardQueriesUseOnlyExportedMetrics: a panel on a metric tgc does
-// not export (or on a recording rule an operator may not load) stays empty.
-func TestDashboardQueriesUseOnlyExportedMetrics(t *testing.T) {
-	qs, err := dashboardQueries(readDashboard(t, dashboardFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(qs) == 0 {
-		t.Fatal("no query read from the dashboard")
-	}
-	if err := checkMetrics(qs, exportedMetricNames(t), nil); err != nil {
-		t.Error(err)
-	}
-}
-
 // TestDashboardUsesEveryVariable: a variable no query uses is a selector
 // that selects nothing, which misleads whoever sets it.
 func TestDashboardUsesEveryVariable(t *testing.T) {

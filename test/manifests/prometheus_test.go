@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"sigs.k8s.io/yaml"
 
@@ -37,8 +38,7 @@ func TestServiceMonitorAndPrometheusRuleApplyServerSide(t *testing.T) {
 		args = append(args, "-f", crd)
 	}
 	kubectl(t, kc, args...)
-	kubectl(t, kc, "wait", "--for=condition=Established", "--timeout=60s",
-		"crd/servicemonitors.monitoring.coreos.com", "crd/prometheusrules.monitoring.coreos.com")
+	waitEstablished(t, kc, "servicemonitors.monitoring.coreos.com", "prometheusrules.monitoring.coreos.com")
 
 	kubectl(t, kc, "create", "namespace", "tgc-system")
 	kubectl(t, kc, "apply", "--server-side", "--validate=strict", "--field-manager=tgc", "-n", "tgc-system",
@@ -88,4 +88,35 @@ func getJSON(t *testing.T, kubeconfig string, into any, args ...string) {
 	if err := json.NewDecoder(strings.NewReader(out)).Decode(into); err != nil {
 		t.Fatalf("decoding kubectl get %s: %v", strings.Join(args, " "), err)
 	}
+}
+
+// waitEstablished polls until each CRD is Established. kubectl wait (and
+// a jsonpath filter) fails instead of waiting on a CRD whose status has no
+// conditions yet, as one applied a moment ago may not.
+func waitEstablished(t *testing.T, kubeconfig string, crds ...string) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for _, crd := range crds {
+		for !established(t, kubeconfig, crd) {
+			if time.Now().After(deadline) {
+				t.Fatalf("CRD %s not Established after a minute", crd)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+}
+
+func established(t *testing.T, kubeconfig, crd string) bool {
+	var obj struct {
+		Status struct {
+			Conditions []struct{ Type, Status string }
+		}
+	}
+	getJSON(t, kubeconfig, &obj, "crd", crd)
+	for _, c := range obj.Status.Conditions {
+		if c.Type == "Established" && c.Status == "True" {
+			return true
+		}
+	}
+	return false
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Fails when the generated files (deepcopy, CRDs, RBAC) differ from what
-# `make generate` produces now. It generates into a scratch copy of the tree,
+# Fails when the generated files (deepcopy, CRDs, RBAC, docs/flags.md, the
+# PrometheusRule, the chart's copies of the dashboard and the rules) differ
+# from what `make generate` produces now. It generates into a scratch copy of the tree,
 # so a developer's uncommitted work is never touched.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)

@@ -242,7 +242,7 @@ func TestEmulatorClientSideLimitsAvoidThrottling(t *testing.T) {
 	// call finds a token waiting at the emulator.
 	s := startEmulator(t, emulator.Throttle{Register: emulator.RateLimit{PerSecond: 20, Burst: 2}}, elbv2.Options{MaxAttempts: 1})
 	arn := s.group(t, "web")
-	tg := elbv2.WithRateLimits(elbv2.NewSDK(s.client), elbv2.Limits{Register: elbv2.Bucket{Rate: 10, Burst: 1}})
+	tg := elbv2.WithRateLimits(elbv2.NewSDK(s.client), elbv2.Limits{Register: elbv2.Bucket{Rate: 10, Burst: 1}}, nil)
 	ctx := context.Background()
 
 	for _, b := range targets.Batches(pods(10), 1) {

@@ -39,6 +39,12 @@ import (
 //     throttling error (Throttling and the other codes the SDK treats as
 //     throttles), whether or not a retry then succeeded.
 //   - tgc_aws_api_retries_total{operation}: attempts beyond the first.
+//
+// Observed per call that got its client-side rate-limit tokens, only when
+// the Metrics is the WaitObserver of WithRateLimits:
+//
+//   - tgc_aws_rate_limit_wait_seconds{operation}: how long the call waited
+//     for its tokens, zero when the bucket had them.
 type Metrics struct {
 	calls        *prometheus.CounterVec
 	errors       *prometheus.CounterVec
@@ -47,6 +53,7 @@ type Metrics struct {
 	retries      *prometheus.CounterVec
 	registered   prometheus.Counter
 	deregistered prometheus.Counter
+	waits        *prometheus.HistogramVec
 }
 
 // NewMetrics creates the metrics and registers them with reg. Registering
@@ -83,8 +90,16 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "tgc_targets_deregistered_total",
 			Help: "Targets deregistered with DeregisterTargets.",
 		}),
+		waits: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "tgc_aws_rate_limit_wait_seconds",
+			Help: "Time an ELBv2 call waited for its client-side rate-limit tokens (--aws-*-rate), by operation; zero when the bucket had them.",
+			// Most calls find a token (the first bucket); a rollout of many
+			// Services drains the 4/s register bucket and waits grow to
+			// seconds or, across hundreds of bindings, minutes.
+			Buckets: []float64{0.001, .01, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 120},
+		}, []string{"operation"}),
 	}
-	reg.MustRegister(m.calls, m.errors, m.duration, m.throttles, m.retries, m.registered, m.deregistered)
+	reg.MustRegister(m.calls, m.errors, m.duration, m.throttles, m.retries, m.registered, m.deregistered, m.waits)
 	return m
 }
 
@@ -103,6 +118,11 @@ func (m *Metrics) ObserveAttempts(operation string, attempts []Attempt) {
 			m.throttles.WithLabelValues(operation).Inc()
 		}
 	}
+}
+
+// ObserveWait implements WaitObserver.
+func (m *Metrics) ObserveWait(operation string, waited time.Duration) {
+	m.waits.WithLabelValues(operation).Observe(waited.Seconds())
 }
 
 func (m *Metrics) observe(op string, start time.Time, err error) {

@@ -26,7 +26,7 @@ func TestSpareReadsUseOnlySpareTokens(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			next := &recorder{}
-			tg := WithRateLimits(next, Limits{Describe: slow(tc.burst)})
+			tg := WithRateLimits(next, Limits{Describe: slow(tc.burst)}, nil)
 			for range tc.foreground {
 				if err := health(tg, Required); err != nil {
 					t.Fatal(err)
@@ -47,7 +47,7 @@ func TestDeferredWriteKeepsItsPlaceInLine(t *testing.T) {
 	next := &recorder{}
 	// 20 tokens a second after a burst of 1: the second and third tokens
 	// come due 50ms and 100ms from now.
-	tg := WithRateLimits(next, Limits{Register: Bucket{Rate: 20, Burst: 1}})
+	tg := WithRateLimits(next, Limits{Register: Bucket{Rate: 20, Burst: 1}}, nil)
 	ctx, w := context.Background(), Write{MaxWait: time.Millisecond}
 	const arnAPI = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/api/0123456789abcdef"
 
@@ -75,7 +75,7 @@ func TestDeferredWriteKeepsItsPlaceInLine(t *testing.T) {
 
 func TestDeferredWriteDoesNotHoldUpTheOtherBucket(t *testing.T) {
 	next := &recorder{}
-	tg := WithRateLimits(next, Limits{Register: slow(1), Deregister: slow(1)})
+	tg := WithRateLimits(next, Limits{Register: slow(1), Deregister: slow(1)}, nil)
 	ctx, w := context.Background(), Write{MaxWait: 10 * time.Millisecond}
 	if err := tg.Register(ctx, arnWeb, podTargets(1), w); err != nil {
 		t.Fatal(err)

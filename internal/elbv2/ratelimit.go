@@ -45,18 +45,45 @@ func DefaultLimits() Limits {
 // until ctx ends: waiting here costs nothing, while a request AWS throttles
 // costs a retry after a backoff that grows with every throttle. A Spare read
 // and a Write with a MaxWait wait less (Priority, Write).
-func WithRateLimits(next TargetGroups, l Limits) TargetGroups {
+//
+// obs, if not nil, learns how long each call waited for its tokens, so that
+// a slow sync caused by tgc's own pacing can be told from one caused by AWS
+// (Metrics implements it).
+func WithRateLimits(next TargetGroups, l Limits, obs WaitObserver) TargetGroups {
+	if obs == nil {
+		obs = noWaitObserver{}
+	}
 	return &rateLimited{
 		next:       next,
+		obs:        obs,
 		register:   newBucket("RegisterTargets", l.Register),
 		deregister: newBucket("DeregisterTargets", l.Deregister),
 		describe:   newBucket("Describe", l.Describe),
 	}
 }
 
+// WaitObserver learns how long calls waited for rate-limit tokens.
+type WaitObserver interface {
+	// ObserveWait is called once per call that got its tokens, with the
+	// call's operation label (as in Metrics) and the time it waited, zero
+	// when the bucket had them. Calls deferred or canceled while waiting
+	// are not observed: they never reach AWS.
+	ObserveWait(operation string, waited time.Duration)
+}
+
+type noWaitObserver struct{}
+
+func (noWaitObserver) ObserveWait(string, time.Duration) {}
+
 type rateLimited struct {
 	next                           TargetGroups
+	obs                            WaitObserver
 	register, deregister, describe *bucket
+}
+
+// took reports the wait of a call that got its tokens.
+func (r *rateLimited) took(op string, start time.Time) {
+	r.obs.ObserveWait(op, time.Since(start))
 }
 
 // calls is how many requests the SDK adapter makes for n targets.
@@ -65,57 +92,73 @@ func calls(n int) int {
 }
 
 func (r *rateLimited) TargetGroupPage(ctx context.Context, marker string) ([]TargetGroup, string, error) {
+	start := time.Now()
 	if err := r.describe.read(ctx, Required); err != nil {
 		return nil, "", err
 	}
+	r.took("DescribeTargetGroups", start)
 	return r.next.TargetGroupPage(ctx, marker)
 }
 
 func (r *rateLimited) DescribeTargetGroup(ctx context.Context, arn string) (TargetGroup, error) {
+	start := time.Now()
 	if err := r.describe.read(ctx, Required); err != nil {
 		return TargetGroup{}, err
 	}
+	r.took("DescribeTargetGroups", start)
 	return r.next.DescribeTargetGroup(ctx, arn)
 }
 
 func (r *rateLimited) FindTargetGroupByName(ctx context.Context, name string) (TargetGroup, error) {
+	start := time.Now()
 	if err := r.describe.read(ctx, Required); err != nil {
 		return TargetGroup{}, err
 	}
+	r.took("DescribeTargetGroups", start)
 	return r.next.FindTargetGroupByName(ctx, name)
 }
 
 func (r *rateLimited) DeregistrationDelay(ctx context.Context, arn string, p Priority) (time.Duration, error) {
+	start := time.Now()
 	if err := r.describe.read(ctx, p); err != nil {
 		return 0, err
 	}
+	r.took("DescribeTargetGroupAttributes", start)
 	return r.next.DeregistrationDelay(ctx, arn, p)
 }
 
 func (r *rateLimited) Tags(ctx context.Context, arn string) (map[string]string, error) {
+	start := time.Now()
 	if err := r.describe.read(ctx, Required); err != nil {
 		return nil, err
 	}
+	r.took("DescribeTags", start)
 	return r.next.Tags(ctx, arn)
 }
 
 func (r *rateLimited) TargetHealth(ctx context.Context, arn string, p Priority) ([]targets.Health, error) {
+	start := time.Now()
 	if err := r.describe.read(ctx, p); err != nil {
 		return nil, err
 	}
+	r.took("DescribeTargetHealth", start)
 	return r.next.TargetHealth(ctx, arn, p)
 }
 
 func (r *rateLimited) Register(ctx context.Context, arn string, ts []targets.Target, w Write) error {
+	start := time.Now()
 	if err := r.register.write(ctx, arn, calls(len(ts)), w); err != nil {
 		return err
 	}
+	r.took("RegisterTargets", start)
 	return r.next.Register(ctx, arn, ts, w)
 }
 
 func (r *rateLimited) Deregister(ctx context.Context, arn string, ts []targets.Target, w Write) error {
+	start := time.Now()
 	if err := r.deregister.write(ctx, arn, calls(len(ts)), w); err != nil {
 		return err
 	}
+	r.took("DeregisterTargets", start)
 	return r.next.Deregister(ctx, arn, ts, w)
 }

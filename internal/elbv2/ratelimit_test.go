@@ -91,7 +91,7 @@ func TestRateLimitsBlockOnceTheBurstIsSpent(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			next := &recorder{}
-			tg := WithRateLimits(next, tc.limits)
+			tg := WithRateLimits(next, tc.limits, nil)
 			var wantSeen []string
 			for i, c := range tc.calls {
 				// A call that must wait for a token fails at once instead:
@@ -117,7 +117,7 @@ func TestRateLimitsBlockOnceTheBurstIsSpent(t *testing.T) {
 func TestRateLimitedCallWaitsForItsTokenAndThenProceeds(t *testing.T) {
 	next := &recorder{}
 	// 50 tokens a second: the second call needs about 20ms of waiting.
-	tg := WithRateLimits(next, Limits{Register: Bucket{Rate: 50, Burst: 1}})
+	tg := WithRateLimits(next, Limits{Register: Bucket{Rate: 50, Burst: 1}}, nil)
 	ctx := context.Background()
 	if err := tg.Register(ctx, arnWeb, podTargets(1), Write{}); err != nil {
 		t.Fatal(err)
@@ -139,7 +139,7 @@ func TestRateLimitedCallWaitsForItsTokenAndThenProceeds(t *testing.T) {
 
 func TestRateLimitedCallGivesUpWhenItsContextIsCanceled(t *testing.T) {
 	next := &recorder{}
-	tg := WithRateLimits(next, Limits{Deregister: slow(1)})
+	tg := WithRateLimits(next, Limits{Deregister: slow(1)}, nil)
 	if err := tg.Deregister(context.Background(), arnWeb, podTargets(1), Write{}); err != nil {
 		t.Fatal(err)
 	}

@@ -89,7 +89,11 @@ func New(ctx context.Context, o Options, cfg *rest.Config, d Deps) (ctrl.Manager
 	if err != nil {
 		return nil, err
 	}
-	tgs, err := targetGroups(ctx, o, d)
+	m, err := registerMetrics(d.Registry, o)
+	if err != nil {
+		return nil, err
+	}
+	tgs, err := targetGroups(ctx, o, d, m.aws)
 	if err != nil {
 		return nil, err
 	}
@@ -101,7 +105,10 @@ func New(ctx context.Context, o Options, cfg *rest.Config, d Deps) (ctrl.Manager
 	if err != nil {
 		return nil, err
 	}
-	if err := addControllers(ctx, mgr, o, d, tgs); err != nil {
+	if err := mgr.Add(m.leader); err != nil {
+		return nil, fmt.Errorf("adding the leader metric: %w", err)
+	}
+	if err := addControllers(ctx, mgr, o, d, tgs, m); err != nil {
 		return nil, err
 	}
 	if err := wh.Register(mgr, o.home()); err != nil {
@@ -114,8 +121,7 @@ func New(ctx context.Context, o Options, cfg *rest.Config, d Deps) (ctrl.Manager
 // gives one), counted by the metrics decorator inside the rate limiter, so
 // that call durations exclude waiting for a token and every call that
 // reaches AWS is counted.
-func targetGroups(ctx context.Context, o Options, d Deps) (elbv2.TargetGroups, error) {
-	awsMetrics := elbv2.NewMetrics(d.Registry)
+func targetGroups(ctx context.Context, o Options, d Deps, awsMetrics *elbv2.Metrics) (elbv2.TargetGroups, error) {
 	tgs := d.TargetGroups
 	if tgs == nil {
 		client, err := elbv2.NewClient(ctx, elbv2.Options{Region: o.Region, MaxAttempts: o.AWSMaxAttempts, Observer: awsMetrics})
@@ -124,7 +130,7 @@ func targetGroups(ctx context.Context, o Options, d Deps) (elbv2.TargetGroups, e
 		}
 		tgs = elbv2.NewSDK(client)
 	}
-	return elbv2.WithRateLimits(awsMetrics.Decorate(tgs), o.Limits), nil
+	return elbv2.WithRateLimits(awsMetrics.Decorate(tgs), o.Limits, awsMetrics), nil
 }
 
 // newManager creates the controller-runtime manager: caches, metrics and
@@ -213,7 +219,7 @@ func serverTLSOpts(o Options) []func(*tls.Config) {
 // addControllers registers the controllers around one shared view of the
 // target groups: the binding controller writes through it, the readiness
 // gate controller reads health from it.
-func addControllers(ctx context.Context, mgr ctrl.Manager, o Options, d Deps, tgs elbv2.TargetGroups) error {
+func addControllers(ctx context.Context, mgr ctrl.Manager, o Options, d Deps, tgs elbv2.TargetGroups, m metrics) error {
 	groups := targetgroups.New(tgs, d.Clock, targetgroups.Config{
 		DriftInterval:      o.DriftInterval,
 		HealthPollInterval: o.HealthPollInterval,
@@ -228,11 +234,7 @@ func addControllers(ctx context.Context, mgr ctrl.Manager, o Options, d Deps, tg
 			gated = podgate.NewPods(mgr.GetClient())
 		}
 	}
-	m, err := binding.NewMetrics(d.Registry)
-	if err != nil {
-		return fmt.Errorf("registering binding metrics: %w", err)
-	}
-	b := binding.New(mgr.GetClient(), groups, rec, m, d.Clock, binding.Config{
+	b := binding.New(mgr.GetClient(), groups, rec, m.binding, d.Clock, binding.Config{
 		DriftInterval:           o.DriftInterval,
 		HealthPollInterval:      o.HealthPollInterval,
 		BadInputRetry:           o.BadInputRetry,
@@ -252,22 +254,14 @@ func addControllers(ctx context.Context, mgr ctrl.Manager, o Options, d Deps, tg
 		return fmt.Errorf("registering the binding controller: %w", err)
 	}
 	if o.ReadinessGates {
-		gm, err := readinessgate.NewMetrics(d.Registry)
-		if err != nil {
-			return fmt.Errorf("registering readiness gate metrics: %w", err)
-		}
-		g := readinessgate.New(mgr.GetClient(), groups, rec, gm, d.Clock, readinessgate.Config{
+		g := readinessgate.New(mgr.GetClient(), groups, rec, m.gates, d.Clock, readinessgate.Config{
 			PollInterval: o.GatePollInterval,
 			Timeout:      o.GateTimeout,
 		})
 		if err := g.Register(mgr); err != nil {
 			return fmt.Errorf("registering the readiness gate controller: %w", err)
 		}
-		am, err := gateaudit.NewMetrics(d.Registry)
-		if err != nil {
-			return err
-		}
-		if err := gateaudit.New(mgr.GetClient(), mgr.GetAPIReader(), rec, am).Register(mgr); err != nil {
+		if err := gateaudit.New(mgr.GetClient(), mgr.GetAPIReader(), rec, m.audit).Register(mgr); err != nil {
 			return fmt.Errorf("registering the readiness gate audit: %w", err)
 		}
 	}

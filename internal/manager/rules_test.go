@@ -1,90 +1,55 @@
 package manager
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
-	"strings"
-	"testing"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"sigs.k8s.io/yaml"
-
-	"github.com/tgc-dev/targetgroupcontroller/internal/controller/binding"
-	"github.com/tgc-dev/targetgroupcontroller/internal/controller/gateaudit"
-	"github.com/tgc-dev/targetgroupcontroller/internal/controller/readinessgate"
-	"github.com/tgc-dev/targetgroupcontroller/internal/elbv2"
 )
 
-// exportedMetricNames registers every collector the binary registers and
-// reads back the metric names they describe.
-func exportedMetricNames(t *testing.T) map[string]bool {
-	t.Helper()
-	reg := prometheus.NewRegistry()
-	if _, err := binding.NewMetrics(reg); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := readinessgate.NewMetrics(reg); err != nil {
-		t.Fatal(err)
-	}
-	elbv2.NewMetrics(reg)
-	if _, err := gateaudit.NewMetrics(reg); err != nil {
-		t.Fatal(err)
-	}
+var rulesFile = filepath.Join("..", "..", "prometheus", "rules.yaml")
 
-	descs := make(chan *prometheus.Desc)
-	go func() {
-		defer close(descs)
-		// A registry is a collector of everything registered in it.
-		reg.Describe(descs)
-	}()
-	fqName := regexp.MustCompile(`fqName: "([^"]+)"`)
-	names := map[string]bool{}
-	for d := range descs {
-		if m := fqName.FindStringSubmatch(d.String()); m != nil {
-			names[m[1]] = true
-		}
-	}
-	return names
-}
-
-// TestAlertRulesUseOnlyExportedMetrics keeps prometheus/rules.yaml honest:
-// an expression on a metric tgc does not export would never fire.
-func TestAlertRulesUseOnlyExportedMetrics(t *testing.T) {
-	raw, err := os.ReadFile(filepath.Join("..", "..", "prometheus", "rules.yaml"))
+// ruleQueries reads the expressions of a Prometheus rule file and the names
+// its recording rules record.
+func ruleQueries(path string) ([]query, map[string]bool, error) {
+	raw, err := os.ReadFile(path)
 	if err != nil {
-		t.Fatal(err)
+		return nil, nil, err
 	}
+	// Every key Prometheus accepts, so that parsing can be strict.
 	var file struct {
 		Groups []struct {
-			Rules []struct {
-				Record, Alert, Expr string
-			}
-		}
+			Name        string            `json:"name"`
+			Interval    string            `json:"interval"`
+			QueryOffset string            `json:"query_offset"`
+			Limit       int               `json:"limit"`
+			Labels      map[string]string `json:"labels"`
+			Rules       []struct {
+				Record        string            `json:"record"`
+				Alert         string            `json:"alert"`
+				Expr          string            `json:"expr"`
+				For           string            `json:"for"`
+				KeepFiringFor string            `json:"keep_firing_for"`
+				Labels        map[string]string `json:"labels"`
+				Annotations   map[string]string `json:"annotations"`
+			} `json:"rules"`
+		} `json:"groups"`
 	}
-	if err := yaml.Unmarshal(raw, &file); err != nil {
-		t.Fatalf("parsing prometheus/rules.yaml: %v", err)
+	if err := yaml.UnmarshalStrict(raw, &file); err != nil {
+		// Strict, so that a misspelt key fails here rather than dropping a
+		// rule's expression from the check.
+		return nil, nil, fmt.Errorf("parsing %s: %w", path, err)
 	}
-	exported := exportedMetricNames(t)
-	used := regexp.MustCompile(`\btgc_[a-z_]+`)
-	seen := 0
+	var qs []query
+	recorded := map[string]bool{}
 	for _, g := range file.Groups {
 		for _, r := range g.Rules {
-			for _, name := range used.FindAllString(r.Expr, -1) {
-				seen++
-				base := name
-				for _, suffix := range []string{"_bucket", "_sum", "_count"} {
-					if b, ok := strings.CutSuffix(name, suffix); ok && exported[b] {
-						base = b
-					}
-				}
-				if !exported[base] {
-					t.Errorf("rule %q uses %s, which tgc does not export", r.Record+r.Alert, name)
-				}
+			if r.Record != "" {
+				recorded[r.Record] = true
 			}
+			qs = append(qs, query{where: fmt.Sprintf("rule %s", r.Record+r.Alert), expr: r.Expr})
 		}
 	}
-	if seen == 0 {
-		t.Fatal("no rule uses a tgc_ metric; the file was not read as expected")
-	}
+	return qs, recorded, nil
 }

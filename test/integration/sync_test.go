@@ -76,6 +76,14 @@ func TestTargetsFollowReadyPodsThroughScaleUpScaleDownAndUnreadiness(t *testing.
 	if v, err := metricValue(ctl.registry, "tgc_endpoint_change_to_target_sync_seconds", nil); err != nil || v == 0 {
 		t.Errorf("sync latency histogram has %v samples (%v), want some", v, err)
 	}
+	// Every call that reached the emulator went through the rate limiter.
+	if v, err := metricValue(ctl.registry, "tgc_aws_rate_limit_wait_seconds", map[string]string{"operation": "RegisterTargets"}); err != nil || v == 0 {
+		t.Errorf("rate-limit wait histogram has %v RegisterTargets samples (%v), want some", v, err)
+	}
+	// Without leader election, the one replica leads from the start.
+	if v, err := metricValue(ctl.registry, "tgc_leader", nil); err != nil || v != 1 {
+		t.Errorf("tgc_leader = %v (%v), want 1", v, err)
+	}
 	// The gauge follows the sync that made the call, which finishes (a
 	// status health read, the status patch) after AWS already shows it.
 	e.eventually(5*time.Second, "tgc_binding_targets{state=registered} to be 1", func() (bool, string) {

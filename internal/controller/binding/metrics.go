@@ -17,6 +17,7 @@ type Metrics struct {
 	deregistered     *prometheus.CounterVec
 	syncLatency      *prometheus.HistogramVec
 	driftCorrections *prometheus.CounterVec
+	foreignChanges   *prometheus.CounterVec
 	reconcileErrors  *prometheus.CounterVec
 	skipped          *prometheus.GaugeVec
 	held             *prometheus.GaugeVec
@@ -58,6 +59,10 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Name: "tgc_drift_corrections_total",
 			Help: "Targets changed outside tgc and corrected by the drift check; kind is unexpected (added by hand, deregistered) or missing (removed by hand, registered again).",
 		}, append(binding, "kind")),
+		foreignChanges: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tgc_foreign_target_changes_total",
+			Help: "Targets that appeared in (kind added) or left (kind removed) the binding's target group without tgc and that tgc leaves as they are: in a multiClusterTargetGroup, targets of other owners; otherwise a change that already matches the endpoints. Changes tgc undoes count in tgc_drift_corrections_total.",
+		}, append(binding, "kind")),
 		reconcileErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "tgc_binding_sync_errors_total",
 			Help: "Syncs of a binding that failed, by the Ready condition reason.",
@@ -76,7 +81,7 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Buckets: []float64{0.05, 0.1, 0.25, 0.5, 1, 1.5, 2, 3, 5, 10, 30, 60},
 		}),
 	}
-	for _, c := range []prometheus.Collector{m.targets, m.ready, m.lastSync, m.registered, m.deregistered, m.syncLatency, m.driftCorrections, m.reconcileErrors, m.skipped, m.held, m.deletionToDeregistered} {
+	for _, c := range []prometheus.Collector{m.targets, m.ready, m.lastSync, m.registered, m.deregistered, m.syncLatency, m.driftCorrections, m.foreignChanges, m.reconcileErrors, m.skipped, m.held, m.deletionToDeregistered} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
@@ -123,6 +128,7 @@ func (m *Metrics) forget(ns, name string) {
 	m.registered.DeletePartialMatch(l)
 	m.deregistered.DeletePartialMatch(l)
 	m.driftCorrections.DeletePartialMatch(l)
+	m.foreignChanges.DeletePartialMatch(l)
 	m.skipped.DeletePartialMatch(l)
 	m.held.DeletePartialMatch(l)
 }

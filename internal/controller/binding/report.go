@@ -11,35 +11,28 @@ import (
 	"github.com/tgc-dev/targetgroupcontroller/internal/targets"
 )
 
-// reportDrift counts and announces the targets that changed in AWS without
-// tgc and that the plan now corrects: ones added by hand (being
-// deregistered) and ones removed by hand (being registered again). Targets
-// that merely changed health are not drift.
-func (c *Controller) reportDrift(ctx context.Context, tgb *v1alpha1.TargetGroupBinding, arn string, before map[netip.AddrPort]targets.Target, after []targets.Health, plan targets.Plan) bool {
-	now := targets.Members(after)
-	var unexpected, missing []targets.Target
-	for _, t := range plan.Deregister {
-		if _, was := before[t.Key()]; !was {
-			unexpected = append(unexpected, t)
-		}
+// reportOutside counts and announces what changed in AWS without tgc
+// (classifyOutside), and reports whether the plan corrects drift. Drift gets
+// a Warning Event; foreign changes, routine in a group that several
+// clusters share, only a debug log line.
+func (c *Controller) reportOutside(ctx context.Context, tgb *v1alpha1.TargetGroupBinding, arn string, before map[netip.AddrPort]targets.Target, after []targets.Health, plan targets.Plan) bool {
+	o := classifyOutside(before, after, plan)
+	if o.foreign() {
+		c.metrics.foreignChanges.WithLabelValues(tgb.Namespace, tgb.Name, "added").Add(float64(len(o.added)))
+		c.metrics.foreignChanges.WithLabelValues(tgb.Namespace, tgb.Name, "removed").Add(float64(len(o.removed)))
+		log.FromContext(ctx).V(1).Info("target group changed outside tgc; leaving it as it is", "targetGroupARN", arn,
+			"added", targetList(o.added), "removed", targetList(o.removed))
 	}
-	for _, t := range plan.Register {
-		_, was := before[t.Key()]
-		_, is := now[t.Key()]
-		if was && !is {
-			missing = append(missing, t)
-		}
-	}
-	if len(unexpected) == 0 && len(missing) == 0 {
+	if !o.drift() {
 		return false
 	}
-	c.metrics.driftCorrections.WithLabelValues(tgb.Namespace, tgb.Name, "unexpected").Add(float64(len(unexpected)))
-	c.metrics.driftCorrections.WithLabelValues(tgb.Namespace, tgb.Name, "missing").Add(float64(len(missing)))
+	c.metrics.driftCorrections.WithLabelValues(tgb.Namespace, tgb.Name, "unexpected").Add(float64(len(o.unexpected)))
+	c.metrics.driftCorrections.WithLabelValues(tgb.Namespace, tgb.Name, "missing").Add(float64(len(o.missing)))
 	log.FromContext(ctx).Info("target group changed outside tgc; correcting", "targetGroupARN", arn,
-		"unexpected", targetList(unexpected), "missing", targetList(missing))
+		"unexpected", targetList(o.unexpected), "missing", targetList(o.missing))
 	c.event(tgb, true, "DriftDetected", "DescribeTargetHealth",
 		"target group %s changed outside tgc: %d unexpected targets (%s) will be deregistered, %d missing targets (%s) registered again",
-		arn, len(unexpected), targetList(unexpected), len(missing), targetList(missing))
+		arn, len(o.unexpected), targetList(o.unexpected), len(o.missing), targetList(o.missing))
 	return true
 }
 

@@ -112,7 +112,7 @@ func (c *Controller) sync(ctx context.Context, tgb *v1alpha1.TargetGroupBinding)
 	if err != nil {
 		return res, &failure{reason: v1alpha1.ReasonAWSError, err: err, message: err.Error()}
 	}
-	drift := before != nil && c.reportDrift(ctx, tgb, tg.ARN, before, g.Health(), plan)
+	drift := before != nil && c.reportOutside(ctx, tgb, tg.ARN, before, g.Health(), plan)
 	c.reportEmpty(ctx, tgb, eps, plan)
 
 	// The writes.

@@ -24,21 +24,10 @@ func TestServiceMonitorAndPrometheusRuleApplyServerSide(t *testing.T) {
 	if testing.Short() {
 		t.Skip("needs the local control plane")
 	}
-	crds, err := testcluster.PrometheusOperatorCRDs(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
 	cluster := harness.Cluster(t, testcluster.Options{NoKubelet: true})
 	root := repoRoot(t)
 	kc := cluster.Kubeconfig
-
-	// The CRDs are too large for client-side apply's last-applied annotation.
-	args := []string{"apply", "--server-side", "--field-manager=prometheus-operator"}
-	for _, crd := range crds {
-		args = append(args, "-f", crd)
-	}
-	kubectl(t, kc, args...)
-	waitEstablished(t, kc, "servicemonitors.monitoring.coreos.com", "prometheusrules.monitoring.coreos.com")
+	installPrometheusOperatorCRDs(t, kc)
 
 	kubectl(t, kc, "create", "namespace", "tgc-system")
 	kubectl(t, kc, "apply", "--server-side", "--validate=strict", "--field-manager=tgc", "-n", "tgc-system",
@@ -61,13 +50,21 @@ func TestServiceMonitorAndPrometheusRuleApplyServerSide(t *testing.T) {
 		t.Errorf("ServiceMonitor endpoint = %+v, want port metrics over https with the ServiceAccount token and the binding's namespace label kept", ep)
 	}
 
+	storesTheRuleFile(t, kc, "tgc-system")
+}
+
+// storesTheRuleFile checks that the PrometheusRule the API server stores
+// in namespace holds exactly the groups of prometheus/rules.yaml, so the
+// operator's schema dropped nothing.
+func storesTheRuleFile(t *testing.T, kc, namespace string) {
+	t.Helper()
 	var stored struct {
 		Spec struct {
 			Groups any `json:"groups"`
 		} `json:"spec"`
 	}
-	getJSON(t, kc, &stored, "-n", "tgc-system", "prometheusrule/targetgroupcontroller")
-	raw, err := os.ReadFile(filepath.Join(root, "prometheus", "rules.yaml"))
+	getJSON(t, kc, &stored, "-n", namespace, "prometheusrule/targetgroupcontroller")
+	raw, err := os.ReadFile(filepath.Join(repoRoot(t), "prometheus", "rules.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,6 +77,23 @@ func TestServiceMonitorAndPrometheusRuleApplyServerSide(t *testing.T) {
 	if !reflect.DeepEqual(stored.Spec.Groups, file.Groups) {
 		t.Errorf("the API server stores other rules than prometheus/rules.yaml:\nstored %v\nfile   %v", stored.Spec.Groups, file.Groups)
 	}
+}
+
+// installPrometheusOperatorCRDs applies the operator's CRDs at the version
+// hack/versions.env pins, and waits until they are served.
+func installPrometheusOperatorCRDs(t *testing.T, kc string) {
+	t.Helper()
+	crds, err := testcluster.PrometheusOperatorCRDs(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The CRDs are too large for client-side apply's last-applied annotation.
+	args := []string{"apply", "--server-side", "--field-manager=prometheus-operator"}
+	for _, crd := range crds {
+		args = append(args, "-f", crd)
+	}
+	kubectl(t, kc, args...)
+	waitEstablished(t, kc, "servicemonitors.monitoring.coreos.com", "prometheusrules.monitoring.coreos.com")
 }
 
 func getJSON(t *testing.T, kubeconfig string, into any, args ...string) {

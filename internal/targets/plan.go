@@ -1,7 +1,5 @@
 package targets
 
-import "net/netip"
-
 // PlanInput is what ComputePlan compares.
 type PlanInput struct {
 	// Desired are the targets the group should hold (DesiredResult.Targets).
@@ -81,13 +79,13 @@ func (p Plan) Steps() []Step {
 // (e.g. Target.NotInUse: zone not enabled) and unavailable targets are
 // members: registering them again would change nothing.
 func ComputePlan(in PlanInput) Plan {
-	desired := map[netip.AddrPort]Target{}
+	desired := map[Key]Target{}
 	for _, t := range in.Desired {
 		desired[t.Key()] = t
 	}
-	var owned map[netip.AddrPort]bool
+	var owned map[Key]bool
 	if in.Owned != nil {
-		owned = make(map[netip.AddrPort]bool, len(in.Owned))
+		owned = make(map[Key]bool, len(in.Owned))
 		for t, ok := range in.Owned {
 			if ok {
 				owned[t.Key()] = true
@@ -95,7 +93,7 @@ func ComputePlan(in PlanInput) Plan {
 		}
 	}
 
-	member := map[netip.AddrPort]bool{}
+	member := map[Key]bool{}
 	var p Plan
 	seen := map[Target]bool{}
 	for _, h := range in.Actual {

@@ -220,7 +220,7 @@ func PodLeaving(p *corev1.Pod) bool {
 // evidence finds, for each target the plan deregisters that its endpoint
 // does not explain, the pod evidence: the pods with its IP in the binding's
 // namespace all leaving, or, with none left, a delete event seen.
-func (c *Controller) evidence(ctx context.Context, tgb *v1alpha1.TargetGroupBinding, eps endpoints, deregister []targets.Target) (map[netip.AddrPort]targets.Evidence, error) {
+func (c *Controller) evidence(ctx context.Context, tgb *v1alpha1.TargetGroupBinding, eps endpoints, deregister []targets.Target) (map[targets.Key]targets.Evidence, error) {
 	ev := targets.EndpointEvidence(eps.result)
 	now := c.clock.Now()
 	for _, t := range deregister {
@@ -262,7 +262,7 @@ func (c *Controller) brake(ctx context.Context, tgb *v1alpha1.TargetGroupBinding
 	if b.Disabled || len(plan.Deregister) == 0 || desired == 0 {
 		return hold{}, nil
 	}
-	var ev map[netip.AddrPort]targets.Evidence
+	var ev map[targets.Key]targets.Evidence
 	if !edited {
 		var err error
 		if ev, err = c.evidence(ctx, tgb, eps, plan.Deregister); err != nil {

@@ -3,7 +3,6 @@ package binding
 import (
 	"context"
 	"fmt"
-	"net/netip"
 
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
@@ -15,7 +14,7 @@ import (
 // tgc and that the plan now corrects: ones added by hand (being
 // deregistered) and ones removed by hand (being registered again). Targets
 // that merely changed health are not drift.
-func (c *Controller) reportDrift(ctx context.Context, tgb *v1alpha1.TargetGroupBinding, arn string, before map[netip.AddrPort]targets.Target, after []targets.Health, plan targets.Plan) bool {
+func (c *Controller) reportDrift(ctx context.Context, tgb *v1alpha1.TargetGroupBinding, arn string, before map[targets.Key]targets.Target, after []targets.Health, plan targets.Plan) bool {
 	now := targets.Members(after)
 	var unexpected, missing []targets.Target
 	for _, t := range plan.Deregister {

@@ -2,7 +2,6 @@ package readinessgate
 
 import (
 	"fmt"
-	"net/netip"
 
 	corev1 "k8s.io/api/core/v1"
 
@@ -33,7 +32,7 @@ type Observation struct {
 	// while no EndpointSlice lists the pod.
 	Endpoint *targets.PodEndpoint
 	// Health is the target group as last read; nil when never read.
-	Health map[netip.AddrPort]targets.Health
+	Health map[targets.Key]targets.Health
 }
 
 // Verdict is what to do with one pod's gate.

@@ -63,18 +63,18 @@ func otherGate(st corev1.ConditionStatus) podOpt {
 	}
 }
 
-func health(state targets.State, reason string) map[netip.AddrPort]targets.Health {
-	return map[netip.AddrPort]targets.Health{target.Key(): {Target: target, State: state, Reason: reason}}
+func health(state targets.State, reason string) map[targets.Key]targets.Health {
+	return map[targets.Key]targets.Health{target.Key(): {Target: target, State: state, Reason: reason}}
 }
 
 func TestDecide(t *testing.T) {
 	ep := &targets.PodEndpoint{Name: "web-1", Target: target}
-	none := map[netip.AddrPort]targets.Health{}
+	none := map[targets.Key]targets.Health{}
 	cases := map[string]struct {
 		pod      *corev1.Pod
 		arn      string
 		endpoint *targets.PodEndpoint
-		health   map[netip.AddrPort]targets.Health
+		health   map[targets.Key]targets.Health
 		// want is the condition written; "" means nothing is written.
 		wantStatus  corev1.ConditionStatus
 		wantReason  string

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/netip"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -139,7 +138,7 @@ func needsPoll(pods []corev1.Pod, binding string) bool {
 // (so this binding's own requeue always finds it due, while other bindings
 // of the same group reuse the read); otherwise it takes the cached view,
 // which is enough to notice a True gate's target leaving the group.
-func (c *Controller) readHealth(ctx context.Context, arn string, poll bool) map[netip.AddrPort]targets.Health {
+func (c *Controller) readHealth(ctx context.Context, arn string, poll bool) map[targets.Key]targets.Health {
 	if arn == "" {
 		return nil
 	}
@@ -158,7 +157,7 @@ func (c *Controller) readHealth(ctx context.Context, arn string, poll bool) map[
 		}
 		hs = cached
 	}
-	out := make(map[netip.AddrPort]targets.Health, len(hs))
+	out := make(map[targets.Key]targets.Health, len(hs))
 	for _, h := range hs {
 		out[h.Target.Key()] = h
 	}

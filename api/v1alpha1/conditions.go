@@ -13,13 +13,17 @@ const (
 	ReasonTargetTypeMismatch  = "TargetTypeMismatch"
 	ReasonServiceNotFound     = "ServiceNotFound"
 	ReasonPortNotFound        = "PortNotFound"
-	ReasonIPFamilyMismatch    = "IPFamilyMismatch"
-	ReasonNoEndpoints         = "NoEndpoints"
-	ReasonTargetRejected      = "TargetRejected"
-	ReasonTooManyTargets      = "TooManyTargets"
-	ReasonAccessDenied        = "AccessDenied"
-	ReasonThrottled           = "Throttled"
-	ReasonAWSError            = "AWSError"
+	// ReasonNoNodePort: targetType instance, and the Service port has no
+	// nodePort to register the nodes on (the Service is of type
+	// ClusterIP, or allocates no node ports).
+	ReasonNoNodePort       = "NoNodePort"
+	ReasonIPFamilyMismatch = "IPFamilyMismatch"
+	ReasonNoEndpoints      = "NoEndpoints"
+	ReasonTargetRejected   = "TargetRejected"
+	ReasonTooManyTargets   = "TooManyTargets"
+	ReasonAccessDenied     = "AccessDenied"
+	ReasonThrottled        = "Throttled"
+	ReasonAWSError         = "AWSError"
 	// ReasonSyncPending: the first sync's writes wait for client-side
 	// rate-limit tokens; they go out when the tokens are due.
 	ReasonSyncPending = "SyncPending"

@@ -21,10 +21,14 @@ const (
 	EvidencePodDeleted Evidence = "PodDeleted"
 )
 
-// EndpointEvidence is the evidence the slices themselves give: endpoints
-// listed as terminating or not ready.
+// EndpointEvidence is the evidence the desired state itself gives: endpoints
+// listed as terminating or not ready, and for node targets what Desired
+// found about the nodes (DesiredResult.Explained).
 func EndpointEvidence(r DesiredResult) map[Key]Evidence {
-	out := make(map[Key]Evidence, len(r.Terminating)+len(r.NotReady))
+	out := make(map[Key]Evidence, len(r.Terminating)+len(r.NotReady)+len(r.Explained))
+	for k, ev := range r.Explained {
+		out[k] = ev
+	}
 	for _, t := range r.NotReady {
 		out[t.Key()] = EvidenceEndpointNotReady
 	}

@@ -4,6 +4,9 @@ package targets
 type PlanInput struct {
 	// Desired are the targets the group should hold (DesiredResult.Targets).
 	Desired []Target
+	// Stay are targets that may stay in the group if they are there, but
+	// are not registered (DesiredResult.Stay).
+	Stay []Target
 	// Actual is the group as DescribeTargetHealth last reported it, kept
 	// current by tgc's own successful calls.
 	Actual []Health
@@ -83,6 +86,7 @@ func ComputePlan(in PlanInput) Plan {
 	for _, t := range in.Desired {
 		desired[t.Key()] = t
 	}
+	stay := keys(in.Stay)
 	var owned map[Key]bool
 	if in.Owned != nil {
 		owned = make(map[Key]bool, len(in.Owned))
@@ -102,7 +106,7 @@ func ComputePlan(in PlanInput) Plan {
 		}
 		k := h.Target.Key()
 		member[k] = true
-		if _, ok := desired[k]; ok || seen[h.Target] {
+		if _, ok := desired[k]; ok || stay[k] || seen[h.Target] {
 			continue
 		}
 		seen[h.Target] = true

@@ -16,14 +16,17 @@ const (
 	// ReasonNoNodePort: targetType instance, and the Service port has no
 	// nodePort to register the nodes on (the Service is of type
 	// ClusterIP, or allocates no node ports).
-	ReasonNoNodePort       = "NoNodePort"
-	ReasonIPFamilyMismatch = "IPFamilyMismatch"
-	ReasonNoEndpoints      = "NoEndpoints"
-	ReasonTargetRejected   = "TargetRejected"
-	ReasonTooManyTargets   = "TooManyTargets"
-	ReasonAccessDenied     = "AccessDenied"
-	ReasonThrottled        = "Throttled"
-	ReasonAWSError         = "AWSError"
+	ReasonNoNodePort = "NoNodePort"
+	// ReasonInvalidNodeSelector: spec.nodeSelector is no valid label
+	// selector.
+	ReasonInvalidNodeSelector = "InvalidNodeSelector"
+	ReasonIPFamilyMismatch    = "IPFamilyMismatch"
+	ReasonNoEndpoints         = "NoEndpoints"
+	ReasonTargetRejected      = "TargetRejected"
+	ReasonTooManyTargets      = "TooManyTargets"
+	ReasonAccessDenied        = "AccessDenied"
+	ReasonThrottled           = "Throttled"
+	ReasonAWSError            = "AWSError"
 	// ReasonSyncPending: the first sync's writes wait for client-side
 	// rate-limit tokens; they go out when the tokens are due.
 	ReasonSyncPending = "SyncPending"

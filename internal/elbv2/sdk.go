@@ -103,6 +103,7 @@ func fromSDK(g elbtypes.TargetGroup) TargetGroup {
 		Port:             aws.ToInt32(g.Port),
 		VPCID:            aws.ToString(g.VpcId),
 		LoadBalancerARNs: g.LoadBalancerArns,
+		HealthCheckPort:  aws.ToString(g.HealthCheckPort),
 	}
 	if tg.IPAddressType == "" {
 		tg.IPAddressType = "ipv4" // the API default when the group was created without one

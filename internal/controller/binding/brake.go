@@ -179,10 +179,10 @@ func (e *edits) forget(key types.NamespacedName) {
 	delete(e.m, key)
 }
 
-// ServiceFingerprint is a hash of what of a Service decides its endpoints
-// and their ports: the selector and the ports with their target ports. A
-// change to it is a deliberate edit, such as a blue/green switch of the
-// selector. Empty for no Service.
+// ServiceFingerprint is a hash of what of a Service decides its targets:
+// the selector, the ports with their target and node ports, and the
+// external traffic policy. A change to it is a deliberate edit, such as a
+// blue/green switch of the selector. Empty for no Service.
 func ServiceFingerprint(svc *corev1.Service) string {
 	if svc == nil {
 		return ""
@@ -197,8 +197,10 @@ func ServiceFingerprint(svc *corev1.Service) string {
 		fmt.Fprintf(&b, "%s=%s;", k, svc.Spec.Selector[k])
 	}
 	for _, p := range svc.Spec.Ports {
-		fmt.Fprintf(&b, "|%s/%s/%d/%s", p.Name, p.Protocol, p.Port, p.TargetPort.String())
+		fmt.Fprintf(&b, "|%s/%s/%d/%s/%d", p.Name, p.Protocol, p.Port, p.TargetPort.String(), p.NodePort)
 	}
+	// Which nodes an instance binding registers follows the policy.
+	fmt.Fprintf(&b, "|%s", svc.Spec.ExternalTrafficPolicy)
 	sum := sha256.Sum256([]byte(b.String()))
 	return hex.EncodeToString(sum[:8])
 }
@@ -217,14 +219,21 @@ func PodLeaving(p *corev1.Pod) bool {
 	return true // no Ready condition yet: never ready
 }
 
-// evidence finds, for each target the plan deregisters that its endpoint
-// does not explain, the pod evidence: the pods with its IP in the binding's
+// evidence finds, for each target the plan deregisters that the desired
+// state does not explain, the evidence tgc saw happen: for a node, its
+// delete event; for a pod IP, the pods with that IP in the binding's
 // namespace all leaving, or, with none left, a delete event seen.
 func (c *Controller) evidence(ctx context.Context, tgb *v1alpha1.TargetGroupBinding, eps endpoints, deregister []targets.Target) (map[targets.Key]targets.Evidence, error) {
 	ev := targets.EndpointEvidence(eps.result)
 	now := c.clock.Now()
 	for _, t := range deregister {
 		if ev[t.Key()] != "" {
+			continue
+		}
+		if t.Instance != "" {
+			if c.goneNodes.seen(t.Instance, now) {
+				ev[t.Key()] = targets.EvidenceNodeDeleted
+			}
 			continue
 		}
 		var pods corev1.PodList
@@ -310,6 +319,14 @@ func (c *Controller) dropConfirmation(ctx context.Context, tgb *v1alpha1.TargetG
 // heldMessage is the Ready condition's message during a hold: how many,
 // which, why, and the two ways out.
 func heldMessage(tgb *v1alpha1.TargetGroupBinding, h hold) string {
+	if targetType(tgb) == v1alpha1.TargetTypeInstance {
+		return fmt.Sprintf("holding the deregistration of %d healthy nodes (%s) of %d: they left the targets of Service %s, "+
+			"but no node behind them is being deleted, excluded from load balancers or tainted for disruption, no endpoint on them is leaving, "+
+			"and neither the binding nor the Service changed, as when nodes go missing from a cache that came back short. New targets are still registered. "+
+			"The hold ends when they are targets again or the evidence arrives; "+
+			"to remove them now, annotate the binding with %s=%q",
+			len(h.held), targetList(h.held), h.healthy, tgb.Spec.ServiceRef.Name, v1alpha1.ConfirmDeregistrationAnnotation, strconv.Itoa(len(h.held)))
+	}
 	return fmt.Sprintf("holding the deregistration of %d healthy targets (%s) of %d: they left the endpoints of Service %s, "+
 		"but no pod behind them is terminating, not ready or deleted, and neither the binding nor the Service changed, "+
 		"as when an EndpointSlice is deleted or a cache comes back short. New targets are still registered. "+

@@ -45,7 +45,7 @@ func (c *Controller) reportDrift(ctx context.Context, tgb *v1alpha1.TargetGroupB
 // reportEmpty explains, with a Warning Event, why a binding with no ready
 // endpoints keeps or loses its targets. It is never silent: a group kept or emptied for lack of endpoints is always explained.
 func (c *Controller) reportEmpty(ctx context.Context, tgb *v1alpha1.TargetGroupBinding, eps endpoints, plan targets.Plan) {
-	why := fmt.Sprintf("Service %s has no ready endpoints", tgb.Spec.ServiceRef.Name)
+	why := fmt.Sprintf("Service %s has no %s", tgb.Spec.ServiceRef.Name, noTargets(tgb))
 	if eps.serviceGone {
 		why = fmt.Sprintf("Service %s does not exist", tgb.Spec.ServiceRef.Name)
 	}

@@ -27,8 +27,9 @@ func (k *Kubelet) registerNode(ctx context.Context) error {
 	node := &corev1.Node{
 		ObjectMeta: metav1.ObjectMeta{Name: k.cfg.NodeName, Labels: lbls},
 		Spec: corev1.NodeSpec{
-			PodCIDR:  k.cfg.PodCIDR.String(),
-			PodCIDRs: []string{k.cfg.PodCIDR.String()},
+			PodCIDR:    k.cfg.PodCIDR.String(),
+			PodCIDRs:   []string{k.cfg.PodCIDR.String()},
+			ProviderID: providerID(k.cfg.Zone, k.cfg.InstanceID),
 		},
 	}
 	_, err := k.client.CoreV1().Nodes().Create(ctx, node, metav1.CreateOptions{})

@@ -1,0 +1,134 @@
+package testcluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/go-logr/logr"
+
+	"github.com/tgc-dev/targetgroupcontroller/test/kubelet"
+)
+
+// nodes are the cluster's running loopback kubelets, and the scheduler
+// when there are several.
+type nodes struct {
+	mu      sync.Mutex
+	running map[string]*runningKubelet
+	order   []string
+	// stopScheduler ends the scheduler; nil with a single node.
+	stopScheduler context.CancelFunc
+	schedulerDone chan error
+}
+
+type runningKubelet struct {
+	stop context.CancelFunc
+	done chan error
+}
+
+// startNodes starts opts.Nodes loopback kubelets (and with more than one,
+// a scheduler), and returns once every Node is registered.
+func (c *Cluster) startNodes(ctx context.Context, opts Options, log logr.Logger) error {
+	n := max(opts.Nodes, 1)
+	base := opts.Kubelet.NodeName
+	if base == "" {
+		base = "loopback-node"
+	}
+	for i := range n {
+		cfg := opts.Kubelet
+		if cfg.Logger.GetSink() == nil {
+			cfg.Logger = log.WithName("kubelet")
+		}
+		if n > 1 {
+			cfg.NodeName = fmt.Sprintf("%s-%d", base, i+1)
+			cfg.LeaveBinding = true
+		}
+		if err := c.startKubelet(ctx, cfg); err != nil {
+			return err
+		}
+	}
+	if n > 1 {
+		s := kubelet.NewScheduler(c.Client, log)
+		runCtx, cancel := context.WithCancel(context.Background())
+		c.nodes.stopScheduler, c.nodes.schedulerDone = cancel, make(chan error, 1)
+		go func() { c.nodes.schedulerDone <- s.Run(runCtx) }()
+	}
+	return nil
+}
+
+func (c *Cluster) startKubelet(ctx context.Context, cfg kubelet.Config) error {
+	kl, err := kubelet.New(c.Client, cfg)
+	if err != nil {
+		return err
+	}
+	runCtx, cancel := context.WithCancel(context.Background())
+	rk := &runningKubelet{stop: cancel, done: make(chan error, 1)}
+	go func() { rk.done <- kl.Run(runCtx) }()
+	select {
+	case <-kl.Started():
+	case err := <-rk.done:
+		return fmt.Errorf("starting the loopback kubelet of node %s: %w", cfg.NodeName, err)
+	case <-ctx.Done():
+		cancel()
+		return fmt.Errorf("starting the loopback kubelet of node %s: %w", cfg.NodeName, ctx.Err())
+	}
+	c.nodes.mu.Lock()
+	defer c.nodes.mu.Unlock()
+	if c.nodes.running == nil {
+		c.nodes.running = map[string]*runningKubelet{}
+	}
+	c.nodes.running[kl.NodeName()] = rk
+	c.nodes.order = append(c.nodes.order, kl.NodeName())
+	c.Kubelets = append(c.Kubelets, kl)
+	if c.Kubelet == nil {
+		c.Kubelet = kl
+	}
+	return nil
+}
+
+// StopNode stops the loopback kubelet of node name, as the instance it
+// plays shuts down: its pods' servers and its NodePorts close, and its
+// instance is withdrawn (kubelet.Config.Instances). The Node object and the
+// pods stay in the API, as after a real shutdown.
+func (c *Cluster) StopNode(name string) error {
+	c.nodes.mu.Lock()
+	rk := c.nodes.running[name]
+	delete(c.nodes.running, name)
+	c.nodes.mu.Unlock()
+	if rk == nil {
+		return fmt.Errorf("node %s has no running loopback kubelet", name)
+	}
+	rk.stop()
+	if err := <-rk.done; err != nil && !errors.Is(err, context.Canceled) {
+		return fmt.Errorf("loopback kubelet of node %s: %w", name, err)
+	}
+	return nil
+}
+
+// stopAll stops the scheduler and every kubelet still running.
+func (n *nodes) stopAll() []error {
+	var errs []error
+	if n.stopScheduler != nil {
+		n.stopScheduler()
+		if err := <-n.schedulerDone; err != nil && !errors.Is(err, context.Canceled) {
+			errs = append(errs, fmt.Errorf("scheduler: %w", err))
+		}
+	}
+	n.mu.Lock()
+	running := n.running
+	n.running = nil
+	order := n.order
+	n.mu.Unlock()
+	for _, name := range order {
+		rk := running[name]
+		if rk == nil {
+			continue
+		}
+		rk.stop()
+		if err := <-rk.done; err != nil && !errors.Is(err, context.Canceled) {
+			errs = append(errs, fmt.Errorf("loopback kubelet of node %s: %w", name, err))
+		}
+	}
+	return errs
+}

@@ -42,6 +42,11 @@ type Config struct {
 	Instances Instances
 	// NoProxy leaves out the node's kube-proxy (proxy.go).
 	NoProxy bool
+	// ProxyMinSyncPeriod is the least time between two syncs of the
+	// kube-proxy's view of the endpoints (kube-proxy's
+	// --iptables-min-sync-period, 1 s by default). Default 0: every change
+	// is synced at once.
+	ProxyMinSyncPeriod time.Duration
 	// LeaveBinding makes the kubelet run only the pods bound to its node,
 	// and bind none itself: with several nodes, a Scheduler binds them.
 	LeaveBinding bool

@@ -24,25 +24,43 @@ import (
 // of every Service on the node's address and forwards each connection, as
 // it is, to one endpoint of the Service (endpointsFor): connection by
 // connection, as kube-proxy's iptables rules do, so a keep-alive connection
-// stays with the pod it reached. Endpoints are read from the informer at
-// each new connection. It also answers each Service's healthCheckNodePort
-// (proxy_health.go).
+// stays with the pod it reached. It also answers each Service's
+// healthCheckNodePort (proxy_health.go).
+//
+// Like kube-proxy, it acts on what it last synced, not on the API's
+// current state: a change of Services or EndpointSlices is synced at once
+// after a quiet spell, and otherwise no sooner than MinSyncPeriod after the
+// last sync (kube-proxy's --iptables-min-sync-period, 1 s by default), so a
+// pod that exits while its endpoint still reads ready gets connections for
+// that long.
 type proxy struct {
 	node     string
 	addr     netip.Addr
 	mapper   loopbackMapper
 	log      logr.Logger
+	minSync  time.Duration
 	services corelisters.ServiceLister
 	slices   discoverylisters.EndpointSliceLister
 	synced   []cache.InformerSynced
 	kick     chan struct{}
 	done     chan struct{}
+	// endpoints is the last sync's view: where each route forwards, and
+	// each Service's ready endpoints on this node.
+	endpoints atomic.Pointer[proxyView]
 
 	mu     sync.Mutex
 	ports  map[int32]*nodePort
 	health map[int32]*healthPort
 	conns  map[net.Conn]struct{}
 	wg     sync.WaitGroup
+}
+
+// proxyView is what one sync saw.
+type proxyView struct {
+	forward map[route][]netip.AddrPort
+	// localReady counts each Service's ready endpoints on this node, by
+	// namespace/name.
+	localReady map[string]int
 }
 
 // route is what a NodePort forwards to.
@@ -60,7 +78,7 @@ type nodePort struct {
 // newProxy registers its informers with factory, which the kubelet starts.
 func newProxy(cfg Config, mapper loopbackMapper, factory informers.SharedInformerFactory) *proxy {
 	p := &proxy{
-		node: cfg.NodeName, addr: cfg.NodeIP, mapper: mapper, log: cfg.Logger.WithName("proxy"),
+		node: cfg.NodeName, addr: cfg.NodeIP, mapper: mapper, log: cfg.Logger.WithName("proxy"), minSync: cfg.ProxyMinSyncPeriod,
 		kick: make(chan struct{}, 1), done: make(chan struct{}),
 		ports: map[int32]*nodePort{}, health: map[int32]*healthPort{}, conns: map[net.Conn]struct{}{},
 	}
@@ -68,13 +86,14 @@ func newProxy(cfg Config, mapper loopbackMapper, factory informers.SharedInforme
 	sl := factory.Discovery().V1().EndpointSlices()
 	p.services, p.slices = svc.Lister(), sl.Lister()
 	p.synced = []cache.InformerSynced{svc.Informer().HasSynced, sl.Informer().HasSynced}
-	// Only Services change which ports are served; endpoints are read when
-	// a connection arrives.
-	_, _ = svc.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
+	changed := cache.ResourceEventHandlerFuncs{
 		AddFunc:    func(any) { p.wake() },
 		UpdateFunc: func(any, any) { p.wake() },
 		DeleteFunc: func(any) { p.wake() },
-	})
+	}
+	_, _ = svc.Informer().AddEventHandler(changed)
+	_, _ = sl.Informer().AddEventHandler(changed)
+	p.endpoints.Store(&proxyView{})
 	return p
 }
 
@@ -92,6 +111,7 @@ func (p *proxy) start(ctx context.Context) error {
 	}
 	p.sync()
 	p.wg.Go(func() {
+		last := time.Now()
 		for {
 			select {
 			case <-ctx.Done():
@@ -99,8 +119,18 @@ func (p *proxy) start(ctx context.Context) error {
 			case <-p.done:
 				return
 			case <-p.kick:
-				p.sync()
 			}
+			if wait := p.minSync - time.Since(last); wait > 0 {
+				select {
+				case <-ctx.Done():
+					return
+				case <-p.done:
+					return
+				case <-time.After(wait):
+				}
+			}
+			last = time.Now()
+			p.sync()
 		}
 	})
 	return nil
@@ -125,14 +155,15 @@ func (p *proxy) stop() {
 	p.wg.Wait()
 }
 
-// sync opens the NodePorts and health check ports the Services ask for and
-// closes those they no longer do.
+// sync takes the view of the endpoints, opens the NodePorts and health
+// check ports the Services ask for and closes those they no longer do.
 func (p *proxy) sync() {
 	svcs, err := p.services.List(labels.Everything())
 	if err != nil {
 		p.log.Error(err, "Listing Services")
 		return
 	}
+	view := &proxyView{forward: map[route][]netip.AddrPort{}, localReady: map[string]int{}}
 	wantPorts, wantHealth := map[int32]route{}, map[int32]route{}
 	for _, s := range svcs {
 		if s.Spec.Type != corev1.ServiceTypeNodePort && s.Spec.Type != corev1.ServiceTypeLoadBalancer {
@@ -141,13 +172,17 @@ func (p *proxy) sync() {
 		local := s.Spec.ExternalTrafficPolicy == corev1.ServiceExternalTrafficPolicyLocal
 		for _, sp := range s.Spec.Ports {
 			if sp.NodePort != 0 && (sp.Protocol == "" || sp.Protocol == corev1.ProtocolTCP) {
-				wantPorts[sp.NodePort] = route{namespace: s.Namespace, service: s.Name, port: sp.Name, local: local}
+				r := route{namespace: s.Namespace, service: s.Name, port: sp.Name, local: local}
+				wantPorts[sp.NodePort] = r
+				view.forward[r] = endpointsFor(p.slicesOf(s), r.port, p.node, local)
 			}
 		}
 		if local && s.Spec.HealthCheckNodePort != 0 {
 			wantHealth[s.Spec.HealthCheckNodePort] = route{namespace: s.Namespace, service: s.Name}
+			view.localReady[s.Namespace+"/"+s.Name] = localReady(p.slicesOf(s), p.node)
 		}
 	}
+	p.endpoints.Store(view)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	select {
@@ -222,7 +257,7 @@ func (p *proxy) forward(c net.Conn, np *nodePort) {
 	}
 	defer p.untrack(c)
 	r := np.route.Load()
-	eps := p.endpoints(r)
+	eps := p.endpoints.Load().forward[*r]
 	if len(eps) == 0 {
 		return
 	}
@@ -250,12 +285,12 @@ func (p *proxy) forward(c net.Conn, np *nodePort) {
 	<-done // either side ending ends the connection
 }
 
-func (p *proxy) endpoints(r *route) []netip.AddrPort {
-	slices, err := p.slices.EndpointSlices(r.namespace).List(labels.SelectorFromSet(labels.Set{discoveryv1.LabelServiceName: r.service}))
+func (p *proxy) slicesOf(s *corev1.Service) []*discoveryv1.EndpointSlice {
+	slices, err := p.slices.EndpointSlices(s.Namespace).List(labels.SelectorFromSet(labels.Set{discoveryv1.LabelServiceName: s.Name}))
 	if err != nil {
 		return nil
 	}
-	return endpointsFor(slices, r.port, p.node, r.local)
+	return slices
 }
 
 // track records a connection to close on stop; false (and the connection

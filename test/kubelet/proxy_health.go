@@ -8,9 +8,6 @@ import (
 	"net/netip"
 	"sync/atomic"
 	"time"
-
-	discoveryv1 "k8s.io/api/discovery/v1"
-	"k8s.io/apimachinery/pkg/labels"
 )
 
 // healthPort is kube-proxy's health check server for one Service with
@@ -33,11 +30,7 @@ func (p *proxy) serveHealth(port int32, r route) (*healthPort, error) {
 	hp.route.Store(&r)
 	hp.srv = &http.Server{ReadHeaderTimeout: 10 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		r := hp.route.Load()
-		var n int
-		slices, err := p.slices.EndpointSlices(r.namespace).List(labels.SelectorFromSet(labels.Set{discoveryv1.LabelServiceName: r.service}))
-		if err == nil {
-			n = localReady(slices, p.node)
-		}
+		n := p.endpoints.Load().localReady[r.namespace+"/"+r.service]
 		status := http.StatusOK
 		if n == 0 {
 			status = http.StatusServiceUnavailable

@@ -131,6 +131,7 @@ func (s *Scheduler) schedule(ctx context.Context, key string) error {
 	}
 	node, ok := pickNode(pod, nodes, s.podsByNode())
 	if !ok {
+		s.log.V(1).Info("No node fits the pod yet", "pod", klog.KObj(pod), "nodes", len(nodes))
 		// Nothing fits now; a node change requeues it, and so does this.
 		s.queue.AddAfter(key, time.Second)
 		return nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/go-logr/logr"
@@ -14,6 +15,10 @@ import (
 // nodes are the cluster's running loopback kubelets, and the scheduler
 // when there are several.
 type nodes struct {
+	// template configures a node StartNode adds; the first node's
+	// configuration, with binding left to the scheduler.
+	template kubelet.Config
+
 	mu      sync.Mutex
 	running map[string]*runningKubelet
 	order   []string
@@ -43,6 +48,9 @@ func (c *Cluster) startNodes(ctx context.Context, opts Options, log logr.Logger)
 		if n > 1 {
 			cfg.NodeName = fmt.Sprintf("%s-%d", base, i+1)
 			cfg.LeaveBinding = true
+		}
+		if i == 0 {
+			c.nodes.template = cfg
 		}
 		if err := c.startKubelet(ctx, cfg); err != nil {
 			return err
@@ -79,12 +87,34 @@ func (c *Cluster) startKubelet(ctx context.Context, cfg kubelet.Config) error {
 		c.nodes.running = map[string]*runningKubelet{}
 	}
 	c.nodes.running[kl.NodeName()] = rk
-	c.nodes.order = append(c.nodes.order, kl.NodeName())
+	if !slices.Contains(c.nodes.order, kl.NodeName()) {
+		c.nodes.order = append(c.nodes.order, kl.NodeName())
+	}
+	// A node started again replaces its stopped kubelet.
+	c.Kubelets = slices.DeleteFunc(c.Kubelets, func(k *kubelet.Kubelet) bool { return k.NodeName() == kl.NodeName() })
 	c.Kubelets = append(c.Kubelets, kl)
 	if c.Kubelet == nil {
 		c.Kubelet = kl
 	}
 	return nil
+}
+
+// StartNode starts a loopback kubelet for node name, configured as the
+// cluster's first, as a new instance joins: after StopNode and the Node's
+// deletion, the same name comes back as a new node. It needs a cluster of
+// several nodes, whose scheduler binds the pods.
+func (c *Cluster) StartNode(ctx context.Context, name string) error {
+	c.nodes.mu.Lock()
+	cfg, running := c.nodes.template, c.nodes.running[name] != nil
+	c.nodes.mu.Unlock()
+	if running {
+		return fmt.Errorf("node %s already has a running loopback kubelet", name)
+	}
+	if !cfg.LeaveBinding {
+		return fmt.Errorf("StartNode needs a cluster of several nodes (Options.Nodes), whose scheduler binds pods")
+	}
+	cfg.NodeName = name
+	return c.startKubelet(ctx, cfg)
 }
 
 // StopNode stops the loopback kubelet of node name, as the instance it

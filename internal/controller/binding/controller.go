@@ -116,8 +116,8 @@ type Controller struct {
 	hcWarnings *healthCheckWarnings
 	// deletions and edits are the brake's evidence that tgc saw happen
 	// rather than can read from the cache.
-	deletions *deletions
-	goneNodes *goneNodes
+	deletions *recentlyDeleted[podAddr]
+	goneNodes *recentlyDeleted[string] // by EC2 instance
 	edits     *edits
 
 	mu sync.Mutex
@@ -140,8 +140,8 @@ func New(kube client.Client, groups *targetgroups.View, rec events.EventRecorder
 		grace:        newGraceWarnings(),
 		skips:        newSkipWarnings(),
 		hcWarnings:   newHealthCheckWarnings(),
-		deletions:    newDeletions(cfg.Brake.EvidenceTTL),
-		goneNodes:    newGoneNodes(cfg.Brake.EvidenceTTL),
+		deletions:    newRecentlyDeleted[podAddr](cfg.Brake.EvidenceTTL),
+		goneNodes:    newRecentlyDeleted[string](cfg.Brake.EvidenceTTL),
 		edits:        &edits{m: map[types.NamespacedName]editState{}},
 		pendingSince: map[types.NamespacedName]time.Time{},
 	}
@@ -163,7 +163,7 @@ func (c *Controller) Register(ctx context.Context, mgr ctrl.Manager) error {
 		if err := c.watchPodDeletions(ctx, mgr); err != nil {
 			return err
 		}
-		if err := c.watchNodeDeletions(ctx, mgr); err != nil {
+		if err := watchDeletes(ctx, mgr, &corev1.Node{}, c.nodeDeleted); err != nil {
 			return err
 		}
 	}

@@ -65,8 +65,11 @@ func (c *Controller) desired(ctx context.Context, tgb *v1alpha1.TargetGroupBindi
 		gated = g
 	}
 	anyEndpoint := tgb.Spec.TargetSelection == v1alpha1.TargetSelectionAnyEndpoint
+	// Nodes of a Cluster Service are targets whatever its endpoints, so
+	// their pods need no reading.
+	endpointsMatter := !instance || (svc != nil && svc.Spec.ExternalTrafficPolicy == corev1.ServiceExternalTrafficPolicyLocal)
 	var pods map[string]*corev1.Pod
-	if !anyEndpoint && svc != nil {
+	if !anyEndpoint && svc != nil && endpointsMatter {
 		p, err := c.podsOf(ctx, tgb.Namespace, slices.Items)
 		if err != nil {
 			return endpoints{}, &failure{reason: v1alpha1.ReasonAWSError, err: err, message: fmt.Sprintf("reading the pods of %s: %v", svcKey, err)}

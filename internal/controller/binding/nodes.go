@@ -4,14 +4,10 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"sync"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
-	toolscache "k8s.io/client-go/tools/cache"
-	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
@@ -51,62 +47,15 @@ func (c *Controller) nodeInput(ctx context.Context, tgb *v1alpha1.TargetGroupBin
 	return &targets.NodeInput{Nodes: nodes.Items, Selector: sel}, nil
 }
 
-// watchNodeDeletions records the instance of every deleted node: a delete
-// event is evidence that the node is gone, which a node merely missing from
-// the cache is not.
-func (c *Controller) watchNodeDeletions(ctx context.Context, mgr ctrl.Manager) error {
-	inf, err := mgr.GetCache().GetInformer(ctx, &corev1.Node{})
-	if err != nil {
-		return fmt.Errorf("getting the node informer: %w", err)
-	}
-	if _, err := inf.AddEventHandler(toolscache.ResourceEventHandlerFuncs{DeleteFunc: c.nodeDeleted}); err != nil {
-		return fmt.Errorf("watching node deletions: %w", err)
-	}
-	return nil
-}
-
-// nodeDeleted records a deleted node's instance; a tombstone counts the
-// same, as for pods (podDeleted).
+// nodeDeleted records a deleted node's instance.
 func (c *Controller) nodeDeleted(obj any) {
-	if t, ok := obj.(toolscache.DeletedFinalStateUnknown); ok {
-		obj = t.Obj
-	}
-	n, ok := obj.(*corev1.Node)
+	n, ok := lastState(obj).(*corev1.Node)
 	if !ok {
 		return
 	}
 	if id, ok := targets.InstanceID(n); ok {
-		c.goneNodes.record(id, c.clock.Now())
+		c.goneNodes.record(c.clock.Now(), id)
 	}
-}
-
-// goneNodes are the instances of nodes tgc saw deleted, for EvidenceTTL.
-type goneNodes struct {
-	ttl time.Duration
-	mu  sync.Mutex
-	at  map[string]time.Time
-}
-
-func newGoneNodes(ttl time.Duration) *goneNodes {
-	return &goneNodes{ttl: ttl, at: map[string]time.Time{}}
-}
-
-func (g *goneNodes) record(instance string, now time.Time) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	for k, t := range g.at {
-		if now.Sub(t) >= g.ttl {
-			delete(g.at, k)
-		}
-	}
-	g.at[instance] = now
-}
-
-func (g *goneNodes) seen(instance string, now time.Time) bool {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	t, ok := g.at[instance]
-	return ok && now.Sub(t) < g.ttl
 }
 
 // instanceBindings maps a node event to every instance binding: with

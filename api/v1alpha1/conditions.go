@@ -13,6 +13,13 @@ const (
 	ReasonTargetTypeMismatch  = "TargetTypeMismatch"
 	ReasonServiceNotFound     = "ServiceNotFound"
 	ReasonPortNotFound        = "PortNotFound"
+	// ReasonNoNodePort: targetType instance, and the Service port has no
+	// nodePort to register the nodes on (the Service is of type
+	// ClusterIP, or allocates no node ports).
+	ReasonNoNodePort = "NoNodePort"
+	// ReasonInvalidNodeSelector: spec.nodeSelector is no valid label
+	// selector.
+	ReasonInvalidNodeSelector = "InvalidNodeSelector"
 	ReasonIPFamilyMismatch    = "IPFamilyMismatch"
 	ReasonNoEndpoints         = "NoEndpoints"
 	ReasonTargetRejected      = "TargetRejected"

@@ -5,13 +5,21 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 )
 
-// TargetType is how targets are addressed in the group. Only ip is supported:
-// tgc registers pod IPs, which needs pods routable inside the VPC.
-// +kubebuilder:validation:Enum=ip
+// TargetType is how targets are addressed in the group; it must be the
+// target group's own type.
+// +kubebuilder:validation:Enum=ip;instance
 type TargetType string
 
-// TargetTypeIP registers pod IPs.
-const TargetTypeIP TargetType = "ip"
+const (
+	// TargetTypeIP registers pod IPs, which needs pods routable inside the
+	// VPC; the load balancer sends to the pods themselves.
+	TargetTypeIP TargetType = "ip"
+	// TargetTypeInstance registers nodes, by the EC2 instance ID of their
+	// spec.providerID, on the Service's NodePort; kube-proxy on the node
+	// forwards to the pods. For pods the VPC cannot route to, such as on
+	// an overlay network.
+	TargetTypeInstance TargetType = "instance"
+)
 
 // IPAddressType is the IP family of a target group's targets.
 // +kubebuilder:validation:Enum=ipv4;ipv6
@@ -91,6 +99,7 @@ type ServiceReference struct {
 // The field names and meanings follow the AWS Load Balancer Controller's
 // TargetGroupBinding so that manifests move over unchanged.
 // +kubebuilder:validation:XValidation:rule="has(self.targetGroupARN) || has(self.targetGroupName)",message="set targetGroupARN or targetGroupName"
+// +kubebuilder:validation:XValidation:rule="!has(self.nodeSelector) || (has(self.targetType) && self.targetType == 'instance')",message="nodeSelector selects the nodes of targetType instance; remove it, or set targetType: instance"
 // +kubebuilder:validation:XValidation:rule=`(has(self.targetGroupARN) ? self.targetGroupARN : "") == (has(oldSelf.targetGroupARN) ? oldSelf.targetGroupARN : "") && (has(self.targetGroupName) ? self.targetGroupName : "") == (has(oldSelf.targetGroupName) ? oldSelf.targetGroupName : "")`,message="targetGroupARN and targetGroupName cannot change: a binding edited onto a live target group would take it over. Create a new binding for the other target group and delete this one"
 type TargetGroupBindingSpec struct {
 	// TargetGroupARN is the ARN of the target group. It cannot change, nor
@@ -101,10 +110,23 @@ type TargetGroupBindingSpec struct {
 	// TargetGroupName is resolved to an ARN when TargetGroupARN is empty.
 	// +optional
 	TargetGroupName string `json:"targetGroupName,omitempty"`
-	// TargetType must match the target group's type.
+	// TargetType must match the target group's type: ip registers the
+	// Service's ready pods, instance registers nodes on the Service's
+	// NodePort (the Service needs one: type NodePort or LoadBalancer).
+	// With instance and the Service's externalTrafficPolicy Local, only
+	// nodes that run a ready endpoint of the Service are registered;
+	// otherwise every Ready node that nodeSelector selects. A node leaves
+	// the group as soon as it announces that it is going away (the label
+	// node.kubernetes.io/exclude-from-external-load-balancers, the taints
+	// karpenter.sh/disrupted or ToBeDeletedByClusterAutoscaler, or its
+	// deletion), but not merely because it is cordoned or NotReady.
 	// +kubebuilder:default=ip
 	// +optional
 	TargetType TargetType `json:"targetType,omitempty"`
+	// NodeSelector, with targetType instance, limits the nodes registered
+	// to those whose labels it selects. Empty selects every node.
+	// +optional
+	NodeSelector *metav1.LabelSelector `json:"nodeSelector,omitempty"`
 	// ServiceRef is the Service and port to mirror.
 	ServiceRef ServiceReference `json:"serviceRef"`
 	// IPAddressType is the IP family of the targets; it must match the
@@ -143,7 +165,8 @@ type TargetGroupBindingSpec struct {
 // count defaults to 0, so that a status patch carrying only the counts that
 // changed is still a complete object.
 type TargetCounts struct {
-	// Desired is the number of ready endpoints that should be targets.
+	// Desired is the number of targets that should be registered: ready
+	// endpoints (targetType ip) or nodes (targetType instance).
 	// +kubebuilder:default=0
 	// +optional
 	Desired int32 `json:"desired"`
@@ -208,8 +231,9 @@ type TargetGroupBindingStatus struct {
 	OwnedTargets []string `json:"ownedTargets,omitempty"`
 }
 
-// TargetGroupBinding keeps an ELBv2 target group of type ip equal to the
-// ready endpoints of a Service port.
+// TargetGroupBinding keeps an ELBv2 target group equal to the ready
+// endpoints of a Service port (type ip), or to the nodes that serve its
+// NodePort (type instance).
 //
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
@@ -218,7 +242,7 @@ type TargetGroupBindingStatus struct {
 // +kubebuilder:printcolumn:name="Port",type=string,JSONPath=`.spec.serviceRef.port`
 // +kubebuilder:printcolumn:name="TargetGroup",type=string,JSONPath=`.status.targetGroupARN`
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
-// +kubebuilder:printcolumn:name="Endpoints",type=integer,JSONPath=`.status.targets.desired`,description="Ready endpoints that should be targets"
+// +kubebuilder:printcolumn:name="Endpoints",type=integer,JSONPath=`.status.targets.desired`,description="Ready endpoints (ip) or nodes (instance) that should be targets"
 // +kubebuilder:printcolumn:name="Registered",type=integer,JSONPath=`.status.targets.registered`
 // +kubebuilder:printcolumn:name="Healthy",type=integer,JSONPath=`.status.targets.healthy`
 // +kubebuilder:printcolumn:name="Skipped",type=integer,JSONPath=`.status.targets.skipped`,priority=1,description="Ready endpoints with no Pod of the binding behind them"

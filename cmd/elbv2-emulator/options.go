@@ -19,8 +19,10 @@ type options struct {
 	listen  string
 	vpcs    []string
 	dialMap []string
-	profile string
-	nlb     bool
+	// instanceMap are the EC2 instances that exist, as ID=ADDRESS.
+	instanceMap []string
+	profile     string
+	nlb         bool
 	// propagation overrides the profile's DeregistrationPropagation when
 	// propagationSet.
 	propagation        time.Duration
@@ -40,6 +42,7 @@ func parseOptions(args []string) (options, error) {
 	fs.StringVar(&o.listen, "listen", "127.0.0.1:4566", "address to serve the ELBv2 API, /_emulator/ and /metrics on")
 	fs.StringArrayVar(&o.vpcs, "vpc", nil, "VPC as ID=CIDR, repeatable (default vpc-0a1b2c3d4e5f60718=10.244.0.0/16)")
 	fs.StringArrayVar(&o.dialMap, "dial-map", nil, "map FROM=TO CIDRs before dialing targets, repeatable, e.g. 10.244.0.0/16=127.244.0.0/16; only loopback is ever dialed")
+	fs.StringArrayVar(&o.instanceMap, "instance-map", nil, "an EC2 instance that exists, as ID=ADDRESS (the loopback address its node serves on), repeatable, e.g. i-0123456789abcdef0=127.0.10.1; RegisterTargets refuses instances not listed, and /_emulator/instances changes the list at run time")
 	fs.StringVar(&o.profile, "profile", "fast", "timing profile: fast or realistic")
 	fs.BoolVar(&o.nlb, "nlb", false, "with --profile realistic, use network load balancer registration delays (minutes)")
 	fs.DurationVar(&o.propagation, "deregistration-propagation", 0, "how long a deregistered target still receives new requests (default: the profile's, 0 for fast, 10s for realistic, 2m with --nlb)")
@@ -93,6 +96,17 @@ func (o options) config() (emulator.Config, error) {
 			return cfg, fmt.Errorf("--dial-map %q must be FROM=TO CIDRs, e.g. 10.244.0.0/16=127.244.0.0/16", m)
 		}
 		cfg.DialMap = append(cfg.DialMap, emulator.DialMapping{From: fromP, To: toP})
+	}
+	for _, m := range o.instanceMap {
+		id, a, ok := strings.Cut(m, "=")
+		addr, err := netip.ParseAddr(a)
+		if !ok || err != nil {
+			return cfg, fmt.Errorf("--instance-map %q must be ID=ADDRESS, e.g. i-0123456789abcdef0=127.0.10.1", m)
+		}
+		if cfg.Instances == nil {
+			cfg.Instances = map[string]netip.Addr{}
+		}
+		cfg.Instances[id] = addr
 	}
 	return cfg, nil
 }

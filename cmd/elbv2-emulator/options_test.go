@@ -13,6 +13,7 @@ func TestOptionsBecomeConfig(t *testing.T) {
 		"--vpc", "vpc-0123456789abcdef0=10.244.0.0/16", "--vpc", "vpc-0fedcba9=10.96.0.0/12",
 		"--dial-map", "10.244.0.0/16=127.244.0.0/16", "--profile", "realistic", "--nlb",
 		"--health-checks", "simulated", "--max-targets-per-group", "50", "--throttle=false",
+		"--instance-map", "i-0123456789abcdef0=127.0.10.1", "--instance-map", "i-0123abcd=127.0.10.2",
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -30,6 +31,9 @@ func TestOptionsBecomeConfig(t *testing.T) {
 	if cfg.Profile != emulator.RealisticProfile(true) || cfg.HealthChecks != emulator.HealthChecksSimulated ||
 		cfg.MaxTargetsPerGroup != 50 || !cfg.Throttle.Disabled {
 		t.Errorf("config = %+v", cfg)
+	}
+	if len(cfg.Instances) != 2 || cfg.Instances["i-0123abcd"] != netip.MustParseAddr("127.0.10.2") {
+		t.Errorf("Instances = %v", cfg.Instances)
 	}
 	if _, err := emulator.New(cfg); err != nil {
 		t.Errorf("emulator rejects the config: %v", err)
@@ -65,10 +69,12 @@ func TestDeregistrationPropagationFlagOverridesTheProfile(t *testing.T) {
 
 func TestMalformedFlagsAreRejected(t *testing.T) {
 	cases := map[string][]string{
-		"VPC without CIDR":     {"--vpc", "vpc-0123456789abcdef0"},
-		"dial map without TO":  {"--dial-map", "10.244.0.0/16"},
-		"unknown profile":      {"--profile", "slow"},
-		"negative propagation": {"--deregistration-propagation", "-1s"},
+		"VPC without CIDR":         {"--vpc", "vpc-0123456789abcdef0"},
+		"dial map without TO":      {"--dial-map", "10.244.0.0/16"},
+		"unknown profile":          {"--profile", "slow"},
+		"negative propagation":     {"--deregistration-propagation", "-1s"},
+		"instance without address": {"--instance-map", "i-0123456789abcdef0"},
+		"instance with a hostname": {"--instance-map", "i-0123456789abcdef0=node-1"},
 	}
 	for name, args := range cases {
 		t.Run(name, func(t *testing.T) {

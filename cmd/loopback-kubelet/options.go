@@ -22,6 +22,8 @@ type options struct {
 	podCIDR        string
 	loopbackCIDR   string
 	zone           string
+	nodeCIDR       string
+	emulatorURL    string
 	maxProbePeriod time.Duration
 	version        bool
 }
@@ -32,6 +34,8 @@ func (o *options) bind(fs *pflag.FlagSet) {
 	fs.StringVar(&o.podCIDR, "pod-cidr", "10.244.0.0/16", "CIDR that pod IPs are allocated from")
 	fs.StringVar(&o.loopbackCIDR, "loopback-cidr", "127.244.0.0/16", "loopback CIDR that pod servers really listen on; same length as --pod-cidr")
 	fs.StringVar(&o.zone, "zone", "", "topology.kubernetes.io/zone label for the Node (none if empty)")
+	fs.StringVar(&o.nodeCIDR, "node-cidr", "127.0.10.0/24", "loopback CIDR the node's own address (where its kube-proxy serves NodePorts) is taken from")
+	fs.StringVar(&o.emulatorURL, "emulator-url", "", "ELBv2 emulator to tell the node's EC2 instance and address to (PUT /_emulator/instances), so that instance targets reach the node (none if empty)")
 	fs.DurationVar(&o.maxProbePeriod, "max-probe-period", time.Second, "cap on readiness probe periodSeconds and initialDelaySeconds")
 	fs.BoolVar(&o.version, "version", false, "print the version, commit and Go version, and exit")
 }
@@ -49,14 +53,23 @@ func (o *options) config() (kubelet.Config, error) {
 	if err != nil {
 		return kubelet.Config{}, fmt.Errorf("--loopback-cidr: %w", err)
 	}
-	return kubelet.Config{
+	nodes, err := netip.ParsePrefix(o.nodeCIDR)
+	if err != nil {
+		return kubelet.Config{}, fmt.Errorf("--node-cidr: %w", err)
+	}
+	cfg := kubelet.Config{
 		NodeName:       o.nodeName,
 		PodCIDR:        pods,
 		LoopbackCIDR:   loopback,
+		NodeCIDR:       nodes,
 		Zone:           o.zone,
 		MaxProbePeriod: o.maxProbePeriod,
 		Logger:         klog.NewKlogr(),
-	}, nil
+	}
+	if o.emulatorURL != "" {
+		cfg.Instances = kubelet.EmulatorInstances{URL: o.emulatorURL}
+	}
+	return cfg, nil
 }
 
 func (o *options) run(ctx context.Context) error {

@@ -16,6 +16,8 @@ func TestOptionsValidation(t *testing.T) {
 		"bad pod CIDR":                {[]string{"--kubeconfig=/tmp/kc", "--pod-cidr=10.244.0.0"}, true},
 		"bad loopback CIDR":           {[]string{"--kubeconfig=/tmp/kc", "--loopback-cidr=nope"}, true},
 		"custom CIDRs of same length": {[]string{"--kubeconfig=/tmp/kc", "--pod-cidr=10.9.0.0/24", "--loopback-cidr=127.9.0.0/24"}, false},
+		"bad node CIDR":               {[]string{"--kubeconfig=/tmp/kc", "--node-cidr=127.0.10.1"}, true},
+		"an emulator to announce to":  {[]string{"--kubeconfig=/tmp/kc", "--emulator-url=http://127.0.0.1:4566"}, false},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

@@ -20,6 +20,9 @@ type TargetGroup struct {
 	Port             int32
 	VPCID            string
 	LoadBalancerARNs []string
+	// HealthCheckPort is the port health checks use: "traffic-port" or a
+	// number.
+	HealthCheckPort string
 }
 
 // TargetGroups is the domain interface the controllers use.

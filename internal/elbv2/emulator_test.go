@@ -285,3 +285,41 @@ func TestEmulatorTargetGroupSweepPagesThroughEveryGroup(t *testing.T) {
 		t.Errorf("swept %d groups in %d pages, want %d in 2 (400 a page)", len(got), pages, len(want))
 	}
 }
+
+// The adapter writes and reads instance targets by their instance ID, and
+// AWS's refusal of an instance that does not exist is a rejected target.
+func TestAdapterRegistersInstanceTargets(t *testing.T) {
+	s := startEmulator(t, emulator.Throttle{Disabled: true}, elbv2.Options{})
+	if err := s.emu.SetInstance("i-0123456789abcdef0", netip.MustParseAddr("127.0.10.1")); err != nil {
+		t.Fatal(err)
+	}
+	out, err := s.client.CreateTargetGroup(context.Background(), &elb.CreateTargetGroupInput{
+		Name: aws.String("nodes"), TargetType: elbtypes.TargetTypeEnumInstance, Protocol: elbtypes.ProtocolEnumHttp,
+		Port: aws.Int32(80), VpcId: aws.String(emulator.DefaultVPC.ID), HealthCheckPort: aws.String("31999"),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	arn := aws.ToString(out.TargetGroups[0].TargetGroupArn)
+	sdk := elbv2.NewSDK(s.client)
+	ctx := context.Background()
+	node := targets.Target{Instance: "i-0123456789abcdef0", Port: 30080}
+	if err := sdk.Register(ctx, arn, []targets.Target{node}, elbv2.Write{}); err != nil {
+		t.Fatal(err)
+	}
+	hs, err := sdk.TargetHealth(ctx, arn, elbv2.Required)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hs) != 1 || hs[0].Target.Key() != node.Key() {
+		t.Fatalf("TargetHealth = %+v, want %s", hs, node)
+	}
+	tg, err := sdk.DescribeTargetGroup(ctx, arn)
+	if err != nil || tg.TargetType != "instance" || tg.HealthCheckPort != "31999" {
+		t.Fatalf("DescribeTargetGroup = %+v, %v; want type instance, health check port 31999", tg, err)
+	}
+	err = sdk.Register(ctx, arn, []targets.Target{{Instance: "i-0123456789abcdef1", Port: 30080}}, elbv2.Write{})
+	if !errors.Is(err, elbv2.ErrInvalidTarget) {
+		t.Fatalf("registering an instance that does not exist: %v, want ErrInvalidTarget", err)
+	}
+}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/netip"
 	"strconv"
 	"time"
 
@@ -104,6 +103,7 @@ func fromSDK(g elbtypes.TargetGroup) TargetGroup {
 		Port:             aws.ToInt32(g.Port),
 		VPCID:            aws.ToString(g.VpcId),
 		LoadBalancerARNs: g.LoadBalancerArns,
+		HealthCheckPort:  aws.ToString(g.HealthCheckPort),
 	}
 	if tg.IPAddressType == "" {
 		tg.IPAddressType = "ipv4" // the API default when the group was created without one
@@ -158,17 +158,14 @@ func (s *SDK) TargetHealth(ctx context.Context, arn string, _ Priority) ([]targe
 		if d.Target == nil {
 			continue
 		}
-		ip, err := netip.ParseAddr(aws.ToString(d.Target.Id))
+		t, err := targets.ParseID(aws.ToString(d.Target.Id), aws.ToInt32(d.Target.Port), aws.ToString(d.Target.AvailabilityZone))
 		if err != nil {
-			// Only ip target groups are supported; an instance ID or Lambda
-			// ARN here means the binding points at the wrong kind of group.
-			return nil, fmt.Errorf("target group %s has target %q, which is not an IP address: %w", arn, aws.ToString(d.Target.Id), err)
+			// Only ip and instance target groups are supported; a Lambda
+			// or ALB ARN here means the binding points at the wrong kind
+			// of group.
+			return nil, fmt.Errorf("reading the targets of target group %s: %w", arn, err)
 		}
-		h := targets.Health{Target: targets.Target{
-			IP:               ip.Unmap(),
-			Port:             aws.ToInt32(d.Target.Port),
-			AvailabilityZone: aws.ToString(d.Target.AvailabilityZone),
-		}}
+		h := targets.Health{Target: t}
 		if d.TargetHealth != nil {
 			h.State = targets.State(d.TargetHealth.State)
 			h.Reason = string(d.TargetHealth.Reason)
@@ -222,7 +219,7 @@ func descriptions(ts []targets.Target) []elbtypes.TargetDescription {
 	}
 	out := make([]elbtypes.TargetDescription, len(ts))
 	for i, t := range ts {
-		out[i] = elbtypes.TargetDescription{Id: aws.String(t.IP.String()), Port: aws.Int32(t.Port)}
+		out[i] = elbtypes.TargetDescription{Id: aws.String(t.ID()), Port: aws.Int32(t.Port)}
 		// Inside the VPC AWS detects the zone itself; send one only when
 		// AWS reported it, so a deregistration names the registered target.
 		if t.AvailabilityZone != "" {

@@ -37,10 +37,14 @@ const (
 
 // Config configures an Emulator. The zero value is usable.
 type Config struct {
-	Region             string          // default "us-east-1"
-	AccountID          string          // default "123456789012"
-	VPCs               []VPC           // default one VPC: vpc-0a1b2c3d4e5f60718 = 10.244.0.0/16
-	DialMap            []DialMapping   // default none: dial the IP as given (only loopback is ever dialed)
+	Region    string        // default "us-east-1"
+	AccountID string        // default "123456789012"
+	VPCs      []VPC         // default one VPC: vpc-0a1b2c3d4e5f60718 = 10.244.0.0/16
+	DialMap   []DialMapping // default none: dial the IP as given (only loopback is ever dialed)
+	// Instances are the EC2 instances that exist, by ID, with the address
+	// each listens on (instances.go); default none, so every instance
+	// target is refused until SetInstance.
+	Instances          map[string]netip.Addr
 	MaxTargetsPerGroup int             // default 1000, the AWS default quota "targets per target group"
 	Profile            Profile         // default FastProfile()
 	HealthChecks       HealthCheckMode // default real
@@ -84,6 +88,11 @@ func (c Config) withDefaults() (Config, error) {
 		}
 		if !v.CIDR.IsValid() {
 			return c, fmt.Errorf("VPC %s has no valid CIDR", v.ID)
+		}
+	}
+	for id, addr := range c.Instances {
+		if err := validateInstance(id, addr); err != nil {
+			return c, err
 		}
 	}
 	if c.MaxTargetsPerGroup == 0 {

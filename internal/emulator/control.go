@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/netip"
 	"slices"
 	"strconv"
 	"time"
@@ -222,6 +223,52 @@ func (e *Emulator) controlRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /_emulator/listeners", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, e.Listeners())
 	})
+	mux.HandleFunc("GET /_emulator/instances", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, e.Instances())
+	})
+	mux.HandleFunc("PUT /_emulator/instances", func(w http.ResponseWriter, r *http.Request) {
+		// {"i-0abc…":"127.0.10.1"} creates or moves an instance; an empty
+		// address removes it. Instances not named are left as they are.
+		var body map[string]string
+		if !readJSON(w, r, &body) {
+			return
+		}
+		if err := e.applyInstances(body); err != nil {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+			return
+		}
+		writeJSON(w, http.StatusOK, e.Instances())
+	})
+}
+
+// applyInstances sets or (with an empty address) removes each instance
+// named; it changes nothing unless every entry is valid.
+func (e *Emulator) applyInstances(body map[string]string) error {
+	set := map[string]netip.Addr{}
+	for id, a := range body {
+		if a == "" {
+			continue
+		}
+		addr, err := netip.ParseAddr(a)
+		if err != nil {
+			return fmt.Errorf("instance %s: address %q: %w", id, a, err)
+		}
+		if err := validateInstance(id, addr); err != nil {
+			return err
+		}
+		set[id] = addr
+	}
+	for id, a := range body {
+		if a == "" {
+			e.RemoveInstance(id)
+		}
+	}
+	for id, addr := range set {
+		if err := e.SetInstance(id, addr); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func readJSON(w http.ResponseWriter, r *http.Request, v any) bool {

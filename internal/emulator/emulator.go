@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -36,6 +38,7 @@ type Emulator struct {
 	mu           sync.RWMutex
 	profile      Profile
 	mode         HealthCheckMode
+	instances    map[string]netip.Addr
 	groups       map[string]*targetGroup
 	groupsByName map[string]*targetGroup
 	lbs          map[string]*loadBalancer
@@ -88,6 +91,10 @@ func New(cfg Config) (*Emulator, error) {
 		stopCtx:    stopCtx,
 		cancelStop: cancel,
 		probeSlots: make(chan struct{}, maxConcurrentProbes),
+		instances:  maps.Clone(cfg.Instances),
+	}
+	if e.instances == nil {
+		e.instances = map[string]netip.Addr{}
 	}
 	e.resetState()
 	e.metrics = newMetrics(e)

@@ -62,7 +62,7 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 		in := e.healthInputs(g, now)
 		for _, t := range g.order {
 			if _, ok := present(g, t.key, now); ok {
-				counts[targetHealth(t, in.forTarget(t)).State]++
+				counts[targetHealth(t, in).State]++
 			}
 		}
 	}

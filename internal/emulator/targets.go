@@ -20,6 +20,7 @@ type targetSpec struct {
 func (e *Emulator) parseTargets(p query.Params, g *targetGroup, strict bool) ([]targetSpec, *query.Error) {
 	members := p.Structs("Targets")
 	out := make([]targetSpec, 0, len(members))
+	var instances []string
 	vpc, _ := e.vpc(g.vpcID)
 	for _, m := range members {
 		id, az := m.String("Id"), m.String("AvailabilityZone")
@@ -53,13 +54,17 @@ func (e *Emulator) parseTargets(p query.Params, g *targetGroup, strict bool) ([]
 				spec.key.id = spec.addr.String()
 			}
 		case "instance":
-			if strict && !instanceIDPattern.MatchString(id) {
-				return nil, errInvalidTarget("The target ID '%s' is not a valid instance ID", id)
-			}
+			instances = append(instances, id)
+			spec.addr = e.instances[id] // invalid for an instance that does not exist
 		default:
 			return nil, errValidation("The emulator registers ip and instance targets only; target group '%s' has target type '%s'", g.name, g.targetType)
 		}
 		out = append(out, spec)
+	}
+	if strict {
+		if qe := e.checkInstances(instances); qe != nil {
+			return nil, qe
+		}
 	}
 	return out, nil
 }
@@ -158,7 +163,7 @@ func (e *Emulator) deregisterTargets(p query.Params) (any, *query.Error) {
 			// leaving) succeeds and changes nothing, so retries are safe.
 			continue
 		}
-		before := targetHealth(t, in.forTarget(t))
+		before := targetHealth(t, in)
 		t.gen++
 		if delay <= 0 {
 			e.removeTarget(g, t)
@@ -216,7 +221,7 @@ func (e *Emulator) describeTargetHealth(p query.Params) (any, *query.Error) {
 }
 
 func describeTarget(g *targetGroup, t *target, in healthInputs) xmlTargetHealthDescription {
-	h := targetHealth(t, in.forTarget(t))
+	h := targetHealth(t, in)
 	return xmlTargetHealthDescription{
 		Target:          xmlTarget{ID: t.key.id, Port: t.key.port, AvailabilityZone: t.key.az},
 		HealthCheckPort: strconv.Itoa(int(g.healthCheckPort(t))),
@@ -233,13 +238,4 @@ func (e *Emulator) healthInputs(g *targetGroup, now time.Time) healthInputs {
 		inUseSince: g.inUseSince,
 		hc:         g.hc,
 	}
-}
-
-// forTarget adjusts the inputs for a target that cannot be probed (instance
-// targets have no address): its health is simulated.
-func (in healthInputs) forTarget(t *target) healthInputs {
-	if !t.addr.IsValid() {
-		in.simulated = true
-	}
-	return in
 }

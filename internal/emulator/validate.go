@@ -18,7 +18,9 @@ var outsideVPCRanges = []netip.Prefix{
 	netip.MustParsePrefix("fc00::/7"),
 }
 
-var instanceIDPattern = regexp.MustCompile(`^i-[0-9a-f]{8,17}$`)
+// instanceIDPattern is an EC2 instance ID: "i-" and 8 (older instances) or
+// 17 hexadecimal digits.
+var instanceIDPattern = regexp.MustCompile(`^i-([0-9a-f]{8}|[0-9a-f]{17})$`)
 
 // availabilityZoneAll marks an IP target outside the VPC.
 const availabilityZoneAll = "all"

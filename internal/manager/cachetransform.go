@@ -54,6 +54,8 @@ func CacheTransform() toolscache.TransformFunc {
 			return trimEndpointSlice(o), nil
 		case *corev1.Namespace:
 			return trimNamespace(o), nil
+		case *corev1.Node:
+			return trimNode(o), nil
 		}
 		return strip(in)
 	}
@@ -176,15 +178,22 @@ func trimService(s *corev1.Service) *corev1.Service {
 	// targets.Desired (servicePort, slicePort) matches the binding's port by
 	// number or name and the slice's port by name and protocol;
 	// serviceannotation (servicePort) takes the first port's number;
-	// binding (ServiceFingerprint) counts a changed targetPort as an edit
-	// that explains the removal of the old port's targets. nodePort and
-	// appProtocol are not read: slices carry the resolved container port.
+	// binding (ServiceFingerprint) counts a changed targetPort or nodePort
+	// as an edit that explains the removal of the old port's targets;
+	// targets.Desired registers nodes on the nodePort (targetType
+	// instance). appProtocol is not read.
 	if len(s.Spec.Ports) > 0 {
 		out.Spec.Ports = make([]corev1.ServicePort, len(s.Spec.Ports))
 		for i, p := range s.Spec.Ports {
-			out.Spec.Ports[i] = corev1.ServicePort{Name: p.Name, Protocol: p.Protocol, Port: p.Port, TargetPort: p.TargetPort}
+			out.Spec.Ports[i] = corev1.ServicePort{Name: p.Name, Protocol: p.Protocol, Port: p.Port, TargetPort: p.TargetPort, NodePort: p.NodePort}
 		}
 	}
+	// targets.Desired (the NoNodePort message names the type, and
+	// externalTrafficPolicy chooses the nodes) and binding
+	// (checkHealthCheckPort, ServiceFingerprint).
+	out.Spec.Type = s.Spec.Type
+	out.Spec.ExternalTrafficPolicy = s.Spec.ExternalTrafficPolicy
+	out.Spec.HealthCheckNodePort = s.Spec.HealthCheckNodePort
 	// targets.Desired (checkFamily) and readinessgate (family).
 	out.Spec.IPFamilies = s.Spec.IPFamilies
 	// webhook/gateinjector (input, GatesToAdd): which Services select a new
@@ -194,8 +203,8 @@ func trimService(s *corev1.Service) *corev1.Service {
 }
 
 // trimEndpointSlice keeps what targets.Desired and the binding controller
-// read of an EndpointSlice. Topology (nodeName, zone, hints,
-// deprecatedTopology), hostnames, the serving condition, owner references and
+// read of an EndpointSlice. Topology (zone, hints, deprecatedTopology),
+// hostnames, the serving condition, owner references and
 // the labels the EndpointSlice controller copies from the Service are not.
 func trimEndpointSlice(s *discoveryv1.EndpointSlice) *discoveryv1.EndpointSlice {
 	out := &discoveryv1.EndpointSlice{TypeMeta: s.TypeMeta, ObjectMeta: identity(&s.ObjectMeta)}
@@ -250,6 +259,29 @@ func trimEndpoint(ep *discoveryv1.Endpoint, ns string) discoveryv1.Endpoint {
 			refNS = ns
 		}
 		out.TargetRef = &corev1.ObjectReference{Kind: ref.Kind, Namespace: refNS, Name: ref.Name, UID: ref.UID}
+	}
+	// targets.Desired (onNode): with externalTrafficPolicy Local, the nodes
+	// running a ready endpoint are an instance binding's targets.
+	out.NodeName = ep.NodeName
+	return out
+}
+
+// trimNode keeps what targets.Desired and the binding controller's node
+// watch (NodeFingerprint) read of a Node: labels (nodeSelector, the
+// exclude-from-external-load-balancers label), taints, the provider ID
+// (its EC2 instance), deletion, and the Ready condition's status. Images,
+// addresses, capacity, node info and the heartbeat timestamps of the
+// conditions are not read, and they are most of a node's size.
+func trimNode(n *corev1.Node) *corev1.Node {
+	out := &corev1.Node{TypeMeta: n.TypeMeta, ObjectMeta: identity(&n.ObjectMeta)}
+	out.Labels = n.Labels
+	out.DeletionTimestamp = n.DeletionTimestamp
+	out.Spec.ProviderID = n.Spec.ProviderID
+	out.Spec.Taints = n.Spec.Taints
+	for _, c := range n.Status.Conditions {
+		if c.Type == corev1.NodeReady {
+			out.Status.Conditions = []corev1.NodeCondition{{Type: corev1.NodeReady, Status: c.Status}}
+		}
 	}
 	return out
 }

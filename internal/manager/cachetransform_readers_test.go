@@ -12,6 +12,7 @@ import (
 	discoveryv1 "k8s.io/api/discovery/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/diff"
 	"k8s.io/apimachinery/pkg/util/intstr"
@@ -66,7 +67,7 @@ func viewPod(p *corev1.Pod) podView {
 	v.DeletionAt, v.DeletionKnown = at.Format(time.RFC3339Nano), known
 	ep := &targets.PodEndpoint{Name: p.Name, Target: targets.Target{IP: netip.MustParseAddr("10.244.1.7"), Port: 8080}}
 	for _, st := range []targets.State{targets.StateHealthy, targets.StateInitial, targets.StateDraining} {
-		h := map[netip.AddrPort]targets.Health{ep.Target.Key(): {Target: ep.Target, State: st}}
+		h := map[targets.Key]targets.Health{ep.Target.Key(): {Target: ep.Target, State: st}}
 		v.Verdicts = append(v.Verdicts, gatecontroller.Decide(gatecontroller.Observation{Pod: p, Binding: "web", ARN: "arn", Endpoint: ep, Health: h}))
 	}
 	return v
@@ -269,6 +270,7 @@ func TestCachedObjectsAreSmall(t *testing.T) {
 		"gated pod":     {full: bigPod(true), cached: trimmed(t, bigPod(true)), maxRatio: 0.15},
 		"Service":       {full: bigService(), cached: trimmed(t, bigService()), maxRatio: 0.5},
 		"EndpointSlice": {full: bigSlice(), cached: trimmed(t, bigSlice()), maxRatio: 0.5},
+		"Node":          {full: bigNode(), cached: trimmed(t, bigNode()), maxRatio: 0.5},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -292,6 +294,7 @@ func TestBrakeSeesTheSameEditsOnCachedServices(t *testing.T) {
 			s.Spec.Ports = append(s.Spec.Ports, corev1.ServicePort{Name: "admin", Port: 9000})
 		},
 		"node port only":      func(s *corev1.Service) { s.Spec.Ports[0].NodePort = 30081 },
+		"traffic policy":      func(s *corev1.Service) { s.Spec.ExternalTrafficPolicy = corev1.ServiceExternalTrafficPolicyCluster },
 		"label only":          func(s *corev1.Service) { s.Labels["team"] = "payments" },
 		"load balancer class": func(s *corev1.Service) { s.Spec.LoadBalancerClass = ptr.To("example.com/lb") },
 	}
@@ -304,6 +307,87 @@ func TestBrakeSeesTheSameEditsOnCachedServices(t *testing.T) {
 			cached := binding.ServiceFingerprint(trimmed(t, old.DeepCopy())) != binding.ServiceFingerprint(trimmed(t, cur.DeepCopy()))
 			if full != cached {
 				t.Fatalf("edit seen = %v on the API objects but %v on the cached ones", full, cached)
+			}
+		})
+	}
+}
+
+// TestInstanceTargetsAreTheSameFromCachedNodes: which nodes an instance
+// binding registers, and why others leave, must not change when the
+// nodes, the Service and its slices come from the cache.
+func TestInstanceTargetsAreTheSameFromCachedNodes(t *testing.T) {
+	ready := func(n *corev1.Node) *corev1.Node {
+		n.DeletionTimestamp, n.Spec.Taints = nil, nil
+		return n
+	}
+	nodes := map[string]*corev1.Node{
+		"a disrupted node being deleted": bigNode(),
+		"a Ready node":                   ready(bigNode()),
+		"a NotReady node": func() *corev1.Node {
+			n := ready(bigNode())
+			n.Status.Conditions[1].Status = corev1.ConditionFalse
+			return n
+		}(),
+		"a node excluded from load balancers": func() *corev1.Node {
+			n := ready(bigNode())
+			n.Labels[corev1.LabelNodeExcludeBalancers] = ""
+			return n
+		}(),
+		"a node the selector does not select": func() *corev1.Node {
+			n := ready(bigNode())
+			n.Labels["karpenter.sh/nodepool"] = "batch"
+			return n
+		}(),
+	}
+	for name, n := range nodes {
+		for _, policy := range []corev1.ServiceExternalTrafficPolicy{corev1.ServiceExternalTrafficPolicyLocal, corev1.ServiceExternalTrafficPolicyCluster} {
+			t.Run(name+" with "+string(policy), func(t *testing.T) {
+				n := n.DeepCopy()
+				n.Name = "node-1" // bigSlice's endpoints run there
+				desired := func(svc *corev1.Service, slice *discoveryv1.EndpointSlice, node *corev1.Node) targets.DesiredResult {
+					svc.Spec.ExternalTrafficPolicy = policy
+					r, err := targets.Desired(targets.DesiredInput{Slices: []discoveryv1.EndpointSlice{*slice}, Port: intstr.FromInt32(80), Service: svc, AnyEndpoint: true,
+						Nodes: &targets.NodeInput{Nodes: []corev1.Node{*node}, Selector: labels.SelectorFromSet(labels.Set{"karpenter.sh/nodepool": "web"})}})
+					if err != nil {
+						t.Fatal(err)
+					}
+					return r
+				}
+				want := desired(bigService(), bigSlice(), n.DeepCopy())
+				got := desired(trimmed(t, bigService()), trimmed(t, bigSlice()), trimmed(t, n.DeepCopy()))
+				if !reflect.DeepEqual(want, got) {
+					t.Fatalf("Desired differs on cached objects:\nfull:   %+v\ncached: %+v", want, got)
+				}
+			})
+		}
+	}
+}
+
+// TestNodeWatchSeesTheSameChangesOnCachedNodes: the node watch's filter
+// must pass a change of a cached node exactly when it passes the change of
+// the full one, and drop a heartbeat either way.
+func TestNodeWatchSeesTheSameChangesOnCachedNodes(t *testing.T) {
+	cases := map[string]func(*corev1.Node){
+		"heartbeat": func(n *corev1.Node) {
+			n.Status.Conditions[1].LastHeartbeatTime = metav1.NewTime(created.Add(time.Minute))
+		},
+		"new image":         func(n *corev1.Node) { n.Status.Images = n.Status.Images[:1] },
+		"cordon":            func(n *corev1.Node) { n.Spec.Unschedulable = false },
+		"taint":             func(n *corev1.Node) { n.Spec.Taints = nil },
+		"label":             func(n *corev1.Node) { n.Labels["karpenter.sh/nodepool"] = "batch" },
+		"NotReady":          func(n *corev1.Node) { n.Status.Conditions[1].Status = corev1.ConditionUnknown },
+		"provider ID":       func(n *corev1.Node) { n.Spec.ProviderID = "aws:///us-east-1b/i-0123456789abcdef1" },
+		"deletion canceled": func(n *corev1.Node) { n.DeletionTimestamp = nil },
+	}
+	for name, change := range cases {
+		t.Run(name, func(t *testing.T) {
+			old := bigNode()
+			cur := old.DeepCopy()
+			change(cur)
+			full := binding.NodeFingerprint(old) != binding.NodeFingerprint(cur)
+			cached := binding.NodeFingerprint(trimmed(t, old.DeepCopy())) != binding.NodeFingerprint(trimmed(t, cur.DeepCopy()))
+			if full != cached {
+				t.Fatalf("change seen = %v on the API objects but %v on the cached ones", full, cached)
 			}
 		})
 	}

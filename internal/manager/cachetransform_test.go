@@ -119,11 +119,13 @@ func bigService() *corev1.Service {
 			ManagedFields: managedFields(),
 		},
 		Spec: corev1.ServiceSpec{
-			Type:       corev1.ServiceTypeLoadBalancer,
-			Selector:   map[string]string{"app": "web"},
-			ClusterIP:  "10.96.0.10",
-			ClusterIPs: []string{"10.96.0.10"},
-			IPFamilies: []corev1.IPFamily{corev1.IPv4Protocol},
+			Type:                  corev1.ServiceTypeLoadBalancer,
+			ExternalTrafficPolicy: corev1.ServiceExternalTrafficPolicyLocal,
+			HealthCheckNodePort:   31999,
+			Selector:              map[string]string{"app": "web"},
+			ClusterIP:             "10.96.0.10",
+			ClusterIPs:            []string{"10.96.0.10"},
+			IPFamilies:            []corev1.IPFamily{corev1.IPv4Protocol},
 			Ports: []corev1.ServicePort{
 				{Name: "http", Protocol: corev1.ProtocolTCP, Port: 80, TargetPort: intstr.FromString("http"), NodePort: 30080, AppProtocol: ptr.To("http")},
 				{Name: "dns", Protocol: corev1.ProtocolUDP, Port: 53, TargetPort: intstr.FromInt32(5353), NodePort: 30053},
@@ -131,6 +133,31 @@ func bigService() *corev1.Service {
 			SessionAffinity: corev1.ServiceAffinityNone,
 		},
 		Status: corev1.ServiceStatus{LoadBalancer: corev1.LoadBalancerStatus{Ingress: []corev1.LoadBalancerIngress{{Hostname: "web-123.elb.us-east-1.amazonaws.com"}}}},
+	}
+}
+
+func bigNode() *corev1.Node {
+	return &corev1.Node{
+		ObjectMeta: metav1.ObjectMeta{
+			Name: "ip-10-0-1-7.ec2.internal", UID: "node-uid", ResourceVersion: "77", CreationTimestamp: created, DeletionTimestamp: &deleting,
+			Labels:        map[string]string{corev1.LabelHostname: "ip-10-0-1-7", corev1.LabelTopologyZone: "us-east-1a", "karpenter.sh/nodepool": "web"},
+			Annotations:   map[string]string{"node.alpha.kubernetes.io/ttl": "0", "volumes.kubernetes.io/controller-managed-attach-detach": "true"},
+			ManagedFields: managedFields(),
+		},
+		Spec: corev1.NodeSpec{
+			ProviderID: "aws:///us-east-1a/i-0123456789abcdef0", PodCIDR: "10.244.1.0/24", PodCIDRs: []string{"10.244.1.0/24"}, Unschedulable: true,
+			Taints: []corev1.Taint{{Key: "karpenter.sh/disrupted", Effect: corev1.TaintEffectNoSchedule}, {Key: "node.kubernetes.io/unschedulable", Effect: corev1.TaintEffectNoSchedule}},
+		},
+		Status: corev1.NodeStatus{
+			Conditions: []corev1.NodeCondition{
+				{Type: corev1.NodeMemoryPressure, Status: corev1.ConditionFalse, LastHeartbeatTime: created, Reason: "KubeletHasSufficientMemory"},
+				{Type: corev1.NodeReady, Status: corev1.ConditionTrue, LastHeartbeatTime: created, LastTransitionTime: created, Reason: "KubeletReady", Message: "kubelet is posting ready status"},
+			},
+			Addresses: []corev1.NodeAddress{{Type: corev1.NodeInternalIP, Address: "10.0.1.7"}, {Type: corev1.NodeHostName, Address: "ip-10-0-1-7"}},
+			Capacity:  corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("4"), corev1.ResourceMemory: resource.MustParse("16Gi")},
+			NodeInfo:  corev1.NodeSystemInfo{KubeletVersion: "v1.37.2", OSImage: "Bottlerocket", ContainerRuntimeVersion: "containerd://2.0.0"},
+			Images:    []corev1.ContainerImage{{Names: []string{"registry.example.com/team/app:v1.2.3"}, SizeBytes: 123456789}, {Names: []string{"registry.example.com/team/sidecar:v4"}, SizeBytes: 23456789}},
+		},
 	}
 }
 
@@ -219,7 +246,7 @@ func TestCacheTransformKeepsWhatTGCReadsAndDropsTheRest(t *testing.T) {
 			}(), Status: corev1.PodStatus{Phase: corev1.PodRunning, PodIPs: []corev1.PodIP{{IP: "10.244.1.7"}},
 				Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionFalse}}}},
 		},
-		"Service keeps tgc annotations, port names, protocols, numbers and target ports, IP families and selector": {
+		"Service keeps tgc annotations, port names, protocols, numbers, target and node ports, type, traffic policy, IP families and selector": {
 			in: bigService(),
 			want: &corev1.Service{
 				ObjectMeta: func() metav1.ObjectMeta {
@@ -231,9 +258,12 @@ func TestCacheTransformKeepsWhatTGCReadsAndDropsTheRest(t *testing.T) {
 					return m
 				}(),
 				Spec: corev1.ServiceSpec{
-					Selector:   map[string]string{"app": "web"},
-					IPFamilies: []corev1.IPFamily{corev1.IPv4Protocol},
-					Ports:      []corev1.ServicePort{{Name: "http", Protocol: corev1.ProtocolTCP, Port: 80, TargetPort: intstr.FromString("http")}, {Name: "dns", Protocol: corev1.ProtocolUDP, Port: 53, TargetPort: intstr.FromInt32(5353)}},
+					Type:                  corev1.ServiceTypeLoadBalancer,
+					ExternalTrafficPolicy: corev1.ServiceExternalTrafficPolicyLocal,
+					HealthCheckNodePort:   31999,
+					Selector:              map[string]string{"app": "web"},
+					IPFamilies:            []corev1.IPFamily{corev1.IPv4Protocol},
+					Ports:                 []corev1.ServicePort{{Name: "http", Protocol: corev1.ProtocolTCP, Port: 80, TargetPort: intstr.FromString("http"), NodePort: 30080}, {Name: "dns", Protocol: corev1.ProtocolUDP, Port: 53, TargetPort: intstr.FromInt32(5353), NodePort: 30053}},
 				},
 			},
 		},
@@ -243,6 +273,10 @@ func TestCacheTransformKeepsWhatTGCReadsAndDropsTheRest(t *testing.T) {
 				delete(s.Annotations, serviceannotation.AnnotationTargetGroupARN)
 				delete(s.Annotations, serviceannotation.AnnotationTargetGroupPort)
 				s.Spec.Selector, s.Spec.IPFamilies = nil, nil
+				s.Spec.Type, s.Spec.ExternalTrafficPolicy, s.Spec.HealthCheckNodePort = "", "", 0
+				for i := range s.Spec.Ports {
+					s.Spec.Ports[i].NodePort = 0
+				}
 				return s
 			}(),
 			want: &corev1.Service{
@@ -250,7 +284,7 @@ func TestCacheTransformKeepsWhatTGCReadsAndDropsTheRest(t *testing.T) {
 				Spec:       corev1.ServiceSpec{Ports: []corev1.ServicePort{{Name: "http", Protocol: corev1.ProtocolTCP, Port: 80, TargetPort: intstr.FromString("http")}, {Name: "dns", Protocol: corev1.ProtocolUDP, Port: 53, TargetPort: intstr.FromInt32(5353)}}},
 			},
 		},
-		"EndpointSlice keeps its Service label, trigger time, ports and each endpoint's first address, ready, terminating and pod": {
+		"EndpointSlice keeps its Service label, trigger time, ports and each endpoint's first address, ready, terminating, pod and node": {
 			in: bigSlice(),
 			want: &discoveryv1.EndpointSlice{
 				ObjectMeta: func() metav1.ObjectMeta {
@@ -268,6 +302,7 @@ func TestCacheTransformKeepsWhatTGCReadsAndDropsTheRest(t *testing.T) {
 							Addresses:  []string{fmt.Sprintf("10.244.1.%d", i+7)},
 							Conditions: discoveryv1.EndpointConditions{Ready: ptr.To(i != 1), Terminating: ptr.To(i == 2)},
 							TargetRef:  &corev1.ObjectReference{Kind: "Pod", Namespace: "shop", Name: fmt.Sprintf("web-%d", i), UID: "pod-uid"},
+							NodeName:   ptr.To("node-1"),
 						})
 					}
 					return eps
@@ -289,7 +324,20 @@ func TestCacheTransformKeepsWhatTGCReadsAndDropsTheRest(t *testing.T) {
 				}(),
 				AddressType: discoveryv1.AddressTypeIPv4,
 				Ports:       []discoveryv1.EndpointPort{{Name: ptr.To("http"), Protocol: ptr.To(corev1.ProtocolTCP), Port: ptr.To(int32(8080))}},
-				Endpoints:   []discoveryv1.Endpoint{{Addresses: []string{"10.244.1.7"}}},
+				Endpoints:   []discoveryv1.Endpoint{{Addresses: []string{"10.244.1.7"}, NodeName: ptr.To("node-1")}},
+			},
+		},
+		"Node keeps its labels, taints, provider ID, deletion and Ready status": {
+			in: bigNode(),
+			want: &corev1.Node{
+				ObjectMeta: func() metav1.ObjectMeta {
+					m := ident("", "ip-10-0-1-7.ec2.internal", "node-uid", "77")
+					m.Labels = bigNode().Labels
+					m.DeletionTimestamp = &deleting
+					return m
+				}(),
+				Spec:   corev1.NodeSpec{ProviderID: "aws:///us-east-1a/i-0123456789abcdef0", Taints: bigNode().Spec.Taints},
+				Status: corev1.NodeStatus{Conditions: []corev1.NodeCondition{{Type: corev1.NodeReady, Status: corev1.ConditionTrue}}},
 			},
 		},
 		"Namespace keeps its labels for the webhook's opt-in": {
@@ -348,6 +396,7 @@ func BenchmarkCacheTransform(b *testing.B) {
 		"gated pod":     bigPod(true),
 		"Service":       bigService(),
 		"EndpointSlice": bigSlice(),
+		"Node":          bigNode(),
 	}
 	for name, obj := range cases {
 		b.Run(name, func(b *testing.B) {

@@ -137,7 +137,7 @@ func targetGroups(ctx context.Context, o Options, d Deps, awsMetrics *elbv2.Metr
 // probe endpoints, leader election.
 func newManager(o Options, cfg *rest.Config, scheme *runtime.Scheme, wh *webhook.Webhook, d Deps) (ctrl.Manager, error) {
 	cacheOpts := cache.Options{
-		// Pods, Services, EndpointSlices and Namespaces are cut down to the
+		// Pods, Services, EndpointSlices, Namespaces and Nodes are cut down to the
 		// fields tgc reads, and everything else loses its managed fields:
 		// most pods and Services in a cluster are bound by no binding, yet
 		// the informers hold all of them (see CacheTransform).

@@ -1,7 +1,6 @@
 package targets
 
 import (
-	"net/netip"
 	"slices"
 )
 
@@ -19,7 +18,7 @@ const (
 // is planned without a read before its write. actual is not
 // modified; the result is sorted.
 func Applied(actual []Health, op Op, ts []Target) []Health {
-	changed := make(map[netip.AddrPort]Target, len(ts))
+	changed := make(map[Key]Target, len(ts))
 	for _, t := range ts {
 		changed[t.Key()] = t
 	}
@@ -53,8 +52,8 @@ func sortHealth(hs []Health) {
 }
 
 // Members returns the targets in the group that are not leaving it, by key.
-func Members(hs []Health) map[netip.AddrPort]Target {
-	m := make(map[netip.AddrPort]Target, len(hs))
+func Members(hs []Health) map[Key]Target {
+	m := make(map[Key]Target, len(hs))
 	for _, h := range hs {
 		if h.Registered() && !h.Leaving() {
 			m[h.Target.Key()] = h.Target

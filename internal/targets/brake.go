@@ -1,7 +1,5 @@
 package targets
 
-import "net/netip"
-
 // Evidence is why a target may leave its group: something about its pod,
 // its endpoint or its Service says the removal is meant. A target the plan
 // would deregister with no evidence is unexplained: its pod, as far as tgc
@@ -23,10 +21,14 @@ const (
 	EvidencePodDeleted Evidence = "PodDeleted"
 )
 
-// EndpointEvidence is the evidence the slices themselves give: endpoints
-// listed as terminating or not ready.
-func EndpointEvidence(r DesiredResult) map[netip.AddrPort]Evidence {
-	out := make(map[netip.AddrPort]Evidence, len(r.Terminating)+len(r.NotReady))
+// EndpointEvidence is the evidence the desired state itself gives: endpoints
+// listed as terminating or not ready, and for node targets what Desired
+// found about the nodes (DesiredResult.Explained).
+func EndpointEvidence(r DesiredResult) map[Key]Evidence {
+	out := make(map[Key]Evidence, len(r.Terminating)+len(r.NotReady)+len(r.Explained))
+	for k, ev := range r.Explained {
+		out[k] = ev
+	}
 	for _, t := range r.NotReady {
 		out[t.Key()] = EvidenceEndpointNotReady
 	}
@@ -58,7 +60,7 @@ type BrakeInput struct {
 	// Owned limits the group to the binding's own targets, as in PlanInput.
 	Owned map[Target]bool
 	// Evidence, by target, for the removals it explains.
-	Evidence map[netip.AddrPort]Evidence
+	Evidence map[Key]Evidence
 	// Edited: the binding's spec, or its Service's selector or ports,
 	// changed a short while ago. A deliberate edit explains every removal:
 	// a blue/green switch of the selector moves the targets to pods that
@@ -94,14 +96,14 @@ type BrakeResult struct {
 // a hold of some would still take the rest off the load balancer. Brake is
 // pure.
 func Brake(in BrakeInput) BrakeResult {
-	var owned map[netip.AddrPort]bool
+	var owned map[Key]bool
 	if in.Owned != nil {
-		owned = make(map[netip.AddrPort]bool, len(in.Owned))
+		owned = make(map[Key]bool, len(in.Owned))
 		for t, ok := range in.Owned {
 			owned[t.Key()] = ok
 		}
 	}
-	state := map[netip.AddrPort]State{}
+	state := map[Key]State{}
 	var out BrakeResult
 	for _, h := range in.Health {
 		if !h.Registered() || h.Leaving() {
@@ -140,8 +142,8 @@ func Brake(in BrakeInput) BrakeResult {
 	return out
 }
 
-func keys(ts []Target) map[netip.AddrPort]bool {
-	m := make(map[netip.AddrPort]bool, len(ts))
+func keys(ts []Target) map[Key]bool {
+	m := make(map[Key]bool, len(ts))
 	for _, t := range ts {
 		m[t.Key()] = true
 	}

@@ -2,7 +2,6 @@ package targets
 
 import (
 	"math/rand/v2"
-	"net/netip"
 	"testing"
 )
 
@@ -18,7 +17,7 @@ func FuzzBrakeProperties(f *testing.F) {
 		r := rand.New(rand.NewPCG(seed, seed*31+7))
 		in := randomPlanInput(seed)
 		plan := ComputePlan(in)
-		evidence := map[netip.AddrPort]Evidence{}
+		evidence := map[Key]Evidence{}
 		for _, d := range plan.Deregister {
 			if r.IntN(3) == 0 {
 				evidence[d.Key()] = EvidencePodLeaving
@@ -30,7 +29,7 @@ func FuzzBrakeProperties(f *testing.F) {
 		if got, want := len(res.Release)+len(res.Held), len(plan.Deregister); got != want {
 			t.Fatalf("seed %d: %d released + held, want the plan's %d removals", seed, got, want)
 		}
-		healthy := map[netip.AddrPort]bool{} // taking traffic, or about to
+		healthy := map[Key]bool{} // taking traffic, or about to
 		for _, h := range in.Actual {
 			if protected(h.State) {
 				healthy[h.Target.Key()] = true

@@ -2,7 +2,6 @@ package targets
 
 import (
 	"fmt"
-	"net/netip"
 	"reflect"
 	"testing"
 )
@@ -16,8 +15,8 @@ func first(n int) []string {
 	return out
 }
 
-func evidence(e Evidence, ss ...string) map[netip.AddrPort]Evidence {
-	m := map[netip.AddrPort]Evidence{}
+func evidence(e Evidence, ss ...string) map[Key]Evidence {
+	m := map[Key]Evidence{}
 	for _, s := range ss {
 		m[tgt(s).Key()] = e
 	}
@@ -128,8 +127,8 @@ func TestEndpointEvidence(t *testing.T) {
 	}
 }
 
-func merge(ms ...map[netip.AddrPort]Evidence) map[netip.AddrPort]Evidence {
-	out := map[netip.AddrPort]Evidence{}
+func merge(ms ...map[Key]Evidence) map[Key]Evidence {
+	out := map[Key]Evidence{}
 	for _, m := range ms {
 		for k, v := range m {
 			out[k] = v

@@ -41,6 +41,10 @@ type DesiredInput struct {
 	// Service's namespace; read unless AnyEndpoint. A Pod missing here is
 	// not found.
 	Pods map[string]*corev1.Pod
+	// Nodes, when set, makes the targets nodes rather than pods
+	// (targetType instance): each node's EC2 instance on the Service
+	// port's nodePort. IPFamily and GatedPods are then not used.
+	Nodes *NodeInput
 }
 
 // DesiredResult is the outcome of Desired. Every list is sorted and holds
@@ -69,6 +73,15 @@ type DesiredResult struct {
 	// Warnings are problems that left some endpoints out without making the
 	// whole result wrong.
 	Warnings []*Problem
+	// Stay are node targets that are not added to the group but not
+	// removed from it either (targetType instance, externalTrafficPolicy
+	// Cluster): nodes that are not Ready. A NotReady node may still
+	// forward, and the load balancer's health check, not tgc, decides
+	// whether it gets traffic.
+	Stay []Target
+	// Explained is the evidence Desired itself found for removing node
+	// targets (targetType instance), by key; EndpointEvidence includes it.
+	Explained map[Key]Evidence
 }
 
 // PodEndpoint is the target of one pod, as its EndpointSlice lists it.
@@ -89,6 +102,9 @@ func Desired(in DesiredInput) (DesiredResult, error) {
 	if in.Service == nil {
 		return DesiredResult{}, problemf(ReasonServiceNotFound, "the Service does not exist")
 	}
+	if in.Nodes != nil {
+		return desiredInstances(in)
+	}
 	family := in.IPFamily
 	if family == "" {
 		family = corev1.IPv4Protocol
@@ -106,6 +122,40 @@ func Desired(in DesiredInput) (DesiredResult, error) {
 		c.addSlice(&in, &in.Slices[i], svcPort, family)
 	}
 	return c.result(), nil
+}
+
+// desiredInstances checks the Service port of an instance binding and reads
+// which nodes run its endpoints. The endpoints matter only with
+// externalTrafficPolicy Local; those of the Service's primary IP family are
+// read, since every family lists the same pods.
+func desiredInstances(in DesiredInput) (DesiredResult, error) {
+	svcPort, err := servicePort(in.Service, in.Port)
+	if err != nil {
+		return DesiredResult{}, err
+	}
+	if svcPort.NodePort == 0 {
+		return DesiredResult{}, problemf(ReasonNoNodePort, "Service %s/%s port %s has no nodePort (type %s) to register the nodes on",
+			in.Service.Namespace, in.Service.Name, in.Port.String(), serviceType(in.Service))
+	}
+	c := newCollector()
+	if in.Service.Spec.ExternalTrafficPolicy == corev1.ServiceExternalTrafficPolicyLocal {
+		family := corev1.IPv4Protocol
+		if fs := in.Service.Spec.IPFamilies; len(fs) > 0 {
+			family = fs[0]
+		}
+		in.GatedPods = nil
+		for i := range in.Slices {
+			c.addSlice(&in, &in.Slices[i], svcPort, family)
+		}
+	}
+	return desiredNodes(in, svcPort, c), nil
+}
+
+func serviceType(svc *corev1.Service) corev1.ServiceType {
+	if svc.Spec.Type == "" {
+		return corev1.ServiceTypeClusterIP
+	}
+	return svc.Spec.Type
 }
 
 // checkFamily refuses a Service that cannot have endpoints of the target
@@ -187,6 +237,9 @@ type collector struct {
 	pods                                map[types.UID]PodEndpoint
 	skipped                             map[Target]Skipped
 	warnings                            []*Problem
+	// nodes counts the endpoints on each node (endpoint nodeName), for
+	// externalTrafficPolicy Local.
+	nodes map[string]onNode
 }
 
 func newCollector() *collector {
@@ -197,6 +250,7 @@ func newCollector() *collector {
 		notReady:    map[Target]bool{},
 		pods:        map[types.UID]PodEndpoint{},
 		skipped:     map[Target]Skipped{},
+		nodes:       map[string]onNode{},
 	}
 }
 
@@ -236,8 +290,10 @@ func (c *collector) addSlice(in *DesiredInput, s *discoveryv1.EndpointSlice, svc
 		switch {
 		case isTrue(ep.Conditions.Terminating, false):
 			c.terminating[t] = true
+			c.onNode(ep.NodeName, func(n *onNode) { n.terminating++ })
 		case !ready && !gated:
 			c.notReady[t] = true
+			c.onNode(ep.NodeName, func(n *onNode) { n.notReady++ })
 		default:
 			// Only endpoints that would be registered are checked: a
 			// terminating or not ready one never is, and a Pod that just
@@ -250,11 +306,23 @@ func (c *collector) addSlice(in *DesiredInput, s *discoveryv1.EndpointSlice, svc
 				}
 			}
 			c.ready[t] = true
+			c.onNode(ep.NodeName, func(n *onNode) { n.ready++ })
 			if gated {
 				c.gated[t] = true
 			}
 		}
 	}
+}
+
+// onNode counts an endpoint on its node; an endpoint that names no node
+// (a hand-written slice) counts on none.
+func (c *collector) onNode(name *string, count func(*onNode)) {
+	if name == nil || *name == "" {
+		return
+	}
+	n := c.nodes[*name]
+	count(&n)
+	c.nodes[*name] = n
 }
 
 // skip records a skipped endpoint. When slices list one address several

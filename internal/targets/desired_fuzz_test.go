@@ -96,7 +96,7 @@ func FuzzDesired(f *testing.F) {
 		if err != nil {
 			return
 		}
-		seen := map[netip.AddrPort]bool{}
+		seen := map[Key]bool{}
 		for _, tg := range res.Targets {
 			if seen[tg.Key()] {
 				t.Fatalf("seed %d: target %s listed twice", seed, tg)

@@ -2,7 +2,6 @@ package targets
 
 import (
 	"errors"
-	"net/netip"
 	"slices"
 	"testing"
 
@@ -15,9 +14,13 @@ import (
 
 func ptr[T any](v T) *T { return &v }
 
+// tgt reads "ip:port" or "i-…:port".
 func tgt(s string) Target {
-	ap := netip.MustParseAddrPort(s)
-	return Target{IP: ap.Addr(), Port: int32(ap.Port())}
+	t, err := Parse(s)
+	if err != nil {
+		panic(err)
+	}
+	return t
 }
 
 func tgts(ss ...string) []Target {

@@ -7,18 +7,35 @@ import (
 )
 
 // Key is how tgc matches a desired target with one DescribeTargetHealth
-// reports: by IP and port only. For ip targets inside the VPC the
+// reports: by Id and port only. For targets inside the VPC the
 // AvailabilityZone is optional at registration and AWS fills it in itself, so
 // a target tgc registered without a zone may come back with one; comparing the
 // zone too would make tgc deregister and re-register its own targets.
-func (t Target) Key() netip.AddrPort {
-	return netip.AddrPortFrom(t.IP.Unmap(), uint16(t.Port))
+type Key struct {
+	ip       netip.Addr
+	instance string
+	port     uint16
 }
 
-// Compare orders targets by IP, then port, then zone, so that plans and
-// batches are deterministic.
+// Key returns the target's key.
+func (t Target) Key() Key {
+	return Key{ip: t.IP.Unmap(), instance: t.Instance, port: uint16(t.Port)}
+}
+
+// IP is the key's address; the zero Addr for an instance target.
+func (k Key) IP() netip.Addr { return k.ip }
+
+func (k Key) String() string {
+	return Target{IP: k.ip, Instance: k.instance, Port: int32(k.port)}.String()
+}
+
+// Compare orders targets by IP, then instance ID, then port, then zone, so
+// that plans and batches are deterministic.
 func Compare(a, b Target) int {
 	if c := a.IP.Compare(b.IP); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.Instance, b.Instance); c != 0 {
 		return c
 	}
 	if c := cmp.Compare(a.Port, b.Port); c != 0 {

@@ -1,11 +1,12 @@
 package targets
 
-import "net/netip"
-
 // PlanInput is what ComputePlan compares.
 type PlanInput struct {
 	// Desired are the targets the group should hold (DesiredResult.Targets).
 	Desired []Target
+	// Stay are targets that may stay in the group if they are there, but
+	// are not registered (DesiredResult.Stay).
+	Stay []Target
 	// Actual is the group as DescribeTargetHealth last reported it, kept
 	// current by tgc's own successful calls.
 	Actual []Health
@@ -81,13 +82,14 @@ func (p Plan) Steps() []Step {
 // (e.g. Target.NotInUse: zone not enabled) and unavailable targets are
 // members: registering them again would change nothing.
 func ComputePlan(in PlanInput) Plan {
-	desired := map[netip.AddrPort]Target{}
+	desired := map[Key]Target{}
 	for _, t := range in.Desired {
 		desired[t.Key()] = t
 	}
-	var owned map[netip.AddrPort]bool
+	stay := keys(in.Stay)
+	var owned map[Key]bool
 	if in.Owned != nil {
-		owned = make(map[netip.AddrPort]bool, len(in.Owned))
+		owned = make(map[Key]bool, len(in.Owned))
 		for t, ok := range in.Owned {
 			if ok {
 				owned[t.Key()] = true
@@ -95,7 +97,7 @@ func ComputePlan(in PlanInput) Plan {
 		}
 	}
 
-	member := map[netip.AddrPort]bool{}
+	member := map[Key]bool{}
 	var p Plan
 	seen := map[Target]bool{}
 	for _, h := range in.Actual {
@@ -104,7 +106,7 @@ func ComputePlan(in PlanInput) Plan {
 		}
 		k := h.Target.Key()
 		member[k] = true
-		if _, ok := desired[k]; ok || seen[h.Target] {
+		if _, ok := desired[k]; ok || stay[k] || seen[h.Target] {
 			continue
 		}
 		seen[h.Target] = true

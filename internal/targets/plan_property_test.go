@@ -20,7 +20,7 @@ func randomPlanInput(seed uint64) PlanInput {
 	for range r.IntN(20) {
 		in.Desired = append(in.Desired, target())
 	}
-	listed := map[netip.AddrPort]bool{} // AWS lists a target once
+	listed := map[Key]bool{} // AWS lists a target once
 	for range r.IntN(20) {
 		h := Health{Target: target(), State: states[r.IntN(len(states))]}
 		if listed[h.Target.Key()] {
@@ -54,11 +54,11 @@ func FuzzPlanProperties(f *testing.F) {
 	f.Fuzz(func(t *testing.T, seed uint64) {
 		in := randomPlanInput(seed)
 		plan := ComputePlan(in)
-		desired := map[netip.AddrPort]bool{}
+		desired := map[Key]bool{}
 		for _, d := range in.Desired {
 			desired[d.Key()] = true
 		}
-		owned := map[netip.AddrPort]bool{}
+		owned := map[Key]bool{}
 		for o := range in.Owned {
 			owned[o.Key()] = true
 		}

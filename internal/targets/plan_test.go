@@ -33,6 +33,15 @@ func TestComputePlan(t *testing.T) {
 		in   PlanInput
 		want Plan
 	}{
+		"a node that may stay is neither removed nor added": {
+			in: PlanInput{Desired: tgts("i-0000000000000000a:30080"), Stay: tgts("i-0000000000000000b:30080", "i-0000000000000000c:30080"),
+				Actual: healthy("i-0000000000000000a:30080", "i-0000000000000000b:30080")},
+			want: Plan{},
+		},
+		"a node neither desired nor staying is deregistered": {
+			in:   PlanInput{Desired: tgts("i-0000000000000000a:30080"), Actual: healthy("i-0000000000000000a:30080", "i-0000000000000000b:30080")},
+			want: Plan{Deregister: tgts("i-0000000000000000b:30080")},
+		},
 		"nothing to do when the group matches": {
 			in:   PlanInput{Desired: tgts("10.244.0.1:8080"), Actual: healthy("10.244.0.1:8080")},
 			want: Plan{},

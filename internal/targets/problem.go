@@ -14,6 +14,9 @@ const (
 	// ReasonIPFamilyMismatch: the Service has no IP family matching the
 	// target group's IP address type.
 	ReasonIPFamilyMismatch Reason = "IPFamilyMismatch"
+	// ReasonNoNodePort: the Service port has no nodePort, which instance
+	// targets are registered on.
+	ReasonNoNodePort Reason = "NoNodePort"
 	// ReasonEndpointPortMissing: an EndpointSlice does not carry the
 	// Service port, so its endpoints cannot become targets. Usually transient
 	// while the EndpointSlice controller catches up with a Service change.

@@ -194,7 +194,7 @@ func runChaos(t *testing.T, s *suite, f fault) chaosResult {
 	})
 
 	var err error
-	r.lb, err = createLoadBalancer(ctx, s.elb, "chaos-"+f.short, containerPort)
+	r.lb, err = createLoadBalancer(ctx, s.elb, "chaos-"+f.short, ipGroup)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -220,7 +220,7 @@ func runChaos(t *testing.T, s *suite, f fault) chaosResult {
 		t.Fatalf("creating the deployment: %v", err)
 	}
 	r.timeline = watchPods(ctx, s.cluster.Client, r.ns)
-	if _, err := waitSettled(ctx, s.kube, s.elb, r.ns, r.lb.TargetGroupARN, chaosReplicas, 90*time.Second); err != nil {
+	if _, err := waitSettled(ctx, s.kube, s.elb, r.ns, r.lb.TargetGroupARN, ipTargets, chaosReplicas, 90*time.Second); err != nil {
 		r.fatalWithLog("before the fault: %v", err)
 	}
 
@@ -243,7 +243,7 @@ func runChaos(t *testing.T, s *suite, f fault) chaosResult {
 		r.fatalWithLog("injecting %s: %v", f.name, err)
 	}
 	r.timeline.note("fault over after %s", window.length().Round(time.Millisecond))
-	_, settleErr := waitSettled(ctx, s.kube, s.elb, r.ns, r.lb.TargetGroupARN, chaosReplicas, convergenceBound+30*time.Second)
+	_, settleErr := waitSettled(ctx, s.kube, s.elb, r.ns, r.lb.TargetGroupARN, ipTargets, chaosReplicas, convergenceBound+30*time.Second)
 	res := chaosResult{fault: f, window: window, convergence: time.Since(window.end)}
 	r.timeline.note("settled")
 	r.sleep(time.Second)

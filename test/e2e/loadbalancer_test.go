@@ -13,7 +13,7 @@ import (
 	"github.com/tgc-dev/targetgroupcontroller/test/process"
 )
 
-// loadBalancer is what a user creates before binding a Service: an ALB, an ip
+// loadBalancer is what a user creates before binding a Service: an ALB, a
 // target group and an HTTP listener forwarding to it. Each scenario run has
 // its own, so request counts per listener belong to one run.
 type loadBalancer struct {
@@ -23,8 +23,18 @@ type loadBalancer struct {
 	URL            string // the listener, on 127.0.0.1
 }
 
+// groupSpec is what kind of target group a run binds.
+type groupSpec struct {
+	targetType types.TargetTypeEnum
+	// healthCheckPort is "traffic-port" when empty, the AWS default.
+	healthCheckPort string
+}
+
+// ipGroup is a group of pod IPs, checked on the traffic port.
+var ipGroup = groupSpec{targetType: types.TargetTypeEnumIp}
+
 // createLoadBalancer creates the three resources through the real SDK.
-func createLoadBalancer(ctx context.Context, c *elbv2sdk.Client, name string, targetPort int32) (lb loadBalancer, retErr error) {
+func createLoadBalancer(ctx context.Context, c *elbv2sdk.Client, name string, g groupSpec) (lb loadBalancer, retErr error) {
 	out, err := c.CreateLoadBalancer(ctx, &elbv2sdk.CreateLoadBalancerInput{
 		Name:    aws.String(name),
 		Type:    types.LoadBalancerTypeEnumApplication,
@@ -39,18 +49,22 @@ func createLoadBalancer(ctx context.Context, c *elbv2sdk.Client, name string, ta
 			retErr = errors.Join(retErr, lb.delete(context.WithoutCancel(ctx), c))
 		}
 	}()
-	tg, err := c.CreateTargetGroup(ctx, &elbv2sdk.CreateTargetGroupInput{
+	in := &elbv2sdk.CreateTargetGroupInput{
 		Name:                       aws.String(name),
-		TargetType:                 types.TargetTypeEnumIp,
+		TargetType:                 g.targetType,
 		Protocol:                   types.ProtocolEnumHttp,
-		Port:                       aws.Int32(targetPort),
+		Port:                       aws.Int32(containerPort),
 		VpcId:                      aws.String(vpcID),
 		HealthCheckPath:            aws.String("/healthz"),
 		HealthCheckIntervalSeconds: aws.Int32(5), // the emulator's profile scales it
 		HealthCheckTimeoutSeconds:  aws.Int32(2),
 		HealthyThresholdCount:      aws.Int32(healthyThreshold),
 		UnhealthyThresholdCount:    aws.Int32(unhealthyThreshold),
-	})
+	}
+	if g.healthCheckPort != "" {
+		in.HealthCheckPort = aws.String(g.healthCheckPort)
+	}
+	tg, err := c.CreateTargetGroup(ctx, in)
 	if err != nil {
 		return lb, fmt.Errorf("creating target group %s: %w", name, err)
 	}

@@ -113,15 +113,36 @@ func startSuite() (_ *suite, stop func(), _ error) {
 	}
 	fmt.Fprintf(os.Stderr, "e2e: controller built in %s\n", time.Since(started).Round(time.Millisecond))
 
+	s.emu, err = emulator.New(emulator.Config{
+		Region:  region,
+		VPCs:    []emulator.VPC{{ID: vpcID, CIDR: podCIDR}},
+		DialMap: []emulator.DialMapping{{From: podCIDR, To: loopbackCIDR}},
+		Profile: scaledProfile(),
+		// The AWS-like throttling stays on: tgc must stay within it while
+		// it polls gates and reacts to rollouts.
+	})
+	if err != nil {
+		return nil, stop, fmt.Errorf("configuring the emulator: %w", err)
+	}
+	if err := s.emu.Start("127.0.0.1:0"); err != nil {
+		return nil, stop, fmt.Errorf("starting the emulator: %w", err)
+	}
+	stops = append(stops, func() { _ = s.emu.Close() })
 	started = time.Now()
 	s.cluster, err = testcluster.Start(ctx, testcluster.Options{
 		CRDDirectoryPaths: []string{filepath.Join(s.root, "config", "crd", "bases")},
 		// The chaos suite's Service spans two slices (chaos_test.go).
 		MaxEndpointsPerSlice: maxEndpointsPerSlice,
+		// Several nodes, each its own instance, for the instance
+		// scenarios; the pod scenarios spread over them too.
+		Nodes: suiteNodes,
 		Kubelet: kubelet.Config{
 			PodCIDR:        podCIDR,
 			LoopbackCIDR:   loopbackCIDR,
 			MaxProbePeriod: kubeletProbePeriod,
+			// Each node tells the emulator the instance it plays.
+			Instances:          s.emu,
+			ProxyMinSyncPeriod: proxyMinSyncPeriod,
 		},
 	})
 	if err != nil {
@@ -142,21 +163,6 @@ func startSuite() (_ *suite, stop func(), _ error) {
 		return nil, stop, fmt.Errorf("creating a Kubernetes client: %w", err)
 	}
 
-	s.emu, err = emulator.New(emulator.Config{
-		Region:  region,
-		VPCs:    []emulator.VPC{{ID: vpcID, CIDR: podCIDR}},
-		DialMap: []emulator.DialMapping{{From: podCIDR, To: loopbackCIDR}},
-		Profile: scaledProfile(),
-		// The AWS-like throttling stays on: tgc must stay within it while
-		// it polls gates and reacts to rollouts.
-	})
-	if err != nil {
-		return nil, stop, fmt.Errorf("configuring the emulator: %w", err)
-	}
-	if err := s.emu.Start("127.0.0.1:0"); err != nil {
-		return nil, stop, fmt.Errorf("starting the emulator: %w", err)
-	}
-	stops = append(stops, func() { _ = s.emu.Close() })
 	s.elb = elbv2sdk.New(elbv2sdk.Options{
 		Region:       region,
 		BaseEndpoint: aws.String(s.emu.URL()),

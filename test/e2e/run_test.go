@@ -13,6 +13,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/tgc-dev/targetgroupcontroller/api/v1alpha1"
 	"github.com/tgc-dev/targetgroupcontroller/internal/emulator"
 	"github.com/tgc-dev/targetgroupcontroller/test/harness"
 	"github.com/tgc-dev/targetgroupcontroller/test/loadgen"
@@ -25,6 +26,8 @@ type run struct {
 	ctx      context.Context
 	s        *suite
 	ns       string
+	su       setup
+	targets  targeting
 	lb       loadBalancer
 	logPath  string
 	timeline *timeline
@@ -55,10 +58,24 @@ func (r result) String() string {
 func runScenario(t *testing.T, s *suite, sc scenario, su setup) result {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	t.Cleanup(cancel)
-	r := &run{t: t, ctx: ctx, s: s, ns: harness.Namespace(t, s.cluster)}
+	r := &run{t: t, ctx: ctx, s: s, ns: harness.Namespace(t, s.cluster), su: su}
 
+	// The Service comes first: an instance group's health check may
+	// point at the port the API server allocates it.
+	svc := service(r.ns)
+	group := ipGroup
+	if sc.instance != nil {
+		sc.instance.shape(svc)
+	}
+	if err := s.kube.Create(ctx, svc); err != nil {
+		t.Fatalf("creating the service: %v", err)
+	}
+	r.targets = targeting{instance: sc.instance, nodePort: svc.Spec.Ports[0].NodePort}
+	if sc.instance != nil {
+		group = sc.instance.group(svc, su)
+	}
 	var err error
-	r.lb, err = createLoadBalancer(ctx, s.elb, fmt.Sprintf("e2e-%s-%s", sc.short, su.name[:5]), containerPort)
+	r.lb, err = createLoadBalancer(ctx, s.elb, fmt.Sprintf("e2e-%s-%s", sc.short, su.name[:5]), group)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,20 +88,28 @@ func runScenario(t *testing.T, s *suite, sc scenario, su setup) result {
 	r.startController()
 	t.Cleanup(r.stopController)
 
-	if err := s.kube.Create(ctx, service(r.ns)); err != nil {
-		t.Fatalf("creating the service: %v", err)
+	b := binding(r.ns, r.lb.TargetGroupARN)
+	if sc.instance != nil {
+		b.Spec.TargetType = v1alpha1.TargetTypeInstance
 	}
-	if err := s.kube.Create(ctx, binding(r.ns, r.lb.TargetGroupARN)); err != nil {
+	if err := s.kube.Create(ctx, b); err != nil {
 		t.Fatalf("creating the binding: %v", err)
 	}
 	// Runs before the controller stops: the binding's finalizer needs the
 	// controller, or the namespace would never finish deleting.
 	t.Cleanup(r.deleteBinding)
-	if err := s.kube.Create(ctx, deployment(r.ns, su, sc.replicas)); err != nil {
+	d := deployment(r.ns, su, sc.replicas)
+	if sc.pools {
+		if err := r.labelPools(); err != nil {
+			t.Fatal(err)
+		}
+		d.Spec.Template.Spec.NodeSelector = map[string]string{poolLabel: poolBlue}
+	}
+	if err := s.kube.Create(ctx, d); err != nil {
 		t.Fatalf("creating the deployment: %v", err)
 	}
 	r.timeline = watchPods(ctx, s.cluster.Client, r.ns)
-	if _, err := waitSettled(ctx, s.kube, s.elb, r.ns, r.lb.TargetGroupARN, sc.replicas, 60*time.Second); err != nil {
+	if _, err := waitSettled(ctx, s.kube, s.elb, r.ns, r.lb.TargetGroupARN, r.targets, sc.replicas, 60*time.Second); err != nil {
 		r.fatalWithLog("before the scenario: %v", err)
 	}
 
@@ -109,7 +134,7 @@ func runScenario(t *testing.T, s *suite, sc scenario, su setup) result {
 	if err := sc.action(r); err != nil {
 		r.fatalWithLog("scenario action: %v", err)
 	}
-	if _, err := waitSettled(ctx, s.kube, s.elb, r.ns, r.lb.TargetGroupARN, sc.finalReplicas(), 90*time.Second); err != nil {
+	if _, err := waitSettled(ctx, s.kube, s.elb, r.ns, r.lb.TargetGroupARN, r.targets, sc.finalReplicas(), 90*time.Second); err != nil {
 		r.fatalWithLog("after the scenario: %v", err)
 	}
 	r.timeline.note("settled")
@@ -142,7 +167,7 @@ func runScenario(t *testing.T, s *suite, sc scenario, su setup) result {
 	// The final state, read again once the load has stopped: the target
 	// group (DescribeTargetHealth through the SDK) holds exactly the ready
 	// pods, all healthy.
-	final, err := observe(ctx, s.kube, s.elb, r.ns, r.lb.TargetGroupARN)
+	final, err := observe(ctx, s.kube, s.elb, r.ns, r.lb.TargetGroupARN, r.targets)
 	switch {
 	case err != nil:
 		t.Errorf("reading the final state: %v", err)

@@ -23,7 +23,41 @@ type scenario struct {
 	// scaleTo is its size after the action; 0 means unchanged.
 	scaleTo int32
 	action  func(*run) error
+	// instance, when set, binds the Service with targetType instance: the
+	// targets are nodes, reached through the loopback kubelet's
+	// kube-proxy. Nil binds pod IPs.
+	instance *instanceMode
+	// pools starts the pods on the blue nodes (labelPools).
+	pools bool
+	// full: the scenario runs only when the results table is written
+	// (TGC_E2E_REPORT) or TGC_E2E=all, to keep `make test` short.
+	full bool
 }
+
+// setups are the ways the scenario runs, recommended first. An instance
+// scenario runs its naive setup only in the full run, to keep `make test`
+// short: the recommended one is what `make test` must prove.
+func (sc scenario) setups() []setup {
+	if sc.instance == nil {
+		return setups()
+	}
+	if !fullRun() {
+		return instanceSetups()[:1]
+	}
+	return instanceSetups()
+}
+
+// skipped says why the scenario does not run now, or "".
+func (sc scenario) skipped() string {
+	if sc.full && !fullRun() {
+		return "runs only with TGC_E2E_REPORT or TGC_E2E=all, to keep make test short"
+	}
+	return ""
+}
+
+// fullRun: every scenario and setup runs, as when the results table is
+// written.
+func fullRun() bool { return os.Getenv("TGC_E2E_REPORT") != "" || os.Getenv("TGC_E2E") == "all" }
 
 func (sc scenario) finalReplicas() int32 {
 	if sc.scaleTo > 0 {
@@ -32,11 +66,12 @@ func (sc scenario) finalReplicas() int32 {
 	return sc.replicas
 }
 
-// scenarios are the five situations in which pods leave or join a target
-// group that tgc promises to handle without a failed request, run in this
-// order.
+// scenarios are the situations in which pods or nodes leave or join a
+// target group that tgc promises to handle without a failed request, run
+// in this order: five with pod targets, three with node targets
+// (instance_test.go).
 func scenarios() []scenario {
-	return []scenario{
+	return append([]scenario{
 		{
 			name: "rolling-update", short: "roll", title: "Rolling update, 4 replicas, maxSurge 1, maxUnavailable 0",
 			replicas: 4,
@@ -64,7 +99,7 @@ func scenarios() []scenario {
 			replicas: 4,
 			action:   (*run).rolloutWithControllerRestart,
 		},
-	}
+	}, instanceScenarios()...)
 }
 
 // TestZeroDowntime runs every scenario with both setups, one after the
@@ -74,7 +109,10 @@ func TestZeroDowntime(t *testing.T) {
 	var results []result
 	for _, sc := range scenarios() {
 		t.Run(sc.name, func(t *testing.T) {
-			for _, su := range setups() {
+			if why := sc.skipped(); why != "" {
+				t.Skip(why)
+			}
+			for _, su := range sc.setups() {
 				t.Run(su.name, func(t *testing.T) {
 					results = append(results, runScenario(t, shared, sc, su))
 				})

@@ -19,29 +19,40 @@ func TestWorldSettled(t *testing.T) {
 		want bool
 	}{
 		"ready pods are exactly the healthy targets": {
-			w: world{deployment: done, pods: 2, readyIPs: []string{"10.244.0.2", "10.244.0.3"},
+			w: world{deployment: done, pods: 2, readyIPs: []string{"10.244.0.2", "10.244.0.3"}, expected: []string{"10.244.0.2", "10.244.0.3"},
 				targets:    []string{"10.244.0.2:8080 healthy", "10.244.0.3:8080 healthy"},
 				healthyIDs: []string{"10.244.0.2", "10.244.0.3"}},
 			want: true,
 		},
 		"a target still draining is not settled": {
-			w: world{deployment: done, pods: 2, readyIPs: []string{"10.244.0.2", "10.244.0.3"},
+			w: world{deployment: done, pods: 2, readyIPs: []string{"10.244.0.2", "10.244.0.3"}, expected: []string{"10.244.0.2", "10.244.0.3"},
 				targets:    []string{"10.244.0.1:8080 draining", "10.244.0.2:8080 healthy", "10.244.0.3:8080 healthy"},
 				healthyIDs: []string{"10.244.0.2", "10.244.0.3"}},
 		},
 		"a ready pod whose target is initial is not settled": {
-			w: world{deployment: done, pods: 2, readyIPs: []string{"10.244.0.2", "10.244.0.3"},
+			w: world{deployment: done, pods: 2, readyIPs: []string{"10.244.0.2", "10.244.0.3"}, expected: []string{"10.244.0.2", "10.244.0.3"},
 				targets:    []string{"10.244.0.2:8080 healthy", "10.244.0.3:8080 initial"},
 				healthyIDs: []string{"10.244.0.2"}},
 		},
 		"an old pod still terminating is not settled": {
-			w: world{deployment: done, pods: 3, readyIPs: []string{"10.244.0.2", "10.244.0.3"},
+			w: world{deployment: done, pods: 3, readyIPs: []string{"10.244.0.2", "10.244.0.3"}, expected: []string{"10.244.0.2", "10.244.0.3"},
 				targets:    []string{"10.244.0.2:8080 healthy", "10.244.0.3:8080 healthy"},
 				healthyIDs: []string{"10.244.0.2", "10.244.0.3"}},
 		},
+		"nodes holding a ready pod are exactly the healthy targets": {
+			w: world{deployment: done, pods: 2, readyIPs: []string{"10.244.0.2", "10.244.0.3"}, expected: []string{"i-0000000007f000a01"},
+				targets:    []string{"i-0000000007f000a01:30080 healthy"},
+				healthyIDs: []string{"i-0000000007f000a01"}},
+			want: true,
+		},
+		"a node that should have left is not settled": {
+			w: world{deployment: done, pods: 2, readyIPs: []string{"10.244.0.2", "10.244.0.3"}, expected: []string{"i-0000000007f000a01"},
+				targets:    []string{"i-0000000007f000a01:30080 healthy", "i-0000000007f000a02:30080 healthy"},
+				healthyIDs: []string{"i-0000000007f000a01", "i-0000000007f000a02"}},
+		},
 		"a rollout the deployment controller has not observed is not settled": {
 			w: world{deployment: appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Generation: 3}, Status: done.Status},
-				pods: 2, readyIPs: []string{"10.244.0.2", "10.244.0.3"},
+				pods: 2, readyIPs: []string{"10.244.0.2", "10.244.0.3"}, expected: []string{"10.244.0.2", "10.244.0.3"},
 				targets:    []string{"10.244.0.2:8080 healthy", "10.244.0.3:8080 healthy"},
 				healthyIDs: []string{"10.244.0.2", "10.244.0.3"}},
 		},

@@ -20,19 +20,41 @@ type world struct {
 	deployment appsv1.Deployment
 	// readyIPs are the IPs of pods that are Ready and not terminating.
 	readyIPs []string
+	// expected are the IDs the group should hold, healthy: readyIPs for ip
+	// targets, the instances of the nodes that serve for instance targets.
+	expected []string
 	// pods counts every pod of the app, terminating ones included.
 	pods int
 	// targets are "id:port state" as DescribeTargetHealth reports them.
 	targets []string
-	// healthyIDs are the IDs of healthy targets on containerPort.
+	// healthyIDs are the IDs of healthy targets on the targets' port.
 	healthyIDs []string
+}
+
+// targeting is what a run's targets are, to tell what its group should
+// hold.
+type targeting struct {
+	// instance is nil for ip targets: the ready pods on containerPort.
+	instance *instanceMode
+	// nodePort is the Service's, where instance targets are registered.
+	nodePort int32
+}
+
+// ipTargets are pods on containerPort.
+var ipTargets = targeting{}
+
+func (tg targeting) port() int32 {
+	if tg.instance != nil {
+		return tg.nodePort
+	}
+	return containerPort
 }
 
 func (w world) String() string {
 	d := w.deployment.Status
-	return fmt.Sprintf("deployment gen %d/%d replicas=%d updated=%d available=%d; pods=%d ready=%v; targets=%v",
+	return fmt.Sprintf("deployment gen %d/%d replicas=%d updated=%d available=%d; pods=%d ready=%v; expected targets %v; targets=%v",
 		d.ObservedGeneration, w.deployment.Generation, d.Replicas, d.UpdatedReplicas, d.AvailableReplicas,
-		w.pods, w.readyIPs, w.targets)
+		w.pods, w.readyIPs, w.expected, w.targets)
 }
 
 // settled reports whether the rollout is over with want replicas, every old
@@ -43,16 +65,17 @@ func (w world) settled(want int32) bool {
 	return d.Status.ObservedGeneration >= d.Generation &&
 		d.Status.Replicas == want && d.Status.UpdatedReplicas == want && d.Status.AvailableReplicas == want &&
 		w.pods == int(want) && len(w.readyIPs) == int(want) &&
-		w.targetsMatchReadyPods()
+		w.targetsMatchExpected()
 }
 
-// targetsMatchReadyPods is every scenario's pass condition on the final state:
-// the registered targets are exactly the ready pods, and all are healthy.
-func (w world) targetsMatchReadyPods() bool {
-	return len(w.targets) == len(w.healthyIDs) && slices.Equal(w.healthyIDs, w.readyIPs)
+// targetsMatchExpected is every scenario's pass condition on the final
+// state: the registered targets are exactly the ready pods (ip), or the
+// nodes that serve them (instance), and all are healthy.
+func (w world) targetsMatchExpected() bool {
+	return len(w.targets) == len(w.healthyIDs) && slices.Equal(w.healthyIDs, w.expected)
 }
 
-func observe(ctx context.Context, kube client.Client, elb *elbv2sdk.Client, namespace, targetGroupARN string) (world, error) {
+func observe(ctx context.Context, kube client.Client, elb *elbv2sdk.Client, namespace, targetGroupARN string, tg targeting) (world, error) {
 	var w world
 	if err := kube.Get(ctx, client.ObjectKey{Namespace: namespace, Name: appName}, &w.deployment); err != nil {
 		return w, fmt.Errorf("reading deployment %s/%s: %w", namespace, appName, err)
@@ -69,6 +92,13 @@ func observe(ctx context.Context, kube client.Client, elb *elbv2sdk.Client, name
 		}
 	}
 	slices.Sort(w.readyIPs)
+	w.expected = w.readyIPs
+	if tg.instance != nil {
+		var err error
+		if w.expected, err = servingNodes(ctx, kube, pods.Items, tg.instance.policy); err != nil {
+			return w, err
+		}
+	}
 	h, err := elb.DescribeTargetHealth(ctx, &elbv2sdk.DescribeTargetHealthInput{TargetGroupArn: aws.String(targetGroupARN)})
 	if err != nil {
 		return w, fmt.Errorf("describing target health of %s: %w", targetGroupARN, err)
@@ -76,7 +106,7 @@ func observe(ctx context.Context, kube client.Client, elb *elbv2sdk.Client, name
 	for _, d := range h.TargetHealthDescriptions {
 		id, port := aws.ToString(d.Target.Id), aws.ToInt32(d.Target.Port)
 		w.targets = append(w.targets, fmt.Sprintf("%s:%d %s", id, port, d.TargetHealth.State))
-		if d.TargetHealth.State == types.TargetHealthStateEnumHealthy && port == containerPort {
+		if d.TargetHealth.State == types.TargetHealthStateEnumHealthy && port == tg.port() {
 			w.healthyIDs = append(w.healthyIDs, id)
 		}
 	}
@@ -86,13 +116,13 @@ func observe(ctx context.Context, kube client.Client, elb *elbv2sdk.Client, name
 }
 
 // waitSettled polls until the world has settled with want replicas.
-func waitSettled(ctx context.Context, kube client.Client, elb *elbv2sdk.Client, namespace, targetGroupARN string, want int32, timeout time.Duration) (world, error) {
+func waitSettled(ctx context.Context, kube client.Client, elb *elbv2sdk.Client, namespace, targetGroupARN string, tg targeting, want int32, timeout time.Duration) (world, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	var last world
 	var lastErr error
 	for {
-		w, err := observe(ctx, kube, elb, namespace, targetGroupARN)
+		w, err := observe(ctx, kube, elb, namespace, targetGroupARN, tg)
 		if err == nil && w.settled(want) {
 			return w, nil
 		}

@@ -24,6 +24,7 @@ import (
 //	deregistration propagation     seconds (no AWS figure;     1 s
 //	  (new requests still sent)      users: ~10 s, 5-25 s)
 //	target response timeout        60 s (idle timeout)         2 s
+//	kube-proxy min sync period     1 s (iptables mode)         200 ms
 //
 // Deregistration propagation is the window after DeregisterTargets in which
 // the load balancer still sends new requests to the target
@@ -74,6 +75,22 @@ const (
 	// slowStartDelay is how long the slow-start scenario's app takes before
 	// it answers anything, health checks included.
 	slowStartDelay = 3 * time.Second
+
+	// proxyMinSyncPeriod is how stale the loopback kube-proxy's view of
+	// the endpoints may get while they change (kube-proxy's
+	// --iptables-min-sync-period): for that long a pod that exited may
+	// still get connections through a node.
+	proxyMinSyncPeriod = 200 * time.Millisecond
+
+	// instanceMinReadySeconds is the recommended setup's minReadySeconds
+	// for instance targets: a new pod's node is registered when the pod
+	// turns ready and healthy after the registration delay and
+	// healthyThreshold checks (1.1 s here); whole seconds, rounded up
+	// with a margin for tgc's reaction.
+	instanceMinReadySeconds = 2
+	// suiteNodes is how many nodes the suite's cluster has, each a
+	// loopback kubelet with its own address, kube-proxy and EC2 instance.
+	suiteNodes = 4
 )
 
 // scaledProfile is the emulator profile for the figures above. The group's

@@ -33,6 +33,16 @@ type setup struct {
 	gracePeriodSeconds int64
 	// mustNotFail makes any failed request fail the test.
 	mustNotFail bool
+	// minReadySeconds holds a rollout until a new pod has been ready this
+	// long: for instance targets, until the load balancer found its node
+	// healthy, since no readiness gate can wait for that.
+	minReadySeconds int32
+	// healthCheckNodePort points an instance group of a Local Service at
+	// the Service's healthCheckNodePort instead of the traffic port.
+	healthCheckNodePort bool
+	// announceDrain taints a node Karpenter-style before draining it;
+	// without it the drain only cordons, as kubectl drain does.
+	announceDrain bool
 }
 
 // setups are the two ways every scenario runs: tgc's recommended setup,
@@ -74,6 +84,7 @@ func app(namespace string, replicas int32) testcluster.App {
 // capacity.
 func deployment(namespace string, s setup, replicas int32) *appsv1.Deployment {
 	d := app(namespace, replicas).Deployment()
+	d.Spec.MinReadySeconds = s.minReadySeconds
 	pod := &d.Spec.Template.Spec
 	pod.TerminationGracePeriodSeconds = ptr.To(s.gracePeriodSeconds)
 	if s.gate {

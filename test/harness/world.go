@@ -2,7 +2,6 @@ package harness
 
 import (
 	"context"
-	"net/netip"
 	"slices"
 	"testing"
 	"time"
@@ -22,6 +21,7 @@ import (
 
 	"github.com/tgc-dev/targetgroupcontroller/api/v1alpha1"
 	"github.com/tgc-dev/targetgroupcontroller/internal/manager"
+	"github.com/tgc-dev/targetgroupcontroller/internal/targets"
 	"github.com/tgc-dev/targetgroupcontroller/test/identity"
 	"github.com/tgc-dev/targetgroupcontroller/test/testcluster"
 )
@@ -162,7 +162,7 @@ func (w *World) TargetGroup(in *elb.CreateTargetGroupInput) string {
 	return arn
 }
 
-// TargetHealth reads the group from the emulator: "ip:port" -> state.
+// TargetHealth reads the group from the emulator: "id:port" -> state.
 func (w *World) TargetHealth(arn string) map[string]string {
 	w.TB.Helper()
 	out, err := w.AWS.DescribeTargetHealth(w.Ctx, &elb.DescribeTargetHealthInput{TargetGroupArn: aws.String(arn)})
@@ -171,13 +171,16 @@ func (w *World) TargetHealth(arn string) map[string]string {
 	}
 	m := map[string]string{}
 	for _, d := range out.TargetHealthDescriptions {
-		ap := netip.AddrPortFrom(netip.MustParseAddr(*d.Target.Id), uint16(*d.Target.Port))
-		m[ap.String()] = string(d.TargetHealth.State)
+		t, err := targets.ParseID(aws.ToString(d.Target.Id), aws.ToInt32(d.Target.Port), "")
+		if err != nil {
+			w.TB.Fatalf("DescribeTargetHealth %s: %v", arn, err)
+		}
+		m[t.String()] = string(d.TargetHealth.State)
 	}
 	return m
 }
 
-// Members are the group's targets that are not draining, as "ip:port",
+// Members are the group's targets that are not draining, as "id:port",
 // sorted.
 func (w *World) Members(arn string) []string {
 	w.TB.Helper()

@@ -20,6 +20,7 @@ import (
 	"github.com/tgc-dev/targetgroupcontroller/internal/emulator"
 	"github.com/tgc-dev/targetgroupcontroller/test/harness"
 	"github.com/tgc-dev/targetgroupcontroller/test/identity"
+	"github.com/tgc-dev/targetgroupcontroller/test/kubelet"
 	"github.com/tgc-dev/targetgroupcontroller/test/testcluster"
 )
 
@@ -52,18 +53,6 @@ func run(m *testing.M) int {
 
 	_, file, _, _ := runtime.Caller(0)
 	root := filepath.Join(filepath.Dir(file), "..", "..")
-	cluster, err := testcluster.Start(ctx, testcluster.Options{CRDDirectoryPaths: []string{filepath.Join(root, "config", "crd", "bases")}})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "starting the test cluster:", err)
-		return 1
-	}
-	defer cluster.Stop()
-	controller, err := identity.Install(ctx, cluster, identity.Options{})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "installing the controller's identity:", err)
-		return 1
-	}
-
 	emu, err := emulator.New(emulator.Config{
 		VPCs:    []emulator.VPC{{ID: "vpc-0a1b2c3d4e5f60718", CIDR: netip.MustParsePrefix("10.244.0.0/16")}},
 		DialMap: []emulator.DialMapping{{From: netip.MustParsePrefix("10.244.0.0/16"), To: netip.MustParsePrefix("127.244.0.0/16")}},
@@ -81,6 +70,22 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer emu.Close()
+	// The emulator exists first, so that the kubelet's node announces the
+	// EC2 instance it plays to it.
+	cluster, err := testcluster.Start(ctx, testcluster.Options{
+		CRDDirectoryPaths: []string{filepath.Join(root, "config", "crd", "bases")},
+		Kubelet:           kubelet.Config{Instances: emu},
+	})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "starting the test cluster:", err)
+		return 1
+	}
+	defer cluster.Stop()
+	controller, err := identity.Install(ctx, cluster, identity.Options{})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "installing the controller's identity:", err)
+		return 1
+	}
 	proxy, err := newDenyProxy(emu.URL())
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "starting the access-denying proxy:", err)

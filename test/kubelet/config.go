@@ -24,9 +24,32 @@ type Config struct {
 	// It must lie in 127.0.0.0/8 (Linux answers the whole block on lo) and
 	// have the same length as PodCIDR.
 	LoopbackCIDR netip.Prefix
-	// NodeIP is reported as the Node's InternalIP and as each pod's hostIP.
-	// Default 127.0.0.1.
+	// NodeIP is the node's own address: reported as the Node's InternalIP
+	// and each pod's hostIP, and where its kube-proxy serves every
+	// NodePort. Default: the first address of NodeCIDR that no other
+	// loopback kubelet on the machine holds.
 	NodeIP netip.Addr
+	// NodeCIDR is where node addresses come from. Default 127.0.10.0/24.
+	NodeCIDR netip.Prefix
+	// InstanceID is the EC2 instance the node plays, in its
+	// spec.providerID (aws:///<Zone or us-east-1a>/<InstanceID>). Default:
+	// derived from NodeIP, so unique on the machine.
+	InstanceID string
+	// Instances, when set, is told the node's instance and address once
+	// the node is registered, and that the instance is gone when the
+	// kubelet stops: the ELBv2 emulator, which then routes instance
+	// targets to the node.
+	Instances Instances
+	// NoProxy leaves out the node's kube-proxy (proxy.go).
+	NoProxy bool
+	// ProxyMinSyncPeriod is the least time between two syncs of the
+	// kube-proxy's view of the endpoints (kube-proxy's
+	// --iptables-min-sync-period, 1 s by default). Default 0: every change
+	// is synced at once.
+	ProxyMinSyncPeriod time.Duration
+	// LeaveBinding makes the kubelet run only the pods bound to its node,
+	// and bind none itself: with several nodes, a Scheduler binds them.
+	LeaveBinding bool
 	// Zone, when set, labels the Node with topology.kubernetes.io/zone, which
 	// the EndpointSlice controller copies into each endpoint's zone.
 	Zone string
@@ -58,8 +81,11 @@ func (cfg Config) Defaulted() (Config, error) {
 	if !cfg.LoopbackCIDR.IsValid() {
 		cfg.LoopbackCIDR = netip.MustParsePrefix("127.244.0.0/16")
 	}
-	if !cfg.NodeIP.IsValid() {
-		cfg.NodeIP = netip.MustParseAddr("127.0.0.1")
+	if !cfg.NodeCIDR.IsValid() {
+		cfg.NodeCIDR = netip.MustParsePrefix("127.0.10.0/24")
+	}
+	if !loopbackBlock.Contains(cfg.NodeCIDR.Addr()) || cfg.NodeCIDR.Bits() < loopbackBlock.Bits() {
+		return cfg, fmt.Errorf("node CIDR %s is not inside %s", cfg.NodeCIDR, loopbackBlock)
 	}
 	if cfg.MaxProbePeriod <= 0 {
 		cfg.MaxProbePeriod = time.Second
@@ -82,5 +108,5 @@ func (cfg Config) Defaulted() (Config, error) {
 }
 
 func (cfg Config) String() string {
-	return fmt.Sprintf("node=%s podCIDR=%s loopbackCIDR=%s", cfg.NodeName, cfg.PodCIDR, cfg.LoopbackCIDR)
+	return fmt.Sprintf("node=%s nodeIP=%s instance=%s podCIDR=%s loopbackCIDR=%s", cfg.NodeName, cfg.NodeIP, cfg.InstanceID, cfg.PodCIDR, cfg.LoopbackCIDR)
 }

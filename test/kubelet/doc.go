@@ -59,6 +59,22 @@
 // The health path is the container's readinessProbe.httpGet.path, and
 // /healthz always.
 //
+// Each node has an address of its own, claimed on the machine from
+// Config.NodeCIDR (default 127.0.10.0/24), reported as its InternalIP and
+// its pods' hostIP, and plays an EC2 instance (spec.providerID
+// aws:///<zone>/i-<the address in hex>), which it announces to
+// Config.Instances (the ELBv2 emulator) so that instance targets reach it.
+// There a minimal kube-proxy (proxy.go) serves every TCP NodePort and
+// forwards each connection to one endpoint of the Service: the ready ones,
+// only those on the node with externalTrafficPolicy Local, and while none
+// is ready the terminating ones that still serve. With Local it answers the
+// Service's healthCheckNodePort: 200 while the node runs a ready endpoint,
+// 503 otherwise.
+//
+// A cluster of several nodes runs one kubelet per node with
+// Config.LeaveBinding and a Scheduler, which binds each pod to a Ready,
+// uncordoned node whose taints it tolerates, spreading replicas.
+//
 // Only what Deployments and ReplicaSets create is handled: restartPolicy,
 // init containers, liveness and startup probes, volumes and resources are
 // ignored. Pods have no network namespace: ports of different pods never

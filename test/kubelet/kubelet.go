@@ -39,6 +39,9 @@ type Kubelet struct {
 	ipam    *ipAllocator
 	runners map[string]*podRunner // namespace/name -> runner
 	runCtx  context.Context
+
+	// releaseNodeIP gives back the node address claimed in New.
+	releaseNodeIP func()
 }
 
 // New returns a kubelet for the cluster that client talks to. Nothing
@@ -57,20 +60,36 @@ func New(client kubernetes.Interface, cfg Config) (*Kubelet, error) {
 		return nil, fmt.Errorf("configuring loopback kubelet: %w", err)
 	}
 	claim := func(ip netip.Addr) (func(), error) { return claims.Claim(mapper.toLoopback(ip)) }
+	releaseNodeIP := func() {}
+	if !cfg.NodeIP.IsValid() {
+		if cfg.NodeIP, releaseNodeIP, err = claimNodeAddr(cfg.NodeCIDR, claims); err != nil {
+			return nil, fmt.Errorf("configuring loopback kubelet: %w", err)
+		}
+	}
+	if cfg.InstanceID == "" {
+		cfg.InstanceID = instanceIDOf(cfg.NodeIP)
+	}
 	cfg.Logger = cfg.Logger.WithValues("node", cfg.NodeName)
 	return &Kubelet{
-		cfg:     cfg,
-		client:  client,
-		log:     cfg.Logger,
-		mapper:  mapper,
-		started: make(chan struct{}),
-		ipam:    newIPAllocator(cfg.PodCIDR, claim),
-		runners: map[string]*podRunner{},
+		cfg:           cfg,
+		client:        client,
+		log:           cfg.Logger,
+		mapper:        mapper,
+		started:       make(chan struct{}),
+		ipam:          newIPAllocator(cfg.PodCIDR, claim),
+		runners:       map[string]*podRunner{},
+		releaseNodeIP: releaseNodeIP,
 	}, nil
 }
 
 // NodeName is the Node this kubelet plays.
 func (k *Kubelet) NodeName() string { return k.cfg.NodeName }
+
+// NodeIP is the node's address, where its kube-proxy serves NodePorts.
+func (k *Kubelet) NodeIP() netip.Addr { return k.cfg.NodeIP }
+
+// InstanceID is the EC2 instance the node plays (its spec.providerID).
+func (k *Kubelet) InstanceID() string { return k.cfg.InstanceID }
 
 // Started is closed once the Node is registered and the kubelet watches
 // pods: from then on, new pods get bound and run.
@@ -82,15 +101,27 @@ func (k *Kubelet) Started() <-chan struct{} { return k.started }
 // CIDR nor loopback.
 func (k *Kubelet) LoopbackAddr(podIP netip.Addr) netip.Addr { return k.mapper.toLoopback(podIP) }
 
-// Run registers the Node, then binds and runs pods until ctx is done. Then
-// it closes every pod's servers and returns. Pods are left in the API as
-// they are, like a node that went away.
+// Run registers the Node, announces its instance, then binds and runs pods
+// and serves NodePorts until ctx is done. Then it closes every pod's
+// servers and its NodePorts, withdraws the instance and returns. Pods are
+// left in the API as they are, like a node that went away.
 func (k *Kubelet) Run(ctx context.Context) error {
+	defer k.releaseNodeIP()
 	if err := k.registerNode(ctx); err != nil {
 		return err
 	}
+	if k.cfg.Instances != nil {
+		if err := k.cfg.Instances.SetInstance(k.cfg.InstanceID, k.cfg.NodeIP); err != nil {
+			return fmt.Errorf("announcing instance %s of node %s: %w", k.cfg.InstanceID, k.cfg.NodeName, err)
+		}
+		defer k.cfg.Instances.RemoveInstance(k.cfg.InstanceID)
+	}
 	k.queue = workqueue.NewTypedRateLimitingQueue(workqueue.DefaultTypedControllerRateLimiter[string]())
 	factory := informers.NewSharedInformerFactory(k.client, 0)
+	var px *proxy
+	if !k.cfg.NoProxy {
+		px = newProxy(k.cfg, k.mapper, factory)
+	}
 	podInformer := factory.Core().V1().Pods()
 	k.lister = podInformer.Lister()
 	if _, err := podInformer.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
@@ -104,6 +135,12 @@ func (k *Kubelet) Run(ctx context.Context) error {
 	defer factory.Shutdown()
 	if !cache.WaitForCacheSync(ctx.Done(), podInformer.Informer().HasSynced) {
 		return fmt.Errorf("waiting for the pod cache of node %s: %w", k.cfg.NodeName, ctx.Err())
+	}
+	if px != nil {
+		if err := px.start(ctx); err != nil {
+			return err
+		}
+		defer px.stop()
 	}
 	k.mu.Lock()
 	k.runCtx = ctx
@@ -205,7 +242,7 @@ func (k *Kubelet) sync(ctx context.Context, key string) error {
 	}
 	switch pod.Spec.NodeName {
 	case "":
-		if pod.DeletionTimestamp == nil && isDefaultScheduler(pod) {
+		if pod.DeletionTimestamp == nil && isDefaultScheduler(pod) && !k.cfg.LeaveBinding {
 			return k.bind(ctx, pod)
 		}
 		return nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"slices"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -27,15 +28,42 @@ func (k *Kubelet) registerNode(ctx context.Context) error {
 	node := &corev1.Node{
 		ObjectMeta: metav1.ObjectMeta{Name: k.cfg.NodeName, Labels: lbls},
 		Spec: corev1.NodeSpec{
-			PodCIDR:  k.cfg.PodCIDR.String(),
-			PodCIDRs: []string{k.cfg.PodCIDR.String()},
+			PodCIDR:    k.cfg.PodCIDR.String(),
+			PodCIDRs:   []string{k.cfg.PodCIDR.String()},
+			ProviderID: providerID(k.cfg.Zone, k.cfg.InstanceID),
 		},
 	}
 	_, err := k.client.CoreV1().Nodes().Create(ctx, node, metav1.CreateOptions{})
 	if err != nil && !apierrors.IsAlreadyExists(err) {
 		return fmt.Errorf("registering node %s: %w", k.cfg.NodeName, err)
 	}
-	return k.updateNodeStatus(ctx)
+	if err := k.updateNodeStatus(ctx); err != nil {
+		return err
+	}
+	return k.clearNotReadyTaint(ctx)
+}
+
+// clearNotReadyTaint removes the node.kubernetes.io/not-ready:NoSchedule
+// taint the API server puts on a new Node (TaintNodesByCondition), as the
+// node lifecycle controller does once the node reports Ready; the test
+// cluster runs no such controller, and a scheduler would otherwise keep
+// every pod off the node.
+func (k *Kubelet) clearNotReadyTaint(ctx context.Context) error {
+	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		node, err := k.client.CoreV1().Nodes().Get(ctx, k.cfg.NodeName, metav1.GetOptions{})
+		if err != nil {
+			return fmt.Errorf("reading node %s: %w", k.cfg.NodeName, err)
+		}
+		kept := slices.DeleteFunc(slices.Clone(node.Spec.Taints), func(t corev1.Taint) bool { return t.Key == corev1.TaintNodeNotReady })
+		if len(kept) == len(node.Spec.Taints) {
+			return nil
+		}
+		node.Spec.Taints = kept
+		if _, err := k.client.CoreV1().Nodes().Update(ctx, node, metav1.UpdateOptions{}); err != nil {
+			return fmt.Errorf("removing the not-ready taint of node %s: %w", k.cfg.NodeName, err)
+		}
+		return nil
+	})
 }
 
 func (k *Kubelet) updateNodeStatus(ctx context.Context) error {

@@ -42,6 +42,11 @@ type Options struct {
 	APIServerOnly bool
 	// Kubelet overrides the loopback kubelet's configuration.
 	Kubelet kubelet.Config
+	// Nodes is how many loopback kubelets run, each its own Node with its
+	// own address and kube-proxy. Zero means one. With more than one, they
+	// are named Kubelet.NodeName (default loopback-node) with -1, -2, ...
+	// and a kubelet.Scheduler binds the pods.
+	Nodes int
 	// ServiceClusterIPRange is kube-apiserver's --service-cluster-ip-range.
 	// Empty keeps envtest's 10.0.0.0/24, which holds 254 Services with a
 	// cluster IP; a benchmark with thousands of Services needs more.
@@ -65,20 +70,21 @@ type Cluster struct {
 	Kubeconfig string
 	// Client is a clientset built from Config.
 	Client kubernetes.Interface
-	// Kubelet is the loopback kubelet, nil with Options.NoKubelet.
+	// Kubelet is the (first) loopback kubelet, nil with Options.NoKubelet.
 	Kubelet *kubelet.Kubelet
+	// Kubelets are every loopback kubelet, one per node.
+	Kubelets []*kubelet.Kubelet
 	// Dir holds the kubeconfig and the kube-controller-manager log; it is
 	// removed by Stop.
 	Dir string
 
-	log         logr.Logger
-	thread      *processThread
-	env         *envtest.Environment
-	cm          *controllerManager
-	stopKubelet context.CancelFunc
-	kubeletDone chan error
-	stopOnce    sync.Once
-	stopErr     error
+	log      logr.Logger
+	thread   *processThread
+	env      *envtest.Environment
+	cm       *controllerManager
+	nodes    nodes
+	stopOnce sync.Once
+	stopErr  error
 }
 
 // Start brings up etcd, kube-apiserver and, unless opts.APIServerOnly,
@@ -173,7 +179,7 @@ func Start(ctx context.Context, opts Options) (_ *Cluster, retErr error) {
 	}
 
 	if !opts.NoKubelet {
-		if err := c.startKubelet(ctx, opts.Kubelet, log); err != nil {
+		if err := c.startNodes(ctx, opts, log); err != nil {
 			return nil, err
 		}
 	}
@@ -184,28 +190,6 @@ func Start(ctx context.Context, opts Options) (_ *Cluster, retErr error) {
 	}
 	log.Info("Test cluster is up", "after", time.Since(started), "kubeconfig", c.Kubeconfig)
 	return c, nil
-}
-
-func (c *Cluster) startKubelet(ctx context.Context, cfg kubelet.Config, log logr.Logger) error {
-	if cfg.Logger.GetSink() == nil {
-		cfg.Logger = log.WithName("kubelet")
-	}
-	kl, err := kubelet.New(c.Client, cfg)
-	if err != nil {
-		return err
-	}
-	runCtx, cancel := context.WithCancel(context.Background())
-	c.Kubelet, c.stopKubelet, c.kubeletDone = kl, cancel, make(chan error, 1)
-	go func() { c.kubeletDone <- kl.Run(runCtx) }()
-	select {
-	case <-kl.Started():
-		return nil
-	case err := <-c.kubeletDone:
-		c.kubeletDone <- err
-		return fmt.Errorf("starting the loopback kubelet: %w", err)
-	case <-ctx.Done():
-		return fmt.Errorf("starting the loopback kubelet: %w", ctx.Err())
-	}
 }
 
 // RestartAPIServer stops kube-apiserver and starts it again on the same
@@ -295,12 +279,7 @@ func stopPID(pid int, grace time.Duration) error {
 func (c *Cluster) Stop() error {
 	c.stopOnce.Do(func() {
 		var errs []error
-		if c.stopKubelet != nil {
-			c.stopKubelet()
-			if err := <-c.kubeletDone; err != nil && !errors.Is(err, context.Canceled) {
-				errs = append(errs, fmt.Errorf("loopback kubelet: %w", err))
-			}
-		}
+		errs = append(errs, c.nodes.stopAll()...)
 		if c.cm != nil {
 			if err := c.cm.stop(); err != nil {
 				errs = append(errs, err)

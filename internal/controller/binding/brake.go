@@ -14,7 +14,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
-	toolscache "k8s.io/client-go/tools/cache"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log"
@@ -70,76 +69,34 @@ func podIPs(o client.Object) []string {
 }
 
 // watchPodDeletions registers the pod index and records the IPs of every
-// deleted pod: a delete event is evidence that the pod is gone, which a pod
-// merely missing from the cache is not.
+// deleted pod.
 func (c *Controller) watchPodDeletions(ctx context.Context, mgr ctrl.Manager) error {
 	if err := mgr.GetFieldIndexer().IndexField(ctx, &corev1.Pod{}, PodIPIndex, podIPs); err != nil {
 		return fmt.Errorf("indexing pods by %s: %w", PodIPIndex, err)
 	}
-	inf, err := mgr.GetCache().GetInformer(ctx, &corev1.Pod{})
-	if err != nil {
-		return fmt.Errorf("getting the pod informer: %w", err)
-	}
-	if _, err := inf.AddEventHandler(toolscache.ResourceEventHandlerFuncs{DeleteFunc: c.podDeleted}); err != nil {
-		return fmt.Errorf("watching pod deletions: %w", err)
-	}
-	return nil
+	return watchDeletes(ctx, mgr, &corev1.Pod{}, c.podDeleted)
 }
 
-// podDeleted records a deleted pod's IPs. A delete the informer missed (its
-// watch broke and the relist no longer lists the pod) arrives as a
-// DeletedFinalStateUnknown tombstone with the pod's last known state, and
-// counts the same: the pod is gone from the API server either way.
+// podDeleted records a deleted pod's IPs in its namespace.
 func (c *Controller) podDeleted(obj any) {
-	if t, ok := obj.(toolscache.DeletedFinalStateUnknown); ok {
-		obj = t.Obj
-	}
-	p, ok := obj.(*corev1.Pod)
+	p, ok := lastState(obj).(*corev1.Pod)
 	if !ok {
 		return
 	}
-	c.deletions.record(p.Namespace, podIPs(p), c.clock.Now())
+	var keys []podAddr
+	for _, s := range podIPs(p) {
+		if ip, err := netip.ParseAddr(s); err == nil {
+			keys = append(keys, podAddr{p.Namespace, ip.Unmap()})
+		}
+	}
+	c.deletions.record(c.clock.Now(), keys...)
 }
 
-// deletions are the pods tgc saw deleted, by namespace and IP, for
-// EvidenceTTL.
-type deletions struct {
-	ttl time.Duration
-	mu  sync.Mutex
-	at  map[podAddr]time.Time
-}
-
+// podAddr is a pod's IP in its namespace, how the brake finds a deleted pod
+// behind a target.
 type podAddr struct {
 	namespace string
 	ip        netip.Addr
-}
-
-func newDeletions(ttl time.Duration) *deletions {
-	return &deletions{ttl: ttl, at: map[podAddr]time.Time{}}
-}
-
-func (d *deletions) record(ns string, ips []string, now time.Time) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	// Pruned on every write, so that the map holds at most the deletions
-	// of the last TTL, however many pods come and go.
-	for k, t := range d.at {
-		if now.Sub(t) >= d.ttl {
-			delete(d.at, k)
-		}
-	}
-	for _, s := range ips {
-		if ip, err := netip.ParseAddr(s); err == nil {
-			d.at[podAddr{ns, ip.Unmap()}] = now
-		}
-	}
-}
-
-func (d *deletions) seen(ns string, ip netip.Addr, now time.Time) bool {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	t, ok := d.at[podAddr{ns, ip}]
-	return ok && now.Sub(t) < d.ttl
 }
 
 // edits remember, per binding, the fingerprint of its Service's selector
@@ -179,10 +136,10 @@ func (e *edits) forget(key types.NamespacedName) {
 	delete(e.m, key)
 }
 
-// ServiceFingerprint is a hash of what of a Service decides its endpoints
-// and their ports: the selector and the ports with their target ports. A
-// change to it is a deliberate edit, such as a blue/green switch of the
-// selector. Empty for no Service.
+// ServiceFingerprint is a hash of what of a Service decides its targets:
+// the selector, the ports with their target and node ports, and the
+// external traffic policy. A change to it is a deliberate edit, such as a
+// blue/green switch of the selector. Empty for no Service.
 func ServiceFingerprint(svc *corev1.Service) string {
 	if svc == nil {
 		return ""
@@ -197,8 +154,10 @@ func ServiceFingerprint(svc *corev1.Service) string {
 		fmt.Fprintf(&b, "%s=%s;", k, svc.Spec.Selector[k])
 	}
 	for _, p := range svc.Spec.Ports {
-		fmt.Fprintf(&b, "|%s/%s/%d/%s", p.Name, p.Protocol, p.Port, p.TargetPort.String())
+		fmt.Fprintf(&b, "|%s/%s/%d/%s/%d", p.Name, p.Protocol, p.Port, p.TargetPort.String(), p.NodePort)
 	}
+	// Which nodes an instance binding registers follows the policy.
+	fmt.Fprintf(&b, "|%s", svc.Spec.ExternalTrafficPolicy)
 	sum := sha256.Sum256([]byte(b.String()))
 	return hex.EncodeToString(sum[:8])
 }
@@ -217,14 +176,21 @@ func PodLeaving(p *corev1.Pod) bool {
 	return true // no Ready condition yet: never ready
 }
 
-// evidence finds, for each target the plan deregisters that its endpoint
-// does not explain, the pod evidence: the pods with its IP in the binding's
+// evidence finds, for each target the plan deregisters that the desired
+// state does not explain, the evidence tgc saw happen: for a node, its
+// delete event; for a pod IP, the pods with that IP in the binding's
 // namespace all leaving, or, with none left, a delete event seen.
-func (c *Controller) evidence(ctx context.Context, tgb *v1alpha1.TargetGroupBinding, eps endpoints, deregister []targets.Target) (map[netip.AddrPort]targets.Evidence, error) {
+func (c *Controller) evidence(ctx context.Context, tgb *v1alpha1.TargetGroupBinding, eps endpoints, deregister []targets.Target) (map[targets.Key]targets.Evidence, error) {
 	ev := targets.EndpointEvidence(eps.result)
 	now := c.clock.Now()
 	for _, t := range deregister {
 		if ev[t.Key()] != "" {
+			continue
+		}
+		if t.Instance != "" {
+			if c.goneNodes.seen(t.Instance, now) {
+				ev[t.Key()] = targets.EvidenceNodeDeleted
+			}
 			continue
 		}
 		var pods corev1.PodList
@@ -238,7 +204,7 @@ func (c *Controller) evidence(ctx context.Context, tgb *v1alpha1.TargetGroupBind
 		switch {
 		case leaving:
 			ev[t.Key()] = targets.EvidencePodLeaving
-		case len(pods.Items) == 0 && c.deletions.seen(tgb.Namespace, t.IP, now):
+		case len(pods.Items) == 0 && c.deletions.seen(podAddr{tgb.Namespace, t.IP}, now):
 			ev[t.Key()] = targets.EvidencePodDeleted
 		}
 	}
@@ -262,7 +228,7 @@ func (c *Controller) brake(ctx context.Context, tgb *v1alpha1.TargetGroupBinding
 	if b.Disabled || len(plan.Deregister) == 0 || desired == 0 {
 		return hold{}, nil
 	}
-	var ev map[netip.AddrPort]targets.Evidence
+	var ev map[targets.Key]targets.Evidence
 	if !edited {
 		var err error
 		if ev, err = c.evidence(ctx, tgb, eps, plan.Deregister); err != nil {
@@ -310,10 +276,16 @@ func (c *Controller) dropConfirmation(ctx context.Context, tgb *v1alpha1.TargetG
 // heldMessage is the Ready condition's message during a hold: how many,
 // which, why, and the two ways out.
 func heldMessage(tgb *v1alpha1.TargetGroupBinding, h hold) string {
-	return fmt.Sprintf("holding the deregistration of %d healthy targets (%s) of %d: they left the endpoints of Service %s, "+
-		"but no pod behind them is terminating, not ready or deleted, and neither the binding nor the Service changed, "+
+	what, left, noEvidence, ends := "targets", "endpoints", "no pod behind them is terminating, not ready or deleted,",
+		"the EndpointSlice controller lists them again or their pods go"
+	if targetType(tgb) == v1alpha1.TargetTypeInstance {
+		what, left, noEvidence, ends = "nodes", "targets", "no node behind them is being deleted, excluded from load balancers or tainted for disruption, no endpoint on them is leaving,",
+			"they are targets again or that evidence arrives"
+	}
+	return fmt.Sprintf("holding the deregistration of %d healthy %s (%s) of %d: they left the %s of Service %s, "+
+		"but %s and neither the binding nor the Service changed, "+
 		"as when an EndpointSlice is deleted or a cache comes back short. New targets are still registered. "+
-		"The hold ends when the EndpointSlice controller lists them again or their pods go; "+
+		"The hold ends when %s; "+
 		"to remove them now, annotate the binding with %s=%q",
-		len(h.held), targetList(h.held), h.healthy, tgb.Spec.ServiceRef.Name, v1alpha1.ConfirmDeregistrationAnnotation, strconv.Itoa(len(h.held)))
+		len(h.held), what, targetList(h.held), h.healthy, left, tgb.Spec.ServiceRef.Name, noEvidence, ends, v1alpha1.ConfirmDeregistrationAnnotation, strconv.Itoa(len(h.held)))
 }

@@ -111,11 +111,13 @@ type Controller struct {
 	clock   clock.PassiveClock
 	cfg     Config
 
-	grace *graceWarnings
-	skips *skipWarnings
+	grace      *graceWarnings
+	skips      *skipWarnings
+	hcWarnings *healthCheckWarnings
 	// deletions and edits are the brake's evidence that tgc saw happen
 	// rather than can read from the cache.
-	deletions *deletions
+	deletions *recentlyDeleted[podAddr]
+	goneNodes *recentlyDeleted[string] // by EC2 instance
 	edits     *edits
 
 	mu sync.Mutex
@@ -137,16 +139,18 @@ func New(kube client.Client, groups *targetgroups.View, rec events.EventRecorder
 		cfg:          cfg,
 		grace:        newGraceWarnings(),
 		skips:        newSkipWarnings(),
-		deletions:    newDeletions(cfg.Brake.EvidenceTTL),
+		hcWarnings:   newHealthCheckWarnings(),
+		deletions:    newRecentlyDeleted[podAddr](cfg.Brake.EvidenceTTL),
+		goneNodes:    newRecentlyDeleted[string](cfg.Brake.EvidenceTTL),
 		edits:        &edits{m: map[types.NamespacedName]editState{}},
 		pendingSince: map[types.NamespacedName]time.Time{},
 	}
 }
 
 // Register adds the controller to the manager: it indexes bindings by
-// Service, and watches bindings, Services, EndpointSlices, target groups the
-// shared view found changed outside tgc and, when gates are on, pods
-// carrying tgc readiness gates.
+// Service, and watches bindings, Services, EndpointSlices, nodes, target
+// groups the shared view found changed outside tgc and, when gates are on,
+// pods carrying tgc readiness gates.
 //
 // controller-runtime starts reconcilers only after every informer cache has
 // synced, so no binding is planned against a partial EndpointSlice list; the
@@ -159,6 +163,9 @@ func (c *Controller) Register(ctx context.Context, mgr ctrl.Manager) error {
 		if err := c.watchPodDeletions(ctx, mgr); err != nil {
 			return err
 		}
+		if err := watchDeletes(ctx, mgr, &corev1.Node{}, c.nodeDeleted); err != nil {
+			return err
+		}
 	}
 	b := ctrl.NewControllerManagedBy(mgr).
 		Named("targetgroupbinding").
@@ -169,7 +176,9 @@ func (c *Controller) Register(ctx context.Context, mgr ctrl.Manager) error {
 		// A policy or a namespace's labels decide which groups a binding
 		// may hold; a change takes effect at once, not at the drift check.
 		Watches(&v1alpha1.TargetGroupPolicy{}, everyBinding(mgr.GetClient())).
-		Watches(&corev1.Namespace{}, bindingsInNamespace(mgr.GetClient()), builder.WithPredicates(predicate.LabelChangedPredicate{}))
+		Watches(&corev1.Namespace{}, bindingsInNamespace(mgr.GetClient()), builder.WithPredicates(predicate.LabelChangedPredicate{})).
+		// Nodes are the targets of instance bindings.
+		Watches(&corev1.Node{}, instanceBindings(mgr.GetClient()), builder.WithPredicates(nodeChanged()))
 	if c.cfg.Gates != nil {
 		// A gated pod's endpoint reads not ready while its gate waits, so
 		// the EndpointSlice does not change when its containers become

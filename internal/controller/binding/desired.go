@@ -45,8 +45,19 @@ func (c *Controller) desired(ctx context.Context, tgb *v1alpha1.TargetGroupBindi
 			return endpoints{}, &failure{reason: v1alpha1.ReasonAWSError, err: err, message: fmt.Sprintf("listing EndpointSlices of %s: %v", svcKey, err)}
 		}
 	}
+	instance := tgb.Spec.TargetType == v1alpha1.TargetTypeInstance
+	var nodes *targets.NodeInput
+	if instance && svc != nil {
+		n, fail := c.nodeInput(ctx, tgb)
+		if fail != nil {
+			return endpoints{}, fail
+		}
+		nodes = n
+	}
 	var gated map[types.UID]bool
-	if c.cfg.Gates != nil && svc != nil {
+	// Readiness gates are for ip targets: a node's health says nothing
+	// about one pod, so an instance binding registers no pod for its gate.
+	if c.cfg.Gates != nil && svc != nil && !instance {
 		g, err := c.cfg.Gates.GatedPods(ctx, tgb)
 		if err != nil {
 			return endpoints{}, &failure{reason: v1alpha1.ReasonAWSError, err: err, message: fmt.Sprintf("listing gated pods of %s: %v", svcKey, err)}
@@ -54,8 +65,11 @@ func (c *Controller) desired(ctx context.Context, tgb *v1alpha1.TargetGroupBindi
 		gated = g
 	}
 	anyEndpoint := tgb.Spec.TargetSelection == v1alpha1.TargetSelectionAnyEndpoint
+	// Nodes of a Cluster Service are targets whatever its endpoints, so
+	// their pods need no reading.
+	endpointsMatter := !instance || (svc != nil && svc.Spec.ExternalTrafficPolicy == corev1.ServiceExternalTrafficPolicyLocal)
 	var pods map[string]*corev1.Pod
-	if !anyEndpoint && svc != nil {
+	if !anyEndpoint && svc != nil && endpointsMatter {
 		p, err := c.podsOf(ctx, tgb.Namespace, slices.Items)
 		if err != nil {
 			return endpoints{}, &failure{reason: v1alpha1.ReasonAWSError, err: err, message: fmt.Sprintf("reading the pods of %s: %v", svcKey, err)}
@@ -70,6 +84,7 @@ func (c *Controller) desired(ctx context.Context, tgb *v1alpha1.TargetGroupBindi
 		GatedPods:   gated,
 		AnyEndpoint: anyEndpoint,
 		Pods:        pods,
+		Nodes:       nodes,
 	})
 	if err != nil {
 		var p *targets.Problem
@@ -85,11 +100,15 @@ func (c *Controller) desired(ctx context.Context, tgb *v1alpha1.TargetGroupBindi
 		if p.Reason == targets.ReasonServiceNotFound && tgb.Spec.EmptyEndpointsPolicy == v1alpha1.EmptyEndpointsPolicyDeregister {
 			return endpoints{serviceGone: true}, nil
 		}
-		f.message = fmt.Sprintf("%s; fix spec.serviceRef or the Service (registered targets are left as they are)", f.message)
+		fix := "fix spec.serviceRef or the Service"
+		if p.Reason == targets.ReasonNoNodePort {
+			fix = "give the Service a nodePort (spec.type NodePort or LoadBalancer), or bind it with targetType ip"
+		}
+		f.message = fmt.Sprintf("%s; %s (registered targets are left as they are)", f.message, fix)
 		return endpoints{}, f
 	}
 	for _, w := range result.Warnings {
-		log.FromContext(ctx).Info("endpoints left out", "reason", w.Reason, "message", w.Message)
+		log.FromContext(ctx).Info("targets left out", "reason", w.Reason, "message", w.Message)
 	}
 	return endpoints{result: result, trigger: newestTrigger(slices.Items), service: svc}, nil
 }

@@ -349,8 +349,11 @@ func (w *world) writes() []string {
 			continue
 		}
 		group := "A"
-		if c.ARN == arnB {
+		switch c.ARN {
+		case arnB:
 			group = "B"
+		case arnC:
+			group = "C"
 		}
 		out = append(out, write(c.Op, group, strs(c.Targets)))
 	}

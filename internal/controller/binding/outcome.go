@@ -81,6 +81,8 @@ func fromProblem(p *targets.Problem) *failure {
 		reason = v1alpha1.ReasonPortNotFound
 	case targets.ReasonIPFamilyMismatch:
 		reason = v1alpha1.ReasonIPFamilyMismatch
+	case targets.ReasonNoNodePort:
+		reason = v1alpha1.ReasonNoNodePort
 	}
 	return &failure{reason: reason, message: p.Message, badInput: true, err: p}
 }

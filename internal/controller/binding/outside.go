@@ -1,7 +1,6 @@
 package binding
 
 import (
-	"net/netip"
 	"slices"
 
 	"github.com/tgc-dev/targetgroupcontroller/internal/targets"
@@ -25,7 +24,7 @@ func (o outsideChanges) foreign() bool { return len(o.added) > 0 || len(o.remove
 
 // classifyOutside sorts the changes between before and after by whether
 // plan undoes them. Each list is in target order.
-func classifyOutside(before map[netip.AddrPort]targets.Target, after []targets.Health, plan targets.Plan) outsideChanges {
+func classifyOutside(before map[targets.Key]targets.Target, after []targets.Health, plan targets.Plan) outsideChanges {
 	now := targets.Members(after)
 	deregistering := keyset(plan.Deregister)
 	registering := keyset(plan.Register)

@@ -3,9 +3,7 @@ package binding
 import (
 	"context"
 	"fmt"
-	"net/netip"
 	"slices"
-	"strings"
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -32,21 +30,20 @@ func ownedTargets(tgb *v1alpha1.TargetGroupBinding) map[targets.Target]bool {
 	return owned
 }
 
-// parseTarget reads Target.String: "ip:port" or "ip:port/zone".
+// parseTarget reads Target.String: "id:port" or "id:port/zone".
 func parseTarget(s string) (targets.Target, error) {
-	addr, zone, _ := strings.Cut(s, "/")
-	ap, err := netip.ParseAddrPort(addr)
+	t, err := targets.Parse(s)
 	if err != nil {
-		return targets.Target{}, fmt.Errorf("parsing owned target %q: %w", s, err)
+		return targets.Target{}, fmt.Errorf("reading owned target: %w", err)
 	}
-	return targets.Target{IP: ap.Addr(), Port: int32(ap.Port()), AvailabilityZone: zone}, nil
+	return t, nil
 }
 
 func formatOwned(owned map[targets.Target]bool) []string {
 	out := make([]string, 0, len(owned))
 	for t, ok := range owned {
 		if ok {
-			out = append(out, targets.Target{IP: t.IP, Port: t.Port}.String())
+			out = append(out, t.WithoutZone().String())
 		}
 	}
 	slices.Sort(out)
@@ -127,13 +124,13 @@ func union(owned map[targets.Target]bool, ts []targets.Target) map[targets.Targe
 		}
 	}
 	for _, t := range ts {
-		out[targets.Target{IP: t.IP, Port: t.Port}] = true
+		out[t.WithoutZone()] = true
 	}
 	return out
 }
 
-func keyset(ts []targets.Target) map[netip.AddrPort]bool {
-	m := make(map[netip.AddrPort]bool, len(ts))
+func keyset(ts []targets.Target) map[targets.Key]bool {
+	m := make(map[targets.Key]bool, len(ts))
 	for _, t := range ts {
 		m[t.Key()] = true
 	}

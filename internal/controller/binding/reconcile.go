@@ -33,6 +33,7 @@ func (c *Controller) Reconcile(ctx context.Context, req reconcile.Request) (reco
 			c.clearPending(req.NamespacedName)
 			c.forgetGrace(req.NamespacedName)
 			c.skips.forget(req.NamespacedName)
+			c.hcWarnings.forget(req.NamespacedName)
 			c.edits.forget(req.NamespacedName)
 			return reconcile.Result{}, nil
 		}

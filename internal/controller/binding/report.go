@@ -3,7 +3,6 @@ package binding
 import (
 	"context"
 	"fmt"
-	"net/netip"
 
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
@@ -15,7 +14,7 @@ import (
 // (classifyOutside), and reports whether the plan corrects drift. Drift gets
 // a Warning Event; foreign changes, routine in a group that several
 // clusters share, only a debug log line.
-func (c *Controller) reportOutside(ctx context.Context, tgb *v1alpha1.TargetGroupBinding, arn string, before map[netip.AddrPort]targets.Target, after []targets.Health, plan targets.Plan) bool {
+func (c *Controller) reportOutside(ctx context.Context, tgb *v1alpha1.TargetGroupBinding, arn string, before map[targets.Key]targets.Target, after []targets.Health, plan targets.Plan) bool {
 	o := classifyOutside(before, after, plan)
 	if o.foreign() {
 		c.metrics.foreignChanges.WithLabelValues(tgb.Namespace, tgb.Name, "added").Add(float64(len(o.added)))
@@ -39,7 +38,7 @@ func (c *Controller) reportOutside(ctx context.Context, tgb *v1alpha1.TargetGrou
 // reportEmpty explains, with a Warning Event, why a binding with no ready
 // endpoints keeps or loses its targets. It is never silent: a group kept or emptied for lack of endpoints is always explained.
 func (c *Controller) reportEmpty(ctx context.Context, tgb *v1alpha1.TargetGroupBinding, eps endpoints, plan targets.Plan) {
-	why := fmt.Sprintf("Service %s has no ready endpoints", tgb.Spec.ServiceRef.Name)
+	why := fmt.Sprintf("Service %s has no %s", tgb.Spec.ServiceRef.Name, noTargets(tgb))
 	if eps.serviceGone {
 		why = fmt.Sprintf("Service %s does not exist", tgb.Spec.ServiceRef.Name)
 	}

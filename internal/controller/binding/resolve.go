@@ -30,14 +30,28 @@ func (c *Controller) resolve(ctx context.Context, tgb *v1alpha1.TargetGroupBindi
 		}
 		return elbv2.TargetGroup{}, classifyAWS(err, arn)
 	}
-	return tg, checkType(tg)
+	return tg, checkType(tgb, tg)
 }
 
-func checkType(tg elbv2.TargetGroup) *failure {
-	if tg.TargetType != "" && tg.TargetType != string(v1alpha1.TargetTypeIP) {
-		return badInput(v1alpha1.ReasonTargetTypeMismatch, "target group %s has target type %q; tgc registers pod IPs and needs a target group of type ip", tg.ARN, tg.TargetType)
+// checkType refuses a group whose type is not the binding's: AWS fixes a
+// group's target type at creation, and would reject every target of the
+// other kind.
+func checkType(tgb *v1alpha1.TargetGroupBinding, tg elbv2.TargetGroup) *failure {
+	want := targetType(tgb)
+	if tg.TargetType != "" && tg.TargetType != string(want) {
+		return badInput(v1alpha1.ReasonTargetTypeMismatch, "target group %s has target type %q but the binding's spec.targetType is %q; bind a target group of type %s, or set spec.targetType to %q if the group is right",
+			tg.ARN, tg.TargetType, want, want, tg.TargetType)
 	}
 	return nil
+}
+
+// targetType is the binding's spec.targetType; the API server defaults it
+// to ip.
+func targetType(tgb *v1alpha1.TargetGroupBinding) v1alpha1.TargetType {
+	if tgb.Spec.TargetType == "" {
+		return v1alpha1.TargetTypeIP
+	}
+	return tgb.Spec.TargetType
 }
 
 // ipFamily is the family of the targets: the target group's, which the spec

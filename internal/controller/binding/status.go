@@ -49,6 +49,14 @@ func countTargets(health []targets.Health, desired []targets.Target, owned []str
 	return c
 }
 
+// noTargets says what a binding with an empty desired set lacks.
+func noTargets(tgb *v1alpha1.TargetGroupBinding) string {
+	if targetType(tgb) == v1alpha1.TargetTypeInstance {
+		return "ready endpoints on a node tgc may register (see the nodes' labels, taints and spec.nodeSelector)"
+	}
+	return "ready endpoints"
+}
+
 func readyCondition(tgb *v1alpha1.TargetGroupBinding) *metav1.Condition {
 	return meta.FindStatusCondition(tgb.Status.Conditions, v1alpha1.ConditionReady)
 }
@@ -81,11 +89,14 @@ func (c *Controller) writeStatus(ctx context.Context, orig, tgb *v1alpha1.Target
 		cond.Message = fmt.Sprintf("changes to target group %s wait %s for AWS API rate-limit tokens; tgc applies them then", res.arn, res.deferred.Round(time.Millisecond))
 	case res.emptyRetained:
 		cond.Status, cond.Reason = metav1.ConditionFalse, v1alpha1.ReasonNoEndpoints
-		cond.Message = fmt.Sprintf("Service %s has no ready endpoints; %d targets are kept because emptyEndpointsPolicy is Retain. Fix the Service's pods, or set emptyEndpointsPolicy: Deregister to remove them",
-			tgb.Spec.ServiceRef.Name, res.withheld)
+		cond.Message = fmt.Sprintf("Service %s has no %s; %d targets are kept because emptyEndpointsPolicy is Retain. Fix the Service's pods, or set emptyEndpointsPolicy: Deregister to remove them",
+			tgb.Spec.ServiceRef.Name, noTargets(tgb), res.withheld)
 	default:
 		cond.Status, cond.Reason = metav1.ConditionTrue, v1alpha1.ReasonSynced
 		cond.Message = fmt.Sprintf("target group holds the %d ready endpoints of Service %s", res.counts.Desired, tgb.Spec.ServiceRef.Name)
+		if targetType(tgb) == v1alpha1.TargetTypeInstance {
+			cond.Message = fmt.Sprintf("target group holds the %d nodes that serve Service %s", res.counts.Desired, tgb.Spec.ServiceRef.Name)
+		}
 		if n := res.counts.Skipped; n > 0 {
 			cond.Message += fmt.Sprintf("; %d endpoints are skipped, with no Pod of the binding behind them (see the %s Events)", n, ReasonEndpointSkipped)
 		}

@@ -80,6 +80,7 @@ func (c *Controller) sync(ctx context.Context, tgb *v1alpha1.TargetGroupBinding)
 		return res, fail
 	}
 	c.reportSkipped(ctx, tgb, eps.result.Skipped)
+	c.checkHealthCheckPort(ctx, tgb, tg, eps.service)
 	res.staleSkips = staleSkips(eps.result.Skipped)
 	edited := c.edits.noteEdits(tgb, eps.service, c.clock.Now(), c.cfg.Brake.EvidenceTTL)
 
@@ -103,6 +104,7 @@ func (c *Controller) sync(ctx context.Context, tgb *v1alpha1.TargetGroupBinding)
 	offer, setAside := g.WithoutRejected(eps.result.Targets, now)
 	plan := targets.ComputePlan(targets.PlanInput{
 		Desired:            offer,
+		Stay:               eps.result.Stay,
 		Actual:             g.Health(),
 		Owned:              owned,
 		AllowDeregisterAll: tgb.Spec.EmptyEndpointsPolicy == v1alpha1.EmptyEndpointsPolicyDeregister,
@@ -169,8 +171,12 @@ func (c *Controller) sync(ctx context.Context, tgb *v1alpha1.TargetGroupBinding)
 		return res, &failure{reason: v1alpha1.ReasonAWSError, err: err, message: err.Error()}
 	}
 	if len(res.rejected) > 0 {
+		fix := "Targets must be IPs inside the target group's VPC (or peered/RFC 1918 ranges with availabilityZone=all); check the pods' network"
+		if targetType(tgb) == v1alpha1.TargetTypeInstance {
+			fix = "Targets must be running EC2 instances in the target group's VPC; check the nodes' spec.providerID"
+		}
 		return res, &failure{reason: v1alpha1.ReasonTargetRejected, badInput: true,
-			message: fmt.Sprintf("AWS rejected %d targets (%s) of target group %s; the rest are registered. Targets must be IPs inside the target group's VPC (or peered/RFC 1918 ranges with availabilityZone=all); check the pods' network", len(res.rejected), targetList(res.rejected), tg.ARN)}
+			message: fmt.Sprintf("AWS rejected %d targets (%s) of target group %s; the rest are registered. %s", len(res.rejected), targetList(res.rejected), tg.ARN, fix)}
 	}
 	res.inSync = !res.emptyRetained && res.deferred == 0 && len(res.hold.held) == 0
 	return res, nil

@@ -46,6 +46,10 @@ func indexByService(ctx context.Context, mgr ctrl.Manager) error {
 	if err != nil {
 		return fmt.Errorf("indexing TargetGroupBindings by %s: %w", TargetGroupIndex, err)
 	}
+	err = idx.IndexField(ctx, &v1alpha1.TargetGroupBinding{}, TargetTypeIndex, targetTypeOf)
+	if err != nil {
+		return fmt.Errorf("indexing TargetGroupBindings by %s: %w", TargetTypeIndex, err)
+	}
 	err = idx.IndexField(ctx, &discoveryv1.EndpointSlice{}, SliceServiceIndex, func(o client.Object) []string {
 		if svc := o.GetLabels()[discoveryv1.LabelServiceName]; svc != "" {
 			return []string{svc}

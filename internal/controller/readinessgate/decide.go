@@ -2,7 +2,6 @@ package readinessgate
 
 import (
 	"fmt"
-	"net/netip"
 
 	corev1 "k8s.io/api/core/v1"
 
@@ -20,6 +19,9 @@ const (
 	ReasonTargetGroupNotResolved = "TargetGroupNotResolved"
 	ReasonEndpointNotFound       = "EndpointNotFound"
 	ReasonTargetHealthUnknown    = "TargetHealthUnknown"
+	// ReasonInstanceTarget: the binding registers nodes (targetType
+	// instance), so the pod has no target of its own to wait for.
+	ReasonInstanceTarget = "InstanceTarget"
 )
 
 // Observation is what is known about one gated pod when its gate is decided.
@@ -33,7 +35,9 @@ type Observation struct {
 	// while no EndpointSlice lists the pod.
 	Endpoint *targets.PodEndpoint
 	// Health is the target group as last read; nil when never read.
-	Health map[netip.AddrPort]targets.Health
+	Health map[targets.Key]targets.Health
+	// Instance: the binding's targetType is instance.
+	Instance bool
 }
 
 // Verdict is what to do with one pod's gate.
@@ -51,6 +55,8 @@ type Verdict struct {
 //
 //   - A terminating pod is left alone: its Ready is the kubelet's business,
 //     and its target is being deregistered anyway.
+//   - The gate of an instance binding's pod is True at once: the binding's
+//     targets are nodes, and the pod has none to wait for.
 //   - A pod whose containers are not ready is not registered. A True gate is
 //     turned False then (the pod is not Ready, so nothing serving is cut
 //     off), so that when the containers recover the pod waits for a healthy
@@ -71,6 +77,15 @@ func Decide(o Observation) Verdict {
 	isTrue := cur != nil && cur.Status == corev1.ConditionTrue
 	if pod.DeletionTimestamp != nil {
 		return Verdict{Ready: isTrue}
+	}
+	if o.Instance {
+		// Only a hand-written gate gets here: the webhook gives none to
+		// the pods of an instance binding. Held False it would keep the
+		// pod out of its Service for good, and with externalTrafficPolicy
+		// Local deadlock, since the node is registered only once a pod on
+		// it is ready.
+		return set(cur, o.Binding, corev1.ConditionTrue, ReasonInstanceTarget,
+			fmt.Sprintf("binding %s registers nodes (targetType instance), not pods: the gate has no target to wait for; remove it from the pod template", o.Binding), false)
 	}
 	if !podgate.Registrable(pod, o.Binding) {
 		if isTrue {

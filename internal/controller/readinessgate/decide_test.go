@@ -63,18 +63,19 @@ func otherGate(st corev1.ConditionStatus) podOpt {
 	}
 }
 
-func health(state targets.State, reason string) map[netip.AddrPort]targets.Health {
-	return map[netip.AddrPort]targets.Health{target.Key(): {Target: target, State: state, Reason: reason}}
+func health(state targets.State, reason string) map[targets.Key]targets.Health {
+	return map[targets.Key]targets.Health{target.Key(): {Target: target, State: state, Reason: reason}}
 }
 
 func TestDecide(t *testing.T) {
 	ep := &targets.PodEndpoint{Name: "web-1", Target: target}
-	none := map[netip.AddrPort]targets.Health{}
+	none := map[targets.Key]targets.Health{}
 	cases := map[string]struct {
 		pod      *corev1.Pod
 		arn      string
 		endpoint *targets.PodEndpoint
-		health   map[netip.AddrPort]targets.Health
+		health   map[targets.Key]targets.Health
+		instance bool
 		// want is the condition written; "" means nothing is written.
 		wantStatus  corev1.ConditionStatus
 		wantReason  string
@@ -147,6 +148,17 @@ func TestDecide(t *testing.T) {
 			pod: gatedPod(otherGate(corev1.ConditionTrue)), arn: arn, endpoint: ep, health: health(targets.StateHealthy, ""),
 			wantStatus: corev1.ConditionTrue, wantReason: ReasonTargetHealthy, wantReady: true,
 		},
+		"a gate on a pod of an instance binding turns True at once: the pod has no target": {
+			pod: gatedPod(), arn: arn, instance: true,
+			wantStatus: corev1.ConditionTrue, wantReason: ReasonInstanceTarget, wantReady: true,
+		},
+		"a gate on a pod of an instance binding turns True before the containers are ready": {
+			pod: gatedPod(containersUnready()), instance: true,
+			wantStatus: corev1.ConditionTrue, wantReason: ReasonInstanceTarget, wantReady: true,
+		},
+		"a terminating pod of an instance binding is left alone": {
+			pod: gatedPod(terminating()), instance: true,
+		},
 		"gate already saying the same is not written again": {
 			pod: gatedPod(func(p *corev1.Pod) {
 				withCondition(podgate.ConditionType("web"), corev1.ConditionTrue, ReasonTargetHealthy)(p)
@@ -157,7 +169,7 @@ func TestDecide(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			v := Decide(Observation{Pod: tc.pod, Binding: "web", ARN: tc.arn, Endpoint: tc.endpoint, Health: tc.health})
+			v := Decide(Observation{Pod: tc.pod, Binding: "web", ARN: tc.arn, Endpoint: tc.endpoint, Health: tc.health, Instance: tc.instance})
 			if v.Pending != tc.wantPending || v.Ready != tc.wantReady {
 				t.Errorf("pending=%v ready=%v, want pending=%v ready=%v", v.Pending, v.Ready, tc.wantPending, tc.wantReady)
 			}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/netip"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -51,13 +50,20 @@ func (c *Controller) Reconcile(ctx context.Context, req reconcile.Request) (reco
 		return reconcile.Result{}, nil
 	}
 
-	endpoints, err := c.podEndpoints(ctx, tgb)
-	if err != nil {
-		// The pods can still be judged as "no endpoint yet"; try again at
-		// the poll interval rather than with error backoff.
-		log.FromContext(ctx).Info("cannot map pods to targets yet", "error", err.Error())
+	// An instance binding's pods have no targets of their own: nothing to
+	// map them to, nothing to read from AWS.
+	instance := tgb.Spec.TargetType == v1alpha1.TargetTypeInstance
+	var endpoints map[types.UID]targets.PodEndpoint
+	var health map[targets.Key]targets.Health
+	if !instance {
+		var err error
+		if endpoints, err = c.podEndpoints(ctx, tgb); err != nil {
+			// The pods can still be judged as "no endpoint yet"; try
+			// again at the poll interval rather than with error backoff.
+			log.FromContext(ctx).Info("cannot map pods to targets yet", "error", err.Error())
+		}
+		health = c.readHealth(ctx, tgb.Status.TargetGroupARN, needsPoll(pods, tgb.Name))
 	}
-	health := c.readHealth(ctx, tgb.Status.TargetGroupARN, needsPoll(pods, tgb.Name))
 
 	now := c.clock.Now()
 	keep := make(map[types.UID]bool, len(pods))
@@ -69,7 +75,7 @@ func (c *Controller) Reconcile(ctx context.Context, req reconcile.Request) (reco
 	var errs []error
 	for i := range pods {
 		pod := &pods[i]
-		obs := Observation{Pod: pod, Binding: tgb.Name, ARN: tgb.Status.TargetGroupARN, Health: health}
+		obs := Observation{Pod: pod, Binding: tgb.Name, ARN: tgb.Status.TargetGroupARN, Health: health, Instance: instance}
 		if ep, ok := endpoints[pod.UID]; ok {
 			obs.Endpoint = &ep
 		}
@@ -88,6 +94,9 @@ func (c *Controller) Reconcile(ctx context.Context, req reconcile.Request) (reco
 				continue
 			}
 			log.FromContext(ctx).V(1).Info("set readiness gate", "pod", klog.KObj(pod), "status", v.Set.Status, "reason", v.Set.Reason, "message", v.Set.Message)
+			if v.Set.Reason == ReasonInstanceTarget {
+				c.noteInstanceGate(ctx, tgb, pod)
+			}
 			if v.Ready && !m.wasTrue {
 				c.metrics.readySeconds.Observe(now.Sub(pod.CreationTimestamp.Time).Seconds())
 				log.FromContext(ctx).Info("readiness gate is True", "pod", klog.KObj(pod), "sinceCreation", now.Sub(pod.CreationTimestamp.Time).Round(time.Millisecond), "reason", v.Set.Reason)
@@ -139,7 +148,7 @@ func needsPoll(pods []corev1.Pod, binding string) bool {
 // (so this binding's own requeue always finds it due, while other bindings
 // of the same group reuse the read); otherwise it takes the cached view,
 // which is enough to notice a True gate's target leaving the group.
-func (c *Controller) readHealth(ctx context.Context, arn string, poll bool) map[netip.AddrPort]targets.Health {
+func (c *Controller) readHealth(ctx context.Context, arn string, poll bool) map[targets.Key]targets.Health {
 	if arn == "" {
 		return nil
 	}
@@ -158,7 +167,7 @@ func (c *Controller) readHealth(ctx context.Context, arn string, poll bool) map[
 		}
 		hs = cached
 	}
-	out := make(map[netip.AddrPort]targets.Health, len(hs))
+	out := make(map[targets.Key]targets.Health, len(hs))
 	for _, h := range hs {
 		out[h.Target.Key()] = h
 	}
@@ -204,6 +213,16 @@ func pendingSince(pod *corev1.Pod) time.Time {
 		return c.LastTransitionTime.Time
 	}
 	return pod.CreationTimestamp.Time
+}
+
+// noteInstanceGate explains, on the pod and in the log, a gate set True
+// because its binding registers nodes: someone wrote the gate by hand, and
+// should remove it.
+func (c *Controller) noteInstanceGate(ctx context.Context, tgb *v1alpha1.TargetGroupBinding, pod *corev1.Pod) {
+	log.FromContext(ctx).Info("readiness gate of an instance binding set True", "pod", klog.KObj(pod), "gate", podgate.ConditionType(tgb.Name))
+	c.events.Eventf(pod, tgb, corev1.EventTypeNormal, ReasonInstanceTarget, "SetReadinessGate",
+		"readiness gate %s is set True: binding %s has targetType instance and registers nodes, not pods, so the gate has nothing to wait for; remove it from the pod template",
+		podgate.ConditionType(tgb.Name), tgb.Name)
 }
 
 func (c *Controller) warnStuck(ctx context.Context, tgb *v1alpha1.TargetGroupBinding, pod *corev1.Pod, waited time.Duration) {

@@ -218,3 +218,39 @@ func TestReconcileWarnsOnceWhenAGateWaitsLongerThanTheTimeout(t *testing.T) {
 		t.Errorf("stuck gauge = %v after the gate turned True, want 0", v)
 	}
 }
+
+func TestReconcileTurnsAnInstanceBindingsGateTrueWithItsReasonAndAnEventWithoutReadingAWS(t *testing.T) {
+	w := newWorld(t, time.Unix(10_000, 0))
+	tgb := &v1alpha1.TargetGroupBinding{}
+	if err := w.kube.Get(context.Background(), types.NamespacedName{Namespace: "ns", Name: "web"}, tgb); err != nil {
+		t.Fatal(err)
+	}
+	tgb.Spec.TargetType = v1alpha1.TargetTypeInstance
+	if err := w.kube.Update(context.Background(), tgb); err != nil {
+		t.Fatal(err)
+	}
+	if res := w.reconcile(t); res.RequeueAfter != 0 {
+		t.Errorf("RequeueAfter = %s, want none: nothing waits", res.RequeueAfter)
+	}
+	if c := w.gate(t); c == nil || c.Status != corev1.ConditionTrue || c.Reason != ReasonInstanceTarget {
+		t.Fatalf("gate = %+v, want True/%s", c, ReasonInstanceTarget)
+	}
+	if w.health.polls != 0 {
+		t.Errorf("%d polls of target health, want none", w.health.polls)
+	}
+	select {
+	case e := <-w.events.Events:
+		if !strings.HasPrefix(e, "Normal "+ReasonInstanceTarget) {
+			t.Errorf("Event %q, want Normal %s", e, ReasonInstanceTarget)
+		}
+	default:
+		t.Error("no Event")
+	}
+	// Once True, it is not written or announced again.
+	w.reconcile(t)
+	select {
+	case e := <-w.events.Events:
+		t.Errorf("second Event %q", e)
+	default:
+	}
+}

@@ -1,7 +1,6 @@
 package targetgroups
 
 import (
-	"net/netip"
 	"sync"
 	"time"
 
@@ -25,7 +24,7 @@ type Group struct {
 	// driftBase is the membership before a read outside a sync (a readiness
 	// gate poll) found the group changed outside tgc; the next sync reports
 	// drift against it.
-	driftBase map[netip.AddrPort]targets.Target
+	driftBase map[targets.Key]targets.Target
 
 	// delay is the group's deregistration delay, read in the background
 	// for grace period warnings; zero until read.
@@ -40,11 +39,11 @@ type Group struct {
 	// rejected are targets AWS refused (InvalidTarget), with the time until
 	// which they are left out, so that one bad endpoint does not block the
 	// rest of the Service.
-	rejected map[netip.AddrPort]time.Time
+	rejected map[targets.Key]time.Time
 }
 
 func newGroup(v *View, arn string) *Group {
-	return &Group{view: v, arn: arn, rejected: map[netip.AddrPort]time.Time{}}
+	return &Group{view: v, arn: arn, rejected: map[targets.Key]time.Time{}}
 }
 
 // Unlock releases the group for the next sync or reader.

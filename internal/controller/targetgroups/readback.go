@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"maps"
-	"net/netip"
 	"time"
 
 	"sigs.k8s.io/controller-runtime/pkg/log"
@@ -21,7 +20,7 @@ import (
 //
 // It returns the membership before the read when there was one to compare
 // with (for drift), and whether AWS was called.
-func (g *Group) Refresh(ctx context.Context) (map[netip.AddrPort]targets.Target, bool, error) {
+func (g *Group) Refresh(ctx context.Context) (map[targets.Key]targets.Target, bool, error) {
 	due := !g.primed || g.view.clock.Since(g.readAt) >= g.view.cfg.DriftInterval
 	// A read outside a sync may have found the group changed since; its
 	// membership from before stands in for ours.

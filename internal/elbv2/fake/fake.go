@@ -311,17 +311,37 @@ func (f *TargetGroups) byName(name string) *group {
 // validate rejects a RegisterTargets request as AWS does: one invalid
 // target fails the whole request, and none of its targets is registered.
 func (f *TargetGroups) validate(g *group, b []targets.Target) error {
+	if g.tg.TargetType == "instance" {
+		return f.validateInstances(b)
+	}
 	v6 := g.tg.IPAddressType == "ipv6"
 	for _, t := range b {
 		ip := t.IP.Unmap()
 		switch {
 		case f.inject.rejected(t):
-			return apiError(OpRegisterTargets, "InvalidTarget", elbv2.ErrInvalidTarget, "The IP address '%s' is not a valid target", t.IP)
+			return apiError(OpRegisterTargets, "InvalidTarget", elbv2.ErrInvalidTarget, "The IP address '%s' is not a valid target", t.ID())
+		case t.Instance != "":
+			return apiError(OpRegisterTargets, "ValidationError", elbv2.ErrValidation, "The IP address '%s' is not a valid IP address", t.Instance)
 		case ip.Is4() && v6:
 			return apiError(OpRegisterTargets, "InvalidTarget", elbv2.ErrInvalidTarget, "The IPv4 address '%s' cannot be registered with an IPv6 target group", t.IP)
 		case ip.Is6() && !v6:
 			// A group created without IpAddressType is ipv4.
 			return apiError(OpRegisterTargets, "InvalidTarget", elbv2.ErrInvalidTarget, "The IPv6 address '%s' cannot be registered with an IPv4 target group", t.IP)
+		}
+	}
+	return nil
+}
+
+// validateInstances checks the targets of an instance group: AWS answers
+// an Id that is no instance ID with ValidationError, and an instance that
+// does not exist (here: one RejectTargets names) with InvalidTarget.
+func (f *TargetGroups) validateInstances(b []targets.Target) error {
+	for _, t := range b {
+		switch {
+		case t.Instance == "":
+			return apiError(OpRegisterTargets, "ValidationError", elbv2.ErrValidation, "Instance ID '%s' is not valid", t.ID())
+		case f.inject.rejected(t):
+			return apiError(OpRegisterTargets, "InvalidTarget", elbv2.ErrInvalidTarget, "The following instances do not exist: '%s'", t.Instance)
 		}
 	}
 	return nil

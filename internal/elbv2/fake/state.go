@@ -3,7 +3,6 @@ package fake
 import (
 	"fmt"
 	"maps"
-	"net/netip"
 	"slices"
 	"time"
 
@@ -17,9 +16,9 @@ type group struct {
 	tg    elbv2.TargetGroup
 	delay time.Duration
 	tags  map[string]string
-	// targets is keyed by IP and port: AWS fills in the zone of an ip
+	// targets is keyed by Id and port: AWS fills in the zone of a
 	// target registered without one, so the zone does not identify it.
-	targets map[netip.AddrPort]targets.Health
+	targets map[targets.Key]targets.Health
 }
 
 func (g *group) meta() elbv2.TargetGroup {
@@ -98,7 +97,7 @@ func (f *TargetGroups) AddGroup(tg elbv2.TargetGroup, delay time.Duration) {
 	if f.groups == nil {
 		f.groups = map[string]*group{}
 	}
-	f.groups[tg.ARN] = &group{tg: tg, delay: delay, targets: map[netip.AddrPort]targets.Health{}}
+	f.groups[tg.ARN] = &group{tg: tg, delay: delay, targets: map[targets.Key]targets.Health{}}
 	f.order = append(f.order, tg.ARN)
 }
 
@@ -118,7 +117,7 @@ func (f *TargetGroups) SetTargets(arn string, hs ...targets.Health) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	g := f.mustGroup("SetTargets", arn)
-	g.targets = make(map[netip.AddrPort]targets.Health, len(hs))
+	g.targets = make(map[targets.Key]targets.Health, len(hs))
 	for _, h := range hs {
 		g.targets[h.Target.Key()] = h
 	}

@@ -26,6 +26,7 @@ func listBindings(ctx context.Context, reader client.Reader, namespace string, k
 			Name:        b.Name,
 			ServiceName: b.Spec.ServiceRef.Name,
 			Deleting:    !b.DeletionTimestamp.IsZero(),
+			Instance:    b.Spec.TargetType == tgcv1alpha1.TargetTypeInstance,
 		})
 	}
 	return out, nil

@@ -18,6 +18,12 @@ type Binding struct {
 	// would never be satisfied once the binding is gone, so new pods do not
 	// get it.
 	Deleting bool
+	// Instance is true for targetType instance. Its targets are nodes: a
+	// node's health says nothing about one pod behind Cluster routing, and
+	// with Local a gate would deadlock (the node is registered only once a
+	// pod is ready, the pod turns ready only once its gate does). Its pods
+	// get no gate.
+	Instance bool
 }
 
 // Service is what the decision needs to know of a Service.
@@ -56,7 +62,7 @@ func GatesToAdd(in Input) []corev1.PodReadinessGate {
 	var add []corev1.PodReadinessGate
 	for _, b := range in.Bindings {
 		t := podgate.ConditionType(b.Name)
-		if b.Deleting || !selecting[b.ServiceName] || have[t] {
+		if b.Deleting || b.Instance || !selecting[b.ServiceName] || have[t] {
 			continue
 		}
 		have[t] = true

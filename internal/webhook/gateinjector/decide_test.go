@@ -51,6 +51,12 @@ func TestGatesToAdd(t *testing.T) {
 		"binding being deleted gives no gate, since nothing would ever satisfy it": {
 			in: Input{NamespaceLabels: optedIn, PodLabels: webPod, Services: []Service{web}, Bindings: []Binding{{Name: "web-tg", ServiceName: "web", Deleting: true}}},
 		},
+		"an instance binding gives no gate: its targets are nodes, not the pod": {
+			in: Input{NamespaceLabels: optedIn, PodLabels: webPod, Services: []Service{web}, Bindings: []Binding{
+				{Name: "web-nodes", ServiceName: "web", Instance: true}, {Name: "web-tg", ServiceName: "web"},
+			}},
+			want: []string{"web-tg"},
+		},
 		"two bindings on one service give two gates in a stable order": {
 			in: Input{NamespaceLabels: optedIn, PodLabels: webPod, Services: []Service{web}, Bindings: []Binding{
 				{Name: "web-tg-b", ServiceName: "web"}, {Name: "web-tg-a", ServiceName: "web"},

@@ -134,6 +134,23 @@ func TestHandlerPatchesPods(t *testing.T) {
 	}
 }
 
+// An instance binding registers nodes, so the pods of its Service get no
+// gate, read from the binding's spec.targetType as the API stores it.
+func TestHandlerGivesNoGateForAnInstanceBinding(t *testing.T) {
+	objs := world()
+	b := objs[2].(*tgcv1alpha1.TargetGroupBinding)
+	b.Spec.TargetType = tgcv1alpha1.TargetTypeInstance
+	c := fake.NewClientBuilder().WithScheme(testScheme(t)).WithObjects(objs...).Build()
+	pod := `{"metadata":{"labels":{"app":"web"}},"spec":{"containers":[{"name":"c","image":"i"}]}}`
+	resp := NewHandler(c).Handle(context.Background(), podCreate(pod))
+	if !resp.Allowed {
+		t.Fatalf("pod denied: %+v", resp.Result)
+	}
+	if got := gateTypes(t, applied(t, pod, resp)); len(got) != 0 {
+		t.Fatalf("readinessGates after patch = %v, want none", got)
+	}
+}
+
 func TestHandlerKeepsPodFieldsItDoesNotKnow(t *testing.T) {
 	// A field from a Kubernetes newer than our k8s.io/api must survive.
 	pod := `{"metadata":{"labels":{"app":"web"}},"spec":{"futureField":{"x":1},"containers":[{"name":"c","image":"i","futureContainerField":true}]}}`

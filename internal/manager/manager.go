@@ -244,6 +244,7 @@ func addControllers(ctx context.Context, mgr ctrl.Manager, o Options, d Deps, tg
 		Gates:                   gated,
 		APIReader:               mgr.GetAPIReader(),
 		Ledger:                  ownershipLedger(mgr, o),
+		Namespaces:              o.WatchNamespaces,
 		Brake: binding.BrakeConfig{
 			Disabled:    !o.DeregistrationBrake,
 			Limits:      targets.BrakeLimits{MaxFraction: o.BrakeMaxFraction, MaxTargets: o.BrakeMaxTargets},

@@ -63,6 +63,10 @@ type Config struct {
 	// Brake holds the deregistration of healthy targets that leave without
 	// evidence; on unless Brake.Disabled.
 	Brake BrakeConfig
+	// Namespaces are the namespaces the manager's cache holds (the
+	// --watch-namespace flag); empty means all. Namespace label changes
+	// elsewhere concern no binding tgc can see.
+	Namespaces []string
 }
 
 // Ledger is the durable record of owned targets (internal/ledger).
@@ -176,7 +180,7 @@ func (c *Controller) Register(ctx context.Context, mgr ctrl.Manager) error {
 		// A policy or a namespace's labels decide which groups a binding
 		// may hold; a change takes effect at once, not at the drift check.
 		Watches(&v1alpha1.TargetGroupPolicy{}, everyBinding(mgr.GetClient())).
-		Watches(&corev1.Namespace{}, bindingsInNamespace(mgr.GetClient()), builder.WithPredicates(predicate.LabelChangedPredicate{})).
+		Watches(&corev1.Namespace{}, bindingsInNamespace(mgr.GetClient()), builder.WithPredicates(predicate.LabelChangedPredicate{}, watched(c.cfg.Namespaces))).
 		// Nodes are the targets of instance bindings.
 		Watches(&corev1.Node{}, instanceBindings(mgr.GetClient()), builder.WithPredicates(nodeChanged()))
 	if c.cfg.Gates != nil {

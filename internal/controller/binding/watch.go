@@ -3,6 +3,7 @@ package binding
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
@@ -151,6 +152,15 @@ func bindingsOfGroup(kube client.Client) handler.TypedEventHandler[string, recon
 func everyBinding(kube client.Client) handler.EventHandler {
 	return handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, _ client.Object) []reconcile.Request {
 		return listed(ctx, kube)
+	})
+}
+
+// watched passes only the namespaces in the cache. A Namespace is
+// cluster-scoped, so its watch sees every namespace even when the cache
+// holds bindings of a few, and listing bindings in another one fails.
+func watched(namespaces []string) predicate.Predicate {
+	return predicate.NewPredicateFuncs(func(o client.Object) bool {
+		return len(namespaces) == 0 || slices.Contains(namespaces, o.GetName())
 	})
 }
 

@@ -42,7 +42,14 @@ func TestHelmUpgrade(t *testing.T) {
 	kubectl(t, kc, "apply", "-n", "shop", "-f", filepath.Join(repoRoot(t), "config", "samples", "targetgroupbinding.yaml"))
 	binding := kubectl(t, kc, "get", "tgb", "-n", "shop", "-o", "jsonpath={.items[0].metadata.name} {.items[0].metadata.uid}")
 
-	helm(t, append([]string{"upgrade", "tgc", chartDir(t)}, release...)...)
+	upgraded := helm(t, append([]string{"upgrade", "tgc", chartDir(t)}, release...)...)
+	// NOTES.txt tells the user how to bind a first Service and check it.
+	for _, want := range []string{"kind: TargetGroupBinding", "kubectl get tgb -A", "elbv2.tgc.dev/pod-readiness-gate-inject=enabled", "serviceAccount.roleARN"} {
+		if !strings.Contains(upgraded, want) {
+			t.Errorf("helm upgrade printed no %q in its notes:\n%s", want, upgraded)
+		}
+	}
+	t.Logf("helm upgrade:\n%s", upgraded)
 
 	if got := kubectl(t, kc, "get", crd, "-o", "jsonpath="+newField); !strings.Contains(got, "AnyEndpoint") {
 		t.Errorf("after helm upgrade the CRD has no spec.targetSelection (%q): the CRDs were not upgraded", got)

@@ -254,17 +254,6 @@ func withPodDialMap(c *Config) {
 	c.DialMap = []DialMapping{{From: netip.MustParsePrefix("10.244.0.0/16"), To: netip.MustParsePrefix("127.244.0.0/16")}}
 }
 
-// freePortHeld returns a loopback port that stays taken until the test ends.
-func freePortHeld(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
 func mustPrefix(s string) netip.Prefix { return netip.MustParsePrefix(s) }
 
 func probeResult(healthy bool) probe.Result {

@@ -88,10 +88,10 @@ func (e *Emulator) createListener(p query.Params) (any, *query.Error) {
 			return nil, query.SenderError("DuplicateListener", "A listener already exists on port "+strconv.Itoa(int(port)))
 		}
 	}
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(int(port)))
+	addr := net.JoinHostPort(lb.addr.String(), strconv.Itoa(int(port)))
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, errValidation("The emulator cannot open listener port %d on 127.0.0.1: %v", port, err)
+		return nil, errValidation("The emulator cannot open listener port %d on %s, the load balancer's address: %v", port, lb.addr, err)
 	}
 	l := &listener{
 		arn:         e.newListenerARN(lb),

@@ -15,6 +15,10 @@ type loadBalancer struct {
 	vpcID         string
 	created       time.Time
 	dnsName       string
+	// addr is the loopback address every listener of the load balancer
+	// binds; release gives it back when the load balancer is deleted.
+	addr    netip.Addr
+	release func()
 }
 
 // listener forwards to exactly one target group; the emulator supports the
@@ -24,7 +28,7 @@ type listener struct {
 	protocol    string
 	port        int32
 	targetGroup string // ARN
-	addr        string // the real 127.0.0.1:port the data plane listens on
+	addr        string // the real address:port the data plane listens on, on the load balancer's address
 	closer      interface{ Close() error }
 }
 

@@ -23,6 +23,9 @@ type loadBalancer struct {
 	TargetGroupARN string
 	ListenerARN    string
 	ListenerPort   int32
+	// DNSName has AWS's shape and resolves nowhere; the demo reaches it
+	// the way curl --resolve does, at the load balancer's own address.
+	DNSName string
 }
 
 func newELBv2Client(endpoint string) *elbv2sdk.Client {
@@ -79,5 +82,10 @@ func createLoadBalancer(ctx context.Context, c *elbv2sdk.Client) (loadBalancer, 
 	if err != nil {
 		return loadBalancer{}, fmt.Errorf("creating listener on port %d: %w", port, err)
 	}
-	return loadBalancer{TargetGroupARN: tgARN, ListenerARN: aws.ToString(l.Listeners[0].ListenerArn), ListenerPort: port}, nil
+	return loadBalancer{
+		TargetGroupARN: tgARN,
+		ListenerARN:    aws.ToString(l.Listeners[0].ListenerArn),
+		ListenerPort:   port,
+		DNSName:        aws.ToString(lb.LoadBalancers[0].DNSName),
+	}, nil
 }

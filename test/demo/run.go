@@ -61,7 +61,12 @@ func Run(ctx context.Context, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	step.Printf("Created an ALB with an HTTP listener on 127.0.0.1:%d forwarding to target group\n    %s", lb.ListenerPort, lb.TargetGroupARN)
+	addr, err := emu.ListenerAddr(lb.ListenerARN)
+	if err != nil {
+		return fmt.Errorf("finding the demo listener's address: %w", err)
+	}
+	step.Printf("Created an ALB %s with an HTTP listener on %s (the load balancer's own address) forwarding to target group\n    %s\n%s",
+		lb.DNSName, addr, lb.TargetGroupARN, reachHint(lb.DNSName, addr))
 
 	step.Printf("Building and starting the controller")
 	ctrl, err := startController(ctx, root, cluster.Kubeconfig, emu.URL(), out)
@@ -93,8 +98,8 @@ func Run(ctx context.Context, out io.Writer) error {
 	}
 	_ = kubectl(ctx, cluster.Kubeconfig, out, "get", "targetgroupbindings,pods", "-n", "demo", "-o", "wide")
 
-	step.Printf("Sending requests through the load balancer at http://127.0.0.1:%d/", lb.ListenerPort)
-	if err := sendRequests(ctx, lb.ListenerPort, 6, out); err != nil {
+	step.Printf("Sending requests through the load balancer at http://%s:%d/ (resolved to %s, as curl --resolve does)", lb.DNSName, lb.ListenerPort, addr)
+	if err := sendRequests(ctx, lb.DNSName, addr, lb.ListenerPort, 6, out); err != nil {
 		return err
 	}
 	step.Printf("Demo complete: every pod is a healthy target and serves through the load balancer")

@@ -20,11 +20,15 @@ type loadBalancer struct {
 	ARN            string
 	TargetGroupARN string
 	ListenerARN    string
-	URL            string // the listener, on 127.0.0.1
+	URL            string // the listener, on the load balancer's own loopback address
 }
 
+// listenerAddr is where a listener's data plane accepts: the emulator's
+// ListenerAddr, since each load balancer has a loopback address of its own.
+type listenerAddr func(listenerARN string) (string, error)
+
 // createLoadBalancer creates the three resources through the real SDK.
-func createLoadBalancer(ctx context.Context, c *elbv2sdk.Client, name string, targetPort int32) (lb loadBalancer, retErr error) {
+func createLoadBalancer(ctx context.Context, c *elbv2sdk.Client, addrOf listenerAddr, name string, targetPort int32) (lb loadBalancer, retErr error) {
 	out, err := c.CreateLoadBalancer(ctx, &elbv2sdk.CreateLoadBalancerInput{
 		Name:    aws.String(name),
 		Type:    types.LoadBalancerTypeEnumApplication,
@@ -78,7 +82,11 @@ func createLoadBalancer(ctx context.Context, c *elbv2sdk.Client, name string, ta
 		return lb, fmt.Errorf("creating a listener on port %d: %w", port, err)
 	}
 	lb.ListenerARN = aws.ToString(l.Listeners[0].ListenerArn)
-	lb.URL = fmt.Sprintf("http://127.0.0.1:%d/", port)
+	addr, err := addrOf(lb.ListenerARN)
+	if err != nil {
+		return lb, fmt.Errorf("finding the address of listener %s: %w", lb.ListenerARN, err)
+	}
+	lb.URL = "http://" + addr + "/"
 	return lb, nil
 }
 

@@ -58,7 +58,7 @@ func runScenario(t *testing.T, s *suite, sc scenario, su setup) result {
 	r := &run{t: t, ctx: ctx, s: s, ns: harness.Namespace(t, s.cluster)}
 
 	var err error
-	r.lb, err = createLoadBalancer(ctx, s.elb, fmt.Sprintf("e2e-%s-%s", sc.short, su.name[:5]), containerPort)
+	r.lb, err = createLoadBalancer(ctx, s.elb, s.emu.ListenerAddr, fmt.Sprintf("e2e-%s-%s", sc.short, su.name[:5]), containerPort)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -38,6 +38,7 @@ func (e *Emulator) actions() map[string]handlerFunc {
 		"DeleteLoadBalancer":            e.deleteLoadBalancer,
 		"CreateListener":                e.createListener,
 		"DescribeListeners":             e.describeListeners,
+		"ModifyListener":                e.modifyListener,
 		"DeleteListener":                e.deleteListener,
 	}
 }

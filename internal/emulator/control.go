@@ -107,9 +107,18 @@ type ListenerInfo struct {
 	Address string `json:"address"`
 	// DNSName is the load balancer's, which resolves to Address's host
 	// only through /etc/hosts or curl --resolve (docs/emulator.md).
-	DNSName        string `json:"dnsName"`
-	Port           int32  `json:"port"`
-	TargetGroupARN string `json:"targetGroupArn"`
+	DNSName string `json:"dnsName"`
+	Port    int32  `json:"port"`
+	// TargetGroupARN is the first group of the forward action, the only
+	// one unless it is weighted; TargetGroups has every group and weight.
+	TargetGroupARN string                `json:"targetGroupArn"`
+	TargetGroups   []WeightedTargetGroup `json:"targetGroups"`
+}
+
+// WeightedTargetGroup is one group of a listener's forward action.
+type WeightedTargetGroup struct {
+	ARN    string `json:"arn"`
+	Weight int32  `json:"weight"`
 }
 
 // Listeners lists every listener with the address its data plane accepts on.
@@ -118,7 +127,10 @@ func (e *Emulator) Listeners() []ListenerInfo {
 	defer e.mu.RUnlock()
 	out := make([]ListenerInfo, 0, len(e.listeners))
 	for _, l := range e.listeners {
-		info := ListenerInfo{ListenerARN: l.arn, LoadBalancerARN: l.lbARN, Protocol: l.protocol, Address: l.addr, Port: l.port, TargetGroupARN: l.targetGroup}
+		info := ListenerInfo{ListenerARN: l.arn, LoadBalancerARN: l.lbARN, Protocol: l.protocol, Address: l.addr, Port: l.port, TargetGroupARN: l.forward.groups[0].arn}
+		for _, g := range l.forward.groups {
+			info.TargetGroups = append(info.TargetGroups, WeightedTargetGroup{ARN: g.arn, Weight: g.weight})
+		}
 		if lb, ok := e.lbs[l.lbARN]; ok {
 			info.DNSName = lb.dnsName
 		}

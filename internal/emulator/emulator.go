@@ -330,17 +330,19 @@ func (e *Emulator) ListenerAddr(listenerARN string) (string, error) {
 // Counts is the number of requests (HTTP) or connections (TCP) per outcome.
 type Counts = dataplane.Counts
 
-// RequestCounts holds data-plane outcomes per listener ARN and per target
-// ("id:port"; a target in several groups is counted once across them).
+// RequestCounts holds data-plane outcomes per listener ARN, per target
+// group ARN (the group a weighted forward chose) and per target ("id:port";
+// a target in several groups is counted once across them).
 type RequestCounts struct {
-	Listeners map[string]Counts `json:"listeners"`
-	Targets   map[string]Counts `json:"targets"`
+	Listeners    map[string]Counts `json:"listeners"`
+	TargetGroups map[string]Counts `json:"targetGroups"`
+	Targets      map[string]Counts `json:"targets"`
 }
 
 // RequestCounts returns the data-plane counts so far.
 func (e *Emulator) RequestCounts() RequestCounts {
-	l, t := e.counter.Snapshot()
-	return RequestCounts{Listeners: l, Targets: t}
+	s := e.counter.Snapshot()
+	return RequestCounts{Listeners: s.Listeners, TargetGroups: s.TargetGroups, Targets: s.Targets}
 }
 
 // Calls returns the API call log, oldest first.

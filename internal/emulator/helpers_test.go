@@ -211,7 +211,9 @@ type backend struct {
 	addr   netip.AddrPort
 	status atomic.Int64
 	hits   atomic.Int64
-	srv    *http.Server
+	// slowStarted counts /slow requests as they arrive, before they sleep.
+	slowStarted atomic.Int64
+	srv         *http.Server
 }
 
 func newBackend(t *testing.T, ip string) *backend {
@@ -224,6 +226,7 @@ func newBackend(t *testing.T, ip string) *backend {
 	b.status.Store(http.StatusOK)
 	b.srv = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/slow" {
+			b.slowStarted.Add(1)
 			time.Sleep(300 * time.Millisecond)
 		}
 		if r.URL.Path != "/healthz" && r.URL.Path != "/" {

@@ -43,30 +43,8 @@ func createLoadBalancer(ctx context.Context, c *elbv2sdk.Client, addrOf listener
 			retErr = errors.Join(retErr, lb.delete(context.WithoutCancel(ctx), c))
 		}
 	}()
-	tg, err := c.CreateTargetGroup(ctx, &elbv2sdk.CreateTargetGroupInput{
-		Name:                       aws.String(name),
-		TargetType:                 types.TargetTypeEnumIp,
-		Protocol:                   types.ProtocolEnumHttp,
-		Port:                       aws.Int32(targetPort),
-		VpcId:                      aws.String(vpcID),
-		HealthCheckPath:            aws.String("/healthz"),
-		HealthCheckIntervalSeconds: aws.Int32(5), // the emulator's profile scales it
-		HealthCheckTimeoutSeconds:  aws.Int32(2),
-		HealthyThresholdCount:      aws.Int32(healthyThreshold),
-		UnhealthyThresholdCount:    aws.Int32(unhealthyThreshold),
-	})
-	if err != nil {
-		return lb, fmt.Errorf("creating target group %s: %w", name, err)
-	}
-	lb.TargetGroupARN = aws.ToString(tg.TargetGroups[0].TargetGroupArn)
-	if _, err := c.ModifyTargetGroupAttributes(ctx, &elbv2sdk.ModifyTargetGroupAttributesInput{
-		TargetGroupArn: aws.String(lb.TargetGroupARN),
-		Attributes: []types.TargetGroupAttribute{{
-			Key:   aws.String("deregistration_delay.timeout_seconds"),
-			Value: aws.String(strconv.Itoa(deregistrationDelaySeconds)),
-		}},
-	}); err != nil {
-		return lb, fmt.Errorf("setting the deregistration delay of %s: %w", lb.TargetGroupARN, err)
+	if lb.TargetGroupARN, err = createTargetGroup(ctx, c, name, targetPort); err != nil {
+		return lb, err
 	}
 	port, err := process.FreePort()
 	if err != nil {
@@ -88,6 +66,37 @@ func createLoadBalancer(ctx context.Context, c *elbv2sdk.Client, addrOf listener
 	}
 	lb.URL = "http://" + addr + "/"
 	return lb, nil
+}
+
+// createTargetGroup creates an ip target group checked on /healthz with the
+// scenarios' scaled thresholds and deregistration delay.
+func createTargetGroup(ctx context.Context, c *elbv2sdk.Client, name string, targetPort int32) (string, error) {
+	tg, err := c.CreateTargetGroup(ctx, &elbv2sdk.CreateTargetGroupInput{
+		Name:                       aws.String(name),
+		TargetType:                 types.TargetTypeEnumIp,
+		Protocol:                   types.ProtocolEnumHttp,
+		Port:                       aws.Int32(targetPort),
+		VpcId:                      aws.String(vpcID),
+		HealthCheckPath:            aws.String("/healthz"),
+		HealthCheckIntervalSeconds: aws.Int32(5), // the emulator's profile scales it
+		HealthCheckTimeoutSeconds:  aws.Int32(2),
+		HealthyThresholdCount:      aws.Int32(healthyThreshold),
+		UnhealthyThresholdCount:    aws.Int32(unhealthyThreshold),
+	})
+	if err != nil {
+		return "", fmt.Errorf("creating target group %s: %w", name, err)
+	}
+	arn := aws.ToString(tg.TargetGroups[0].TargetGroupArn)
+	if _, err := c.ModifyTargetGroupAttributes(ctx, &elbv2sdk.ModifyTargetGroupAttributesInput{
+		TargetGroupArn: aws.String(arn),
+		Attributes: []types.TargetGroupAttribute{{
+			Key:   aws.String("deregistration_delay.timeout_seconds"),
+			Value: aws.String(strconv.Itoa(deregistrationDelaySeconds)),
+		}},
+	}); err != nil {
+		return arn, fmt.Errorf("setting the deregistration delay of %s: %w", arn, err)
+	}
+	return arn, nil
 }
 
 // delete removes the load balancer (and with it the listener, closing its

@@ -17,7 +17,9 @@ const (
 	reportEnd   = "<!-- e2e-results:end -->"
 )
 
-func writeReport(path, table string) error { return writeReportSection(path, reportBegin, reportEnd, table) }
+func writeReport(path, table string) error {
+	return writeReportSection(path, reportBegin, reportEnd, table)
+}
 
 // writeReportSection is writeReport for the section between begin and end,
 // so that several tests each regenerate their own table in one document.

@@ -135,7 +135,7 @@ func (e *Emulator) describeVpcs(p query.Params) (any, *query.Error) {
 			continue
 		}
 		vpc, fields := e.ec2VPC(v)
-		ok, qe := matchEC2Filters(filters, fields, func(n string) bool { _, ok := fields[n]; return ok })
+		ok, qe := matchEC2Filters(filters, fields)
 		if qe != nil {
 			return nil, qe
 		}
@@ -175,7 +175,7 @@ func (e *Emulator) describeSecurityGroups(p query.Params) (any, *query.Error) {
 		if len(ids) > 0 && !slices.Contains(ids, sg.GroupID) {
 			continue
 		}
-		ok, qe := matchEC2Filters(filters, fields, func(n string) bool { _, ok := fields[n]; return ok })
+		ok, qe := matchEC2Filters(filters, fields)
 		if qe != nil {
 			return nil, qe
 		}

@@ -36,11 +36,11 @@ func parseEC2Filters(p query.Params) ([]ec2Filter, *query.Error) {
 	return out, nil
 }
 
-// matchEC2Filters reports whether fields pass every filter. known says
-// whether a name is a filter of the action; tag:<key> always is.
-func matchEC2Filters(filters []ec2Filter, fields ec2Fields, known func(string) bool) (bool, *query.Error) {
+// matchEC2Filters reports whether fields pass every filter. The names in
+// fields are the action's filters; tag:<key> always is one.
+func matchEC2Filters(filters []ec2Filter, fields ec2Fields) (bool, *query.Error) {
 	for _, f := range filters {
-		if !known(f.name) && !isTagFilter(f.name) {
+		if _, known := fields[f.name]; !known && !isTagFilter(f.name) {
 			return false, errEC2("InvalidParameterValue", "The filter '"+f.name+"' is invalid")
 		}
 		if !anyMatch(fields[f.name], f.values) {

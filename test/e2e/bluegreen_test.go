@@ -314,19 +314,9 @@ func (lb blueGreenLB) setWeights(ctx context.Context, c *elbv2sdk.Client, colour
 // delete removes the load balancer, and with it the listener, then the
 // groups, which AWS refuses to delete while a listener forwards to them.
 func (lb blueGreenLB) delete(ctx context.Context, c *elbv2sdk.Client, colours []*colour) error {
-	var errs []error
-	if lb.ARN != "" {
-		if _, err := c.DeleteLoadBalancer(ctx, &elbv2sdk.DeleteLoadBalancerInput{LoadBalancerArn: aws.String(lb.ARN)}); err != nil {
-			errs = append(errs, fmt.Errorf("deleting load balancer %s: %w", lb.ARN, err))
-		}
-	}
+	errs := []error{loadBalancer{ARN: lb.ARN}.delete(ctx, c)}
 	for _, col := range colours {
-		if col.group == "" {
-			continue
-		}
-		if _, err := c.DeleteTargetGroup(ctx, &elbv2sdk.DeleteTargetGroupInput{TargetGroupArn: aws.String(col.group)}); err != nil {
-			errs = append(errs, fmt.Errorf("deleting target group %s: %w", col.group, err))
-		}
+		errs = append(errs, loadBalancer{TargetGroupARN: col.group}.delete(ctx, c))
 	}
 	return errors.Join(errs...)
 }

@@ -66,9 +66,10 @@ generate:
 verify-generated:
 	@bash hack/verify-generated.sh
 
-## demo: local control plane + ELBv2 emulator + controller + sample app, end to end
+## demo: local control plane + ELBv2 emulator + controller + sample app, end to end;
+## SCENARIO=bluegreen moves traffic from a blue to a green version by listener weights
 demo:
-	$(GO) run ./cmd/tgc-demo
+	$(GO) run ./cmd/tgc-demo $(if $(SCENARIO),--scenario=$(SCENARIO))
 
 ## bench: the cluster-scale scenarios of BENCHMARKS.md at full scale (~25 min),
 ## then the Go benchmarks (emulator hot paths, plan/diff, sync latency)

@@ -230,8 +230,9 @@ func (e *env) targetGroup(ctx context.Context, name string) (string, error) {
 		return "", fmt.Errorf("creating target group %s: %w", name, err)
 	}
 	arn := *out.TargetGroups[0].TargetGroupArn
-	// A listener needs a real loopback port; another process may take a
-	// free port between our probe and the emulator's bind, so retry.
+	// A listener needs a real port on the load balancer's loopback address;
+	// that address is the emulator's alone, but a process listening on a
+	// port of every address takes it there too, so probe and retry.
 	var lastErr error
 	for range 5 {
 		port, err := process.FreePort()

@@ -21,6 +21,10 @@ type options struct {
 	dialMap []string
 	// instanceMap are the EC2 instances that exist, as ID=ADDRESS.
 	instanceMap []string
+	// lbAddresses is the loopback range load balancers take their own
+	// address from; claimDir is where addresses are claimed machine-wide.
+	lbAddresses string
+	claimDir    string
 	profile     string
 	nlb         bool
 	// propagation overrides the profile's DeregistrationPropagation when
@@ -43,6 +47,8 @@ func parseOptions(args []string) (options, error) {
 	fs.StringArrayVar(&o.vpcs, "vpc", nil, "VPC as ID=CIDR, repeatable (default vpc-0a1b2c3d4e5f60718=10.244.0.0/16)")
 	fs.StringArrayVar(&o.dialMap, "dial-map", nil, "map FROM=TO CIDRs before dialing targets, repeatable, e.g. 10.244.0.0/16=127.244.0.0/16; only loopback is ever dialed")
 	fs.StringArrayVar(&o.instanceMap, "instance-map", nil, "an EC2 instance that exists, as ID=ADDRESS (the loopback address its node serves on), repeatable, e.g. i-0123456789abcdef0=127.0.10.1; RegisterTargets refuses instances not listed, and /_emulator/instances changes the list at run time")
+	fs.StringVar(&o.lbAddresses, "lb-addresses", emulator.DefaultLoadBalancerAddresses.String(), "loopback range each load balancer takes an address of its own from; its listeners bind there, and its DNS name maps there (GET /_emulator/hosts)")
+	fs.StringVar(&o.claimDir, "claim-dir", "", "directory where loopback addresses are claimed so that emulators on one machine never share one (default tgc-loopback-claims in the temporary directory)")
 	fs.StringVar(&o.profile, "profile", "fast", "timing profile: fast or realistic")
 	fs.BoolVar(&o.nlb, "nlb", false, "with --profile realistic, use network load balancer registration delays (minutes)")
 	fs.DurationVar(&o.propagation, "deregistration-propagation", 0, "how long a deregistered target still receives new requests (default: the profile's, 0 for fast, 10s for realistic, 2m with --nlb)")
@@ -68,7 +74,13 @@ func (o options) config() (emulator.Config, error) {
 		HealthChecks:       emulator.HealthCheckMode(o.healthChecks),
 		Throttle:           emulator.Throttle{Disabled: !o.throttle},
 		Logger:             newLogger(o.verbosity),
+		AddressClaimDir:    o.claimDir,
 	}
+	lbAddresses, err := netip.ParsePrefix(o.lbAddresses)
+	if err != nil {
+		return cfg, fmt.Errorf("--lb-addresses %q must be a CIDR, e.g. 127.0.100.0/24", o.lbAddresses)
+	}
+	cfg.LoadBalancerAddresses = lbAddresses
 	profile, err := emulator.ProfileByName(o.profile, o.nlb)
 	if err != nil {
 		return cfg, err

@@ -14,6 +14,7 @@ func TestOptionsBecomeConfig(t *testing.T) {
 		"--dial-map", "10.244.0.0/16=127.244.0.0/16", "--profile", "realistic", "--nlb",
 		"--health-checks", "simulated", "--max-targets-per-group", "50", "--throttle=false",
 		"--instance-map", "i-0123456789abcdef0=127.0.10.1", "--instance-map", "i-0123abcd=127.0.10.2",
+		"--lb-addresses", "127.0.101.0/24",
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -34,6 +35,9 @@ func TestOptionsBecomeConfig(t *testing.T) {
 	}
 	if len(cfg.Instances) != 2 || cfg.Instances["i-0123abcd"] != netip.MustParseAddr("127.0.10.2") {
 		t.Errorf("Instances = %v", cfg.Instances)
+	}
+	if cfg.LoadBalancerAddresses != netip.MustParsePrefix("127.0.101.0/24") {
+		t.Errorf("LoadBalancerAddresses = %s", cfg.LoadBalancerAddresses)
 	}
 	if _, err := emulator.New(cfg); err != nil {
 		t.Errorf("emulator rejects the config: %v", err)
@@ -75,6 +79,7 @@ func TestMalformedFlagsAreRejected(t *testing.T) {
 		"negative propagation":     {"--deregistration-propagation", "-1s"},
 		"instance without address": {"--instance-map", "i-0123456789abcdef0"},
 		"instance with a hostname": {"--instance-map", "i-0123456789abcdef0=node-1"},
+		"lb addresses not a CIDR":  {"--lb-addresses", "127.0.100.1"},
 	}
 	for name, args := range cases {
 		t.Run(name, func(t *testing.T) {

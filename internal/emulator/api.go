@@ -38,16 +38,22 @@ func (e *Emulator) actions() map[string]handlerFunc {
 		"DeleteLoadBalancer":            e.deleteLoadBalancer,
 		"CreateListener":                e.createListener,
 		"DescribeListeners":             e.describeListeners,
+		"ModifyListener":                e.modifyListener,
 		"DeleteListener":                e.deleteListener,
 	}
 }
 
-// routes builds the mux: the Query API at "/", control under /_emulator/,
-// Prometheus metrics at /metrics.
+// services are the actions each emulated service answers.
+type services struct {
+	elbv2, ec2 map[string]handlerFunc
+}
+
+// routes builds the mux: the Query API of ELBv2 and of EC2 at "/", control
+// under /_emulator/, Prometheus metrics at /metrics.
 func (e *Emulator) routes() *http.ServeMux {
 	mux := http.NewServeMux()
-	actions := e.actions()
-	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { e.serveAPI(w, r, actions) }))
+	svc := services{elbv2: e.actions(), ec2: e.ec2Actions()}
+	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { e.serveAPI(w, r, svc) }))
 	e.controlRoutes(mux)
 	mux.Handle("/metrics", e.metrics.handler())
 	return mux
@@ -60,13 +66,16 @@ func newRequestID() string {
 	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
 }
 
-// actionLabel is the metric label of an action: its name when the API has
-// it, else one value for every unknown one. The Action parameter is the
-// caller's free text: as a label it could be invalid UTF-8, which makes
-// the Prometheus client panic, and each new value would add a series
+// actionLabel is the metric label of an action: its name when one of the
+// APIs has it, else one value for every unknown one. The Action parameter
+// is the caller's free text: as a label it could be invalid UTF-8, which
+// makes the Prometheus client panic, and each new value would add a series
 // forever.
-func actionLabel(action string, actions map[string]handlerFunc) string {
-	if _, ok := actions[action]; ok {
+func actionLabel(action string, svc services) string {
+	if _, ok := svc.elbv2[action]; ok {
+		return action
+	}
+	if _, ok := svc.ec2[action]; ok {
 		return action
 	}
 	return "unknown"
@@ -74,7 +83,7 @@ func actionLabel(action string, actions map[string]handlerFunc) string {
 
 // serveAPI decodes one Query request, applies auth, throttling and faults,
 // runs the action and records the call.
-func (e *Emulator) serveAPI(w http.ResponseWriter, r *http.Request, actions map[string]handlerFunc) {
+func (e *Emulator) serveAPI(w http.ResponseWriter, r *http.Request, svc services) {
 	reqID := newRequestID()
 	start := e.clock.Now()
 	call := Call{Time: start}
@@ -88,7 +97,7 @@ func (e *Emulator) serveAPI(w http.ResponseWriter, r *http.Request, actions map[
 		call.Duration = e.clock.Since(start)
 		if call.Action != "" {
 			e.calls.add(call)
-			e.metrics.observeCall(actionLabel(call.Action, actions), call.Result)
+			e.metrics.observeCall(actionLabel(call.Action, svc), call.Result)
 		}
 	}()
 	fail := func(qe *query.Error) {
@@ -116,11 +125,15 @@ func (e *Emulator) serveAPI(w http.ResponseWriter, r *http.Request, actions map[
 		fail(qe)
 		return
 	}
+	if isEC2Request(r, params) {
+		call.Result = e.serveEC2(w, params, svc.ec2, reqID)
+		return
+	}
 	if call.Action == "" {
 		fail(query.SenderError("MissingAction", "Request is missing the Action parameter"))
 		return
 	}
-	handler, ok := actions[call.Action]
+	handler, ok := svc.elbv2[call.Action]
 	if version := params.String("Version"); !ok || version != query.Version {
 		fail(query.SenderError("InvalidAction", fmt.Sprintf("Could not find operation %s for version %s", call.Action, version)))
 		return

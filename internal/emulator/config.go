@@ -3,6 +3,8 @@ package emulator
 import (
 	"fmt"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"regexp"
 	"time"
 
@@ -44,7 +46,15 @@ type Config struct {
 	// Instances are the EC2 instances that exist, by ID, with the address
 	// each listens on (instances.go); default none, so every instance
 	// target is refused until SetInstance.
-	Instances          map[string]netip.Addr
+	Instances map[string]netip.Addr
+	// LoadBalancerAddresses is the loopback range each load balancer takes
+	// an address of its own from (lbaddress.go); default 127.0.100.0/24.
+	LoadBalancerAddresses netip.Prefix
+	// AddressClaimDir is where addresses are claimed machine-wide, so that
+	// emulators in several processes never hand out the same one; default
+	// tgc-loopback-claims in the temporary directory, which the loopback
+	// kubelet shares for its own addresses.
+	AddressClaimDir    string
 	MaxTargetsPerGroup int             // default 1000, the AWS default quota "targets per target group"
 	Profile            Profile         // default FastProfile()
 	HealthChecks       HealthCheckMode // default real
@@ -58,6 +68,10 @@ type Config struct {
 // DefaultVPC is the VPC an unconfigured emulator owns; its CIDR is the pod
 // CIDR the local control plane hands out.
 var DefaultVPC = VPC{ID: "vpc-0a1b2c3d4e5f60718", CIDR: netip.MustParsePrefix("10.244.0.0/16")}
+
+// DefaultLoadBalancerAddresses is the loopback range load balancers take
+// their addresses from unless configured.
+var DefaultLoadBalancerAddresses = netip.MustParsePrefix("127.0.100.0/24")
 
 var (
 	regionPattern  = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d$`)
@@ -94,6 +108,16 @@ func (c Config) withDefaults() (Config, error) {
 		if err := validateInstance(id, addr); err != nil {
 			return c, err
 		}
+	}
+	if !c.LoadBalancerAddresses.IsValid() {
+		c.LoadBalancerAddresses = DefaultLoadBalancerAddresses
+	}
+	// IPv4 only: ::1 is the one IPv6 loopback address.
+	if lb := c.LoadBalancerAddresses; !lb.Addr().Is4() || !lb.Addr().IsLoopback() || lb.Bits() > 30 {
+		return c, fmt.Errorf("load balancer addresses %s must be an IPv4 loopback range of at least 4 addresses, e.g. 127.0.100.0/24", lb)
+	}
+	if c.AddressClaimDir == "" {
+		c.AddressClaimDir = filepath.Join(os.TempDir(), "tgc-loopback-claims")
 	}
 	if c.MaxTargetsPerGroup == 0 {
 		c.MaxTargetsPerGroup = 1000

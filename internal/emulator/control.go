@@ -102,8 +102,23 @@ type ListenerInfo struct {
 	ListenerARN     string `json:"listenerArn"`
 	LoadBalancerARN string `json:"loadBalancerArn"`
 	Protocol        string `json:"protocol"`
-	Address         string `json:"address"`
-	TargetGroupARN  string `json:"targetGroupArn"`
+	// Address is where the data plane accepts: the load balancer's own
+	// loopback address and the listener's port, e.g. "127.0.100.1:80".
+	Address string `json:"address"`
+	// DNSName is the load balancer's, which resolves to Address's host
+	// only through /etc/hosts or curl --resolve (docs/emulator.md).
+	DNSName string `json:"dnsName"`
+	Port    int32  `json:"port"`
+	// TargetGroupARN is the first group of the forward action, the only
+	// one unless it is weighted; TargetGroups has every group and weight.
+	TargetGroupARN string                `json:"targetGroupArn"`
+	TargetGroups   []WeightedTargetGroup `json:"targetGroups"`
+}
+
+// WeightedTargetGroup is one group of a listener's forward action.
+type WeightedTargetGroup struct {
+	ARN    string `json:"arn"`
+	Weight int32  `json:"weight"`
 }
 
 // Listeners lists every listener with the address its data plane accepts on.
@@ -112,7 +127,14 @@ func (e *Emulator) Listeners() []ListenerInfo {
 	defer e.mu.RUnlock()
 	out := make([]ListenerInfo, 0, len(e.listeners))
 	for _, l := range e.listeners {
-		out = append(out, ListenerInfo{ListenerARN: l.arn, LoadBalancerARN: l.lbARN, Protocol: l.protocol, Address: l.addr, TargetGroupARN: l.targetGroup})
+		info := ListenerInfo{ListenerARN: l.arn, LoadBalancerARN: l.lbARN, Protocol: l.protocol, Address: l.addr, Port: l.port, TargetGroupARN: l.forward.groups[0].arn}
+		for _, g := range l.forward.groups {
+			info.TargetGroups = append(info.TargetGroups, WeightedTargetGroup{ARN: g.arn, Weight: g.weight})
+		}
+		if lb, ok := e.lbs[l.lbARN]; ok {
+			info.DNSName = lb.dnsName
+		}
+		out = append(out, info)
 	}
 	slices.SortFunc(out, func(a, b ListenerInfo) int { return cmpString(a.ListenerARN, b.ListenerARN) })
 	return out
@@ -222,6 +244,11 @@ func (e *Emulator) controlRoutes(mux *http.ServeMux) {
 	})
 	mux.HandleFunc("GET /_emulator/listeners", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, e.Listeners())
+	})
+	mux.HandleFunc("GET /_emulator/hosts", func(w http.ResponseWriter, _ *http.Request) {
+		// Lines for /etc/hosts: every load balancer's address and DNS name.
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write([]byte(e.Hosts()))
 	})
 	mux.HandleFunc("GET /_emulator/instances", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, e.Instances())

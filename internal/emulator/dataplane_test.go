@@ -6,7 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"strings"
+	"net/netip"
 	"sync"
 	"testing"
 	"time"
@@ -260,7 +260,7 @@ func TestListenerAddrAndControlListenersReportTheRealAddress(t *testing.T) {
 	if len(infos) != 1 || infos[0].Address != addr || infos[0].ListenerARN != *l.ListenerArn {
 		t.Fatalf("Listeners() = %+v, want one at %s", infos, addr)
 	}
-	if !strings.HasPrefix(addr, "127.0.0.1:") {
-		t.Fatalf("listener address %s is not on 127.0.0.1", addr)
+	if ap, err := netip.ParseAddrPort(addr); err != nil || !DefaultLoadBalancerAddresses.Contains(ap.Addr()) {
+		t.Fatalf("listener address %s is not on a load balancer address of %s", addr, DefaultLoadBalancerAddresses)
 	}
 }

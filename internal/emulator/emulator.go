@@ -8,12 +8,14 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"slices"
 	"sync"
 	"time"
 
 	"github.com/go-logr/logr"
 	"k8s.io/utils/clock"
 
+	"github.com/tgc-dev/targetgroupcontroller/internal/emulator/addrpool"
 	"github.com/tgc-dev/targetgroupcontroller/internal/emulator/dataplane"
 	"github.com/tgc-dev/targetgroupcontroller/internal/emulator/dial"
 	"github.com/tgc-dev/targetgroupcontroller/internal/emulator/probe"
@@ -27,6 +29,7 @@ type Emulator struct {
 	log     logr.Logger
 	clock   clock.Clock
 	dialer  *dial.Dialer
+	addrs   *addrpool.Pool
 	prober  *probe.Prober
 	throt   *throttler
 	faults  *faultInjector
@@ -73,12 +76,17 @@ func New(cfg Config) (*Emulator, error) {
 	if err != nil {
 		return nil, fmt.Errorf("configuring the ELBv2 emulator: %w", err)
 	}
+	addrs, err := addrpool.New(cfg.LoadBalancerAddresses, cfg.AddressClaimDir)
+	if err != nil {
+		return nil, fmt.Errorf("configuring the ELBv2 emulator: %w", err)
+	}
 	stopCtx, cancel := context.WithCancel(context.Background())
 	e := &Emulator{
 		cfg:        cfg,
 		log:        cfg.Logger,
 		clock:      cfg.Clock,
 		dialer:     d,
+		addrs:      addrs,
 		prober:     probe.New(d),
 		throt:      newThrottler(cfg.Throttle),
 		faults:     newFaultInjector(cfg.Faults),
@@ -170,12 +178,14 @@ func (e *Emulator) Close() error {
 		for _, l := range e.listeners {
 			listeners = append(listeners, l)
 		}
+		lbs := slices.Collect(maps.Values(e.lbs))
 		e.mu.Unlock()
 		for _, l := range listeners {
 			if cerr := l.closer.Close(); cerr != nil && !errors.Is(cerr, net.ErrClosed) {
 				err = errors.Join(err, fmt.Errorf("closing listener %s: %w", l.arn, cerr))
 			}
 		}
+		releaseAddresses(lbs)
 		close(e.stop)
 		e.cancelStop()
 		e.wg.Wait()
@@ -201,11 +211,13 @@ func (e *Emulator) Reset() {
 			}
 		}
 	}
+	lbs := slices.Collect(maps.Values(e.lbs))
 	e.resetState()
 	e.mu.Unlock()
 	for _, l := range listeners {
 		_ = l.closer.Close()
 	}
+	releaseAddresses(lbs)
 	e.throt.set(e.throt.get())
 	e.counter.Reset()
 	e.calls.reset()
@@ -303,7 +315,8 @@ func (e *Emulator) ForceTargetHealth(tgARN, id string, port int32, state string)
 	return nil
 }
 
-// ListenerAddr is the real 127.0.0.1:port a listener's data plane accepts on.
+// ListenerAddr is the real address:port a listener's data plane accepts on:
+// its load balancer's own loopback address and the listener's port.
 func (e *Emulator) ListenerAddr(listenerARN string) (string, error) {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
@@ -317,17 +330,19 @@ func (e *Emulator) ListenerAddr(listenerARN string) (string, error) {
 // Counts is the number of requests (HTTP) or connections (TCP) per outcome.
 type Counts = dataplane.Counts
 
-// RequestCounts holds data-plane outcomes per listener ARN and per target
-// ("id:port"; a target in several groups is counted once across them).
+// RequestCounts holds data-plane outcomes per listener ARN, per target
+// group ARN (the group a weighted forward chose) and per target ("id:port";
+// a target in several groups is counted once across them).
 type RequestCounts struct {
-	Listeners map[string]Counts `json:"listeners"`
-	Targets   map[string]Counts `json:"targets"`
+	Listeners    map[string]Counts `json:"listeners"`
+	TargetGroups map[string]Counts `json:"targetGroups"`
+	Targets      map[string]Counts `json:"targets"`
 }
 
 // RequestCounts returns the data-plane counts so far.
 func (e *Emulator) RequestCounts() RequestCounts {
-	l, t := e.counter.Snapshot()
-	return RequestCounts{Listeners: l, Targets: t}
+	s := e.counter.Snapshot()
+	return RequestCounts{Listeners: s.Listeners, TargetGroups: s.TargetGroups, Targets: s.Targets}
 }
 
 // Calls returns the API call log, oldest first.

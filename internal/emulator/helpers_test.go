@@ -211,7 +211,9 @@ type backend struct {
 	addr   netip.AddrPort
 	status atomic.Int64
 	hits   atomic.Int64
-	srv    *http.Server
+	// slowStarted counts /slow requests as they arrive, before they sleep.
+	slowStarted atomic.Int64
+	srv         *http.Server
 }
 
 func newBackend(t *testing.T, ip string) *backend {
@@ -224,6 +226,7 @@ func newBackend(t *testing.T, ip string) *backend {
 	b.status.Store(http.StatusOK)
 	b.srv = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/slow" {
+			b.slowStarted.Add(1)
 			time.Sleep(300 * time.Millisecond)
 		}
 		if r.URL.Path != "/healthz" && r.URL.Path != "/" {
@@ -252,17 +255,6 @@ func (b *backend) key() string { return b.podIP() + ":" + strconv.Itoa(int(b.add
 // withPodDialMap maps the default VPC onto 127.244.0.0/16, as tgc's tests do.
 func withPodDialMap(c *Config) {
 	c.DialMap = []DialMapping{{From: netip.MustParsePrefix("10.244.0.0/16"), To: netip.MustParsePrefix("127.244.0.0/16")}}
-}
-
-// freePortHeld returns a loopback port that stays taken until the test ends.
-func freePortHeld(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	return ln.Addr().(*net.TCPAddr).Port
 }
 
 func mustPrefix(s string) netip.Prefix { return netip.MustParsePrefix(s) }

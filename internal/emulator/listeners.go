@@ -21,28 +21,8 @@ func (e *Emulator) lookupListener(arn string) (*listener, *query.Error) {
 	return l, nil
 }
 
-// forwardTarget reads the single forward default action the emulator
-// supports, given either as TargetGroupArn or as a ForwardConfig with one
-// target group.
-func forwardTarget(p query.Params) (string, *query.Error) {
-	actions := p.Structs("DefaultActions")
-	if len(actions) != 1 || actions[0].String("Type") != "forward" {
-		return "", errValidation("The emulator supports exactly one default action of type 'forward'")
-	}
-	a := actions[0]
-	arn := a.String("TargetGroupArn")
-	groups := a.Structs("ForwardConfig.TargetGroups")
-	if arn == "" && len(groups) == 1 {
-		arn = groups[0].String("TargetGroupArn")
-	}
-	if arn == "" || len(groups) > 1 || (len(groups) == 1 && groups[0].String("TargetGroupArn") != arn) {
-		return "", errValidation("A forward action must name exactly one target group")
-	}
-	return arn, nil
-}
-
 func (e *Emulator) createListener(p query.Params) (any, *query.Error) {
-	tgARN, qe := forwardTarget(p)
+	fwd, qe := parseForward(p)
 	if qe != nil {
 		return nil, qe
 	}
@@ -71,37 +51,30 @@ func (e *Emulator) createListener(p query.Params) (any, *query.Error) {
 	if (lb.lbType == lbTypeApplication && protocol != "HTTP") || (lb.lbType == lbTypeNetwork && protocol != "TCP") {
 		return nil, query.SenderError("UnsupportedProtocol", "The emulator supports HTTP listeners on application and TCP listeners on network load balancers; got "+protocol)
 	}
-	g, qe := e.lookupGroup(tgARN)
+	groups, qe := e.forwardGroups(lb, fwd)
 	if qe != nil {
 		return nil, qe
-	}
-	if (lb.lbType == lbTypeApplication) != slices.Contains(albProtocols, g.protocol) {
-		return nil, query.SenderError("IncompatibleProtocols", "Target group '"+g.arn+"' uses protocol "+g.protocol+", which "+lb.lbType+" load balancer listeners cannot forward to")
-	}
-	for _, other := range e.loadBalancersOf(g.arn) {
-		if other != lb.arn {
-			return nil, query.SenderError("TargetGroupAssociationLimit", "The target group '"+g.arn+"' is already associated with load balancer '"+other+"'")
-		}
 	}
 	for _, l := range e.listeners {
 		if l.lbARN == lb.arn && l.port == int32(port) {
 			return nil, query.SenderError("DuplicateListener", "A listener already exists on port "+strconv.Itoa(int(port)))
 		}
 	}
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(int(port)))
+	addr := net.JoinHostPort(lb.addr.String(), strconv.Itoa(int(port)))
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, errValidation("The emulator cannot open listener port %d on 127.0.0.1: %v", port, err)
+		return nil, errValidation("The emulator cannot open listener port %d on %s, the load balancer's address: %v", port, lb.addr, err)
 	}
 	l := &listener{
-		arn:         e.newListenerARN(lb),
-		lbARN:       lb.arn,
-		protocol:    protocol,
-		port:        int32(port),
-		targetGroup: g.arn,
-		addr:        ln.Addr().String(),
+		arn:      e.newListenerARN(lb),
+		lbARN:    lb.arn,
+		lbType:   lb.lbType,
+		protocol: protocol,
+		port:     int32(port),
+		forward:  fwd,
+		addr:     ln.Addr().String(),
 	}
-	picker := e.picker(g.arn)
+	picker := e.picker(l.arn)
 	if protocol == "TCP" {
 		l.closer = dataplane.ServeTCP(ln, l.arn, picker, e.dialer, e.counter, e.log)
 	} else {
@@ -111,27 +84,57 @@ func (e *Emulator) createListener(p query.Params) (any, *query.Error) {
 	if tags, qe := parseTags(p, "Tags"); qe == nil && len(tags) > 0 {
 		e.tags[l.arn] = tags
 	}
-	if g.inUseSince.IsZero() {
-		// The group starts receiving traffic: its targets leave unused and
-		// go through registration and initial health checks.
-		g.inUseSince = e.now()
-		for _, t := range g.order {
-			if !t.draining() {
-				e.restartHealth(g, t)
-			}
-		}
+	for _, g := range groups {
+		e.startUsing(g)
 	}
 	return xmlListeners{Listeners: []xmlListener{describeListener(l)}}, nil
 }
 
-// detachListener removes l from the state; when no listener forwards to its
-// group any more, the group's targets become unused. Callers hold e.mu and
-// close l.closer after releasing it.
-func (e *Emulator) detachListener(l *listener) {
-	delete(e.listeners, l.arn)
-	delete(e.tags, l.arn)
-	g, ok := e.groups[l.targetGroup]
-	if !ok || len(e.loadBalancersOf(g.arn)) > 0 {
+// forwardGroups looks up the groups of a forward action for lb and checks
+// each as CreateListener and ModifyListener do. Callers hold e.mu.
+func (e *Emulator) forwardGroups(lb *loadBalancer, fwd *forward) ([]*targetGroup, *query.Error) {
+	if qe := forwardFor(lb, fwd); qe != nil {
+		return nil, qe
+	}
+	groups := make([]*targetGroup, 0, len(fwd.groups))
+	for _, wg := range fwd.groups {
+		g, qe := e.lookupGroup(wg.arn)
+		if qe != nil {
+			return nil, qe
+		}
+		if (lb.lbType == lbTypeApplication) != slices.Contains(albProtocols, g.protocol) {
+			return nil, query.SenderError("IncompatibleProtocols", "Target group '"+g.arn+"' uses protocol "+g.protocol+", which "+lb.lbType+" load balancer listeners cannot forward to")
+		}
+		for _, other := range e.loadBalancersOf(g.arn) {
+			if other != lb.arn {
+				return nil, query.SenderError("TargetGroupAssociationLimit", "The target group '"+g.arn+"' is already associated with load balancer '"+other+"'")
+			}
+		}
+		groups = append(groups, g)
+	}
+	return groups, nil
+}
+
+// startUsing marks g in use once a listener forwards to it: its targets
+// leave unused and go through registration and initial health checks.
+// Callers hold e.mu.
+func (e *Emulator) startUsing(g *targetGroup) {
+	if !g.inUseSince.IsZero() {
+		return
+	}
+	g.inUseSince = e.now()
+	for _, t := range g.order {
+		if !t.draining() {
+			e.restartHealth(g, t)
+		}
+	}
+}
+
+// stopUsingIfIdle makes the group's targets unused when no listener
+// forwards to it any more. Callers hold e.mu.
+func (e *Emulator) stopUsingIfIdle(arn string) {
+	g, ok := e.groups[arn]
+	if !ok || g.inUseSince.IsZero() || len(e.loadBalancersOf(g.arn)) > 0 {
 		return
 	}
 	g.inUseSince = timeZero
@@ -142,18 +145,46 @@ func (e *Emulator) detachListener(l *listener) {
 	}
 }
 
+// detachListener removes l from the state; groups no other listener
+// forwards to become unused. Callers hold e.mu and close l.closer after
+// releasing it.
+func (e *Emulator) detachListener(l *listener) {
+	delete(e.listeners, l.arn)
+	delete(e.tags, l.arn)
+	for _, arn := range l.forward.arns() {
+		e.stopUsingIfIdle(arn)
+	}
+}
+
+// describeListener renders l as DescribeListeners does: a single group is
+// also named in TargetGroupArn, and a network load balancer's group carries
+// no weight, since NLBs take none.
 func describeListener(l *listener) xmlListener {
+	action := xmlAction{Type: "forward", Order: 1, ForwardConfig: &xmlForwardConfig{}}
+	if len(l.forward.groups) == 1 {
+		action.TargetGroupArn = l.forward.groups[0].arn
+	}
+	for _, g := range l.forward.groups {
+		t := xmlTargetGroupTuple{TargetGroupArn: g.arn}
+		if l.lbType != lbTypeNetwork {
+			w := g.weight
+			t.Weight = &w
+		}
+		action.ForwardConfig.TargetGroups = append(action.ForwardConfig.TargetGroups, t)
+	}
+	if l.lbType != lbTypeNetwork {
+		sticky := &xmlStickiness{Enabled: l.forward.stickyEnabled}
+		if l.forward.stickyEnabled {
+			sticky.DurationSeconds = l.forward.stickySeconds
+		}
+		action.ForwardConfig.Stickiness = sticky
+	}
 	return xmlListener{
 		ListenerArn:     l.arn,
 		LoadBalancerArn: l.lbARN,
 		Port:            l.port,
 		Protocol:        l.protocol,
-		DefaultActions: []xmlAction{{
-			Type:           "forward",
-			TargetGroupArn: l.targetGroup,
-			Order:          1,
-			ForwardConfig:  &xmlForwardConfig{TargetGroups: []xmlTargetGroupTuple{{TargetGroupArn: l.targetGroup, Weight: 1}}},
-		}},
+		DefaultActions:  []xmlAction{action},
 	}
 }
 

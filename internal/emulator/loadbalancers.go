@@ -60,10 +60,14 @@ func (e *Emulator) createLoadBalancer(p query.Params) (any, *query.Error) {
 		}
 		return xmlLoadBalancers{LoadBalancers: []xmlLoadBalancer{e.describeLB(existing)}}, nil
 	}
+	addr, release, qe := e.takeAddress()
+	if qe != nil {
+		return nil, qe
+	}
 	arn, id := e.newLoadBalancerARN(name, lbType)
 	lb := &loadBalancer{
 		arn: arn, name: name, lbType: lbType, scheme: scheme, ipAddressType: ipType,
-		vpcID: e.cfg.VPCs[0].ID, created: e.now(),
+		vpcID: e.cfg.VPCs[0].ID, created: e.now(), addr: addr, release: release,
 	}
 	if lbType == lbTypeNetwork {
 		lb.dnsName = name + "-" + id[:10] + ".elb." + e.cfg.Region + ".amazonaws.com"
@@ -75,6 +79,9 @@ func (e *Emulator) createLoadBalancer(p query.Params) (any, *query.Error) {
 	if len(tags) > 0 {
 		e.tags[arn] = tags
 	}
+	// The DNS name resolves nowhere: this line is how a user reaches the
+	// load balancer by name (docs/emulator.md).
+	e.log.Info("load balancer created", "name", name, "address", addr.String(), "dnsName", lb.dnsName, "etcHosts", hostsLine(lb))
 	return xmlLoadBalancers{LoadBalancers: []xmlLoadBalancer{e.describeLB(lb)}}, nil
 }
 
@@ -144,6 +151,7 @@ func (e *Emulator) deleteLoadBalancer(p query.Params) (any, *query.Error) {
 		return nil, errValidation("'%s' is not a valid load balancer ARN", arn)
 	}
 	var closers []*listener
+	var gone []*loadBalancer
 	e.mu.Lock()
 	lb, ok := e.lbs[arn]
 	if ok {
@@ -157,13 +165,16 @@ func (e *Emulator) deleteLoadBalancer(p query.Params) (any, *query.Error) {
 		delete(e.lbs, arn)
 		delete(e.lbsByName, lb.name)
 		delete(e.tags, arn)
+		gone = append(gone, lb)
 	}
 	e.mu.Unlock()
 	// Close outside the lock: a TCP listener waits for its connections,
-	// which may be waiting for the lock to pick a target.
+	// which may be waiting for the lock to pick a target. The address is
+	// free once nothing listens on it.
 	for _, l := range closers {
 		_ = l.closer.Close()
 	}
+	releaseAddresses(gone)
 	// "If the load balancer does not exist or has already been deleted,
 	// the call succeeds" (DeleteLoadBalancer reference).
 	return nil, nil

@@ -70,7 +70,7 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	for s, n := range counts {
 		ch <- prometheus.MustNewConstMetric(targetsDesc, prometheus.GaugeValue, n, s)
 	}
-	listeners, _ := e.counter.Snapshot()
+	listeners := e.counter.Snapshot().Listeners
 	for arn, n := range listeners {
 		for outcome, v := range map[string]uint64{
 			"success": n.Success, "refused": n.Refused, "server_error": n.ServerError,

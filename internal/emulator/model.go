@@ -15,17 +15,22 @@ type loadBalancer struct {
 	vpcID         string
 	created       time.Time
 	dnsName       string
+	// addr is the loopback address every listener of the load balancer
+	// binds; release gives it back when the load balancer is deleted.
+	addr    netip.Addr
+	release func()
 }
 
-// listener forwards to exactly one target group; the emulator supports the
-// forward default action only.
+// listener forwards to up to five weighted target groups (forward.go); the
+// emulator supports the forward default action only.
 type listener struct {
-	arn, lbARN  string
-	protocol    string
-	port        int32
-	targetGroup string // ARN
-	addr        string // the real 127.0.0.1:port the data plane listens on
-	closer      interface{ Close() error }
+	arn, lbARN string
+	lbType     string
+	protocol   string
+	port       int32
+	forward    *forward
+	addr       string // the real address:port the data plane listens on, on the load balancer's address
+	closer     interface{ Close() error }
 }
 
 // healthCheck holds a group's health-check settings.

@@ -9,56 +9,77 @@ import (
 
 var timeZero time.Time
 
-// picker routes a listener's new requests within one target group: round
-// robin over healthy targets; when none is healthy, fail open to the
-// unhealthy ones, as ALB and NLB do
+// picker routes a listener's new requests: its forward action picks a
+// target group by weight (forward.next), then the group picks a target.
+// A group with weight 0 gets no new request; requests in flight keep their
+// target whatever the weights become, since ModifyListener only changes
+// what the next pick reads.
+func (e *Emulator) picker(listenerARN string) dataplane.Picker {
+	return dataplane.PickerFunc(func() (dataplane.Backend, bool) {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		l, ok := e.listeners[listenerARN]
+		if !ok {
+			return dataplane.Backend{}, false
+		}
+		arn, ok := l.forward.next()
+		if !ok {
+			return dataplane.Backend{}, false
+		}
+		b := dataplane.Backend{Group: arn}
+		g, ok := e.groups[arn]
+		if !ok {
+			return b, false
+		}
+		t, ok := e.pickTarget(g)
+		if !ok {
+			return b, false
+		}
+		if t.gone == nil {
+			t.gone = make(chan struct{})
+		}
+		b.Key = t.key.String()
+		b.Addr = netip.AddrPortFrom(t.addr, uint16(t.key.port))
+		b.Gone = t.gone
+		return b, true
+	})
+}
+
+// pickTarget chooses within one group: round robin over healthy targets;
+// when none is healthy, fail open to the unhealthy ones, as ALB and NLB do
 // (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/target-group-health-checks.html).
 // Draining, unused and initial targets never get new traffic, except a
 // target deregistered less than Profile.DeregistrationPropagation ago, which
 // the load balancer nodes still route by its health before deregistration.
-func (e *Emulator) picker(tgARN string) dataplane.Picker {
-	return dataplane.PickerFunc(func() (dataplane.Backend, bool) {
-		e.mu.Lock()
-		defer e.mu.Unlock()
-		g, ok := e.groups[tgARN]
-		if !ok {
-			return dataplane.Backend{}, false
+// Callers hold e.mu.
+func (e *Emulator) pickTarget(g *targetGroup) (*target, bool) {
+	now := e.now()
+	in := e.healthInputs(g, now)
+	var healthy, unhealthy []*target
+	for _, t := range g.order {
+		if !t.addr.IsValid() {
+			continue
 		}
-		now := e.now()
-		in := e.healthInputs(g, now)
-		var healthy, unhealthy []*target
-		for _, t := range g.order {
-			if !t.addr.IsValid() {
-				continue
-			}
-			if _, ok := present(g, t.key, now); !ok {
-				continue
-			}
-			switch h := routingHealth(t, in); {
-			case routable(h):
-				healthy = append(healthy, t)
-			case h.State == stateUnhealthy:
-				unhealthy = append(unhealthy, t)
-			}
+		if _, ok := present(g, t.key, now); !ok {
+			continue
 		}
-		candidates := healthy
-		if len(candidates) == 0 {
-			candidates = unhealthy
+		switch h := routingHealth(t, in); {
+		case routable(h):
+			healthy = append(healthy, t)
+		case h.State == stateUnhealthy:
+			unhealthy = append(unhealthy, t)
 		}
-		if len(candidates) == 0 {
-			return dataplane.Backend{}, false
-		}
-		t := candidates[g.rr%uint64(len(candidates))]
-		g.rr++
-		if t.gone == nil {
-			t.gone = make(chan struct{})
-		}
-		return dataplane.Backend{
-			Key:  t.key.String(),
-			Addr: netip.AddrPortFrom(t.addr, uint16(t.key.port)),
-			Gone: t.gone,
-		}, true
-	})
+	}
+	candidates := healthy
+	if len(candidates) == 0 {
+		candidates = unhealthy
+	}
+	if len(candidates) == 0 {
+		return nil, false
+	}
+	t := candidates[g.rr%uint64(len(candidates))]
+	g.rr++
+	return t, true
 }
 
 // routingHealth is the health the load balancer nodes route t by: its

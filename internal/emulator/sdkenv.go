@@ -4,13 +4,14 @@ import "os"
 
 // SDKEnv is the environment, as KEY=VALUE pairs, that points an unmodified
 // AWS SDK client (the controller's own included) at an emulator serving
-// the ELBv2 API at endpoint, in region. It is how a test or demo finds the
-// emulator the way the controller finds any ELBv2 endpoint, through the
-// SDK's standard configuration
+// the ELBv2 and EC2 APIs at endpoint, in region. It is how a test or demo
+// finds the emulator the way the controller finds any AWS endpoint,
+// through the SDK's standard configuration
 // (https://docs.aws.amazon.com/sdkref/latest/guide/settings-reference.html):
 //
-//   - AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2 is the service-specific
-//     endpoint, which wins over any global AWS_ENDPOINT_URL;
+//   - AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2 and AWS_ENDPOINT_URL_EC2
+//     are the service-specific endpoints (the emulator serves both APIs),
+//     which win over any global AWS_ENDPOINT_URL;
 //     AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=false keeps a host setting from
 //     turning it off.
 //   - Static keys: the emulator reads the SigV4 Authorization header but
@@ -26,6 +27,7 @@ import "os"
 func SDKEnv(endpoint, region string) []string {
 	return []string{
 		"AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2=" + endpoint,
+		"AWS_ENDPOINT_URL_EC2=" + endpoint,
 		"AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=false",
 		"AWS_REGION=" + region,
 		"AWS_ACCESS_KEY_ID=AKIDEMULATOR",

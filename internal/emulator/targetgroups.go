@@ -301,7 +301,7 @@ func (e *Emulator) describeGroup(g *targetGroup) xmlTargetGroup {
 func (e *Emulator) loadBalancersOf(tgARN string) []string {
 	var out []string
 	for _, l := range e.listeners {
-		if l.targetGroup == tgARN && !slices.Contains(out, l.lbARN) {
+		if l.forward.has(tgARN) && !slices.Contains(out, l.lbARN) {
 			out = append(out, l.lbARN)
 		}
 	}

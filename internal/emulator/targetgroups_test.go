@@ -1,7 +1,8 @@
 package emulator
 
 import (
-	"strconv"
+	"net"
+	"net/netip"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -275,7 +276,8 @@ func TestLoadBalancerAndListenerLifecycle(t *testing.T) {
 	tg := h.group()
 	lb := h.loadBalancer(types.LoadBalancerTypeEnumApplication)
 	l, addr := h.listen(lb, tg)
-	if addr == "" || l.Port == nil || addr != "127.0.0.1:"+strconv.Itoa(int(*l.Port)) {
+	ap, err := netip.ParseAddrPort(addr)
+	if err != nil || l.Port == nil || ap.Port() != uint16(*l.Port) || !DefaultLoadBalancerAddresses.Contains(ap.Addr()) {
 		t.Fatalf("listener on port %v reports data plane address %q", aws.ToInt32(l.Port), addr)
 	}
 	lbs, err := h.c.DescribeLoadBalancers(h.ctx, &elbv2.DescribeLoadBalancersInput{Names: []string{*lb.LoadBalancerName}})
@@ -302,9 +304,17 @@ func TestLoadBalancerAndListenerLifecycle(t *testing.T) {
 
 func TestCreateListenerOnTakenPortFailsWithValidationError(t *testing.T) {
 	h := start(t)
-	taken := freePortHeld(t)
-	_, err := h.c.CreateListener(h.ctx, &elbv2.CreateListenerInput{
-		LoadBalancerArn: h.loadBalancer(types.LoadBalancerTypeEnumApplication).LoadBalancerArn,
+	lb := h.loadBalancer(types.LoadBalancerTypeEnumApplication)
+	// Another process listens on the load balancer's address.
+	a, _ := h.emu.Resolve(*lb.DNSName)
+	ln, err := net.Listen("tcp", net.JoinHostPort(a.String(), "0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	taken := ln.Addr().(*net.TCPAddr).Port
+	_, err = h.c.CreateListener(h.ctx, &elbv2.CreateListenerInput{
+		LoadBalancerArn: lb.LoadBalancerArn,
 		Protocol:        types.ProtocolEnumHttp,
 		Port:            aws.Int32(int32(taken)),
 		DefaultActions:  []types.Action{{Type: types.ActionTypeEnumForward, TargetGroupArn: h.group().TargetGroupArn}},

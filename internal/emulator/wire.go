@@ -152,11 +152,17 @@ type xmlLoadBalancers struct {
 
 type xmlTargetGroupTuple struct {
 	TargetGroupArn string `xml:"TargetGroupArn"`
-	Weight         int32  `xml:"Weight"`
+	Weight         *int32 `xml:"Weight,omitempty"`
+}
+
+type xmlStickiness struct {
+	Enabled         bool  `xml:"Enabled"`
+	DurationSeconds int32 `xml:"DurationSeconds,omitempty"`
 }
 
 type xmlForwardConfig struct {
 	TargetGroups []xmlTargetGroupTuple `xml:"TargetGroups>member"`
+	Stickiness   *xmlStickiness        `xml:"TargetGroupStickinessConfig,omitempty"`
 }
 
 type xmlAction struct {

@@ -23,6 +23,9 @@ type loadBalancer struct {
 	TargetGroupARN string
 	ListenerARN    string
 	ListenerPort   int32
+	// DNSName has AWS's shape and resolves nowhere; the demo reaches it
+	// the way curl --resolve does, at the load balancer's own address.
+	DNSName string
 }
 
 func newELBv2Client(endpoint string) *elbv2sdk.Client {
@@ -36,16 +39,37 @@ func newELBv2Client(endpoint string) *elbv2sdk.Client {
 // createLoadBalancer makes an ALB, an ip target group and an HTTP listener
 // forwarding to it, through the real SDK.
 func createLoadBalancer(ctx context.Context, c *elbv2sdk.Client) (loadBalancer, error) {
+	lbARN, dnsName, err := createALB(ctx, c, "demo-alb")
+	if err != nil {
+		return loadBalancer{}, err
+	}
+	tgARN, err := createTargetGroup(ctx, c, "demo-echo")
+	if err != nil {
+		return loadBalancer{}, err
+	}
+	lb := loadBalancer{TargetGroupARN: tgARN, DNSName: dnsName}
+	lb.ListenerARN, lb.ListenerPort, err = createListener(ctx, c, lbARN,
+		[]types.Action{{Type: types.ActionTypeEnumForward, TargetGroupArn: aws.String(tgARN)}})
+	return lb, err
+}
+
+func createALB(ctx context.Context, c *elbv2sdk.Client, name string) (arn, dnsName string, err error) {
 	lb, err := c.CreateLoadBalancer(ctx, &elbv2sdk.CreateLoadBalancerInput{
-		Name:    aws.String("demo-alb"),
+		Name:    aws.String(name),
 		Type:    types.LoadBalancerTypeEnumApplication,
 		Subnets: []string{"subnet-0a1b2c3d", "subnet-1a2b3c4d"},
 	})
 	if err != nil {
-		return loadBalancer{}, fmt.Errorf("creating load balancer: %w", err)
+		return "", "", fmt.Errorf("creating load balancer %s: %w", name, err)
 	}
+	return aws.ToString(lb.LoadBalancers[0].LoadBalancerArn), aws.ToString(lb.LoadBalancers[0].DNSName), nil
+}
+
+// createTargetGroup makes an ip target group checked on /healthz, with a
+// deregistration delay short enough to watch.
+func createTargetGroup(ctx context.Context, c *elbv2sdk.Client, name string) (string, error) {
 	tg, err := c.CreateTargetGroup(ctx, &elbv2sdk.CreateTargetGroupInput{
-		Name:                       aws.String("demo-echo"),
+		Name:                       aws.String(name),
 		TargetType:                 types.TargetTypeEnumIp,
 		Protocol:                   types.ProtocolEnumHttp,
 		Port:                       aws.Int32(8080),
@@ -56,28 +80,42 @@ func createLoadBalancer(ctx context.Context, c *elbv2sdk.Client) (loadBalancer, 
 		HealthyThresholdCount:      aws.Int32(2),
 	})
 	if err != nil {
-		return loadBalancer{}, fmt.Errorf("creating target group: %w", err)
+		return "", fmt.Errorf("creating target group %s: %w", name, err)
 	}
 	tgARN := aws.ToString(tg.TargetGroups[0].TargetGroupArn)
 	if _, err := c.ModifyTargetGroupAttributes(ctx, &elbv2sdk.ModifyTargetGroupAttributesInput{
 		TargetGroupArn: aws.String(tgARN),
 		Attributes:     []types.TargetGroupAttribute{{Key: aws.String("deregistration_delay.timeout_seconds"), Value: aws.String("5")}},
 	}); err != nil {
-		return loadBalancer{}, fmt.Errorf("setting deregistration delay on %s: %w", tgARN, err)
+		return "", fmt.Errorf("setting deregistration delay on %s: %w", tgARN, err)
 	}
+	return tgARN, nil
+}
+
+// createListener opens an HTTP listener with actions on a free port.
+func createListener(ctx context.Context, c *elbv2sdk.Client, lbARN string, actions []types.Action) (string, int32, error) {
 	p, err := process.FreePort()
 	if err != nil {
-		return loadBalancer{}, err
+		return "", 0, err
 	}
 	port := int32(p)
 	l, err := c.CreateListener(ctx, &elbv2sdk.CreateListenerInput{
-		LoadBalancerArn: lb.LoadBalancers[0].LoadBalancerArn,
+		LoadBalancerArn: aws.String(lbARN),
 		Protocol:        types.ProtocolEnumHttp,
 		Port:            aws.Int32(port),
-		DefaultActions:  []types.Action{{Type: types.ActionTypeEnumForward, TargetGroupArn: aws.String(tgARN)}},
+		DefaultActions:  actions,
 	})
 	if err != nil {
-		return loadBalancer{}, fmt.Errorf("creating listener on port %d: %w", port, err)
+		return "", 0, fmt.Errorf("creating listener on port %d: %w", port, err)
 	}
-	return loadBalancer{TargetGroupARN: tgARN, ListenerARN: aws.ToString(l.Listeners[0].ListenerArn), ListenerPort: port}, nil
+	return aws.ToString(l.Listeners[0].ListenerArn), port, nil
+}
+
+// weightedForward forwards to blue and green by weight, the listener
+// setting a blue/green rollout moves.
+func weightedForward(blueARN, greenARN string, blue, green int32) []types.Action {
+	return []types.Action{{Type: types.ActionTypeEnumForward, ForwardConfig: &types.ForwardActionConfig{TargetGroups: []types.TargetGroupTuple{
+		{TargetGroupArn: aws.String(blueARN), Weight: aws.Int32(blue)},
+		{TargetGroupArn: aws.String(greenARN), Weight: aws.Int32(green)},
+	}}}}
 }

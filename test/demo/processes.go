@@ -56,19 +56,22 @@ func (p *controllerProcess) Stop() {
 	os.RemoveAll(p.dir)
 }
 
-// applySampleApp applies examples/sample-app.yaml with the target group ARN
-// filled in, the way a user would with kubectl.
-func applySampleApp(ctx context.Context, root, kubeconfig, tgARN string, out io.Writer) error {
-	manifest, err := os.ReadFile(filepath.Join(root, "examples", "sample-app.yaml"))
+// applyManifest applies examples/<name> with its placeholders (e.g.
+// TARGET_GROUP_ARN) filled in, the way a user would with kubectl.
+func applyManifest(ctx context.Context, root, kubeconfig, name string, fill map[string]string, out io.Writer) error {
+	manifest, err := os.ReadFile(filepath.Join(root, "examples", name))
 	if err != nil {
-		return fmt.Errorf("reading the sample app: %w", err)
+		return fmt.Errorf("reading examples/%s: %w", name, err)
 	}
-	filled := strings.ReplaceAll(string(manifest), "TARGET_GROUP_ARN", tgARN)
+	filled := string(manifest)
+	for placeholder, value := range fill {
+		filled = strings.ReplaceAll(filled, placeholder, value)
+	}
 	cmd := exec.CommandContext(ctx, "kubectl", "--kubeconfig", kubeconfig, "apply", "-f", "-")
 	cmd.Stdin = bytes.NewBufferString(filled)
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("applying the sample app: %w", err)
+		return fmt.Errorf("applying examples/%s: %w", name, err)
 	}
 	return nil
 }

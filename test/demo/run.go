@@ -1,4 +1,5 @@
-// Package demo is `make demo`: tgc's real job on the embedded defaults.
+// Package demo is `make demo`: tgc's real job on the embedded defaults, as
+// one of the Scenarios (`make demo SCENARIO=bluegreen`).
 package demo
 
 import (
@@ -11,35 +12,59 @@ import (
 	"strings"
 	"time"
 
+	elbv2sdk "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+
 	"github.com/tgc-dev/targetgroupcontroller/internal/emulator"
 	"github.com/tgc-dev/targetgroupcontroller/test/testcluster"
 )
 
-const replicas = 3
+// Scenarios are the demo's variants, by the name `make demo SCENARIO=…`
+// takes.
+var Scenarios = map[string]string{
+	"basic":     "the sample app's pods become healthy targets and serve through the load balancer",
+	"bluegreen": "a blue and a green version behind one listener whose weights move the traffic over",
+}
 
-// Run starts everything, shows the sample app's pods becoming healthy targets
-// and serving through the emulated load balancer, then tears it all down.
-func Run(ctx context.Context, out io.Writer) error {
-	step := newStepper(out)
+// env is what every scenario starts from: a control plane, the emulator
+// and an SDK client for it.
+type env struct {
+	step    *stepper
+	out     io.Writer
+	root    string
+	cluster *testcluster.Cluster
+	emu     *emulator.Emulator
+	elb     *elbv2sdk.Client
+}
+
+// Run starts the control plane and the emulator, runs the named scenario
+// on them, then tears everything down.
+func Run(ctx context.Context, out io.Writer, scenario string) error {
+	scenarios := map[string]func(context.Context, *env) error{"basic": runBasic, "bluegreen": runBlueGreen}
+	run, ok := scenarios[scenario]
+	if !ok {
+		return fmt.Errorf("unknown scenario %q: choose basic or bluegreen", scenario)
+	}
+	e := &env{step: newStepper(out), out: out}
 	root, err := moduleRoot()
 	if err != nil {
 		return err
 	}
+	e.root = root
 
-	step.Printf("Starting the local control plane (the first run builds Kubernetes %s; that takes about 11 minutes)", "binaries")
-	cluster, err := testcluster.Start(ctx, testcluster.Options{
+	e.step.Printf("Starting the local control plane (the first run builds Kubernetes %s; that takes about 11 minutes)", "binaries")
+	e.cluster, err = testcluster.Start(ctx, testcluster.Options{
 		CRDDirectoryPaths: []string{filepath.Join(root, "config", "crd", "bases")},
 	})
 	if err != nil {
 		return fmt.Errorf("starting the local control plane: %w", err)
 	}
 	defer func() {
-		step.Printf("Stopping the control plane and the loopback kubelet")
-		_ = cluster.Stop()
+		e.step.Printf("Stopping the control plane and the loopback kubelet")
+		_ = e.cluster.Stop()
 	}()
-	step.Printf("Control plane is up; kubeconfig: %s", cluster.Kubeconfig)
+	e.step.Printf("Control plane is up; kubeconfig: %s", e.cluster.Kubeconfig)
 
-	emu, err := emulator.New(emulator.Config{
+	e.emu, err = emulator.New(emulator.Config{
 		VPCs:    []emulator.VPC{{ID: demoVPC, CIDR: netip.MustParsePrefix("10.244.0.0/16")}},
 		DialMap: []emulator.DialMapping{{From: netip.MustParsePrefix("10.244.0.0/16"), To: netip.MustParsePrefix("127.244.0.0/16")}},
 		Profile: demoProfile(),
@@ -47,58 +72,40 @@ func Run(ctx context.Context, out io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("configuring the ELBv2 emulator: %w", err)
 	}
-	if err := emu.Start("127.0.0.1:0"); err != nil {
+	if err := e.emu.Start("127.0.0.1:0"); err != nil {
 		return fmt.Errorf("starting the ELBv2 emulator: %w", err)
 	}
 	defer func() {
-		step.Printf("Stopping the ELBv2 emulator")
-		_ = emu.Close()
+		e.step.Printf("Stopping the ELBv2 emulator")
+		_ = e.emu.Close()
 	}()
-	step.Printf("ELBv2 emulator listening on %s", emu.URL())
+	e.step.Printf("ELBv2 emulator listening on %s", e.emu.URL())
+	e.elb = newELBv2Client(e.emu.URL())
+	return run(ctx, e)
+}
 
-	elb := newELBv2Client(emu.URL())
-	lb, err := createLoadBalancer(ctx, elb)
+// startController builds and starts the controller, stopped when the
+// returned function is called.
+func (e *env) startController(ctx context.Context) (stop func(), err error) {
+	e.step.Printf("Building and starting the controller")
+	ctrl, err := startController(ctx, e.root, e.cluster.Kubeconfig, e.emu.URL(), e.out)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	step.Printf("Created an ALB with an HTTP listener on 127.0.0.1:%d forwarding to target group\n    %s", lb.ListenerPort, lb.TargetGroupARN)
-
-	step.Printf("Building and starting the controller")
-	ctrl, err := startController(ctx, root, cluster.Kubeconfig, emu.URL(), out)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		step.Printf("Stopping the controller")
+	return func() {
+		e.step.Printf("Stopping the controller")
 		ctrl.Stop()
-	}()
+	}, nil
+}
 
-	step.Printf("Deploying the sample app (examples/sample-app.yaml): %d replicas, a Service and a TargetGroupBinding", replicas)
-	if err := applySampleApp(ctx, root, cluster.Kubeconfig, lb.TargetGroupARN, out); err != nil {
-		return err
+// listenerAddress is where the listener accepts, on its load balancer's own
+// address, with the hint that reaches it by name.
+func (e *env) listenerAddress(lb loadBalancer) (string, error) {
+	addr, err := e.emu.ListenerAddr(lb.ListenerARN)
+	if err != nil {
+		return "", fmt.Errorf("finding the demo listener's address: %w", err)
 	}
-
-	step.Printf("Waiting for the pods to become healthy targets (DescribeTargetHealth through the SDK)")
-	waitCtx, cancel := context.WithTimeout(ctx, 3*time.Minute)
-	defer cancel()
-	if err := waitHealthy(waitCtx, elb, lb.TargetGroupARN, replicas, out); err != nil {
-		return err
-	}
-	step.Printf("Waiting for tgc to turn the pods' readiness gates True and count the healthy targets")
-	if err := kubectl(ctx, cluster.Kubeconfig, out, "wait", "-n", "demo", "--timeout=60s", "--for=condition=Ready", "pod", "-l", "app=echo"); err != nil {
-		return fmt.Errorf("waiting for the sample pods to become Ready: %w", err)
-	}
-	if err := kubectl(ctx, cluster.Kubeconfig, out, "wait", "-n", "demo", "--timeout=60s", fmt.Sprintf("--for=jsonpath={.status.targets.healthy}=%d", replicas), "targetgroupbinding/echo"); err != nil {
-		return fmt.Errorf("waiting for the binding to count %d healthy targets: %w", replicas, err)
-	}
-	_ = kubectl(ctx, cluster.Kubeconfig, out, "get", "targetgroupbindings,pods", "-n", "demo", "-o", "wide")
-
-	step.Printf("Sending requests through the load balancer at http://127.0.0.1:%d/", lb.ListenerPort)
-	if err := sendRequests(ctx, lb.ListenerPort, 6, out); err != nil {
-		return err
-	}
-	step.Printf("Demo complete: every pod is a healthy target and serves through the load balancer")
-	return nil
+	return addr, nil
 }
 
 // stepper numbers the demo's progress lines.

@@ -50,11 +50,11 @@ func waitHealthy(ctx context.Context, c *elbv2sdk.Client, arn string, want int, 
 	}
 }
 
-// sendRequests sends n requests through the listener and prints which pod
-// answered each.
-func sendRequests(ctx context.Context, port int32, n int, out io.Writer) error {
-	url := fmt.Sprintf("http://127.0.0.1:%d/", port)
-	client := &http.Client{Timeout: 5 * time.Second}
+// sendRequests sends n requests through the listener, by the load
+// balancer's DNS name dialed at addr, and prints which pod answered each.
+func sendRequests(ctx context.Context, dnsName, addr string, port int32, n int, out io.Writer) error {
+	url := fmt.Sprintf("http://%s:%d/", dnsName, port)
+	client := resolvingClient(addr)
 	for i := 0; i < n; i++ {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 		if err != nil {

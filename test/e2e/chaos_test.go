@@ -194,7 +194,7 @@ func runChaos(t *testing.T, s *suite, f fault) chaosResult {
 	})
 
 	var err error
-	r.lb, err = createLoadBalancer(ctx, s.elb, "chaos-"+f.short, ipGroup)
+	r.lb, err = createLoadBalancer(ctx, s.elb, s.emu.ListenerAddr, "chaos-"+f.short, ipGroup)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,14 +13,14 @@ import (
 	"github.com/tgc-dev/targetgroupcontroller/test/process"
 )
 
-// loadBalancer is what a user creates before binding a Service: an ALB, a
+// loadBalancer is what a user creates before binding a Service: an ALB, an ip
 // target group and an HTTP listener forwarding to it. Each scenario run has
 // its own, so request counts per listener belong to one run.
 type loadBalancer struct {
 	ARN            string
 	TargetGroupARN string
 	ListenerARN    string
-	URL            string // the listener, on 127.0.0.1
+	URL            string // the listener, on the load balancer's own loopback address
 }
 
 // groupSpec is what kind of target group a run binds.
@@ -33,8 +33,12 @@ type groupSpec struct {
 // ipGroup is a group of pod IPs, checked on the traffic port.
 var ipGroup = groupSpec{targetType: types.TargetTypeEnumIp}
 
+// listenerAddr is where a listener's data plane accepts: the emulator's
+// ListenerAddr, since each load balancer has a loopback address of its own.
+type listenerAddr func(listenerARN string) (string, error)
+
 // createLoadBalancer creates the three resources through the real SDK.
-func createLoadBalancer(ctx context.Context, c *elbv2sdk.Client, name string, g groupSpec) (lb loadBalancer, retErr error) {
+func createLoadBalancer(ctx context.Context, c *elbv2sdk.Client, addrOf listenerAddr, name string, g groupSpec) (lb loadBalancer, retErr error) {
 	out, err := c.CreateLoadBalancer(ctx, &elbv2sdk.CreateLoadBalancerInput{
 		Name:    aws.String(name),
 		Type:    types.LoadBalancerTypeEnumApplication,
@@ -49,6 +53,35 @@ func createLoadBalancer(ctx context.Context, c *elbv2sdk.Client, name string, g 
 			retErr = errors.Join(retErr, lb.delete(context.WithoutCancel(ctx), c))
 		}
 	}()
+	if lb.TargetGroupARN, err = createTargetGroup(ctx, c, name, g); err != nil {
+		return lb, err
+	}
+	port, err := process.FreePort()
+	if err != nil {
+		return lb, err
+	}
+	l, err := c.CreateListener(ctx, &elbv2sdk.CreateListenerInput{
+		LoadBalancerArn: aws.String(lb.ARN),
+		Protocol:        types.ProtocolEnumHttp,
+		Port:            aws.Int32(int32(port)),
+		DefaultActions:  []types.Action{{Type: types.ActionTypeEnumForward, TargetGroupArn: aws.String(lb.TargetGroupARN)}},
+	})
+	if err != nil {
+		return lb, fmt.Errorf("creating a listener on port %d: %w", port, err)
+	}
+	lb.ListenerARN = aws.ToString(l.Listeners[0].ListenerArn)
+	addr, err := addrOf(lb.ListenerARN)
+	if err != nil {
+		return lb, fmt.Errorf("finding the address of listener %s: %w", lb.ListenerARN, err)
+	}
+	lb.URL = "http://" + addr + "/"
+	return lb, nil
+}
+
+// createTargetGroup creates a target group of g's kind on the pods' port,
+// checked on /healthz with the scenarios' scaled thresholds and
+// deregistration delay.
+func createTargetGroup(ctx context.Context, c *elbv2sdk.Client, name string, g groupSpec) (string, error) {
 	in := &elbv2sdk.CreateTargetGroupInput{
 		Name:                       aws.String(name),
 		TargetType:                 g.targetType,
@@ -66,34 +99,19 @@ func createLoadBalancer(ctx context.Context, c *elbv2sdk.Client, name string, g 
 	}
 	tg, err := c.CreateTargetGroup(ctx, in)
 	if err != nil {
-		return lb, fmt.Errorf("creating target group %s: %w", name, err)
+		return "", fmt.Errorf("creating target group %s: %w", name, err)
 	}
-	lb.TargetGroupARN = aws.ToString(tg.TargetGroups[0].TargetGroupArn)
+	arn := aws.ToString(tg.TargetGroups[0].TargetGroupArn)
 	if _, err := c.ModifyTargetGroupAttributes(ctx, &elbv2sdk.ModifyTargetGroupAttributesInput{
-		TargetGroupArn: aws.String(lb.TargetGroupARN),
+		TargetGroupArn: aws.String(arn),
 		Attributes: []types.TargetGroupAttribute{{
 			Key:   aws.String("deregistration_delay.timeout_seconds"),
 			Value: aws.String(strconv.Itoa(deregistrationDelaySeconds)),
 		}},
 	}); err != nil {
-		return lb, fmt.Errorf("setting the deregistration delay of %s: %w", lb.TargetGroupARN, err)
+		return arn, fmt.Errorf("setting the deregistration delay of %s: %w", arn, err)
 	}
-	port, err := process.FreePort()
-	if err != nil {
-		return lb, err
-	}
-	l, err := c.CreateListener(ctx, &elbv2sdk.CreateListenerInput{
-		LoadBalancerArn: aws.String(lb.ARN),
-		Protocol:        types.ProtocolEnumHttp,
-		Port:            aws.Int32(int32(port)),
-		DefaultActions:  []types.Action{{Type: types.ActionTypeEnumForward, TargetGroupArn: aws.String(lb.TargetGroupARN)}},
-	})
-	if err != nil {
-		return lb, fmt.Errorf("creating a listener on port %d: %w", port, err)
-	}
-	lb.ListenerARN = aws.ToString(l.Listeners[0].ListenerArn)
-	lb.URL = fmt.Sprintf("http://127.0.0.1:%d/", port)
-	return lb, nil
+	return arn, nil
 }
 
 // delete removes the load balancer (and with it the listener, closing its

@@ -18,11 +18,17 @@ const (
 )
 
 func writeReport(path, table string) error {
+	return writeReportSection(path, reportBegin, reportEnd, table)
+}
+
+// writeReportSection is writeReport for the section between begin and end,
+// so that several tests each regenerate their own table in one document.
+func writeReportSection(path, begin, end, table string) error {
 	old, err := os.ReadFile(path)
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("reading %s: %w", path, err)
 	}
-	out := spliceReport(string(old), table)
+	out := spliceSection(string(old), begin, end, table)
 	if err := os.WriteFile(path, []byte(out), 0o644); err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
@@ -31,16 +37,18 @@ func writeReport(path, table string) error {
 
 // spliceReport puts table between the markers of doc, or returns table
 // alone when doc has no markers.
-func spliceReport(doc, table string) string {
-	before, rest, ok := strings.Cut(doc, reportBegin)
+func spliceReport(doc, table string) string { return spliceSection(doc, reportBegin, reportEnd, table) }
+
+func spliceSection(doc, begin, end, table string) string {
+	before, rest, ok := strings.Cut(doc, begin)
 	if !ok {
 		return table
 	}
-	_, after, ok := strings.Cut(rest, reportEnd)
+	_, after, ok := strings.Cut(rest, end)
 	if !ok {
 		return table
 	}
-	return before + reportBegin + "\n" + table + reportEnd + after
+	return before + begin + "\n" + table + end + after
 }
 
 // renderReport is the markdown table of docs/zero-downtime.md: one row per

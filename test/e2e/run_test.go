@@ -75,7 +75,7 @@ func runScenario(t *testing.T, s *suite, sc scenario, su setup) result {
 		group = sc.instance.group(svc, su)
 	}
 	var err error
-	r.lb, err = createLoadBalancer(ctx, s.elb, fmt.Sprintf("e2e-%s-%s", sc.short, su.name[:5]), group)
+	r.lb, err = createLoadBalancer(ctx, s.elb, s.emu.ListenerAddr, fmt.Sprintf("e2e-%s-%s", sc.short, su.name[:5]), group)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,22 +192,26 @@ func runScenario(t *testing.T, s *suite, sc scenario, su setup) result {
 
 // deleteBinding deletes the binding and waits until the controller has
 // removed its finalizer.
-func (r *run) deleteBinding() {
+func (r *run) deleteBinding() { deleteBindingOf(r.t, r.s, r.ns, r.lb.TargetGroupARN) }
+
+// deleteBindingOf deletes namespace's binding (to targetGroupARN) and waits
+// until the controller has removed its finalizer.
+func deleteBindingOf(t *testing.T, s *suite, namespace, targetGroupARN string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	b := binding(r.ns, r.lb.TargetGroupARN)
-	if err := r.s.kube.Delete(ctx, b); err != nil {
-		r.t.Logf("cleaning up: deleting binding %s/%s: %v", r.ns, b.Name, err)
+	b := binding(namespace, targetGroupARN)
+	if err := s.kube.Delete(ctx, b); err != nil {
+		t.Logf("cleaning up: deleting binding %s/%s: %v", namespace, b.Name, err)
 		return
 	}
 	for {
-		err := r.s.kube.Get(ctx, client.ObjectKeyFromObject(b), b)
+		err := s.kube.Get(ctx, client.ObjectKeyFromObject(b), b)
 		if apierrors.IsNotFound(err) {
 			return
 		}
 		select {
 		case <-ctx.Done():
-			r.t.Logf("cleaning up: binding %s/%s still there after 20s (finalizers %v)", r.ns, b.Name, b.Finalizers)
+			t.Logf("cleaning up: binding %s/%s still there after 20s (finalizers %v)", namespace, b.Name, b.Finalizers)
 			return
 		case <-time.After(100 * time.Millisecond):
 		}

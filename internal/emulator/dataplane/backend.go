@@ -13,6 +13,9 @@ import (
 
 // Backend is the target chosen for one request or connection.
 type Backend struct {
+	// Group is the target group the listener chose (weighted forwarding),
+	// set even when the group had no target to offer.
+	Group string
 	// Key names the target in the counts, e.g. "10.244.0.7:8080".
 	Key string
 	// Addr is the registered address; the dialer maps it onto loopback.
@@ -23,7 +26,8 @@ type Backend struct {
 }
 
 // Picker chooses the target for each new request or connection. ok is false
-// when the group has no target that may receive traffic.
+// when the chosen group has no target that may receive traffic, or no group
+// may (every weight 0).
 type Picker interface {
 	Pick() (b Backend, ok bool)
 }

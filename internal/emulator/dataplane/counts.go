@@ -51,21 +51,27 @@ func (c *counter) snapshot() Counts {
 	}
 }
 
-// Counter accumulates outcomes. It is safe for concurrent use.
+// Counter accumulates outcomes per listener, per target group and per
+// target. It is safe for concurrent use.
 type Counter struct {
 	mu        sync.RWMutex
 	listeners map[string]*counter
+	groups    map[string]*counter
 	targets   map[string]*counter
 }
 
 // NewCounter returns an empty Counter.
 func NewCounter() *Counter {
-	return &Counter{listeners: map[string]*counter{}, targets: map[string]*counter{}}
+	return &Counter{listeners: map[string]*counter{}, groups: map[string]*counter{}, targets: map[string]*counter{}}
 }
 
-// Record counts one outcome. target is "" when no target was chosen.
-func (c *Counter) Record(listener, target string, o Outcome) {
+// Record counts one outcome. group is "" when the listener chose no target
+// group (every weight 0), and target is "" when no target was chosen.
+func (c *Counter) Record(listener, group, target string, o Outcome) {
 	c.get(c.listeners, listener).n[o].Add(1)
+	if group != "" {
+		c.get(c.groups, group).n[o].Add(1)
+	}
 	if target != "" {
 		c.get(c.targets, target).n[o].Add(1)
 	}
@@ -87,25 +93,32 @@ func (c *Counter) get(m map[string]*counter, key string) *counter {
 	return e
 }
 
-// Snapshot returns the counts per listener and per target.
-func (c *Counter) Snapshot() (listeners, targets map[string]Counts) {
+// Snapshot is the counts at one moment, keyed by listener, target group
+// and target.
+type Snapshot struct {
+	Listeners, TargetGroups, Targets map[string]Counts
+}
+
+// Snapshot returns the counts so far.
+func (c *Counter) Snapshot() Snapshot {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	listeners = make(map[string]Counts, len(c.listeners))
-	for k, v := range c.listeners {
-		listeners[k] = v.snapshot()
+	return Snapshot{Listeners: snapshotOf(c.listeners), TargetGroups: snapshotOf(c.groups), Targets: snapshotOf(c.targets)}
+}
+
+func snapshotOf(m map[string]*counter) map[string]Counts {
+	out := make(map[string]Counts, len(m))
+	for k, v := range m {
+		out[k] = v.snapshot()
 	}
-	targets = make(map[string]Counts, len(c.targets))
-	for k, v := range c.targets {
-		targets[k] = v.snapshot()
-	}
-	return listeners, targets
+	return out
 }
 
 // Reset forgets every count.
 func (c *Counter) Reset() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	maps.DeleteFunc(c.listeners, func(string, *counter) bool { return true })
-	maps.DeleteFunc(c.targets, func(string, *counter) bool { return true })
+	for _, m := range []map[string]*counter{c.listeners, c.groups, c.targets} {
+		maps.DeleteFunc(m, func(string, *counter) bool { return true })
+	}
 }

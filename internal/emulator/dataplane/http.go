@@ -61,13 +61,13 @@ func ServeHTTP(ln net.Listener, name string, picker Picker, d *dial.Dialer, coun
 			if resp.StatusCode >= 500 {
 				outcome = ServerError
 			}
-			l.counter.Record(l.name, b.Key, outcome)
+			l.counter.Record(l.name, b.Group, b.Key, outcome)
 			return nil
 		},
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
 			b := r.Context().Value(backendKey{}).(Backend)
 			outcome := classify(err)
-			l.counter.Record(l.name, b.Key, outcome)
+			l.counter.Record(l.name, b.Group, b.Key, outcome)
 			l.log.V(1).Info("proxying failed", "listener", l.name, "target", b.Key, "error", err.Error())
 			// ALB answers 504 when the target does not answer in time and
 			// 502 for other target-side failures.
@@ -93,7 +93,7 @@ func (l *HTTPListener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	b, ok := l.picker.Pick()
 	if !ok {
 		// ALB answers 503 when the target group has no targets to route to.
-		l.counter.Record(l.name, "", NoTarget)
+		l.counter.Record(l.name, b.Group, "", NoTarget)
 		http.Error(w, "503 Service Temporarily Unavailable", http.StatusServiceUnavailable)
 		return
 	}

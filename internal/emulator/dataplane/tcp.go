@@ -58,19 +58,19 @@ func (l *TCPListener) serve(client net.Conn) {
 	defer client.Close()
 	b, ok := l.picker.Pick()
 	if !ok {
-		l.counter.Record(l.name, "", NoTarget)
+		l.counter.Record(l.name, b.Group, "", NoTarget)
 		return
 	}
 	ctx, cancel := untilGone(l.ctx, b.Gone)
 	defer cancel()
 	target, err := l.dialer.DialContext(ctx, b.Addr)
 	if err != nil {
-		l.counter.Record(l.name, b.Key, classify(err))
+		l.counter.Record(l.name, b.Group, b.Key, classify(err))
 		l.log.V(1).Info("connecting to target failed", "listener", l.name, "target", b.Key, "error", err.Error())
 		return
 	}
 	defer target.Close()
-	l.counter.Record(l.name, b.Key, Success)
+	l.counter.Record(l.name, b.Group, b.Key, Success)
 
 	// Close both ends when the listener closes or the target's drain window
 	// ends, which unblocks the copies below.

@@ -61,28 +61,41 @@ func (p Params) Bool(key string) (v bool, ok bool, err error) {
 
 // List returns a list of scalars sent as Key.member.1, Key.member.2, ...
 // in index order.
-func (p Params) List(key string) []string {
-	var out []string
-	for _, idx := range p.memberIndexes(key) {
-		out = append(out, p.values.Get(p.prefix+key+".member."+strconv.Itoa(idx)))
-	}
-	return out
-}
+func (p Params) List(key string) []string { return p.list(key + ".member.") }
 
 // Structs returns one scoped Params per member of a list of structures sent
 // as Key.member.N.Field, in index order.
-func (p Params) Structs(key string) []Params {
-	var out []Params
-	for _, idx := range p.memberIndexes(key) {
-		out = append(out, Params{values: p.values, prefix: p.prefix + key + ".member." + strconv.Itoa(idx) + "."})
+func (p Params) Structs(key string) []Params { return p.structs(key + ".member.") }
+
+// FlatList is List for EC2's flavour of the protocol, which sends every
+// list flat, as Key.1, Key.2, ... (e.g. VpcId.1).
+func (p Params) FlatList(key string) []string { return p.list(key + ".") }
+
+// FlatStructs is Structs for EC2's flat lists, Key.N.Field (e.g.
+// Filter.1.Name).
+func (p Params) FlatStructs(key string) []Params { return p.structs(key + ".") }
+
+func (p Params) list(lead string) []string {
+	var out []string
+	for _, idx := range p.indexes(lead) {
+		out = append(out, p.values.Get(p.prefix+lead+strconv.Itoa(idx)))
 	}
 	return out
 }
 
-// memberIndexes finds the distinct N of Key.member.N[.…]. The Query protocol
-// numbers members from 1; gaps are tolerated and order follows N.
-func (p Params) memberIndexes(key string) []int {
-	lead := p.prefix + key + ".member."
+func (p Params) structs(lead string) []Params {
+	var out []Params
+	for _, idx := range p.indexes(lead) {
+		out = append(out, Params{values: p.values, prefix: p.prefix + lead + strconv.Itoa(idx) + "."})
+	}
+	return out
+}
+
+// indexes finds the distinct N of <lead>N[.…], e.g. lead "Targets.member.".
+// The Query protocol numbers members from 1; gaps are tolerated and order
+// follows N.
+func (p Params) indexes(lead string) []int {
+	lead = p.prefix + lead
 	seen := map[int]struct{}{}
 	for k := range p.values {
 		rest, found := strings.CutPrefix(k, lead)

@@ -60,3 +60,38 @@ func TestAppenderResultsMatchEncodingXML(t *testing.T) {
 		t.Fatalf("appended %+v, encoding/xml %+v", a, b)
 	}
 }
+
+func TestFlatListsAreEC2sListsWithoutMember(t *testing.T) {
+	v, err := url.ParseQuery("VpcId.2=vpc-b&VpcId.1=vpc-a&Filter.1.Name=vpc-id&Filter.1.Value.2=y&Filter.1.Value.1=x&Filter.2.Name=state")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := NewParams(v)
+	if got := p.FlatList("VpcId"); len(got) != 2 || got[0] != "vpc-a" || got[1] != "vpc-b" {
+		t.Fatalf("FlatList = %v", got)
+	}
+	fs := p.FlatStructs("Filter")
+	if len(fs) != 2 || fs[0].String("Name") != "vpc-id" || len(fs[1].FlatList("Value")) != 0 {
+		t.Fatalf("FlatStructs = %+v", fs)
+	}
+	if vals := fs[0].FlatList("Value"); len(vals) != 2 || vals[0] != "x" || vals[1] != "y" {
+		t.Fatalf("filter values = %v", vals)
+	}
+	if len(p.List("VpcId")) != 0 {
+		t.Fatal("List read a flat list as member-style")
+	}
+}
+
+func TestEncodeEC2ResultPutsTheRequestIDBesideTheFields(t *testing.T) {
+	type result struct {
+		Items []string `xml:"vpcSet>item"`
+	}
+	body, err := EncodeEC2Result("DescribeVpcs", result{Items: []string{"a"}}, "req-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const want = `<DescribeVpcsResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>req-1</requestId><vpcSet><item>a</item></vpcSet></DescribeVpcsResponse>`
+	if got := string(body[len(xml.Header):]); got != want {
+		t.Fatalf("EncodeEC2Result =\n%s\nwant\n%s", got, want)
+	}
+}

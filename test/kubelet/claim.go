@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
-	"path/filepath"
-	"syscall"
+
+	"github.com/tgc-dev/targetgroupcontroller/internal/emulator/addrpool"
 )
 
 // errClaimed means another kubelet on this machine serves on the address.
@@ -31,18 +31,9 @@ func newFileClaims(dir string) (*fileClaims, error) {
 
 // Claim takes addr for this process until release is called.
 func (c *fileClaims) Claim(addr netip.Addr) (release func(), err error) {
-	path := filepath.Join(c.dir, addr.String())
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o666)
-	if err != nil {
-		return nil, fmt.Errorf("claiming %s: %w", addr, err)
+	release, err = addrpool.Claim(c.dir, addr)
+	if errors.Is(err, addrpool.ErrHeld) {
+		return nil, errClaimed
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		_ = f.Close()
-		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return nil, errClaimed
-		}
-		return nil, fmt.Errorf("claiming %s: %w", addr, err)
-	}
-	// Closing the file drops the lock.
-	return func() { _ = f.Close() }, nil
+	return release, err
 }

@@ -50,8 +50,8 @@ func (p *Pool) Take() (netip.Addr, func(), error) {
 		if a.Is4() && !p.prefix.Contains(a.Next()) {
 			break // the broadcast address
 		}
-		release, err := p.claim(a)
-		if errors.Is(err, errHeld) {
+		release, err := Claim(p.dir, a)
+		if errors.Is(err, ErrHeld) {
 			continue
 		}
 		if err != nil {
@@ -62,10 +62,16 @@ func (p *Pool) Take() (netip.Addr, func(), error) {
 	return netip.Addr{}, nil, fmt.Errorf("taking an address from %s: %w", p.prefix, ErrExhausted)
 }
 
-var errHeld = errors.New("address is held by another owner")
+// ErrHeld means another owner holds the address.
+var ErrHeld = errors.New("address is held by another owner")
 
-func (p *Pool) claim(a netip.Addr) (func(), error) {
-	path := filepath.Join(p.dir, a.String())
+// Claim takes address a for this process until release is called: an
+// exclusive flock on the file named after a in dir, which the kernel drops
+// when the process dies. It fails with ErrHeld when another owner has it.
+// The loopback kubelet claims its pod and node addresses the same way, in
+// the same directory, so the two never collide.
+func Claim(dir string, a netip.Addr) (release func(), err error) {
+	path := filepath.Join(dir, a.String())
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o666)
 	if err != nil {
 		return nil, fmt.Errorf("claiming %s: %w", a, err)
@@ -75,7 +81,7 @@ func (p *Pool) claim(a netip.Addr) (func(), error) {
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		_ = f.Close()
 		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return nil, errHeld
+			return nil, ErrHeld
 		}
 		return nil, fmt.Errorf("claiming %s: %w", a, err)
 	}

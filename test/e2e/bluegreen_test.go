@@ -18,7 +18,6 @@ import (
 
 	"github.com/tgc-dev/targetgroupcontroller/internal/emulator"
 	"github.com/tgc-dev/targetgroupcontroller/test/loadgen"
-	"github.com/tgc-dev/targetgroupcontroller/test/process"
 )
 
 // Blue/green through one ALB listener with weighted target groups: the
@@ -277,24 +276,8 @@ func createBlueGreen(ctx context.Context, c *elbv2sdk.Client, addrOf listenerAdd
 			return lb, err
 		}
 	}
-	port, err := process.FreePort()
-	if err != nil {
-		return lb, err
-	}
-	l, err := c.CreateListener(ctx, &elbv2sdk.CreateListenerInput{
-		LoadBalancerArn: aws.String(lb.ARN), Protocol: types.ProtocolEnumHttp, Port: aws.Int32(int32(port)),
-		DefaultActions: weightedForward(colours, blueGreenWeights[0]),
-	})
-	if err != nil {
-		return lb, fmt.Errorf("creating the weighted listener on port %d: %w", port, err)
-	}
-	lb.ListenerARN = aws.ToString(l.Listeners[0].ListenerArn)
-	addr, err := addrOf(lb.ListenerARN)
-	if err != nil {
-		return lb, fmt.Errorf("finding the address of listener %s: %w", lb.ListenerARN, err)
-	}
-	lb.URL = "http://" + addr + "/"
-	return lb, nil
+	lb.ListenerARN, lb.URL, err = listen(ctx, c, addrOf, lb.ARN, weightedForward(colours, blueGreenWeights[0]))
+	return lb, err
 }
 
 func weightedForward(colours []*colour, w [2]int32) []types.Action {

@@ -56,26 +56,32 @@ func createLoadBalancer(ctx context.Context, c *elbv2sdk.Client, addrOf listener
 	if lb.TargetGroupARN, err = createTargetGroup(ctx, c, name, g); err != nil {
 		return lb, err
 	}
+	lb.ListenerARN, lb.URL, err = listen(ctx, c, addrOf, lb.ARN, []types.Action{{Type: types.ActionTypeEnumForward, TargetGroupArn: aws.String(lb.TargetGroupARN)}})
+	return lb, err
+}
+
+// listen adds an HTTP listener with actions on a free port to load
+// balancer lbARN, and returns it with the URL it serves.
+func listen(ctx context.Context, c *elbv2sdk.Client, addrOf listenerAddr, lbARN string, actions []types.Action) (listenerARN, url string, err error) {
 	port, err := process.FreePort()
 	if err != nil {
-		return lb, err
+		return "", "", err
 	}
 	l, err := c.CreateListener(ctx, &elbv2sdk.CreateListenerInput{
-		LoadBalancerArn: aws.String(lb.ARN),
+		LoadBalancerArn: aws.String(lbARN),
 		Protocol:        types.ProtocolEnumHttp,
 		Port:            aws.Int32(int32(port)),
-		DefaultActions:  []types.Action{{Type: types.ActionTypeEnumForward, TargetGroupArn: aws.String(lb.TargetGroupARN)}},
+		DefaultActions:  actions,
 	})
 	if err != nil {
-		return lb, fmt.Errorf("creating a listener on port %d: %w", port, err)
+		return "", "", fmt.Errorf("creating a listener on port %d: %w", port, err)
 	}
-	lb.ListenerARN = aws.ToString(l.Listeners[0].ListenerArn)
-	addr, err := addrOf(lb.ListenerARN)
+	listenerARN = aws.ToString(l.Listeners[0].ListenerArn)
+	addr, err := addrOf(listenerARN)
 	if err != nil {
-		return lb, fmt.Errorf("finding the address of listener %s: %w", lb.ListenerARN, err)
+		return listenerARN, "", fmt.Errorf("finding the address of listener %s: %w", listenerARN, err)
 	}
-	lb.URL = "http://" + addr + "/"
-	return lb, nil
+	return listenerARN, "http://" + addr + "/", nil
 }
 
 // createTargetGroup creates a target group of g's kind on the pods' port,

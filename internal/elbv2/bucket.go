@@ -20,6 +20,8 @@ type bucket struct {
 	op    string
 	lim   *rate.Limiter
 	burst int
+	// pacer adapts lim's rate; nil when the rate is fixed.
+	pacer *pacer
 
 	mu     sync.Mutex
 	booked map[string]booking
@@ -32,17 +34,23 @@ type booking struct {
 	due time.Time // when the last of them is available
 }
 
-func newBucket(op string, b Bucket) *bucket {
-	lim := rate.NewLimiter(rate.Inf, 0)
-	if b.Rate > 0 {
-		lim = rate.NewLimiter(rate.Limit(b.Rate), max(b.Burst, 1))
+func newBucket(op string, b Bucket, adaptive bool, obs RateObserver) *bucket {
+	bk := &bucket{op: op, lim: rate.NewLimiter(rate.Inf, 0), burst: max(b.Burst, 1), booked: map[string]booking{}}
+	if b.Rate <= 0 {
+		return bk
 	}
-	return &bucket{op: op, lim: lim, burst: max(b.Burst, 1), booked: map[string]booking{}}
+	bk.lim = rate.NewLimiter(rate.Limit(b.Rate), bk.burst)
+	obs.ObserveRate(op, b.Rate)
+	if adaptive {
+		bk.pacer = &pacer{configured: b.Rate, obs: obs}
+	}
+	return bk
 }
 
 // read gets the token for one read, waiting as the context allows unless
 // the read is only worth making on spare tokens.
 func (b *bucket) read(ctx context.Context, p Priority) error {
+	b.adapt(paceTick, time.Now())
 	if p == Spare {
 		return b.spare(1)
 	}
@@ -52,6 +60,7 @@ func (b *bucket) read(ctx context.Context, p Priority) error {
 // write gets n tokens for a write on target group arn, booking them ahead
 // when they are further away than w allows.
 func (b *bucket) write(ctx context.Context, arn string, n int, w Write) error {
+	b.adapt(paceTick, time.Now())
 	if w.MaxWait > 0 {
 		return b.book(ctx, arn, n, w.MaxWait)
 	}

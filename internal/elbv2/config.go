@@ -29,6 +29,10 @@ type Options struct {
 	// Observer, if set, is told about every attempt of every call, which is
 	// how retries and throttles get counted (see Metrics).
 	Observer AttemptObserver
+	// Throttles, if set, learns of each throttled attempt as it comes
+	// back, before the SDK's backoff, so that the rate limiter slows down
+	// while the call is still retrying (RateLimiter implements it).
+	Throttles ThrottleObserver
 }
 
 // DefaultMaxAttempts is higher than the SDK's 3 because ELBv2 throttles in
@@ -50,6 +54,13 @@ type AttemptObserver interface {
 	// ObserveAttempts is called once per API call, with every attempt in
 	// order; more than one attempt means the SDK retried.
 	ObserveAttempts(operation string, attempts []Attempt)
+}
+
+// ThrottleObserver learns which operations AWS throttles.
+type ThrottleObserver interface {
+	// Throttled is called once per throttled attempt of operation, an
+	// ELBv2 action name.
+	Throttled(operation string)
 }
 
 // NewClient builds the ELBv2 client from the SDK's standard configuration:
@@ -96,6 +107,9 @@ func NewClient(ctx context.Context, o Options) (*elb.Client, error) {
 		if o.Observer != nil {
 			eo.APIOptions = append(eo.APIOptions, observeAttempts(o.Observer))
 		}
+		if o.Throttles != nil {
+			eo.APIOptions = append(eo.APIOptions, observeThrottles(o.Throttles))
+		}
 	}), nil
 }
 
@@ -129,5 +143,22 @@ func observeAttempts(obs AttemptObserver) func(*middleware.Stack) error {
 	})
 	return func(s *middleware.Stack) error {
 		return s.Initialize.Add(mw, middleware.After)
+	}
+}
+
+// observeThrottles adds a middleware inside the retry loop, so that it sees
+// each attempt's answer as it arrives; observeAttempts runs only once the
+// SDK gave up or succeeded, which after a few backoffs can be seconds late.
+func observeThrottles(obs ThrottleObserver) func(*middleware.Stack) error {
+	throttles := retry.IsErrorThrottles(retry.DefaultThrottles)
+	mw := middleware.FinalizeMiddlewareFunc("tgcObserveThrottles", func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+		out, md, err := next.HandleFinalize(ctx, in)
+		if err != nil && throttles.IsErrorThrottle(err) == aws.TrueTernary {
+			obs.Throttled(middleware.GetOperationName(ctx))
+		}
+		return out, md, err
+	})
+	return func(s *middleware.Stack) error {
+		return s.Finalize.Insert(mw, (&retry.Attempt{}).ID(), middleware.After)
 	}
 }

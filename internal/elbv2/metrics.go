@@ -45,6 +45,14 @@ import (
 //
 //   - tgc_aws_rate_limit_wait_seconds{operation}: how long the call waited
 //     for its tokens, zero when the bucket had them.
+//
+// Set per client-side bucket, only when the Metrics is the LimitObserver of
+// the RateLimiter:
+//
+//   - tgc_aws_rate_limit_per_second{operation}: the bucket's current rate,
+//     below --aws-*-rate while it adapts to throttling. Its operation is the
+//     bucket's: RegisterTargets, DeregisterTargets or Describe (all the
+//     Describe actions share one bucket).
 type Metrics struct {
 	calls        *prometheus.CounterVec
 	errors       *prometheus.CounterVec
@@ -54,6 +62,7 @@ type Metrics struct {
 	registered   prometheus.Counter
 	deregistered prometheus.Counter
 	waits        *prometheus.HistogramVec
+	rates        *prometheus.GaugeVec
 }
 
 // NewMetrics creates the metrics and registers them with reg. Registering
@@ -98,8 +107,12 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			// seconds or, across hundreds of bindings, minutes.
 			Buckets: []float64{0.001, .01, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 120},
 		}, []string{"operation"}),
+		rates: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "tgc_aws_rate_limit_per_second",
+			Help: "Current rate of a client-side ELBv2 token bucket (--aws-*-rate, cut while AWS throttles with --aws-adaptive-rate-limits), by bucket.",
+		}, []string{"operation"}),
 	}
-	reg.MustRegister(m.calls, m.errors, m.duration, m.throttles, m.retries, m.registered, m.deregistered, m.waits)
+	reg.MustRegister(m.calls, m.errors, m.duration, m.throttles, m.retries, m.registered, m.deregistered, m.waits, m.rates)
 	return m
 }
 
@@ -123,6 +136,11 @@ func (m *Metrics) ObserveAttempts(operation string, attempts []Attempt) {
 // ObserveWait implements WaitObserver.
 func (m *Metrics) ObserveWait(operation string, waited time.Duration) {
 	m.waits.WithLabelValues(operation).Observe(waited.Seconds())
+}
+
+// ObserveRate implements RateObserver.
+func (m *Metrics) ObserveRate(bucket string, perSecond float64) {
+	m.rates.WithLabelValues(bucket).Set(perSecond)
 }
 
 func (m *Metrics) observe(op string, start time.Time, err error) {

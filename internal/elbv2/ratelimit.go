@@ -21,6 +21,11 @@ type Limits struct {
 	Register   Bucket // RegisterTargets
 	Deregister Bucket // DeregisterTargets
 	Describe   Bucket // DescribeTargetGroups, DescribeTargetGroupAttributes, DescribeTargetHealth, DescribeTags
+	// Adaptive cuts a bucket's rate when AWS throttles its operation and
+	// recovers it to Rate without throttles (nextPace), so that tgc yields
+	// to other tools spending the account's budget. It needs the throttles:
+	// pass the RateLimiter as Options.Throttles to NewClient.
+	Adaptive bool
 }
 
 // DefaultLimits pace tgc at ELBv2's documented refill rates (the figures the
@@ -36,30 +41,59 @@ func DefaultLimits() Limits {
 		Register:   Bucket{Rate: 4, Burst: 18},
 		Deregister: Bucket{Rate: 4, Burst: 18},
 		Describe:   Bucket{Rate: 50, Burst: 180},
+		Adaptive:   true,
 	}
 }
 
-// WithRateLimits wraps next so that its calls stay inside l. A call takes
-// one token per AWS request it will make (a Register of 450 targets is three
-// RegisterTargets requests) before it starts. By default it waits for them
-// until ctx ends: waiting here costs nothing, while a request AWS throttles
-// costs a retry after a backoff that grows with every throttle. A Spare read
-// and a Write with a MaxWait wait less (Priority, Write).
-//
-// obs, if not nil, learns how long each call waited for its tokens, so that
-// a slow sync caused by tgc's own pacing can be told from one caused by AWS
+// WithRateLimits wraps next so that its calls stay inside l (see
+// RateLimiter.Wrap). Without a RateLimiter to pass to NewClient the rates
+// never adapt.
+func WithRateLimits(next TargetGroups, l Limits, obs LimitObserver) TargetGroups {
+	return NewRateLimiter(l, obs).Wrap(next)
+}
+
+// RateLimiter holds the client-side token buckets. It paces the calls of
+// the TargetGroups it wraps and, with Limits.Adaptive, learns from the SDK
+// adapter which of its operations AWS throttled (Throttled).
+type RateLimiter struct {
+	b buckets
+}
+
+type buckets struct {
+	obs                            LimitObserver
+	register, deregister, describe *bucket
+}
+
+// NewRateLimiter builds the buckets of l. obs, if not nil, learns how long
+// each call waited for its tokens, so that a slow sync caused by tgc's own
+// pacing can be told from one caused by AWS, and each bucket's current rate
 // (Metrics implements it).
-func WithRateLimits(next TargetGroups, l Limits, obs WaitObserver) TargetGroups {
+func NewRateLimiter(l Limits, obs LimitObserver) *RateLimiter {
 	if obs == nil {
-		obs = noWaitObserver{}
+		obs = noLimitObserver{}
 	}
-	return &rateLimited{
-		next:       next,
+	return &RateLimiter{b: buckets{
 		obs:        obs,
-		register:   newBucket("RegisterTargets", l.Register),
-		deregister: newBucket("DeregisterTargets", l.Deregister),
-		describe:   newBucket("Describe", l.Describe),
-	}
+		register:   newBucket("RegisterTargets", l.Register, l.Adaptive, obs),
+		deregister: newBucket("DeregisterTargets", l.Deregister, l.Adaptive, obs),
+		describe:   newBucket("Describe", l.Describe, l.Adaptive, obs),
+	}}
+}
+
+// Wrap paces next. A call takes one token per AWS request it will make (a
+// Register of 450 targets is three RegisterTargets requests) before it
+// starts. By default it waits for them until ctx ends: waiting here costs
+// nothing, while a request AWS throttles costs a retry after a backoff that
+// grows with every throttle. A Spare read and a Write with a MaxWait wait
+// less (Priority, Write).
+func (r *RateLimiter) Wrap(next TargetGroups) TargetGroups {
+	return &rateLimited{next: next, buckets: &r.b}
+}
+
+// LimitObserver learns what the rate limiter does.
+type LimitObserver interface {
+	WaitObserver
+	RateObserver
 }
 
 // WaitObserver learns how long calls waited for rate-limit tokens.
@@ -71,14 +105,22 @@ type WaitObserver interface {
 	ObserveWait(operation string, waited time.Duration)
 }
 
-type noWaitObserver struct{}
+// RateObserver learns the rate of each bucket.
+type RateObserver interface {
+	// ObserveRate is called with a bucket's label (RegisterTargets,
+	// DeregisterTargets, Describe) and its rate when it is built and
+	// whenever adaptation changes it. Unlimited buckets are not observed.
+	ObserveRate(bucket string, perSecond float64)
+}
 
-func (noWaitObserver) ObserveWait(string, time.Duration) {}
+type noLimitObserver struct{}
+
+func (noLimitObserver) ObserveWait(string, time.Duration) {}
+func (noLimitObserver) ObserveRate(string, float64)       {}
 
 type rateLimited struct {
-	next                           TargetGroups
-	obs                            WaitObserver
-	register, deregister, describe *bucket
+	next TargetGroups
+	*buckets
 }
 
 // took reports the wait of a call that got its tokens.

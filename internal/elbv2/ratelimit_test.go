@@ -160,8 +160,8 @@ func TestRateLimitedCallGivesUpWhenItsContextIsCanceled(t *testing.T) {
 	}
 }
 
-func TestDefaultLimitsAreTheELBv2RatesWithATenthOfTheBurstToSpare(t *testing.T) {
-	want := Limits{Register: Bucket{4, 18}, Deregister: Bucket{4, 18}, Describe: Bucket{50, 180}}
+func TestDefaultLimitsAreTheELBv2RatesWithATenthOfTheBurstToSpareAndAdapt(t *testing.T) {
+	want := Limits{Register: Bucket{4, 18}, Deregister: Bucket{4, 18}, Describe: Bucket{50, 180}, Adaptive: true}
 	if got := DefaultLimits(); got != want {
 		t.Errorf("DefaultLimits() = %+v, want %+v", got, want)
 	}

@@ -120,17 +120,19 @@ func New(ctx context.Context, o Options, cfg *rest.Config, d Deps) (ctrl.Manager
 // targetGroups builds the ELBv2 boundary: the SDK adapter (unless the test
 // gives one), counted by the metrics decorator inside the rate limiter, so
 // that call durations exclude waiting for a token and every call that
-// reaches AWS is counted.
+// reaches AWS is counted. The SDK adapter tells the rate limiter which
+// operations AWS throttles, so that its buckets can adapt.
 func targetGroups(ctx context.Context, o Options, d Deps, awsMetrics *elbv2.Metrics) (elbv2.TargetGroups, error) {
+	limiter := elbv2.NewRateLimiter(o.Limits, awsMetrics)
 	tgs := d.TargetGroups
 	if tgs == nil {
-		client, err := elbv2.NewClient(ctx, elbv2.Options{Region: o.Region, MaxAttempts: o.AWSMaxAttempts, Observer: awsMetrics})
+		client, err := elbv2.NewClient(ctx, elbv2.Options{Region: o.Region, MaxAttempts: o.AWSMaxAttempts, Observer: awsMetrics, Throttles: limiter})
 		if err != nil {
 			return nil, fmt.Errorf("building the ELBv2 client: %w", err)
 		}
 		tgs = elbv2.NewSDK(client)
 	}
-	return elbv2.WithRateLimits(awsMetrics.Decorate(tgs), o.Limits, awsMetrics), nil
+	return limiter.Wrap(awsMetrics.Decorate(tgs)), nil
 }
 
 // newManager creates the controller-runtime manager: caches, metrics and

@@ -167,6 +167,7 @@ func (o *Options) BindFlags(fs *pflag.FlagSet) {
 	fs.IntVar(&o.Limits.Deregister.Burst, "aws-deregister-burst", o.Limits.Deregister.Burst, "DeregisterTargets token bucket burst.")
 	fs.Float64Var(&o.Limits.Describe.Rate, "aws-describe-rate", o.Limits.Describe.Rate, "Describe* calls per second; 0 means unlimited.")
 	fs.IntVar(&o.Limits.Describe.Burst, "aws-describe-burst", o.Limits.Describe.Burst, "Describe* token bucket burst.")
+	fs.BoolVar(&o.Limits.Adaptive, "aws-adaptive-rate-limits", o.Limits.Adaptive, "When AWS throttles an operation, halve its client-side rate (at most once per 2 s, down to a tenth of --aws-*-rate), then recover 5% of --aws-*-rate a second without throttles, so that tgc yields to other tools spending the account's ELBv2 budget.")
 	fs.DurationVar(&o.DriftInterval, "drift-check-interval", o.DriftInterval, "How often each target group is read back from AWS to correct targets changed by hand (jittered by up to 10%).")
 	fs.DurationVar(&o.HealthPollInterval, "health-poll-interval", o.HealthPollInterval, "How often a target group with targets still changing health is read back for status.")
 	fs.DurationVar(&o.BadInputRetry, "bad-input-retry", o.BadInputRetry, "How long a binding with bad input (missing Service, target group, permission) waits before it is retried; changes retry it at once.")

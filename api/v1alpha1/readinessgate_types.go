@@ -36,8 +36,10 @@ type ReadinessGatePolicy struct {
 	// controller's --gate-timeout.
 	// +kubebuilder:validation:Type=string
 	// +kubebuilder:validation:MaxLength=32
-	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$`
-	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('1s') && duration(self) <= duration('24h')",message="timeout must be between 1s and 24h"
+	// +kubebuilder:validation:Pattern=`^([0-9]+([.][0-9]+)?(ms|s|m|h))+$`
+	// The rule checks the pattern again itself, so that input that is no
+	// duration gets the pattern's message alone, not a CEL conversion error.
+	// +kubebuilder:validation:XValidation:rule="!self.matches('^([0-9]+([.][0-9]+)?(ms|s|m|h))+$') || (duration(self) >= duration('1s') && duration(self) <= duration('24h'))",message="timeout must be a duration between 1s and 24h, e.g. 90s or 10m"
 	// +optional
 	Timeout *metav1.Duration `json:"timeout,omitempty"`
 	// OnTimeout: Hold (default) keeps the pod not-Ready and warns; Ready

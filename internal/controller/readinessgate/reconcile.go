@@ -106,7 +106,9 @@ func (c *Controller) Reconcile(ctx context.Context, req reconcile.Request) (reco
 			case ReasonGateTimedOut:
 				c.noteTimedOut(ctx, tgb, pod, policy, waited)
 			}
-			if v.Ready && !m.wasTrue {
+			// A gate released by its timeout says nothing about how fast
+			// targets turn healthy, so it stays out of the histogram.
+			if v.Ready && !m.wasTrue && v.Set.Reason != ReasonGateTimedOut {
 				c.metrics.readySeconds.Observe(now.Sub(pod.CreationTimestamp.Time).Seconds())
 				log.FromContext(ctx).Info("readiness gate is True", "pod", klog.KObj(pod), "sinceCreation", now.Sub(pod.CreationTimestamp.Time).Round(time.Millisecond), "reason", v.Set.Reason)
 			}

@@ -83,6 +83,9 @@ func TestReconcileReleasesAGateAfterTheBindingsTimeoutOnceAndWithoutFlapping(t *
 	if v := testutil.ToFloat64(w.c.metrics.stuck.WithLabelValues("ns", "web")); v != 0 {
 		t.Errorf("stuck gauge = %v, want 0: a released gate does not wait", v)
 	}
+	if n := w.histogramCount(t, "tgc_readiness_gate_ready_seconds"); n != 0 {
+		t.Errorf("tgc_readiness_gate_ready_seconds has %d samples, want 0: a released gate never saw a healthy target", n)
+	}
 }
 
 // Hold, the default, with the binding's own timeout: the gate stays False

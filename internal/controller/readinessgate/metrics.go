@@ -18,7 +18,7 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 	m := &Metrics{
 		readySeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "tgc_readiness_gate_ready_seconds",
-			Help: "Time from a pod's creation to tgc setting its readiness gate True (its target healthy in the target group).",
+			Help: "Time from a pod's creation to tgc setting its readiness gate True (its target healthy in the target group); gates set True by onTimeout Ready are left out.",
 			// Registration plus the first healthy checks take seconds to
 			// minutes on real ELBv2 (an ALB's defaults need 5 checks 30s
 			// apart); the emulator's fast profile takes under a second.

@@ -51,18 +51,17 @@ func (p Policy) Overdue(v Verdict, waited time.Duration) bool {
 
 // ApplyTimeout turns Decide's verdict for an overdue gate into the policy's
 // answer. Hold keeps the verdict: the caller warns and counts. Ready
-// replaces it with a True gate, reason GateTimedOut. Its message carries no
-// elapsed time, so that a later poll that again finds the target unhealthy
-// or unregistered computes the very condition the pod carries and writes
-// nothing, rather than flapping the gate False and True.
+// replaces it with a True gate, reason GateTimedOut. Decide turns a True
+// gate False again when the target is not (or no longer) registered, so a
+// gate already released is kept as it is, message included: otherwise each
+// poll would flap it False and True, or rewrite it with the ELB's reason of
+// the moment and announce the release again.
 func ApplyTimeout(v Verdict, pod *corev1.Pod, binding string, p Policy, waited time.Duration) Verdict {
 	if !p.Overdue(v, waited) || !p.ReadyOnTimeout {
 		return v
 	}
 	cur := podgate.GateCondition(pod, binding)
 	if cur != nil && cur.Status == corev1.ConditionTrue && cur.Reason == ReasonGateTimedOut {
-		// Keep the message first written: the ELB's reason of the moment
-		// may change while the gate stays released.
 		return Verdict{Ready: true}
 	}
 	why := "no condition yet"

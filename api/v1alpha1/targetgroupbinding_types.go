@@ -159,6 +159,12 @@ type TargetGroupBindingSpec struct {
 	// +kubebuilder:default=Pods
 	// +optional
 	TargetSelection TargetSelection `json:"targetSelection,omitempty"`
+
+	// ReadinessGate is the binding's policy for its pods' readiness gate:
+	// whether the webhook injects it, how long it may wait, and what
+	// happens then.
+	// +optional
+	ReadinessGate *ReadinessGatePolicy `json:"readinessGate,omitempty"`
 }
 
 // TargetCounts counts the binding's targets by ELBv2 health state. Every

@@ -185,7 +185,7 @@ func (o *Options) BindFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.ServiceAnnotations, "service-annotations", o.ServiceAnnotations, "Turn Services annotated with tgc.dev/target-group-arn into TargetGroupBindings.")
 	fs.BoolVar(&o.ReadinessGates, "readiness-gates", o.ReadinessGates, "Satisfy pod readiness gates target-health.elbv2.tgc.dev/<binding>: a pod carrying one stays not Ready until its target is healthy in the binding's target group, and is registered while it waits.")
 	fs.DurationVar(&o.GatePollInterval, "gate-poll-interval", o.GatePollInterval, "How often DescribeTargetHealth is read for a target group while readiness gates of its bindings wait (one call per group per interval); a healthy target's gate turns True within one interval.")
-	fs.DurationVar(&o.GateTimeout, "gate-timeout", o.GateTimeout, "How long a readiness gate may wait (after the pod's containers are ready) before tgc emits a Warning Event on the pod and binding and counts it in tgc_readiness_gate_stuck.")
+	fs.DurationVar(&o.GateTimeout, "gate-timeout", o.GateTimeout, "How long a readiness gate may wait (after the pod's containers are ready) before its binding's spec.readinessGate.onTimeout applies (Hold: a Warning Event on the pod and binding and tgc_readiness_gate_stuck); a binding's spec.readinessGate.timeout overrides it.")
 	o.Webhook.BindFlags(fs)
 	fs.StringVar(&o.LogLevel, "log-level", o.LogLevel, "Log level: debug, info or error.")
 	fs.StringVar(&o.LogFormat, "log-format", o.LogFormat, "Log format: json or console.")

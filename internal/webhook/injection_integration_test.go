@@ -23,6 +23,7 @@ import (
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/clock"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
@@ -57,6 +58,16 @@ func TestInjectionOnARealAPIServer(t *testing.T) {
 	})
 	optedIn := createAppNamespace(t, c, "opted-in", map[string]string{tgcv1alpha1.ReadinessGateInjectLabel: tgcv1alpha1.ReadinessGateInjectEnabled})
 	plain := createAppNamespace(t, c, "plain", nil)
+	// A second binding of the same Service that opts out of injection: its
+	// gate must never appear, while web-tg's still does.
+	must(t, c.Create(ctx, &tgcv1alpha1.TargetGroupBinding{
+		ObjectMeta: metav1.ObjectMeta{Namespace: optedIn, Name: "web-quiet"},
+		Spec: tgcv1alpha1.TargetGroupBindingSpec{
+			TargetGroupARN: "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/quiet/0123456789abcdef",
+			ServiceRef:     tgcv1alpha1.ServiceReference{Name: "web", Port: intstr.FromInt32(80)},
+			ReadinessGate:  &tgcv1alpha1.ReadinessGatePolicy{Inject: ptr.To(false)},
+		},
+	}))
 
 	// The webhook runs as the controller's ServiceAccount with only the
 	// shipped RBAC granted, which proves that RBAC is enough.
@@ -132,6 +143,9 @@ func TestInjectionOnARealAPIServer(t *testing.T) {
 	}{
 		"pod selected by a bound service in an opted-in namespace gets the gate": {
 			namespace: optedIn, labels: map[string]string{"app": "web", "pod-template-hash": "x"}, want: []string{"web-tg"},
+		},
+		"a binding with inject false gives no gate while another binding of the same service still does": {
+			namespace: optedIn, labels: map[string]string{"app": "web"}, want: []string{"web-tg"},
 		},
 		"pod selected by the bound service in a namespace without the label gets no gate": {
 			namespace: plain, labels: map[string]string{"app": "web"},

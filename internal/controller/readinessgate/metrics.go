@@ -18,7 +18,7 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 	m := &Metrics{
 		readySeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "tgc_readiness_gate_ready_seconds",
-			Help: "Time from a pod's creation to tgc setting its readiness gate True (its target healthy in the target group).",
+			Help: "Time from a pod's creation to tgc setting its readiness gate True (its target healthy in the target group); gates set True by onTimeout Ready are left out.",
 			// Registration plus the first healthy checks take seconds to
 			// minutes on real ELBv2 (an ALB's defaults need 5 checks 30s
 			// apart); the emulator's fast profile takes under a second.
@@ -30,11 +30,11 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 		}, binding),
 		stuck: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "tgc_readiness_gate_stuck",
-			Help: "Pods of a binding whose readiness gate has waited longer than --gate-timeout; each also gets a Warning Event.",
+			Help: "Pods of a binding whose readiness gate has waited longer than its timeout (the binding's readinessGate.timeout, else --gate-timeout) and is held (onTimeout Hold); each also gets a Warning Event.",
 		}, binding),
 		timeouts: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "tgc_readiness_gate_timeouts_total",
-			Help: "Pods whose readiness gate waited longer than --gate-timeout, counted once per pod.",
+			Help: "Pods whose readiness gate waited longer than its timeout (the binding's readinessGate.timeout, else --gate-timeout), held or set True by onTimeout Ready, counted once per pod.",
 		}, binding),
 	}
 	for _, c := range []prometheus.Collector{m.readySeconds, m.pending, m.stuck, m.timeouts} {

@@ -66,6 +66,7 @@ func (c *Controller) Reconcile(ctx context.Context, req reconcile.Request) (reco
 	}
 
 	now := c.clock.Now()
+	policy := PolicyOf(tgb, c.cfg.Timeout)
 	keep := make(map[types.UID]bool, len(pods))
 	for i := range pods {
 		keep[pods[i].UID] = true
@@ -80,6 +81,11 @@ func (c *Controller) Reconcile(ctx context.Context, req reconcile.Request) (reco
 			obs.Endpoint = &ep
 		}
 		v := Decide(obs)
+		// Each binding applies its own policy, so bindings of one target
+		// group with different policies each get theirs.
+		waited := now.Sub(pendingSince(pod))
+		overdue := policy.Overdue(v, waited)
+		v = ApplyTimeout(v, pod, tgb.Name, policy, waited)
 		m := memo[pod.UID]
 		if v.Set != nil {
 			if v.Set.LastTransitionTime.IsZero() {
@@ -94,10 +100,15 @@ func (c *Controller) Reconcile(ctx context.Context, req reconcile.Request) (reco
 				continue
 			}
 			log.FromContext(ctx).V(1).Info("set readiness gate", "pod", klog.KObj(pod), "status", v.Set.Status, "reason", v.Set.Reason, "message", v.Set.Message)
-			if v.Set.Reason == ReasonInstanceTarget {
+			switch v.Set.Reason {
+			case ReasonInstanceTarget:
 				c.noteInstanceGate(ctx, tgb, pod)
+			case ReasonGateTimedOut:
+				c.noteTimedOut(ctx, tgb, pod, policy, waited)
 			}
-			if v.Ready && !m.wasTrue {
+			// A gate released by its timeout says nothing about how fast
+			// targets turn healthy, so it stays out of the histogram.
+			if v.Ready && !m.wasTrue && v.Set.Reason != ReasonGateTimedOut {
 				c.metrics.readySeconds.Observe(now.Sub(pod.CreationTimestamp.Time).Seconds())
 				log.FromContext(ctx).Info("readiness gate is True", "pod", klog.KObj(pod), "sinceCreation", now.Sub(pod.CreationTimestamp.Time).Round(time.Millisecond), "reason", v.Set.Reason)
 			}
@@ -108,14 +119,13 @@ func (c *Controller) Reconcile(ctx context.Context, req reconcile.Request) (reco
 			continue
 		}
 		pending++
-		waited := now.Sub(pendingSince(pod))
-		if waited < c.cfg.Timeout {
+		if !overdue {
 			continue
 		}
 		stuck++
 		if !m.warned {
 			m.warned = true
-			c.warnStuck(ctx, tgb, pod, waited)
+			c.warnStuck(ctx, tgb, pod, waited, policy.Timeout)
 		}
 	}
 	c.metrics.pending.WithLabelValues(tgb.Namespace, tgb.Name).Set(float64(pending))
@@ -225,7 +235,7 @@ func (c *Controller) noteInstanceGate(ctx context.Context, tgb *v1alpha1.TargetG
 		podgate.ConditionType(tgb.Name), tgb.Name)
 }
 
-func (c *Controller) warnStuck(ctx context.Context, tgb *v1alpha1.TargetGroupBinding, pod *corev1.Pod, waited time.Duration) {
+func (c *Controller) warnStuck(ctx context.Context, tgb *v1alpha1.TargetGroupBinding, pod *corev1.Pod, waited, timeout time.Duration) {
 	cond := podgate.GateCondition(pod, tgb.Name)
 	why := "no condition yet"
 	if cond != nil {
@@ -235,7 +245,7 @@ func (c *Controller) warnStuck(ctx context.Context, tgb *v1alpha1.TargetGroupBin
 	log.FromContext(ctx).Info("readiness gate is stuck", "pod", klog.KObj(pod), "waited", waited, "why", why)
 	c.metrics.timeouts.WithLabelValues(tgb.Namespace, tgb.Name).Inc()
 	const note = "readiness gate %s of pod %s has waited %s (more than the gate timeout %s) for its target to be healthy in %s; last state %s. Check the target group's health check (path, port, security groups) and the pod's logs"
-	args := []any{podgate.ConditionType(tgb.Name), pod.Name, waited, c.cfg.Timeout, tgb.Status.TargetGroupARN, why}
+	args := []any{podgate.ConditionType(tgb.Name), pod.Name, waited, timeout, tgb.Status.TargetGroupARN, why}
 	c.events.Eventf(pod, tgb, corev1.EventTypeWarning, ReasonGateTimeout, "WaitForTargetHealth", note, args...)
 	c.events.Eventf(tgb, pod, corev1.EventTypeWarning, ReasonGateTimeout, "WaitForTargetHealth", note, args...)
 }

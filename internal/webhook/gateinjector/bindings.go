@@ -27,6 +27,7 @@ func listBindings(ctx context.Context, reader client.Reader, namespace string, k
 			ServiceName: b.Spec.ServiceRef.Name,
 			Deleting:    !b.DeletionTimestamp.IsZero(),
 			Instance:    b.Spec.TargetType == tgcv1alpha1.TargetTypeInstance,
+			OptedOut:    !b.Spec.ReadinessGate.Injects(),
 		})
 	}
 	return out, nil

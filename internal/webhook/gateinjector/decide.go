@@ -24,6 +24,9 @@ type Binding struct {
 	// pod is ready, the pod turns ready only once its gate does). Its pods
 	// get no gate.
 	Instance bool
+	// OptedOut is true when the binding sets readinessGate.inject: false:
+	// its owner chose to let its pods turn Ready on their own probes.
+	OptedOut bool
 }
 
 // Service is what the decision needs to know of a Service.
@@ -62,7 +65,7 @@ func GatesToAdd(in Input) []corev1.PodReadinessGate {
 	var add []corev1.PodReadinessGate
 	for _, b := range in.Bindings {
 		t := podgate.ConditionType(b.Name)
-		if b.Deleting || b.Instance || !selecting[b.ServiceName] || have[t] {
+		if b.Deleting || b.Instance || b.OptedOut || !selecting[b.ServiceName] || have[t] {
 			continue
 		}
 		have[t] = true

@@ -57,6 +57,12 @@ func TestGatesToAdd(t *testing.T) {
 			}},
 			want: []string{"web-tg"},
 		},
+		"a binding with inject false gives no gate, while another binding of the pod still gives its own": {
+			in: Input{NamespaceLabels: optedIn, PodLabels: webPod, Services: []Service{web}, Bindings: []Binding{
+				{Name: "web-quiet", ServiceName: "web", OptedOut: true}, {Name: "web-tg", ServiceName: "web"},
+			}},
+			want: []string{"web-tg"},
+		},
 		"two bindings on one service give two gates in a stable order": {
 			in: Input{NamespaceLabels: optedIn, PodLabels: webPod, Services: []Service{web}, Bindings: []Binding{
 				{Name: "web-tg-b", ServiceName: "web"}, {Name: "web-tg-a", ServiceName: "web"},

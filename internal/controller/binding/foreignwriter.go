@@ -83,7 +83,7 @@ func foreignWriterCondition(prev *metav1.Condition, fw *foreignWrite, last, now 
 		return nil
 	}
 	return &metav1.Condition{Type: v1alpha1.ConditionForeignWriter, Status: metav1.ConditionFalse, ObservedGeneration: generation,
-		Reason: v1alpha1.ReasonNoRecentForeignWrites,
+		Reason:  v1alpha1.ReasonNoRecentForeignWrites,
 		Message: fmt.Sprintf("no change by another writer to target group %s for %s", arn, foreignWriterWindow)}
 }
 

@@ -71,9 +71,10 @@ func pausedMessage(tgb *v1alpha1.TargetGroupBinding, p *pausedSync) string {
 			fmt.Fprintf(&b, ", and hold %d deregistrations (brake)", p.held)
 		}
 	}
-	fmt.Fprintf(&b, ". %s Resume with kubectl tgc resume %s -n %s, or set spec.paused to false", pauseCosts, tgb.Name, tgb.Namespace)
+	fmt.Fprintf(&b, ". %s Resume with kubectl tgc resume %s -n %s, or set spec.paused to false", PauseCosts, tgb.Name, tgb.Namespace)
 	return b.String()
 }
 
-// pauseCosts is what a pause costs, said wherever a pause is announced.
-const pauseCosts = "While paused, terminating pods stay registered and can drop requests, and new pods' readiness gates stay as they are (not True), so rollouts wait."
+// PauseCosts is what a pause costs, said wherever a pause is announced:
+// in the Ready condition, the Event, and by kubectl tgc.
+const PauseCosts = "While paused, terminating pods stay registered and can drop requests, and new pods' readiness gates stay as they are (not True), so rollouts wait."

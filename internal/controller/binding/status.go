@@ -156,14 +156,14 @@ func (c *Controller) writeStatus(ctx context.Context, orig, tgb *v1alpha1.Target
 }
 
 // announcePause makes a pause loud: a Warning Event and a log line when it
-// starts, and an Event when it ends, since a pause has costs (pauseCosts).
+// starts, and an Event when it ends, since a pause has costs (PauseCosts).
 func (c *Controller) announcePause(ctx context.Context, tgb *v1alpha1.TargetGroupBinding, prev *metav1.Condition, paused bool) {
 	wasPaused := prev != nil && prev.Reason == v1alpha1.ReasonPaused
 	switch {
 	case paused && !wasPaused:
 		log.FromContext(ctx).Info("binding paused: no AWS writes until spec.paused is false")
 		c.event(tgb, true, v1alpha1.ReasonPaused, "Pause",
-			"binding paused by spec.paused: tgc makes no AWS writes for it until spec.paused is false. %s", pauseCosts)
+			"binding paused by spec.paused: tgc makes no AWS writes for it until spec.paused is false. %s", PauseCosts)
 	case !paused && wasPaused:
 		log.FromContext(ctx).Info("binding resumed: AWS writes go ahead")
 		c.event(tgb, false, "Resumed", "Pause", "binding resumed: tgc applies the changes due to target group %s", tgb.Status.TargetGroupARN)

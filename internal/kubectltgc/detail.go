@@ -145,6 +145,9 @@ func notesOf(p binding.Preview) map[targets.Key]string {
 	notes := map[targets.Key]string{}
 	set := func(ts []targets.Target, note string) {
 		for _, t := range ts {
+			if n := notes[t.Key()]; n != "" {
+				note = n + "; " + note
+			}
 			notes[t.Key()] = note
 		}
 	}

@@ -25,7 +25,11 @@ func writeDetail(w io.Writer, d bindingDetail, now time.Time, coloured bool) err
 	c := d.Targets
 	field("Targets", "%d desired, %d registered: %d healthy, %d initial, %d unhealthy, %d draining, %d unavailable; %d skipped",
 		c.Desired, c.Registered, c.Healthy, c.Initial, c.Unhealthy, c.Draining, c.Unavailable, c.Skipped)
-	field("Last sync", "%s", ago(d.LastSyncTime, now))
+	if d.LastSyncTime == nil {
+		field("Last sync", "never")
+	} else {
+		field("Last sync", "%s ago", ago(d.LastSyncTime, now))
+	}
 	switch {
 	case d.StopReason != "":
 		field("Plan", "none: a sync would stop with %s: %s", d.StopReason, d.StopMessage)

@@ -46,6 +46,10 @@ func (t *table) write(w io.Writer, coloured bool) error {
 	}
 	var b strings.Builder
 	line := func(cells []cell) {
+		// An empty last cell leaves no padding behind.
+		for len(cells) > 1 && cells[len(cells)-1].text == "" {
+			cells = cells[:len(cells)-1]
+		}
 		for i, c := range cells {
 			text := c.text
 			if coloured && c.c != none {

@@ -106,7 +106,7 @@ func (b Binding) explain(p Pod, now time.Time) []Finding {
 	case ActionHeld:
 		add(Problem, "the deregistration of its target is held by the brake (binding Ready=DeregistrationHeld): see kubectl tgc status %s", b.Name)
 	case ActionDeregister:
-		add(Info, "a sync deregisters its target now")
+		add(Info, "%s", b.when("a sync deregisters its target"))
 	case ActionWithheld:
 		add(Info, "its target is kept although the Service has no ready endpoints (emptyEndpointsPolicy Retain)")
 	}
@@ -150,7 +150,7 @@ func (b Binding) target(add func(Level, string, ...any)) {
 	switch b.State {
 	case "":
 		if b.Action == ActionRegister {
-			add(Problem, "target %s is not registered in %s yet: a sync registers it now", b.Target, b.TargetGroup)
+			add(Problem, "target %s is not registered in %s yet: %s", b.Target, b.TargetGroup, b.when("a sync registers it"))
 			return
 		}
 		if b.Endpoint == EndpointReady || b.Endpoint == EndpointGated {
@@ -163,4 +163,13 @@ func (b Binding) target(add func(Level, string, ...any)) {
 	default:
 		add(Problem, "target %s is %s in %s: %s", b.Target, b.State, b.TargetGroup, why)
 	}
+}
+
+// when says when a sync does what it would: now, or once a paused
+// binding is resumed.
+func (b Binding) when(what string) string {
+	if b.Paused {
+		return what + " once the binding is resumed"
+	}
+	return what + " now"
 }

@@ -90,6 +90,10 @@ func TestExplain(t *testing.T) {
 			facts: boundTo(with(func(b *Binding) { b.Paused = true })),
 			want:  map[Level][]string{Problem: {"binding web is paused", "readiness gate stays as it is"}},
 		},
+		"a paused binding registers a new pod only once resumed": {
+			facts: boundTo(with(func(b *Binding) { b.Paused, b.State, b.Action = true, "", ActionRegister })),
+			want:  map[Level][]string{Problem: {"a sync registers it once the binding is resumed"}},
+		},
 		"a terminating pod is leaving": {
 			facts: Facts{Pod: Pod{Name: "web-1", Terminating: true, HasIP: true}, Services: []string{"web"},
 				Bindings: []Binding{with(func(b *Binding) { b.Endpoint, b.Action = EndpointTerminating, ActionDeregister })}},

@@ -84,15 +84,15 @@ func foreignWriterCondition(prev *metav1.Condition, fw *foreignWrite, last, now 
 	}
 	return &metav1.Condition{Type: v1alpha1.ConditionForeignWriter, Status: metav1.ConditionFalse, ObservedGeneration: generation,
 		Reason:  v1alpha1.ReasonNoRecentForeignWrites,
-		Message: fmt.Sprintf("no change by another writer to target group %s for %s", arn, foreignWriterWindow)}
+		Message: fmt.Sprintf("no change by another writer to target group %s for an hour", arn)}
 }
 
 // foreignWriterMessage names the targets and what to do.
 func foreignWriterMessage(fw *foreignWrite, arn string) string {
-	return fmt.Sprintf("target group %s was changed by another writer again within %s; the last time %d targets were added (%s) and %d removed (%s), and tgc undid it. "+
+	return fmt.Sprintf("target group %s was changed by another writer again within an hour; the last time %d targets were added (%s) and %d removed (%s), and tgc undid it. "+
 		"Two writers are fighting over these targets, and each undo can cut traffic: find the other writer (CloudTrail's RegisterTargets and DeregisterTargets events on the group, a Terraform run, another controller) and stop it, "+
 		"or set multiClusterTargetGroup on every binding of the group if another cluster shares it",
-		arn, foreignWriterWindow, len(fw.added), orNone(fw.added), len(fw.removed), orNone(fw.removed))
+		arn, len(fw.added), orNone(fw.added), len(fw.removed), orNone(fw.removed))
 }
 
 func orNone(ts []targets.Target) string {

@@ -8,6 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -223,5 +226,43 @@ func TestKubectlTgcNamesWhatIsMissingAndExitsAbove1(t *testing.T) {
 		if code <= 1 || !strings.Contains(errOut, tc.want) {
 			t.Errorf("%s: exited %d, want >1 and an error saying %q; got %q", name, code, tc.want, errOut)
 		}
+	}
+}
+
+func TestAWriterThatComesBackWithinTheHourIsNamedOnTheBinding(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	arn := e.targetGroup()
+	labels := e.app("web", 1, 8080)
+	e.binding("web", "web", intstr.FromInt32(80), arn)
+	o := e.controllerOptions()
+	o.DriftInterval = time.Second // the drift check, where another writer shows
+	ctl := e.startController(o)
+	e.waitReadyPods(labels, 1, 8080, 30*time.Second)
+	e.waitReady("web", metav1.ConditionTrue, v1alpha1.ReasonSynced, 15*time.Second)
+
+	byHand := func() {
+		_, err := e.aws.RegisterTargets(e.ctx, &elb.RegisterTargetsInput{TargetGroupArn: aws.String(arn),
+			Targets: []elbtypes.TargetDescription{{Id: aws.String("10.244.99.1"), Port: aws.Int32(8080)}}})
+		if err != nil {
+			t.Fatalf("registering a target by hand: %v", err)
+		}
+		e.waitMembers(arn, func() []string { return e.readyPodTargets(labels, 8080) }, 15*time.Second)
+	}
+	byHand()
+	e.waitEvent("web", corev1.EventTypeWarning, "DriftDetected", 5*time.Second)
+	if c := meta.FindStatusCondition(e.getBinding("web").Status.Conditions, v1alpha1.ConditionForeignWriter); c != nil {
+		t.Errorf("ForeignWriter after one change = %+v, want none", c)
+	}
+	byHand()
+	e.eventually(10*time.Second, "the ForeignWriter condition", func() (bool, string) {
+		c := meta.FindStatusCondition(e.getBinding("web").Status.Conditions, v1alpha1.ConditionForeignWriter)
+		return c != nil && c.Status == metav1.ConditionTrue && strings.Contains(c.Message, "10.244.99.1:8080"), fmt.Sprint(c)
+	})
+	if v, err := metricValue(ctl.registry, "tgc_foreign_writes_corrected_total", map[string]string{"binding": "web"}); err != nil || v != 2 {
+		t.Errorf("tgc_foreign_writes_corrected_total = %v (%v), want 2", v, err)
+	}
+	if code, _, errOut := e.kubectlTgc("status"); code != 0 || !strings.Contains(errOut, "has another writer") {
+		t.Errorf("status exited %d without naming the other writer: %s", code, errOut)
 	}
 }

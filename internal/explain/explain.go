@@ -6,6 +6,7 @@ package explain
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"k8s.io/apimachinery/pkg/util/duration"
@@ -80,7 +81,7 @@ func Explain(f Facts, now time.Time) []Finding {
 	if len(f.Services) == 0 {
 		add(Problem, "no Service selects pod %s: no binding can register it", p.Name)
 	} else {
-		add(OK, "Services that select it: %s", list(f.Services))
+		add(OK, "Services that select it: %s", strings.Join(f.Services, ", "))
 	}
 	if len(f.Bindings) == 0 && len(f.Services) > 0 {
 		add(Problem, "no TargetGroupBinding binds %s: nothing registers the pod in a target group", plural("Service", f.Services))
@@ -115,20 +116,9 @@ func age(t, now time.Time) string {
 	return duration.HumanDuration(now.Sub(t))
 }
 
-func list(ss []string) string {
-	out := ""
-	for i, s := range ss {
-		if i > 0 {
-			out += ", "
-		}
-		out += s
-	}
-	return out
-}
-
 func plural(what string, ss []string) string {
 	if len(ss) == 1 {
 		return what + " " + ss[0]
 	}
-	return what + "s " + list(ss)
+	return what + "s " + strings.Join(ss, ", ")
 }

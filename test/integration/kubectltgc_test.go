@@ -38,6 +38,21 @@ func writes(arn string, since time.Time) int {
 	return countCalls(cs, "RegisterTargets") + countCalls(cs, "DeregisterTargets")
 }
 
+// syncedWeb runs the app web with replicas pods, bound to a new target
+// group, and a controller, and waits until the binding is Synced with
+// every target healthy.
+func (e *env) syncedWeb(replicas int32) (string, map[string]string, *controller) {
+	e.t.Helper()
+	arn := e.targetGroup()
+	labels := e.app("web", replicas, 8080)
+	e.binding("web", "web", intstr.FromInt32(80), arn)
+	ctl := e.startController(e.controllerOptions())
+	e.waitReadyPods(labels, int(replicas), 8080, 30*time.Second)
+	e.waitHealthy(arn, int(replicas), 15*time.Second)
+	e.waitReady("web", metav1.ConditionTrue, v1alpha1.ReasonSynced, 10*time.Second)
+	return arn, labels, ctl
+}
+
 type diffJSON struct {
 	Items []struct {
 		Name    string `json:"name"`
@@ -50,13 +65,7 @@ type diffJSON struct {
 func TestKubectlTgcStatusAndDiffOfASyncedBindingAndOfOneThatIsBehind(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	arn := e.targetGroup()
-	labels := e.app("web", 2, 8080)
-	e.binding("web", "web", intstr.FromInt32(80), arn)
-	ctl := e.startController(e.controllerOptions())
-	e.waitReadyPods(labels, 2, 8080, 30*time.Second)
-	e.waitHealthy(arn, 2, 15*time.Second)
-	e.waitReady("web", metav1.ConditionTrue, v1alpha1.ReasonSynced, 10*time.Second)
+	arn, labels, ctl := e.syncedWeb(2)
 
 	// Synced means an empty diff, worked out with the controller's own
 	// planner from what the cluster and AWS say.
@@ -113,13 +122,7 @@ func TestKubectlTgcStatusAndDiffOfASyncedBindingAndOfOneThatIsBehind(t *testing.
 func TestKubectlTgcPauseStopsEveryWriteAndResumeCatchesUp(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	arn := e.targetGroup()
-	labels := e.app("web", 2, 8080)
-	e.binding("web", "web", intstr.FromInt32(80), arn)
-	ctl := e.startController(e.controllerOptions())
-	e.waitReadyPods(labels, 2, 8080, 30*time.Second)
-	e.waitHealthy(arn, 2, 15*time.Second)
-	e.waitReady("web", metav1.ConditionTrue, v1alpha1.ReasonSynced, 10*time.Second)
+	arn, labels, ctl := e.syncedWeb(2)
 
 	code, out, errOut := e.kubectlTgc("pause", "web")
 	if code != 0 || !strings.Contains(out, "paused") || !strings.Contains(errOut, "terminating pods stay registered") {
@@ -169,14 +172,8 @@ func TestKubectlTgcPauseStopsEveryWriteAndResumeCatchesUp(t *testing.T) {
 func TestKubectlTgcWhySaysWhereThePathToThePodBreaks(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	arn := e.targetGroup()
-	labels := e.app("web", 1, 8080)
 	e.app("lonely", 1, 8080) // a Service no binding binds
-	e.binding("web", "web", intstr.FromInt32(80), arn)
-	e.startController(e.controllerOptions())
-	e.waitReadyPods(labels, 1, 8080, 30*time.Second)
-	e.waitHealthy(arn, 1, 15*time.Second)
-	e.waitReady("web", metav1.ConditionTrue, v1alpha1.ReasonSynced, 10*time.Second)
+	e.syncedWeb(1)
 
 	pod := func(app string) string {
 		var pods corev1.PodList

@@ -90,9 +90,7 @@ type planned struct {
 	plan  targets.Plan
 	hold  hold
 	owned map[targets.Target]bool
-	// offered counts the desired targets offered to AWS: those it
-	// rejected a while ago are set aside.
-	offered  int
+	// setAside are desired targets AWS rejected a while ago, left out.
 	setAside []targets.Target
 }
 
@@ -119,5 +117,5 @@ func (p *Planner) planGroup(ctx context.Context, tgb *v1alpha1.TargetGroupBindin
 	if err != nil {
 		return planned{}, err
 	}
-	return planned{plan: plan, hold: h, owned: owned, offered: len(offer), setAside: setAside}, nil
+	return planned{plan: plan, hold: h, owned: owned, setAside: setAside}, nil
 }

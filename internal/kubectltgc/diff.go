@@ -44,6 +44,10 @@ edited, or release one diff lists as held when it saw the pod deleted.`,
 			} else if list, err = listBindings(ctx, s.kube, s.namespace, all); err != nil {
 				return err
 			}
+			if len(list) == 0 {
+				_, err := fmt.Fprintf(o.errOut, "No TargetGroupBindings found in %s.\n", where(s.namespace, all))
+				return err
+			}
 			planner, err := o.planner(ctx, s)
 			if err != nil {
 				return err
@@ -51,9 +55,9 @@ edited, or release one diff lists as held when it saw the pod deleted.`,
 			out := diffList{Items: []bindingDiff{}}
 			code := exitOK
 			for i := range list {
-				p, err := planner.Preview(ctx, &list[i])
+				p, err := preview(ctx, planner, &list[i])
 				if err != nil {
-					return &exitCode{exitError, fmt.Errorf("working out the plan of %s/%s: %w", list[i].Namespace, list[i].Name, err)}
+					return err
 				}
 				d := diffOf(&list[i], p)
 				switch {

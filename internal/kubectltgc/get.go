@@ -25,6 +25,15 @@ func getBinding(ctx context.Context, kube client.Reader, ns, name string) (*v1al
 	return tgb, nil
 }
 
+// where names the namespaces a list covers, as kubectl does when it finds
+// nothing.
+func where(ns string, all bool) string {
+	if all {
+		return "any namespace"
+	}
+	return "namespace " + ns
+}
+
 // listBindings reads the bindings of ns, or of every namespace when all.
 func listBindings(ctx context.Context, kube client.Reader, ns string, all bool) ([]v1alpha1.TargetGroupBinding, error) {
 	var list v1alpha1.TargetGroupBindingList

@@ -59,11 +59,7 @@ func (o *options) statusList(ctx context.Context, s *session, all bool) error {
 		return printData(o.out, o.output, out)
 	}
 	if len(out.Items) == 0 {
-		where := "namespace " + s.namespace
-		if all {
-			where = "any namespace"
-		}
-		_, err := fmt.Fprintf(o.errOut, "No TargetGroupBindings found in %s.\n", where)
+		_, err := fmt.Fprintf(o.errOut, "No TargetGroupBindings found in %s.\n", where(s.namespace, all))
 		return err
 	}
 	if err := writeSummaries(o.out, out.Items, all, o.deps.Clock.Now(), o.colour()); err != nil {
@@ -82,9 +78,9 @@ func (o *options) statusOne(ctx context.Context, s *session, name string) error 
 	if err != nil {
 		return err
 	}
-	p, err := planner.Preview(ctx, tgb)
+	p, err := preview(ctx, planner, tgb)
 	if err != nil {
-		return &exitCode{exitError, fmt.Errorf("working out the plan of %s/%s: %w", tgb.Namespace, tgb.Name, err)}
+		return err
 	}
 	pods, err := podsOf(ctx, s, tgb.Namespace, p)
 	if err != nil {

@@ -100,9 +100,9 @@ func (o *options) gatherWhy(ctx context.Context, s *session, name string) (expla
 				return f, err
 			}
 		}
-		p, err := planner.Preview(ctx, tgb)
+		p, err := preview(ctx, planner, tgb)
 		if err != nil {
-			return f, &exitCode{exitError, fmt.Errorf("working out the plan of %s/%s: %w", tgb.Namespace, tgb.Name, err)}
+			return f, err
 		}
 		f.Bindings = append(f.Bindings, bindingFacts(pod, tgb, p, selects, node))
 	}

@@ -14,8 +14,8 @@ import (
 	"github.com/tgc-dev/targetgroupcontroller/internal/controller/binding"
 	"github.com/tgc-dev/targetgroupcontroller/internal/controller/targetgroups"
 	"github.com/tgc-dev/targetgroupcontroller/internal/ledger"
-	"github.com/tgc-dev/targetgroupcontroller/internal/manager"
 	"github.com/tgc-dev/targetgroupcontroller/internal/podgate"
+	"github.com/tgc-dev/targetgroupcontroller/internal/scheme"
 )
 
 // options are the flags every command shares: kubectl's for the cluster,
@@ -81,7 +81,7 @@ func (o *options) session() (*session, error) {
 	if err != nil {
 		return nil, &exitCode{exitError, fmt.Errorf("reading the namespace from the kubeconfig: %w", err)}
 	}
-	scheme, err := manager.Scheme()
+	scheme, err := scheme.New()
 	if err != nil {
 		return nil, err
 	}

@@ -16,7 +16,7 @@ import (
 	"github.com/tgc-dev/targetgroupcontroller/internal/controller/binding"
 	"github.com/tgc-dev/targetgroupcontroller/internal/elbv2"
 	"github.com/tgc-dev/targetgroupcontroller/internal/elbv2/fake"
-	"github.com/tgc-dev/targetgroupcontroller/internal/manager"
+	"github.com/tgc-dev/targetgroupcontroller/internal/scheme"
 )
 
 func sliceOf(name, svc string) *discoveryv1.EndpointSlice {
@@ -25,7 +25,7 @@ func sliceOf(name, svc string) *discoveryv1.EndpointSlice {
 }
 
 func TestTheReaderAnswersTheControllersIndexesWithTheirOwnFunctions(t *testing.T) {
-	scheme, err := manager.Scheme()
+	scheme, err := scheme.New()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,12 +8,16 @@ CONTROLLER_GEN := $(GO) tool controller-gen
 # control plane, and the machine has two cores.
 TEST_FLAGS ?= -race -count=1 -p 2 -timeout 45m
 
-.PHONY: all build image push test unit verify verify-generated generate kube-assets demo bench bench-quick fuzz chaos clean
+.PHONY: all build plugin image push test unit verify verify-generated generate kube-assets demo bench bench-quick fuzz chaos clean
 
 all: build
 
 build:
 	$(GO) build -buildvcs=auto -o bin/ ./cmd/...
+
+## plugin: bin/kubectl-tgc, the kubectl plugin (kubectl tgc status|diff|why|pause|resume)
+plugin:
+	$(GO) build -buildvcs=auto -o bin/kubectl-tgc ./cmd/kubectl-tgc
 
 ## image: the controller's OCI image for linux/amd64 and linux/arm64, as an
 ## OCI image layout in bin/image; no Docker daemon. The same commit gives the

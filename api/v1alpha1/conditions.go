@@ -43,6 +43,22 @@ const (
 	// the evidence arrives or a user confirms with
 	// ConfirmDeregistrationAnnotation.
 	ReasonDeregistrationHeld = "DeregistrationHeld"
+	// ReasonPaused: spec.paused is true; tgc makes no AWS writes for the
+	// binding, and the message says what it would do.
+	ReasonPaused = "Paused"
+)
+
+// ConditionForeignWriter is True when something other than tgc changed the
+// binding's targets (added or removed by hand, by Terraform or by another
+// controller) more than once within an hour: tgc undoes each change, so two
+// writers fighting over one group would otherwise go unnoticed. It turns
+// False an hour after the last such change.
+const ConditionForeignWriter = "ForeignWriter"
+
+// Reasons of the ForeignWriter condition.
+const (
+	ReasonRepeatedForeignWrites = "RepeatedForeignWrites"
+	ReasonNoRecentForeignWrites = "NoRecentForeignWrites"
 )
 
 // ConfirmDeregistrationAnnotation on a binding releases a held

@@ -165,6 +165,17 @@ type TargetGroupBindingSpec struct {
 	// happens then.
 	// +optional
 	ReadinessGate *ReadinessGatePolicy `json:"readinessGate,omitempty"`
+
+	// Paused stops every AWS write for the binding, e.g. during an
+	// incident or a migration, while tgc keeps reading: the Ready
+	// condition (reason Paused) says how many targets it would register
+	// and deregister. A pause has costs: terminating pods are not
+	// deregistered, so they can drop requests, and new pods' readiness
+	// gates do not turn True, so rollouts hold. Deleting a paused binding
+	// leaves its targets registered. Set it back to false (kubectl tgc
+	// resume) and tgc applies what changed meanwhile.
+	// +optional
+	Paused bool `json:"paused,omitempty"`
 }
 
 // TargetCounts counts the binding's targets by ELBv2 health state. Every
@@ -253,6 +264,7 @@ type TargetGroupBindingStatus struct {
 // +kubebuilder:printcolumn:name="Healthy",type=integer,JSONPath=`.status.targets.healthy`
 // +kubebuilder:printcolumn:name="Skipped",type=integer,JSONPath=`.status.targets.skipped`,priority=1,description="Ready endpoints with no Pod of the binding behind them"
 // +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`,priority=1
+// +kubebuilder:printcolumn:name="Paused",type=boolean,JSONPath=`.spec.paused`,priority=1
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 type TargetGroupBinding struct {
 	metav1.TypeMeta   `json:",inline"`

@@ -75,12 +75,29 @@ type ThrottleObserver interface {
 // quota would otherwise fail calls outright after a throttling storm drained
 // it, which is exactly when tgc needs to keep converging.
 func NewClient(ctx context.Context, o Options) (*elb.Client, error) {
+	cfg, err := LoadConfig(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	return elb.NewFromConfig(cfg, func(eo *elb.Options) {
+		if o.Observer != nil {
+			eo.APIOptions = append(eo.APIOptions, observeAttempts(o.Observer))
+		}
+		if o.Throttles != nil {
+			eo.APIOptions = append(eo.APIOptions, observeThrottles(o.Throttles))
+		}
+	}), nil
+}
+
+// LoadConfig loads the SDK's standard configuration with tgc's retries, as
+// NewClient does, for a caller that checks it before building a client.
+func LoadConfig(ctx context.Context, o Options) (aws.Config, error) {
 	attempts := o.MaxAttempts
 	if attempts == 0 {
 		attempts = DefaultMaxAttempts
 	}
 	if attempts < 1 {
-		return nil, fmt.Errorf("max attempts must be at least 1, got %d", o.MaxAttempts)
+		return aws.Config{}, fmt.Errorf("max attempts must be at least 1, got %d", o.MaxAttempts)
 	}
 	loaders := []func(*config.LoadOptions) error{
 		config.WithRetryer(func() aws.Retryer {
@@ -98,19 +115,12 @@ func NewClient(ctx context.Context, o Options) (*elb.Client, error) {
 	}
 	cfg, err := config.LoadDefaultConfig(ctx, loaders...)
 	if err != nil {
-		return nil, fmt.Errorf("loading AWS configuration: %w", err)
+		return aws.Config{}, fmt.Errorf("loading AWS configuration: %w", err)
 	}
 	if cfg.Region == "" {
-		return nil, errors.New("no AWS region: set --region or AWS_REGION")
+		return aws.Config{}, errors.New("no AWS region: set --region or AWS_REGION")
 	}
-	return elb.NewFromConfig(cfg, func(eo *elb.Options) {
-		if o.Observer != nil {
-			eo.APIOptions = append(eo.APIOptions, observeAttempts(o.Observer))
-		}
-		if o.Throttles != nil {
-			eo.APIOptions = append(eo.APIOptions, observeThrottles(o.Throttles))
-		}
-	}), nil
+	return cfg, nil
 }
 
 // observeAttempts adds a middleware that runs once per operation, outside

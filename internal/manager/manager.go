@@ -8,7 +8,6 @@ import (
 	"github.com/go-logr/logr"
 	"github.com/prometheus/client_golang/prometheus"
 	"k8s.io/apimachinery/pkg/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/clock"
 	"k8s.io/utils/ptr"
@@ -20,7 +19,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
-	"github.com/tgc-dev/targetgroupcontroller/api/v1alpha1"
 	"github.com/tgc-dev/targetgroupcontroller/internal/controller/binding"
 	"github.com/tgc-dev/targetgroupcontroller/internal/controller/gateaudit"
 	"github.com/tgc-dev/targetgroupcontroller/internal/controller/readinessgate"
@@ -29,6 +27,7 @@ import (
 	"github.com/tgc-dev/targetgroupcontroller/internal/elbv2"
 	"github.com/tgc-dev/targetgroupcontroller/internal/ledger"
 	"github.com/tgc-dev/targetgroupcontroller/internal/podgate"
+	"github.com/tgc-dev/targetgroupcontroller/internal/scheme"
 	"github.com/tgc-dev/targetgroupcontroller/internal/targets"
 	"github.com/tgc-dev/targetgroupcontroller/internal/webhook"
 )
@@ -66,17 +65,8 @@ func (d Deps) withDefaults() Deps {
 	return d
 }
 
-// Scheme holds the Kubernetes types and tgc's own.
-func Scheme() (*runtime.Scheme, error) {
-	s := runtime.NewScheme()
-	if err := clientgoscheme.AddToScheme(s); err != nil {
-		return nil, fmt.Errorf("adding Kubernetes types to the scheme: %w", err)
-	}
-	if err := v1alpha1.AddToScheme(s); err != nil {
-		return nil, fmt.Errorf("adding %s to the scheme: %w", v1alpha1.GroupVersion, err)
-	}
-	return s, nil
-}
+// Scheme holds the Kubernetes types and tgc's own (internal/scheme).
+func Scheme() (*runtime.Scheme, error) { return scheme.New() }
 
 // New builds the manager with tgc's controllers registered: the AWS
 // boundary, the manager itself, then the controllers and the webhook.

@@ -17,17 +17,21 @@ const PodGateIndex = "tgc.readinessGates.bindings"
 // IndexPods registers PodGateIndex with the manager's cache. It must run
 // before the manager starts, and before GatedPods or the controller is used.
 func IndexPods(ctx context.Context, mgr ctrl.Manager) error {
-	err := mgr.GetFieldIndexer().IndexField(ctx, &corev1.Pod{}, PodGateIndex, func(o client.Object) []string {
-		pod, ok := o.(*corev1.Pod)
-		if !ok {
-			return nil
-		}
-		return Bindings(pod)
-	})
+	err := mgr.GetFieldIndexer().IndexField(ctx, &corev1.Pod{}, PodGateIndex, IndexValues)
 	if err != nil {
 		return fmt.Errorf("indexing pods by %s: %w", PodGateIndex, err)
 	}
 	return nil
+}
+
+// IndexValues are a pod's values in PodGateIndex: the bindings whose gates
+// it carries.
+func IndexValues(o client.Object) []string {
+	pod, ok := o.(*corev1.Pod)
+	if !ok {
+		return nil
+	}
+	return Bindings(pod)
 }
 
 // PodsWithGate lists the pods of the namespace that carry the binding's gate.

@@ -180,21 +180,21 @@ func PodLeaving(p *corev1.Pod) bool {
 // state does not explain, the evidence tgc saw happen: for a node, its
 // delete event; for a pod IP, the pods with that IP in the binding's
 // namespace all leaving, or, with none left, a delete event seen.
-func (c *Controller) evidence(ctx context.Context, tgb *v1alpha1.TargetGroupBinding, eps endpoints, deregister []targets.Target) (map[targets.Key]targets.Evidence, error) {
+func (p *Planner) evidence(ctx context.Context, tgb *v1alpha1.TargetGroupBinding, eps endpoints, deregister []targets.Target) (map[targets.Key]targets.Evidence, error) {
 	ev := targets.EndpointEvidence(eps.result)
-	now := c.clock.Now()
+	now := p.clock.Now()
 	for _, t := range deregister {
 		if ev[t.Key()] != "" {
 			continue
 		}
 		if t.Instance != "" {
-			if c.goneNodes.seen(t.Instance, now) {
+			if p.goneNodes.seen(t.Instance, now) {
 				ev[t.Key()] = targets.EvidenceNodeDeleted
 			}
 			continue
 		}
 		var pods corev1.PodList
-		if err := c.kube.List(ctx, &pods, client.InNamespace(tgb.Namespace), client.MatchingFields{PodIPIndex: t.IP.String()}); err != nil {
+		if err := p.kube.List(ctx, &pods, client.InNamespace(tgb.Namespace), client.MatchingFields{PodIPIndex: t.IP.String()}); err != nil {
 			return nil, fmt.Errorf("listing pods with IP %s: %w", t.IP, err)
 		}
 		leaving := len(pods.Items) > 0
@@ -204,7 +204,7 @@ func (c *Controller) evidence(ctx context.Context, tgb *v1alpha1.TargetGroupBind
 		switch {
 		case leaving:
 			ev[t.Key()] = targets.EvidencePodLeaving
-		case len(pods.Items) == 0 && c.deletions.seen(podAddr{tgb.Namespace, t.IP}, now):
+		case len(pods.Items) == 0 && p.deletions.seen(podAddr{tgb.Namespace, t.IP}, now):
 			ev[t.Key()] = targets.EvidencePodDeleted
 		}
 	}
@@ -215,23 +215,24 @@ func (c *Controller) evidence(ctx context.Context, tgb *v1alpha1.TargetGroupBind
 type hold struct {
 	held    []targets.Target
 	healthy int
-	// confirmed: a user's confirmation released the hold in this sync.
-	confirmed bool
+	// confirmed is the number of held targets a user's confirmation
+	// released in this sync; 0 when none did.
+	confirmed int
 }
 
 // brake splits the plan's removals into those that go now and those held.
 // It makes no AWS call: the group's health is the view's, already read.
 // An empty desired set is left to emptyEndpointsPolicy, which withholds or
 // removes everything as the user chose.
-func (c *Controller) brake(ctx context.Context, tgb *v1alpha1.TargetGroupBinding, eps endpoints, plan *targets.Plan, desired int, health []targets.Health, owned map[targets.Target]bool, edited bool) (hold, error) {
-	b := c.cfg.Brake
+func (p *Planner) brake(ctx context.Context, tgb *v1alpha1.TargetGroupBinding, eps endpoints, plan *targets.Plan, desired int, health []targets.Health, owned map[targets.Target]bool, edited bool) (hold, error) {
+	b := p.cfg.Brake
 	if b.Disabled || len(plan.Deregister) == 0 || desired == 0 {
 		return hold{}, nil
 	}
 	var ev map[targets.Key]targets.Evidence
 	if !edited {
 		var err error
-		if ev, err = c.evidence(ctx, tgb, eps, plan.Deregister); err != nil {
+		if ev, err = p.evidence(ctx, tgb, eps, plan.Deregister); err != nil {
 			return hold{}, err
 		}
 	}
@@ -250,19 +251,29 @@ func (c *Controller) brake(ctx context.Context, tgb *v1alpha1.TargetGroupBinding
 		log.FromContext(ctx).Info("holding the deregistration of healthy targets without evidence that their pods are going",
 			"held", len(r.Held), "healthy", r.Healthy, "targets", targetList(r.Held))
 	}
+	h := hold{held: r.Held, healthy: r.Healthy}
 	if r.Confirmed {
-		log.FromContext(ctx).Info("deregistration confirmed by annotation", "annotation", v1alpha1.ConfirmDeregistrationAnnotation, "targets", len(r.Release))
-		c.event(tgb, false, "DeregistrationConfirmed", "DeregisterTargets",
-			"deregistering %d held targets as confirmed by annotation %s", confirmed, v1alpha1.ConfirmDeregistrationAnnotation)
+		h.confirmed = confirmed
 	}
-	return hold{held: r.Held, healthy: r.Healthy, confirmed: r.Confirmed}, nil
+	return h, nil
+}
+
+// announceConfirmed tells, in the log and with an Event, that a user's
+// confirmation released a hold in this sync.
+func (c *Controller) announceConfirmed(ctx context.Context, tgb *v1alpha1.TargetGroupBinding, h hold, released int) {
+	if h.confirmed == 0 {
+		return
+	}
+	log.FromContext(ctx).Info("deregistration confirmed by annotation", "annotation", v1alpha1.ConfirmDeregistrationAnnotation, "targets", released)
+	c.event(tgb, false, "DeregistrationConfirmed", "DeregisterTargets",
+		"deregistering %d held targets as confirmed by annotation %s", h.confirmed, v1alpha1.ConfirmDeregistrationAnnotation)
 }
 
 // dropConfirmation removes the confirmation annotation once it was used, or
 // when no hold is left for it to confirm, so that it cannot release a later
 // hold of the same size.
 func (c *Controller) dropConfirmation(ctx context.Context, tgb *v1alpha1.TargetGroupBinding, h hold) error {
-	if _, ok := tgb.Annotations[v1alpha1.ConfirmDeregistrationAnnotation]; !ok || (len(h.held) > 0 && !h.confirmed) {
+	if _, ok := tgb.Annotations[v1alpha1.ConfirmDeregistrationAnnotation]; !ok || (len(h.held) > 0 && h.confirmed == 0) {
 		return nil
 	}
 	orig := tgb.DeepCopy()

@@ -12,9 +12,9 @@ import (
 
 // checkConflict refuses to sync a binding whose target group another
 // binding came to first (claims.Conflicting), unless both are multi-cluster.
-func (c *Controller) checkConflict(ctx context.Context, tgb *v1alpha1.TargetGroupBinding, arn string) *failure {
+func (p *Planner) checkConflict(ctx context.Context, tgb *v1alpha1.TargetGroupBinding, arn string) *failure {
 	var list v1alpha1.TargetGroupBindingList
-	if err := c.kube.List(ctx, &list, client.MatchingFields{TargetGroupIndex: arn}); err != nil {
+	if err := p.kube.List(ctx, &list, client.MatchingFields{TargetGroupIndex: arn}); err != nil {
 		return &failure{reason: v1alpha1.ReasonAWSError, err: err, message: fmt.Sprintf("listing TargetGroupBindings: %v", err)}
 	}
 	owner := claims.Conflicting(tgb, arn, list.Items)

@@ -106,8 +106,11 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-// Controller reconciles TargetGroupBindings.
+// Controller reconciles TargetGroupBindings. Its Planner works out each
+// sync's plan; the Controller writes it, and the status and Events.
 type Controller struct {
+	*Planner
+
 	kube    client.Client
 	groups  *targetgroups.View
 	events  events.EventRecorder
@@ -118,11 +121,12 @@ type Controller struct {
 	grace      *graceWarnings
 	skips      *skipWarnings
 	hcWarnings *healthCheckWarnings
-	// deletions and edits are the brake's evidence that tgc saw happen
-	// rather than can read from the cache.
-	deletions *recentlyDeleted[podAddr]
-	goneNodes *recentlyDeleted[string] // by EC2 instance
-	edits     *edits
+	// edits are, with the Planner's deletions, the brake's evidence that
+	// tgc saw happen rather than can read from the cache.
+	edits *edits
+	// foreign remembers when each binding's group was last changed by
+	// another writer.
+	foreign *foreignWrites
 
 	mu sync.Mutex
 	// pendingSince is when tgc first saw a binding needing AWS changes; the
@@ -135,6 +139,7 @@ type Controller struct {
 func New(kube client.Client, groups *targetgroups.View, rec events.EventRecorder, m *Metrics, clk clock.PassiveClock, cfg Config) *Controller {
 	cfg = cfg.withDefaults()
 	return &Controller{
+		Planner:      NewPlanner(kube, groups, clk, PlannerConfig{Gates: cfg.Gates, Ledger: cfg.Ledger, Brake: cfg.Brake}),
 		kube:         kube,
 		groups:       groups,
 		events:       rec,
@@ -144,9 +149,8 @@ func New(kube client.Client, groups *targetgroups.View, rec events.EventRecorder
 		grace:        newGraceWarnings(),
 		skips:        newSkipWarnings(),
 		hcWarnings:   newHealthCheckWarnings(),
-		deletions:    newRecentlyDeleted[podAddr](cfg.Brake.EvidenceTTL),
-		goneNodes:    newRecentlyDeleted[string](cfg.Brake.EvidenceTTL),
 		edits:        &edits{m: map[types.NamespacedName]editState{}},
+		foreign:      newForeignWrites(),
 		pendingSince: map[types.NamespacedName]time.Time{},
 	}
 }

@@ -30,10 +30,10 @@ type endpoints struct {
 
 // desired reads the Service and its EndpointSlices from the informer cache
 // and computes the targets.
-func (c *Controller) desired(ctx context.Context, tgb *v1alpha1.TargetGroupBinding, family corev1.IPFamily) (endpoints, *failure) {
+func (p *Planner) desired(ctx context.Context, tgb *v1alpha1.TargetGroupBinding, family corev1.IPFamily) (endpoints, *failure) {
 	svcKey := types.NamespacedName{Namespace: tgb.Namespace, Name: tgb.Spec.ServiceRef.Name}
 	svc := &corev1.Service{}
-	if err := c.kube.Get(ctx, svcKey, svc); err != nil {
+	if err := p.kube.Get(ctx, svcKey, svc); err != nil {
 		if !apierrors.IsNotFound(err) {
 			return endpoints{}, &failure{reason: v1alpha1.ReasonAWSError, err: err, message: fmt.Sprintf("reading Service %s: %v", svcKey, err)}
 		}
@@ -41,14 +41,14 @@ func (c *Controller) desired(ctx context.Context, tgb *v1alpha1.TargetGroupBindi
 	}
 	var slices discoveryv1.EndpointSliceList
 	if svc != nil {
-		if err := c.kube.List(ctx, &slices, client.InNamespace(tgb.Namespace), client.MatchingFields{SliceServiceIndex: svc.Name}); err != nil {
+		if err := p.kube.List(ctx, &slices, client.InNamespace(tgb.Namespace), client.MatchingFields{SliceServiceIndex: svc.Name}); err != nil {
 			return endpoints{}, &failure{reason: v1alpha1.ReasonAWSError, err: err, message: fmt.Sprintf("listing EndpointSlices of %s: %v", svcKey, err)}
 		}
 	}
 	instance := tgb.Spec.TargetType == v1alpha1.TargetTypeInstance
 	var nodes *targets.NodeInput
 	if instance && svc != nil {
-		n, fail := c.nodeInput(ctx, tgb)
+		n, fail := p.nodeInput(ctx, tgb)
 		if fail != nil {
 			return endpoints{}, fail
 		}
@@ -57,8 +57,8 @@ func (c *Controller) desired(ctx context.Context, tgb *v1alpha1.TargetGroupBindi
 	var gated map[types.UID]bool
 	// Readiness gates are for ip targets: a node's health says nothing
 	// about one pod, so an instance binding registers no pod for its gate.
-	if c.cfg.Gates != nil && svc != nil && !instance {
-		g, err := c.cfg.Gates.GatedPods(ctx, tgb)
+	if p.cfg.Gates != nil && svc != nil && !instance {
+		g, err := p.cfg.Gates.GatedPods(ctx, tgb)
 		if err != nil {
 			return endpoints{}, &failure{reason: v1alpha1.ReasonAWSError, err: err, message: fmt.Sprintf("listing gated pods of %s: %v", svcKey, err)}
 		}
@@ -70,7 +70,7 @@ func (c *Controller) desired(ctx context.Context, tgb *v1alpha1.TargetGroupBindi
 	endpointsMatter := !instance || (svc != nil && svc.Spec.ExternalTrafficPolicy == corev1.ServiceExternalTrafficPolicyLocal)
 	var pods map[string]*corev1.Pod
 	if !anyEndpoint && svc != nil && endpointsMatter {
-		p, err := c.podsOf(ctx, tgb.Namespace, slices.Items)
+		p, err := p.podsOf(ctx, tgb.Namespace, slices.Items)
 		if err != nil {
 			return endpoints{}, &failure{reason: v1alpha1.ReasonAWSError, err: err, message: fmt.Sprintf("reading the pods of %s: %v", svcKey, err)}
 		}
@@ -117,7 +117,7 @@ func (c *Controller) desired(ctx context.Context, tgb *v1alpha1.TargetGroupBindi
 // slices' endpoints name, one Get each: a Service's pods are a small part of
 // a namespace's, so this beats listing them all. A pod not in the cache is
 // left out, and targets.Desired skips its endpoint.
-func (c *Controller) podsOf(ctx context.Context, ns string, slices []discoveryv1.EndpointSlice) (map[string]*corev1.Pod, error) {
+func (p *Planner) podsOf(ctx context.Context, ns string, slices []discoveryv1.EndpointSlice) (map[string]*corev1.Pod, error) {
 	pods := map[string]*corev1.Pod{}
 	for i := range slices {
 		for _, ep := range slices[i].Endpoints {
@@ -129,7 +129,7 @@ func (c *Controller) podsOf(ctx context.Context, ns string, slices []discoveryv1
 				continue
 			}
 			pod := &corev1.Pod{}
-			err := c.kube.Get(ctx, types.NamespacedName{Namespace: ns, Name: ref.Name}, pod)
+			err := p.kube.Get(ctx, types.NamespacedName{Namespace: ns, Name: ref.Name}, pod)
 			switch {
 			case apierrors.IsNotFound(err):
 				pods[ref.Name] = nil // looked up once; Desired reads nil as not found

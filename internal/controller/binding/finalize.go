@@ -24,7 +24,8 @@ import (
 // removes nothing: deleting a duplicate made by mistake must not empty the
 // group of the binding that holds it.
 //
-// With deletionPolicy Retain nothing is removed. Nor is it when the binding
+// With deletionPolicy Retain nothing is removed, nor from a paused
+// binding, which makes no AWS writes at all. Nor is it when the binding
 // goes because the Service that owns it (the Service annotation) was deleted
 // and emptyEndpointsPolicy is Retain: a deleted Service is an empty desired
 // set, and a binding for the recreated Service adopts the targets.
@@ -37,6 +38,10 @@ func (c *Controller) finalize(ctx context.Context, tgb *v1alpha1.TargetGroupBind
 	switch {
 	case arn == "":
 		logger.Info("binding deleted; it never held a target group, nothing to deregister")
+		return c.release(ctx, tgb)
+	case tgb.Spec.Paused:
+		logger.Info("paused binding deleted; leaving its targets registered, since a paused binding makes no AWS writes")
+		c.event(tgb, true, "Retained", "Delete", "binding deleted while paused; its targets are left registered in %s, since a paused binding makes no AWS writes. To have them deregistered, resume a binding before deleting it", arn)
 		return c.release(ctx, tgb)
 	case tgb.Spec.DeletionPolicy == v1alpha1.DeletionPolicyRetain:
 		logger.Info("binding deleted; leaving its targets registered per deletionPolicy=Retain")

@@ -354,6 +354,7 @@ func TestTheBrakeHoldsNodesThatVanishButNotNodesThatAnnounceTheirDeparture(t *te
 			b.Status.ObservedGeneration = b.Generation
 			w := instanceWorld(t, cluster, placed{ip1: "n8"}, nodes(eight...), b)
 			w.c.cfg.Brake = tc.brake.withDefaults()
+			w.c.Planner.cfg.Brake = w.c.cfg.Brake
 			var hs []targets.Health
 			for _, n := range eight {
 				hs = append(hs, targets.Health{Target: targets.Target{Instance: instanceOf(n), Port: nodePort}, State: targets.StateHealthy})

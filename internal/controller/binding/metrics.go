@@ -18,6 +18,8 @@ type Metrics struct {
 	syncLatency      *prometheus.HistogramVec
 	driftCorrections *prometheus.CounterVec
 	foreignChanges   *prometheus.CounterVec
+	foreignWrites    *prometheus.CounterVec
+	paused           *prometheus.GaugeVec
 	reconcileErrors  *prometheus.CounterVec
 	skipped          *prometheus.GaugeVec
 	held             *prometheus.GaugeVec
@@ -63,6 +65,14 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Name: "tgc_foreign_target_changes_total",
 			Help: "Targets that appeared in (kind added) or left (kind removed) the binding's target group without tgc and that tgc leaves as they are: in a multiClusterTargetGroup, targets of other owners; otherwise a change that already matches the endpoints. Changes tgc undoes count in tgc_drift_corrections_total.",
 		}, append(binding, "kind")),
+		foreignWrites: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tgc_foreign_writes_corrected_total",
+			Help: "Times the drift check found that another writer (a person, Terraform, another controller) added or removed targets the binding owns, and tgc undid it; one per change found, however many targets it touched (those count in tgc_drift_corrections_total). Two within an hour set the binding's ForeignWriter condition. Other clusters' targets in a multiClusterTargetGroup, which tgc leaves alone, count in tgc_foreign_target_changes_total instead.",
+		}, binding),
+		paused: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "tgc_binding_paused",
+			Help: "1 while the binding's spec.paused is true: tgc makes no AWS writes for it, so terminating pods stay registered and new pods' readiness gates stay False; 0 otherwise.",
+		}, binding),
 		reconcileErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "tgc_binding_sync_errors_total",
 			Help: "Syncs of a binding that failed, by the Ready condition reason.",
@@ -81,7 +91,7 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Buckets: []float64{0.05, 0.1, 0.25, 0.5, 1, 1.5, 2, 3, 5, 10, 30, 60},
 		}),
 	}
-	for _, c := range []prometheus.Collector{m.targets, m.ready, m.lastSync, m.registered, m.deregistered, m.syncLatency, m.driftCorrections, m.foreignChanges, m.reconcileErrors, m.skipped, m.held, m.deletionToDeregistered} {
+	for _, c := range []prometheus.Collector{m.targets, m.ready, m.lastSync, m.registered, m.deregistered, m.syncLatency, m.driftCorrections, m.foreignChanges, m.foreignWrites, m.paused, m.reconcileErrors, m.skipped, m.held, m.deletionToDeregistered} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
@@ -129,6 +139,8 @@ func (m *Metrics) forget(ns, name string) {
 	m.deregistered.DeletePartialMatch(l)
 	m.driftCorrections.DeletePartialMatch(l)
 	m.foreignChanges.DeletePartialMatch(l)
+	m.foreignWrites.DeletePartialMatch(l)
+	m.paused.DeletePartialMatch(l)
 	m.skipped.DeletePartialMatch(l)
 	m.held.DeletePartialMatch(l)
 }

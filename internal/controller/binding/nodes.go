@@ -28,7 +28,7 @@ const TargetTypeIndex = "spec.targetType"
 // nodeInput reads every node from the cache for an instance binding, and
 // its nodeSelector. Desired applies the selector itself, so that a node it
 // no longer selects is told apart from one that is gone.
-func (c *Controller) nodeInput(ctx context.Context, tgb *v1alpha1.TargetGroupBinding) (*targets.NodeInput, *failure) {
+func (p *Planner) nodeInput(ctx context.Context, tgb *v1alpha1.TargetGroupBinding) (*targets.NodeInput, *failure) {
 	// No nodeSelector selects every node (LabelSelectorAsSelector reads
 	// nil as selecting nothing).
 	sel := labels.Everything()
@@ -41,7 +41,7 @@ func (c *Controller) nodeInput(ctx context.Context, tgb *v1alpha1.TargetGroupBin
 	var nodes corev1.NodeList
 	// The cache's objects are read, never changed: no copy is needed, and
 	// a cluster's nodes are many.
-	if err := c.kube.List(ctx, &nodes, client.UnsafeDisableDeepCopy); err != nil {
+	if err := p.kube.List(ctx, &nodes, client.UnsafeDisableDeepCopy); err != nil {
 		return nil, &failure{reason: v1alpha1.ReasonAWSError, err: err, message: fmt.Sprintf("listing nodes: %v", err)}
 	}
 	return &targets.NodeInput{Nodes: nodes.Items, Selector: sel}, nil

@@ -12,9 +12,9 @@ import (
 
 // awsFailure classifies an AWS error; a group AWS says is gone is dropped
 // from the cache so that a recreated group is read afresh.
-func (c *Controller) awsFailure(err error, arn string) *failure {
+func (p *Planner) awsFailure(err error, arn string) *failure {
 	if errors.Is(err, elbv2.ErrTargetGroupNotFound) {
-		c.groups.Forget(arn)
+		p.groups.Forget(arn)
 	}
 	return classifyAWS(err, arn)
 }

@@ -6,7 +6,9 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	"k8s.io/apimachinery/pkg/api/meta"
 
+	"github.com/tgc-dev/targetgroupcontroller/api/v1alpha1"
 	"github.com/tgc-dev/targetgroupcontroller/internal/elbv2/fake"
 	"github.com/tgc-dev/targetgroupcontroller/internal/targets"
 )
@@ -97,5 +99,11 @@ func TestSyncCountsForeignChangesWithoutCorrectingThem(t *testing.T) {
 	}
 	if n := testutil.CollectAndCount(w.c.metrics.driftCorrections); n != 0 {
 		t.Errorf("drift corrections have %d series, want none", n)
+	}
+	if n := testutil.CollectAndCount(w.c.metrics.foreignWrites); n != 0 {
+		t.Errorf("another cluster's targets counted as foreign writes: %d series", n)
+	}
+	if c := meta.FindStatusCondition(w.binding("tgb").Status.Conditions, v1alpha1.ConditionForeignWriter); c != nil {
+		t.Errorf("another cluster's targets set %+v", c)
 	}
 }

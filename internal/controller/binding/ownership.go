@@ -55,12 +55,12 @@ func formatOwned(owned map[targets.Target]bool) []string {
 // registered there, which a binding new to the group (its Service was
 // recreated) adopts. Nil outside multi-cluster mode: the binding owns the
 // whole group.
-func (c *Controller) owned(ctx context.Context, tgb *v1alpha1.TargetGroupBinding, arn string) (map[targets.Target]bool, error) {
+func (p *Planner) owned(ctx context.Context, tgb *v1alpha1.TargetGroupBinding, arn string) (map[targets.Target]bool, error) {
 	owned := ownedTargets(tgb)
-	if owned == nil || c.cfg.Ledger == nil {
+	if owned == nil || p.cfg.Ledger == nil {
 		return owned, nil
 	}
-	recorded, err := c.cfg.Ledger.Owned(ctx, arn, claimant(tgb))
+	recorded, err := p.cfg.Ledger.Owned(ctx, arn, claimant(tgb))
 	if err != nil {
 		return nil, err
 	}

@@ -35,6 +35,7 @@ func (c *Controller) Reconcile(ctx context.Context, req reconcile.Request) (reco
 			c.skips.forget(req.NamespacedName)
 			c.hcWarnings.forget(req.NamespacedName)
 			c.edits.forget(req.NamespacedName)
+			c.foreign.forget(req.NamespacedName)
 			return reconcile.Result{}, nil
 		}
 		return reconcile.Result{}, fmt.Errorf("getting TargetGroupBinding %s: %w", req, err)

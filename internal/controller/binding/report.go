@@ -11,10 +11,12 @@ import (
 )
 
 // reportOutside counts and announces what changed in AWS without tgc
-// (classifyOutside), and reports whether the plan corrects drift. Drift gets
-// a Warning Event; foreign changes, routine in a group that several
-// clusters share, only a debug log line.
-func (c *Controller) reportOutside(ctx context.Context, tgb *v1alpha1.TargetGroupBinding, arn string, before map[targets.Key]targets.Target, after []targets.Health, plan targets.Plan) bool {
+// (classifyOutside), and reports whether the plan corrects drift. Drift, a
+// change by another writer to the binding's own targets, gets a Warning
+// Event and is noted in res for the ForeignWriter condition; foreign
+// changes tgc leaves alone, routine in a group that several clusters
+// share, only a debug log line.
+func (c *Controller) reportOutside(ctx context.Context, tgb *v1alpha1.TargetGroupBinding, arn string, before map[targets.Key]targets.Target, after []targets.Health, plan targets.Plan, res *syncResult) bool {
 	o := classifyOutside(before, after, plan)
 	if o.foreign() {
 		c.metrics.foreignChanges.WithLabelValues(tgb.Namespace, tgb.Name, "added").Add(float64(len(o.added)))
@@ -27,6 +29,8 @@ func (c *Controller) reportOutside(ctx context.Context, tgb *v1alpha1.TargetGrou
 	}
 	c.metrics.driftCorrections.WithLabelValues(tgb.Namespace, tgb.Name, "unexpected").Add(float64(len(o.unexpected)))
 	c.metrics.driftCorrections.WithLabelValues(tgb.Namespace, tgb.Name, "missing").Add(float64(len(o.missing)))
+	c.metrics.foreignWrites.WithLabelValues(tgb.Namespace, tgb.Name).Inc()
+	res.foreign = &foreignWrite{added: o.unexpected, removed: o.missing, repeated: c.foreign.note(bindingKey(tgb), c.clock.Now())}
 	log.FromContext(ctx).Info("target group changed outside tgc; correcting", "targetGroupARN", arn,
 		"unexpected", targetList(o.unexpected), "missing", targetList(o.missing))
 	c.event(tgb, true, "DriftDetected", "DescribeTargetHealth",

@@ -13,7 +13,7 @@ import (
 // resolve finds the binding's target group: it checks the ARN's shape, then
 // reads the group from the catalog, which sweeps every group of the account
 // at most once per drift interval, to learn its type and IP address type.
-func (c *Controller) resolve(ctx context.Context, tgb *v1alpha1.TargetGroupBinding) (elbv2.TargetGroup, *failure) {
+func (p *Planner) resolve(ctx context.Context, tgb *v1alpha1.TargetGroupBinding) (elbv2.TargetGroup, *failure) {
 	arn, name := tgb.Spec.TargetGroupARN, tgb.Spec.TargetGroupName
 	switch {
 	case arn != "":
@@ -23,7 +23,7 @@ func (c *Controller) resolve(ctx context.Context, tgb *v1alpha1.TargetGroupBindi
 	case name == "":
 		return elbv2.TargetGroup{}, badInput(v1alpha1.ReasonInvalidARN, "set spec.targetGroupARN or spec.targetGroupName")
 	}
-	tg, err := c.groups.Lookup(ctx, arn, name)
+	tg, err := p.groups.Lookup(ctx, arn, name)
 	if err != nil {
 		if arn == "" {
 			return elbv2.TargetGroup{}, classifyAWS(err, "named "+name)

@@ -76,6 +76,8 @@ func (c *Controller) writeStatus(ctx context.Context, orig, tgb *v1alpha1.Target
 	cond := metav1.Condition{Type: v1alpha1.ConditionReady, ObservedGeneration: tgb.Generation}
 	prev := readyCondition(orig)
 	switch {
+	case res.paused != nil:
+		cond.Status, cond.Reason, cond.Message = metav1.ConditionFalse, v1alpha1.ReasonPaused, pausedMessage(tgb, res.paused)
 	case fail != nil:
 		cond.Status, cond.Reason, cond.Message = metav1.ConditionFalse, fail.reason, fail.message
 	case len(res.hold.held) > 0:
@@ -103,6 +105,12 @@ func (c *Controller) writeStatus(ctx context.Context, orig, tgb *v1alpha1.Target
 	}
 	changed := prev == nil || prev.Status != cond.Status || prev.Reason != cond.Reason || prev.Message != cond.Message
 	meta.SetStatusCondition(&st.Conditions, cond)
+	c.announcePause(ctx, tgb, prev, res.paused != nil)
+	fw := foreignWriterCondition(meta.FindStatusCondition(orig.Status.Conditions, v1alpha1.ConditionForeignWriter),
+		res.foreign, c.foreign.lastAt(bindingKey(tgb)), now.Time, res.arn, tgb.Generation)
+	if fw != nil {
+		meta.SetStatusCondition(&st.Conditions, *fw)
+	}
 
 	// Counts and ownership are known only when the sync got as far as the
 	// target group; a failure before that keeps the last known ones.
@@ -132,6 +140,7 @@ func (c *Controller) writeStatus(ctx context.Context, orig, tgb *v1alpha1.Target
 		c.metrics.held.WithLabelValues(tgb.Namespace, tgb.Name).Set(float64(len(res.hold.held)))
 	}
 	c.metrics.setReady(tgb.Namespace, tgb.Name, cond.Reason, cond.Status == metav1.ConditionTrue)
+	c.metrics.paused.WithLabelValues(tgb.Namespace, tgb.Name).Set(boolValue(res.paused != nil))
 	c.metrics.setCounts(tgb.Namespace, tgb.Name, st.Targets)
 	if st.LastSyncTime != nil {
 		c.metrics.lastSync.WithLabelValues(tgb.Namespace, tgb.Name).Set(float64(st.LastSyncTime.Unix()))
@@ -144,4 +153,26 @@ func (c *Controller) writeStatus(ctx context.Context, orig, tgb *v1alpha1.Target
 		return fmt.Errorf("writing status of %s/%s: %w", tgb.Namespace, tgb.Name, err)
 	}
 	return nil
+}
+
+// announcePause makes a pause loud: a Warning Event and a log line when it
+// starts, and an Event when it ends, since a pause has costs (PauseCosts).
+func (c *Controller) announcePause(ctx context.Context, tgb *v1alpha1.TargetGroupBinding, prev *metav1.Condition, paused bool) {
+	wasPaused := prev != nil && prev.Reason == v1alpha1.ReasonPaused
+	switch {
+	case paused && !wasPaused:
+		log.FromContext(ctx).Info("binding paused: no AWS writes until spec.paused is false")
+		c.event(tgb, true, v1alpha1.ReasonPaused, "Pause",
+			"binding paused by spec.paused: tgc makes no AWS writes for it until spec.paused is false. %s", PauseCosts)
+	case !paused && wasPaused:
+		log.FromContext(ctx).Info("binding resumed: AWS writes go ahead")
+		c.event(tgb, false, "Resumed", "Pause", "binding resumed: tgc applies the changes due to target group %s", tgb.Status.TargetGroupARN)
+	}
+}
+
+func boolValue(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
 }

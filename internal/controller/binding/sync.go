@@ -33,30 +33,31 @@ type syncResult struct {
 	staleSkips bool
 	// hold: the deregistrations the brake held back.
 	hold hold
+	// foreign: another writer changed the group; nil when none did.
+	foreign *foreignWrite
+	// paused: spec.paused, and what a sync would do; nil when not paused.
+	paused *pausedSync
 }
 
 // sync makes the binding's target group hold its desired targets. It reads
 // top to bottom: which group, what belongs in it, what is in it, the plan,
 // the writes, and what the status says afterwards.
 func (c *Controller) sync(ctx context.Context, tgb *v1alpha1.TargetGroupBinding) (syncResult, *failure) {
+	if tgb.Spec.Paused {
+		return c.syncPaused(ctx, tgb), nil
+	}
 	res := syncResult{arn: tgb.Status.TargetGroupARN}
 
 	// Which group: resolved, allowed to this namespace, not held by another
-	// binding, and left behind properly when the binding moved to it from
-	// another.
-	tg, fail := c.resolve(ctx, tgb)
+	// binding.
+	tg, fail := c.target(ctx, tgb)
 	if fail != nil {
-		return res, fail
-	}
-	if fail := c.checkTenancy(ctx, tgb, tg); fail != nil {
-		return res, fail
-	}
-	if fail := c.checkConflict(ctx, tgb, tg.ARN); fail != nil {
 		return res, fail
 	}
 	// Won: the finalizer and the claim go on before anything is written,
 	// so that the binding's deletion removes what it registers, from the
-	// group it holds; a binding refused above never gets either.
+	// group it holds; a binding refused above never gets either. The group
+	// it moved from is left properly.
 	if err := c.claim(ctx, tgb, tg.ARN); err != nil {
 		return res, &failure{reason: v1alpha1.ReasonAWSError, err: err, message: err.Error()}
 	}
@@ -71,11 +72,7 @@ func (c *Controller) sync(ctx context.Context, tgb *v1alpha1.TargetGroupBinding)
 	}
 
 	// What belongs in it: the Service's endpoints of the group's family.
-	family, fail := ipFamily(tgb, tg)
-	if fail != nil {
-		return res, fail
-	}
-	eps, fail := c.desired(ctx, tgb, family)
+	eps, fail := c.wants(ctx, tgb, tg)
 	if fail != nil {
 		return res, fail
 	}
@@ -95,26 +92,14 @@ func (c *Controller) sync(ctx context.Context, tgb *v1alpha1.TargetGroupBinding)
 
 	// The plan, and what it says to the user before anything is written.
 	now := c.clock.Now()
-	owned, err := c.owned(ctx, tgb, tg.ARN)
+	pl, err := c.planGroup(ctx, tgb, eps, g, edited)
 	if err != nil {
 		return res, &failure{reason: v1alpha1.ReasonAWSError, err: err, message: err.Error()}
 	}
-	// Targets AWS rejected stay out of the plan for a while, but not out of
-	// the status: the binding is not synced while any is set aside.
-	offer, setAside := g.WithoutRejected(eps.result.Targets, now)
-	plan := targets.ComputePlan(targets.PlanInput{
-		Desired:            offer,
-		Stay:               eps.result.Stay,
-		Actual:             g.Health(),
-		Owned:              owned,
-		AllowDeregisterAll: tgb.Spec.EmptyEndpointsPolicy == v1alpha1.EmptyEndpointsPolicyDeregister,
-	})
-	// The brake: removals without evidence beyond its limits are held.
-	res.hold, err = c.brake(ctx, tgb, eps, &plan, len(offer), g.Health(), owned, edited)
-	if err != nil {
-		return res, &failure{reason: v1alpha1.ReasonAWSError, err: err, message: err.Error()}
-	}
-	drift := before != nil && c.reportOutside(ctx, tgb, tg.ARN, before, g.Health(), plan)
+	plan, owned, setAside := pl.plan, pl.owned, pl.setAside
+	res.hold = pl.hold
+	c.announceConfirmed(ctx, tgb, pl.hold, len(plan.Deregister))
+	drift := before != nil && c.reportOutside(ctx, tgb, tg.ARN, before, g.Health(), plan, &res)
 	c.reportEmpty(ctx, tgb, eps, plan)
 
 	// The writes.

@@ -20,23 +20,23 @@ import (
 // holds even when the admission webhook was down or bypassed; tags, when a
 // policy matches on them, come from the view, read at most once per drift
 // interval.
-func (c *Controller) checkTenancy(ctx context.Context, tgb *v1alpha1.TargetGroupBinding, tg elbv2.TargetGroup) *failure {
+func (p *Planner) checkTenancy(ctx context.Context, tgb *v1alpha1.TargetGroupBinding, tg elbv2.TargetGroup) *failure {
 	var policies v1alpha1.TargetGroupPolicyList
-	if err := c.kube.List(ctx, &policies); err != nil {
+	if err := p.kube.List(ctx, &policies); err != nil {
 		return &failure{reason: v1alpha1.ReasonAWSError, err: err, message: fmt.Sprintf("listing TargetGroupPolicies: %v", err)}
 	}
 	if len(policies.Items) == 0 {
 		return nil
 	}
 	ns := &corev1.Namespace{}
-	if err := c.kube.Get(ctx, types.NamespacedName{Name: tgb.Namespace}, ns); err != nil {
+	if err := p.kube.Get(ctx, types.NamespacedName{Name: tgb.Namespace}, ns); err != nil {
 		return &failure{reason: v1alpha1.ReasonAWSError, err: err, message: fmt.Sprintf("reading namespace %s: %v", tgb.Namespace, err)}
 	}
 	group := tenancy.Group{ARN: tg.ARN, Name: tg.Name}
 	if tenancy.UsesTags(policies.Items) {
-		tags, err := c.groups.Tags(ctx, tg.ARN)
+		tags, err := p.groups.Tags(ctx, tg.ARN)
 		if err != nil {
-			return c.awsFailure(err, tg.ARN)
+			return p.awsFailure(err, tg.ARN)
 		}
 		group.Tags = tags
 	}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/tgc-dev/targetgroupcontroller/api/v1alpha1"
 	"github.com/tgc-dev/targetgroupcontroller/internal/claims"
+	"github.com/tgc-dev/targetgroupcontroller/internal/podgate"
 )
 
 // ServiceRefIndex indexes bindings by spec.serviceRef.name, so that a
@@ -35,30 +36,52 @@ const TargetGroupIndex = "targetGroupARN"
 // without scanning every slice of the namespace.
 const SliceServiceIndex = "metadata.labels.service-name"
 
+// Index is a field index that the planner's reads go through.
+type Index struct {
+	Object  client.Object
+	Field   string
+	Extract client.IndexerFunc
+}
+
+// Indexes are every field index the planner reads through, with the
+// functions that compute them: the manager's cache registers them, and a
+// reader over the API server, which knows none of them, filters with the
+// same functions.
+func Indexes() []Index {
+	return append(bindingIndexes(),
+		Index{&corev1.Pod{}, PodIPIndex, podIPs},
+		Index{&corev1.Pod{}, podgate.PodGateIndex, podgate.IndexValues},
+	)
+}
+
+// bindingIndexes are those the controller always registers; the pod
+// indexes come with the brake and the readiness gates.
+func bindingIndexes() []Index {
+	return []Index{
+		{&v1alpha1.TargetGroupBinding{}, ServiceRefIndex, serviceRefOf},
+		{&v1alpha1.TargetGroupBinding{}, TargetGroupIndex, targetGroupOf},
+		{&v1alpha1.TargetGroupBinding{}, TargetTypeIndex, targetTypeOf},
+		{&discoveryv1.EndpointSlice{}, SliceServiceIndex, sliceServiceOf},
+	}
+}
+
 func indexByService(ctx context.Context, mgr ctrl.Manager) error {
 	idx := mgr.GetFieldIndexer()
-	err := idx.IndexField(ctx, &v1alpha1.TargetGroupBinding{}, ServiceRefIndex, func(o client.Object) []string {
-		return []string{o.(*v1alpha1.TargetGroupBinding).Spec.ServiceRef.Name}
-	})
-	if err != nil {
-		return fmt.Errorf("indexing TargetGroupBindings by %s: %w", ServiceRefIndex, err)
-	}
-	err = idx.IndexField(ctx, &v1alpha1.TargetGroupBinding{}, TargetGroupIndex, targetGroupOf)
-	if err != nil {
-		return fmt.Errorf("indexing TargetGroupBindings by %s: %w", TargetGroupIndex, err)
-	}
-	err = idx.IndexField(ctx, &v1alpha1.TargetGroupBinding{}, TargetTypeIndex, targetTypeOf)
-	if err != nil {
-		return fmt.Errorf("indexing TargetGroupBindings by %s: %w", TargetTypeIndex, err)
-	}
-	err = idx.IndexField(ctx, &discoveryv1.EndpointSlice{}, SliceServiceIndex, func(o client.Object) []string {
-		if svc := o.GetLabels()[discoveryv1.LabelServiceName]; svc != "" {
-			return []string{svc}
+	for _, i := range bindingIndexes() {
+		if err := idx.IndexField(ctx, i.Object, i.Field, i.Extract); err != nil {
+			return fmt.Errorf("indexing %T by %s: %w", i.Object, i.Field, err)
 		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("indexing EndpointSlices by %s: %w", SliceServiceIndex, err)
+	}
+	return nil
+}
+
+func serviceRefOf(o client.Object) []string {
+	return []string{o.(*v1alpha1.TargetGroupBinding).Spec.ServiceRef.Name}
+}
+
+func sliceServiceOf(o client.Object) []string {
+	if svc := o.GetLabels()[discoveryv1.LabelServiceName]; svc != "" {
+		return []string{svc}
 	}
 	return nil
 }

@@ -41,6 +41,16 @@ func (c *Controller) Reconcile(ctx context.Context, req reconcile.Request) (reco
 		return reconcile.Result{}, fmt.Errorf("getting TargetGroupBinding %s: %w", req, err)
 	}
 	ctx = log.IntoContext(ctx, log.FromContext(ctx).WithValues("targetGroupBinding", klog.KObj(tgb)))
+	if tgb.Spec.Paused {
+		// A paused binding's gates stay as they are. A new pod's target is
+		// never registered, so its gate could only wait; and a True gate
+		// must not turn False because a target left the group by hand
+		// during the pause, which would take the pod out of its Service
+		// too. Resuming changes the generation, which brings the binding
+		// back here.
+		log.FromContext(ctx).V(1).Info("binding paused; leaving its readiness gates as they are")
+		return reconcile.Result{}, nil
+	}
 	pods, err := podgate.PodsWithGate(ctx, c.kube, tgb.Namespace, tgb.Name)
 	if err != nil {
 		return reconcile.Result{}, err

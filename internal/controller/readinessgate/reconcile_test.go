@@ -254,3 +254,31 @@ func TestReconcileTurnsAnInstanceBindingsGateTrueWithItsReasonAndAnEventWithoutR
 	default:
 	}
 }
+
+// The guard: without the paused check, the healthy target turns the gate
+// True and the test fails.
+func TestReconcileLeavesAPausedBindingsGatesAsTheyAre(t *testing.T) {
+	w := newWorld(t, time.Unix(10_000, 0))
+	w.setHealth(targets.StateInitial, "Elb.InitialHealthChecking")
+	w.reconcile(t)
+	tgb := &v1alpha1.TargetGroupBinding{}
+	if err := w.kube.Get(context.Background(), types.NamespacedName{Namespace: "ns", Name: "web"}, tgb); err != nil {
+		t.Fatal(err)
+	}
+	tgb.Spec.Paused = true
+	if err := w.kube.Update(context.Background(), tgb); err != nil {
+		t.Fatal(err)
+	}
+	w.setHealth(targets.StateHealthy, "")
+	polls := w.health.polls
+
+	if res := w.reconcile(t); res.RequeueAfter != 0 {
+		t.Errorf("RequeueAfter = %s for a paused binding, want none: resuming wakes it", res.RequeueAfter)
+	}
+	if c := w.gate(t); c == nil || c.Status != corev1.ConditionFalse || c.Reason != "Elb.InitialHealthChecking" {
+		t.Errorf("gate of a paused binding = %+v, want it left False/Elb.InitialHealthChecking", c)
+	}
+	if w.health.polls != polls {
+		t.Errorf("a paused binding's gates polled AWS")
+	}
+}

@@ -59,8 +59,12 @@ func (g *Group) Health() []targets.Health { return g.health }
 // Unsettled reports whether some target is still changing state without
 // tgc's help (initial -> healthy, draining -> gone), which is when its health
 // must be polled for status counts to follow.
-func (g *Group) Unsettled() bool {
-	for _, h := range g.health {
+func (g *Group) Unsettled() bool { return Unsettled(g.health) }
+
+// Unsettled reports whether some of the targets are still changing state
+// without tgc's help.
+func Unsettled(hs []targets.Health) bool {
+	for _, h := range hs {
 		switch h.State {
 		case targets.StateInitial, targets.StateDraining, targets.StateUnhealthyDraining, targets.StateUnhealthy:
 			return true

@@ -69,31 +69,7 @@ func TestInjectionOnARealAPIServer(t *testing.T) {
 		},
 	}))
 
-	// The webhook runs as the controller's ServiceAccount with only the
-	// shipped RBAC granted, which proves that RBAC is enough.
-	applyShippedRBAC(t, c)
-	asController := rest.CopyConfig(cfg)
-	asController.Impersonate = rest.ImpersonationConfig{UserName: "system:serviceaccount:" + controllerNamespace + ":targetgroupcontroller"}
-
-	// The wiring cmd/targetgroupcontroller uses, on loopback.
-	opts := webhook.DefaultOptions()
-	opts.Port = port
-	opts.Namespace = controllerNamespace
-	wh, err := webhook.New(asController, scheme, opts, webhook.Extra{Host: "127.0.0.1", ExtraIPs: []net.IP{net.ParseIP("127.0.0.1")}}, clock.RealClock{}, testr.New(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	mgr, err := ctrl.NewManager(asController, ctrl.Options{
-		Scheme:                 scheme,
-		Logger:                 testr.New(t),
-		Metrics:                metricsserver.Options{BindAddress: "0"},
-		HealthProbeBindAddress: "0",
-		WebhookServer:          wh.Server,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	must(t, wh.Register(mgr, validation.Home{}))
+	mgr := controllerWebhook(t, cfg, scheme, c, port, validation.Home{})
 	mgrCtx, stopManager := context.WithCancel(ctx)
 	mgrDone := make(chan error, 1)
 	started := time.Now()
@@ -128,9 +104,9 @@ func TestInjectionOnARealAPIServer(t *testing.T) {
 
 	t.Run("caBundle is the CA stored in the shared Secret", func(t *testing.T) {
 		var sec corev1.Secret
-		must(t, c.Get(ctx, client.ObjectKey{Namespace: controllerNamespace, Name: opts.SecretName}, &sec))
+		must(t, c.Get(ctx, client.ObjectKey{Namespace: controllerNamespace, Name: webhook.DefaultSecretName}, &sec))
 		var cfg admissionregistrationv1.MutatingWebhookConfiguration
-		must(t, c.Get(ctx, client.ObjectKey{Name: opts.ConfigName}, &cfg))
+		must(t, c.Get(ctx, client.ObjectKey{Name: webhook.DefaultConfigName}, &cfg))
 		if got := cfg.Webhooks[0].ClientConfig.CABundle; string(got) != string(sec.Data["ca.crt"]) {
 			t.Error("caBundle differs from the Secret's ca.crt")
 		}
@@ -209,6 +185,35 @@ func TestInjectionOnARealAPIServer(t *testing.T) {
 			t.Errorf("pod creation took %s; want about the webhook's 5s timeout", d[0])
 		}
 	})
+}
+
+// controllerWebhook wires the webhooks as cmd/targetgroupcontroller does,
+// on loopback, into a manager that runs as the controller's ServiceAccount
+// with only the shipped RBAC granted, which proves that RBAC is enough.
+func controllerWebhook(t *testing.T, cfg *rest.Config, scheme *runtime.Scheme, c client.Client, port int, home validation.Home) ctrl.Manager {
+	t.Helper()
+	applyShippedRBAC(t, c)
+	asController := rest.CopyConfig(cfg)
+	asController.Impersonate = rest.ImpersonationConfig{UserName: "system:serviceaccount:" + controllerNamespace + ":targetgroupcontroller"}
+	opts := webhook.DefaultOptions()
+	opts.Port = port
+	opts.Namespace = controllerNamespace
+	wh, err := webhook.New(asController, scheme, opts, webhook.Extra{Host: "127.0.0.1", ExtraIPs: []net.IP{net.ParseIP("127.0.0.1")}}, clock.RealClock{}, testr.New(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mgr, err := ctrl.NewManager(asController, ctrl.Options{
+		Scheme:                 scheme,
+		Logger:                 testr.New(t),
+		Metrics:                metricsserver.Options{BindAddress: "0"},
+		HealthProbeBindAddress: "0",
+		WebhookServer:          wh.Server,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	must(t, wh.Register(mgr, home))
+	return mgr
 }
 
 // shippedConfigAt is config/webhook's MutatingWebhookConfiguration with the

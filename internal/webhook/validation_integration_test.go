@@ -2,22 +2,16 @@ package webhook_test
 
 import (
 	"context"
-	"net"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/go-logr/logr/testr"
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
-	"k8s.io/client-go/rest"
-	"k8s.io/utils/clock"
-	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	tgcv1alpha1 "github.com/tgc-dev/targetgroupcontroller/api/v1alpha1"
 	"github.com/tgc-dev/targetgroupcontroller/internal/webhook"
@@ -48,28 +42,7 @@ func TestValidationOnARealAPIServer(t *testing.T) {
 		LocalServingHost:   "127.0.0.1",
 		LocalServingPort:   port,
 	})
-	applyShippedRBAC(t, c)
-	asController := rest.CopyConfig(cfg)
-	asController.Impersonate = rest.ImpersonationConfig{UserName: "system:serviceaccount:" + controllerNamespace + ":targetgroupcontroller"}
-
-	opts := webhook.DefaultOptions()
-	opts.Port = port
-	opts.Namespace = controllerNamespace
-	wh, err := webhook.New(asController, scheme, opts, webhook.Extra{Host: "127.0.0.1", ExtraIPs: []net.IP{net.ParseIP("127.0.0.1")}}, clock.RealClock{}, testr.New(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	mgr, err := ctrl.NewManager(asController, ctrl.Options{
-		Scheme:                 scheme,
-		Logger:                 testr.New(t),
-		Metrics:                metricsserver.Options{BindAddress: "0"},
-		HealthProbeBindAddress: "0",
-		WebhookServer:          wh.Server,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	must(t, wh.Register(mgr, validation.Home{Region: homeRegion}))
+	mgr := controllerWebhook(t, cfg, scheme, c, port, validation.Home{Region: homeRegion})
 	mgrCtx, stopManager := context.WithCancel(ctx)
 	mgrDone := make(chan error, 1)
 	go func() { mgrDone <- mgr.Start(mgrCtx) }()

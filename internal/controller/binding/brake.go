@@ -14,6 +14,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/klog/v2"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log"
@@ -211,6 +212,24 @@ func (p *Planner) evidence(ctx context.Context, tgb *v1alpha1.TargetGroupBinding
 	return ev, nil
 }
 
+// serviceEditedUnseen reports whether the API server's copy of the Service
+// differs, in what decides targets, from cached, the copy the plan used. The
+// EndpointSlice informer can deliver the slices of a selector switch before
+// the Service informer delivers the switch itself, and the brake must not
+// take the edit's removals for lost endpoints. It costs one uncached read,
+// only when the brake is about to hold.
+func (p *Planner) serviceEditedUnseen(ctx context.Context, cached *corev1.Service) bool {
+	if p.cfg.Live == nil || cached == nil {
+		return false
+	}
+	live := &corev1.Service{}
+	if err := p.cfg.Live.Get(ctx, client.ObjectKeyFromObject(cached), live); err != nil {
+		log.FromContext(ctx).V(1).Info("reading the Service uncached before a hold", "service", klog.KObj(cached), "error", err.Error())
+		return false
+	}
+	return ServiceFingerprint(live) != ServiceFingerprint(cached)
+}
+
 // hold is what the brake did in a sync.
 type hold struct {
 	held    []targets.Target
@@ -237,7 +256,7 @@ func (p *Planner) brake(ctx context.Context, tgb *v1alpha1.TargetGroupBinding, e
 		}
 	}
 	confirmed, _ := strconv.Atoi(tgb.Annotations[v1alpha1.ConfirmDeregistrationAnnotation])
-	r := targets.Brake(targets.BrakeInput{
+	in := targets.BrakeInput{
 		Deregister: plan.Deregister,
 		Health:     health,
 		Owned:      owned,
@@ -245,7 +264,13 @@ func (p *Planner) brake(ctx context.Context, tgb *v1alpha1.TargetGroupBinding, e
 		Edited:     edited,
 		Confirmed:  confirmed,
 		Limits:     b.Limits,
-	})
+	}
+	r := targets.Brake(in)
+	if len(r.Held) > 0 && !edited && p.serviceEditedUnseen(ctx, eps.service) {
+		log.FromContext(ctx).Info("the Service's selector or ports changed since the cache last saw it; its edit explains the removals")
+		in.Edited = true
+		r = targets.Brake(in)
+	}
 	plan.Deregister = r.Release
 	if len(r.Held) > 0 {
 		log.FromContext(ctx).Info("holding the deregistration of healthy targets without evidence that their pods are going",

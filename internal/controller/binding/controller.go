@@ -139,7 +139,7 @@ type Controller struct {
 func New(kube client.Client, groups *targetgroups.View, rec events.EventRecorder, m *Metrics, clk clock.PassiveClock, cfg Config) *Controller {
 	cfg = cfg.withDefaults()
 	return &Controller{
-		Planner:      NewPlanner(kube, groups, clk, PlannerConfig{Gates: cfg.Gates, Ledger: cfg.Ledger, Brake: cfg.Brake}),
+		Planner:      NewPlanner(kube, groups, clk, PlannerConfig{Gates: cfg.Gates, Ledger: cfg.Ledger, Brake: cfg.Brake, Live: cfg.APIReader}),
 		kube:         kube,
 		groups:       groups,
 		events:       rec,

@@ -43,6 +43,10 @@ type PlannerConfig struct {
 	Ledger Ledger
 	// Brake holds unexplained deregistrations; zero takes the defaults.
 	Brake BrakeConfig
+	// Live reads the Service from the API server, uncached, before the
+	// brake holds anything, in case the cache has not seen an edit yet;
+	// nil trusts kube.
+	Live client.Reader
 }
 
 // NewPlanner returns a planner that reads through kube and groups.

@@ -82,7 +82,7 @@ func runChurn(ctx context.Context, r *runner, want map[string]bool) ([]*report.R
 	defer c.stop()
 	res.ControllerLog = c.LogPath
 
-	idle, err := idleCPU(c, idleWindow)
+	idle, err := idleCPU(ctx, c, idleWindow)
 	if err != nil {
 		return nil, err
 	}
@@ -288,9 +288,11 @@ func (r *runner) cpuResult(churn *report.Result, windows []churnWindow, idle flo
 			"cpuSecondsWithSettle":            w.CPUSecondsWithSettle,
 			"cpuSecondsPer1000ChangesSettled": perSettled,
 		}
-		res.Targets = []report.Target{report.Check("CPU per 1,000 changes", "< 1 CPU-second", fmt.Sprintf("%.2f s", per), per < 1)}
+		// The target is per change: what the controller spends anyway over
+		// the same time, idle (scrapes, drift checks), is not the changes'.
+		res.Targets = []report.Target{report.Check("CPU per 1,000 changes, net of idle", "< 1 CPU-second", fmt.Sprintf("%.2f s (%.2f s gross)", net, per), net < 1)}
 		res.Headline = fmt.Sprintf("%.2f CPU-s per 1,000 changes (%.2f s over %d changes in %.0f s at 3/s; %.2f net of the idle %.3f CPU-s/s; %.2f with the settle)", per, w.CPUSeconds, w.Changes, w.WindowSec, net, idle, perSettled)
-		res.Notes = append(res.Notes, "CPU is utime+stime of the controller process from /proc/<pid>/stat (clock ticks of 10 ms), over the window; the controller's idle work (informers, metrics) is included")
+		res.Notes = append(res.Notes, "CPU is utime+stime of the controller process from /proc/<pid>/stat (clock ticks of 10 ms), over the window; the target is judged net of the idle controller's CPU per second (read over two scrape intervals with /metrics scraped as during the window) times the window")
 		return res
 	}
 	res.Headline = "no 3/s churn window ran"
@@ -368,18 +370,31 @@ func (c *churnState) pick(k int, now time.Time) (*service, string, endpointState
 }
 
 // idleWindow is how long the idle controller's CPU is read before the
-// first churn window.
-const idleWindow = 5 * time.Second
+// first churn window: two scrape intervals, so that the idle figure pays
+// for /metrics scrapes at the cadence the windows do. A scrape of 1,000
+// bindings' series costs about 50 ms of CPU, which a shorter idle window
+// without scrapes charged to the changes.
+const idleWindow = 2 * queueScrapeInterval
 
 // idleCPU is the controller's CPU seconds per second while nothing
-// changes: informer resyncs, metrics, housekeeping.
-func idleCPU(c *controller, d time.Duration) (float64, error) {
+// changes: informer resyncs, drift checks, housekeeping, and /metrics
+// scraped every queueScrapeInterval, as during a window.
+func idleCPU(ctx context.Context, c *controller, d time.Duration) (float64, error) {
 	a, err := sample.ReadProc(c.Pid())
 	if err != nil {
 		return 0, controllerFailed(c, err)
 	}
 	began := time.Now()
-	time.Sleep(d)
+	for began.Add(d).After(time.Now()) {
+		if _, err := c.scrape(ctx, seriesQueueDepth); err != nil && ctx.Err() != nil {
+			return 0, ctx.Err()
+		}
+		select {
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		case <-time.After(min(queueScrapeInterval, time.Until(began.Add(d)))):
+		}
+	}
 	b, err := sample.ReadProc(c.Pid())
 	if err != nil {
 		return 0, controllerFailed(c, err)

@@ -1,7 +1,10 @@
 package binding
 
 import (
+	"sync"
+
 	"github.com/prometheus/client_golang/prometheus"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/tgc-dev/targetgroupcontroller/api/v1alpha1"
 	"github.com/tgc-dev/targetgroupcontroller/internal/targets"
@@ -25,12 +28,20 @@ type Metrics struct {
 	held             *prometheus.GaugeVec
 
 	deletionToDeregistered prometheus.Histogram
+
+	// readyReason is each binding's reason label in ready, so that a new
+	// reason replaces exactly one series: DeletePartialMatch scans every
+	// series of the vector, which at thousands of bindings cost more CPU
+	// than the sync it reported on.
+	readyMu     sync.Mutex
+	readyReason map[types.NamespacedName]string
 }
 
 // NewMetrics creates the metrics and registers them with reg.
 func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 	binding := []string{"namespace", "binding"}
 	m := &Metrics{
+		readyReason: map[types.NamespacedName]string{},
 		targets: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "tgc_binding_targets",
 			Help: "Targets of a TargetGroupBinding by state: desired (ready endpoints), registered, and the ELBv2 health states healthy, initial, unhealthy, draining, unavailable.",
@@ -121,7 +132,13 @@ func (m *Metrics) setSkipped(ns, name string, byReason map[targets.SkipReason]in
 }
 
 func (m *Metrics) setReady(ns, name, reason string, ready bool) {
-	m.ready.DeletePartialMatch(prometheus.Labels{"namespace": ns, "binding": name})
+	key := types.NamespacedName{Namespace: ns, Name: name}
+	m.readyMu.Lock()
+	if old, ok := m.readyReason[key]; ok && old != reason {
+		m.ready.DeleteLabelValues(ns, name, old)
+	}
+	m.readyReason[key] = reason
+	m.readyMu.Unlock()
 	v := 0.0
 	if ready {
 		v = 1
@@ -134,6 +151,9 @@ func (m *Metrics) forget(ns, name string) {
 	l := prometheus.Labels{"namespace": ns, "binding": name}
 	m.targets.DeletePartialMatch(l)
 	m.ready.DeletePartialMatch(l)
+	m.readyMu.Lock()
+	delete(m.readyReason, types.NamespacedName{Namespace: ns, Name: name})
+	m.readyMu.Unlock()
 	m.lastSync.DeletePartialMatch(l)
 	m.registered.DeletePartialMatch(l)
 	m.deregistered.DeletePartialMatch(l)

@@ -38,7 +38,7 @@ type Options struct {
 
 // Order is every scenario, in the order they run and appear in the table.
 // cpu is measured by the churn run at 3 changes/s.
-var Order = []string{"flip", "restart", "adopt", "rollout", "churn", "cpu", "memory"}
+var Order = []string{"flip", "restart", "restart-with-change", "adopt", "rollout", "churn", "cpu", "memory"}
 
 // scenarioFunc runs one scenario and returns its results (churn returns
 // churn and cpu).
@@ -46,12 +46,13 @@ type scenarioFunc func(ctx context.Context, r *runner, want map[string]bool) ([]
 
 func scenarios() map[string]scenarioFunc {
 	return map[string]scenarioFunc{
-		"flip":    runFlip,
-		"restart": runRestart,
-		"adopt":   runAdopt,
-		"rollout": runRollout,
-		"churn":   runChurn,
-		"memory":  runMemory,
+		"flip":                runFlip,
+		"restart":             runRestart,
+		"restart-with-change": runRestartWithChange,
+		"adopt":               runAdopt,
+		"rollout":             runRollout,
+		"churn":               runChurn,
+		"memory":              runMemory,
 	}
 }
 

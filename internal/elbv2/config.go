@@ -33,6 +33,9 @@ type Options struct {
 	// back, before the SDK's backoff, so that the rate limiter slows down
 	// while the call is still retrying (RateLimiter implements it).
 	Throttles ThrottleObserver
+	// Fence, if set, is asked before every attempt of a write; a closed
+	// fence abandons the write without sending it (see Fence).
+	Fence Fence
 }
 
 // DefaultMaxAttempts is higher than the SDK's 3 because ELBv2 throttles in
@@ -85,6 +88,9 @@ func NewClient(ctx context.Context, o Options) (*elb.Client, error) {
 		}
 		if o.Throttles != nil {
 			eo.APIOptions = append(eo.APIOptions, observeThrottles(o.Throttles))
+		}
+		if o.Fence != nil {
+			eo.APIOptions = append(eo.APIOptions, fenceWrites(o.Fence))
 		}
 	}), nil
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/leaderelection/resourcelock"
 	"k8s.io/utils/clock"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -83,7 +84,17 @@ func New(ctx context.Context, o Options, cfg *rest.Config, d Deps) (ctrl.Manager
 	if err != nil {
 		return nil, err
 	}
-	tgs, err := targetGroups(ctx, o, d, m.aws)
+	// The Lease lock is built here, not by controller-runtime, so that it
+	// can fence AWS writes once this replica may have lost the Lease.
+	var lock *renewalLock
+	var fence elbv2.Fence
+	if o.LeaderElect {
+		if lock, err = newRenewalLock(cfg, o, d.Clock); err != nil {
+			return nil, err
+		}
+		fence = lock
+	}
+	tgs, err := targetGroups(ctx, o, d, m.aws, fence)
 	if err != nil {
 		return nil, err
 	}
@@ -91,7 +102,7 @@ func New(ctx context.Context, o Options, cfg *rest.Config, d Deps) (ctrl.Manager
 	if err != nil {
 		return nil, fmt.Errorf("setting up the webhooks: %w", err)
 	}
-	mgr, err := newManager(o, cfg, scheme, wh, d)
+	mgr, err := newManager(o, cfg, scheme, wh, d, lock)
 	if err != nil {
 		return nil, err
 	}
@@ -112,11 +123,11 @@ func New(ctx context.Context, o Options, cfg *rest.Config, d Deps) (ctrl.Manager
 // that call durations exclude waiting for a token and every call that
 // reaches AWS is counted. The SDK adapter tells the rate limiter which
 // operations AWS throttles, so that its buckets can adapt.
-func targetGroups(ctx context.Context, o Options, d Deps, awsMetrics *elbv2.Metrics) (elbv2.TargetGroups, error) {
+func targetGroups(ctx context.Context, o Options, d Deps, awsMetrics *elbv2.Metrics, fence elbv2.Fence) (elbv2.TargetGroups, error) {
 	limiter := elbv2.NewRateLimiter(o.Limits, awsMetrics)
 	tgs := d.TargetGroups
 	if tgs == nil {
-		client, err := elbv2.NewClient(ctx, elbv2.Options{Region: o.Region, MaxAttempts: o.AWSMaxAttempts, Observer: awsMetrics, Throttles: limiter})
+		client, err := elbv2.NewClient(ctx, elbv2.Options{Region: o.Region, MaxAttempts: o.AWSMaxAttempts, Observer: awsMetrics, Throttles: limiter, Fence: fence})
 		if err != nil {
 			return nil, fmt.Errorf("building the ELBv2 client: %w", err)
 		}
@@ -127,7 +138,7 @@ func targetGroups(ctx context.Context, o Options, d Deps, awsMetrics *elbv2.Metr
 
 // newManager creates the controller-runtime manager: caches, metrics and
 // probe endpoints, leader election.
-func newManager(o Options, cfg *rest.Config, scheme *runtime.Scheme, wh *webhook.Webhook, d Deps) (ctrl.Manager, error) {
+func newManager(o Options, cfg *rest.Config, scheme *runtime.Scheme, wh *webhook.Webhook, d Deps, lock *renewalLock) (ctrl.Manager, error) {
 	cacheOpts := cache.Options{
 		// Pods, Services, EndpointSlices, Namespaces and Nodes are cut down to the
 		// fields tgc reads, and everything else loses its managed fields:
@@ -141,19 +152,24 @@ func newManager(o Options, cfg *rest.Config, scheme *runtime.Scheme, wh *webhook
 			cacheOpts.DefaultNamespaces[ns] = cache.Config{}
 		}
 	}
+	var leaseLock resourcelock.Interface
+	if lock != nil {
+		leaseLock = lock
+	}
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		WebhookServer:           wh.Server,
-		Scheme:                  scheme,
-		Cache:                   cacheOpts,
-		Metrics:                 metricsOptions(o),
-		HealthProbeBindAddress:  o.ProbeAddr,
-		PprofBindAddress:        o.PprofAddr,
-		LeaderElection:          o.LeaderElect,
-		LeaderElectionID:        o.LeaderElectionID,
-		LeaderElectionNamespace: o.leaderElectionNamespace(),
-		LeaseDuration:           ptr.To(o.LeaseDuration),
-		RenewDeadline:           ptr.To(o.RenewDeadline),
-		RetryPeriod:             ptr.To(o.RetryPeriod),
+		WebhookServer:                       wh.Server,
+		Scheme:                              scheme,
+		Cache:                               cacheOpts,
+		Metrics:                             metricsOptions(o),
+		HealthProbeBindAddress:              o.ProbeAddr,
+		PprofBindAddress:                    o.PprofAddr,
+		LeaderElection:                      o.LeaderElect,
+		LeaderElectionID:                    o.LeaderElectionID,
+		LeaderElectionResourceLockInterface: leaseLock,
+		LeaderElectionNamespace:             o.leaderElectionNamespace(),
+		LeaseDuration:                       ptr.To(o.LeaseDuration),
+		RenewDeadline:                       ptr.To(o.RenewDeadline),
+		RetryPeriod:                         ptr.To(o.RetryPeriod),
 		// The Lease is released on a clean shutdown, so the other replica
 		// takes over in a second rather than after the lease duration.
 		LeaderElectionReleaseOnCancel: true,

@@ -22,8 +22,9 @@ type controller struct {
 	http       *http.Client
 }
 
-// startController starts bin; logs go to logPath.
-func startController(bin, logPath string, e *env) (*controller, error) {
+// startController starts bin; logs go to logPath. extra flags come after
+// the defaults, so they override them.
+func startController(bin, logPath string, e *env, extra ...string) (*controller, error) {
 	metricsPort, err := process.FreePort()
 	if err != nil {
 		return nil, err
@@ -42,6 +43,7 @@ func startController(bin, logPath string, e *env) (*controller, error) {
 	}
 	// For profiling a run (e.g. --pprof-bind-address=127.0.0.1:6060); the
 	// published figures use production defaults and leave it empty.
+	args = append(args, extra...)
 	args = append(args, strings.Fields(os.Getenv("TGC_BENCH_CONTROLLER_ARGS"))...)
 	p, err := process.StartController(bin, args, e.cluster.Kubeconfig, e.emu.URL(), region, logPath)
 	if err != nil {

@@ -38,7 +38,7 @@ type Options struct {
 
 // Order is every scenario, in the order they run and appear in the table.
 // cpu is measured by the churn run at 3 changes/s.
-var Order = []string{"flip", "restart", "restart-with-change", "adopt", "rollout", "churn", "cpu", "memory"}
+var Order = []string{"flip", "restart", "restart-with-change", "failover", "adopt", "rollout", "churn", "cpu", "memory"}
 
 // scenarioFunc runs one scenario and returns its results (churn returns
 // churn and cpu).
@@ -49,6 +49,7 @@ func scenarios() map[string]scenarioFunc {
 		"flip":                runFlip,
 		"restart":             runRestart,
 		"restart-with-change": runRestartWithChange,
+		"failover":            runFailover,
 		"adopt":               runAdopt,
 		"rollout":             runRollout,
 		"churn":               runChurn,
@@ -186,10 +187,10 @@ func (r *runner) env(ctx context.Context) (*env, error) {
 
 // startController starts the controller for a scenario; its log stays in
 // the scratch directory.
-func (r *runner) startController(scenario string, e *env) (*controller, error) {
+func (r *runner) startController(scenario string, e *env, extra ...string) (*controller, error) {
 	path := filepath.Join(r.tmp, fmt.Sprintf("%s-controller-%d.log", scenario, len(r.logs)+1))
 	r.logs = append(r.logs, path)
-	c, err := startController(r.bin, path, e)
+	c, err := startController(r.bin, path, e, extra...)
 	if err != nil {
 		return nil, err
 	}

@@ -37,6 +37,8 @@ type Scale struct {
 	SettleTimeout    time.Duration `json:"settleTimeout"`
 	CreateWorkers    int           `json:"createWorkers"`
 	MaxSliceEndpoint int           `json:"maxEndpointsPerSlice"`
+	// failover: leader handovers and crashes measured per lease setting.
+	FailoverRuns int `json:"failoverRuns"`
 }
 
 // FullScale is the scale BENCHMARKS.md publishes.
@@ -62,6 +64,7 @@ func FullScale() Scale {
 		CreateWorkers:    16,
 		// The EndpointSlice controller's default --max-endpoints-per-slice.
 		MaxSliceEndpoint: 100,
+		FailoverRuns:     10,
 	}
 }
 
@@ -79,6 +82,7 @@ func QuickScale() Scale {
 	s.MemoryQuiet = 8 * time.Second
 	s.MemoryBaseline = 3 * time.Second
 	s.FlipCount = 30
+	s.FailoverRuns = 3
 	s.SettleTimeout = 45 * time.Second
 	return s
 }

@@ -1,6 +1,7 @@
 package manager
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -9,7 +10,11 @@ import (
 	"sync"
 	"time"
 
+	coordinationv1 "k8s.io/api/coordination/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/util/uuid"
+	"k8s.io/apimachinery/pkg/watch"
 	coordinationv1client "k8s.io/client-go/kubernetes/typed/coordination/v1"
 	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
 	"k8s.io/client-go/rest"
@@ -28,9 +33,17 @@ type renewalLock struct {
 	resourcelock.Interface
 	clock         clock.PassiveClock
 	renewDeadline time.Duration
+	// retry is the elector's retry period; changes, if set, lets a standby
+	// hold its read of the Lease until the holder renews or releases it.
+	retry   time.Duration
+	changes leaseChanges
 
 	mu        sync.Mutex
 	renewedAt time.Time
+	// lastRaw is the record a standby read last, changedAt when it first
+	// read it: the holder looks alive while it keeps renewing.
+	lastRaw   []byte
+	changedAt time.Time
 }
 
 var _ elbv2.Fence = (*renewalLock)(nil)
@@ -66,7 +79,100 @@ func newRenewalLock(cfg *rest.Config, o Options, clk clock.PassiveClock) (*renew
 	if err != nil {
 		return nil, fmt.Errorf("building the leader election lock: %w", err)
 	}
-	return &renewalLock{Interface: lock, clock: clk, renewDeadline: o.RenewDeadline}, nil
+	return &renewalLock{Interface: lock, clock: clk, renewDeadline: o.RenewDeadline, retry: o.RetryPeriod,
+		changes: &leaseWatch{leases: coord.Leases(ns), name: o.LeaderElectionID}}, nil
+}
+
+// Get is how the elector reads the Lease before trying to take it. A
+// standby polls every retry period with jitter (1 to 2.2 periods), so a
+// Lease released by a leader on SIGTERM would wait up to 2.2 periods for
+// its next holder. While the holder keeps renewing, a standby's read is
+// held instead until the Lease next changes (a renewal or the release),
+// so that a release is acted on within a watch event. A holder that missed
+// its renewal is not waited for: from then on the standby polls as
+// client-go does, so a crashed leader is replaced no later than without
+// the hold. Holding a read only delays this replica's own attempt; it can
+// never make two leaders, since taking the Lease is still client-go's
+// Update on the Lease's resourceVersion.
+func (l *renewalLock) Get(ctx context.Context) (*resourcelock.LeaderElectionRecord, []byte, error) {
+	rec, raw, err := l.Interface.Get(ctx)
+	if err != nil || l.changes == nil || rec.HolderIdentity == "" || rec.HolderIdentity == l.Identity() {
+		return rec, raw, err
+	}
+	hold := l.retry * 3 / 2 // the holder renews every retry period
+	if !l.seen(raw, hold) {
+		return rec, raw, nil
+	}
+	if !l.changes.waitChange(ctx, *rec, hold) {
+		return rec, raw, nil
+	}
+	rec, raw, err = l.Interface.Get(ctx)
+	if err == nil {
+		l.seen(raw, hold)
+	}
+	return rec, raw, err
+}
+
+// seen records raw as read now and reports whether the holder looks alive:
+// its record changed within alive.
+func (l *renewalLock) seen(raw []byte, alive time.Duration) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.clock.Now()
+	if !bytes.Equal(raw, l.lastRaw) {
+		l.lastRaw, l.changedAt = raw, now
+	}
+	return now.Sub(l.changedAt) <= alive
+}
+
+// leaseChanges waits for the Lease to differ from a record read earlier.
+type leaseChanges interface {
+	// waitChange reports whether the Lease's holder or renew time changed
+	// from rec within d; false on timeout or any error, after which the
+	// elector polls as usual.
+	waitChange(ctx context.Context, rec resourcelock.LeaderElectionRecord, d time.Duration) bool
+}
+
+// leaseWatch watches the one Lease (the leader election Role allows watch
+// on leases).
+type leaseWatch struct {
+	leases coordinationv1client.LeaseInterface
+	name   string
+}
+
+func (w *leaseWatch) waitChange(ctx context.Context, rec resourcelock.LeaderElectionRecord, d time.Duration) bool {
+	ctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	// Without a resourceVersion the watch starts with the Lease as it is
+	// now, so a change between the read and the watch is not missed.
+	wi, err := w.leases.Watch(ctx, metav1.ListOptions{FieldSelector: fields.OneTermEqualSelector("metadata.name", w.name).String()})
+	if err != nil {
+		return false
+	}
+	defer wi.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return false
+		case ev, ok := <-wi.ResultChan():
+			if !ok {
+				return false
+			}
+			switch ev.Type {
+			case watch.Deleted:
+				return true
+			case watch.Added, watch.Modified:
+				lease, ok := ev.Object.(*coordinationv1.Lease)
+				if !ok {
+					continue
+				}
+				now := resourcelock.LeaseSpecToLeaderElectionRecord(&lease.Spec)
+				if now.HolderIdentity != rec.HolderIdentity || !now.RenewTime.Equal(&rec.RenewTime) {
+					return true
+				}
+			}
+		}
+	}
 }
 
 // Create is the first acquisition of a Lease that did not exist.

@@ -2,10 +2,12 @@ package manager
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"testing"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/leaderelection/resourcelock"
 	clocktesting "k8s.io/utils/clock/testing"
 )
@@ -84,4 +86,113 @@ func TestTheFenceClosesWhenTheLeaseIsNotRenewedWithinTheRenewDeadline(t *testing
 			}
 		})
 	}
+}
+
+// seqLock answers reads with records in turn, the last one from then on.
+type seqLock struct {
+	fakeLock
+	records []resourcelock.LeaderElectionRecord
+	reads   int
+}
+
+func (s *seqLock) Get(context.Context) (*resourcelock.LeaderElectionRecord, []byte, error) {
+	r := s.records[min(s.reads, len(s.records)-1)]
+	s.reads++
+	raw, _ := json.Marshal(r)
+	return &r, raw, nil
+}
+
+// fakeChanges answers waitChange with changed and counts the waits.
+type fakeChanges struct {
+	changed bool
+	waits   int
+	clk     *clocktesting.FakeClock
+	d       time.Duration
+}
+
+func (f *fakeChanges) waitChange(_ context.Context, _ resourcelock.LeaderElectionRecord, d time.Duration) bool {
+	f.waits++
+	f.d = d
+	if !f.changed {
+		f.clk.Step(d)
+	}
+	return f.changed
+}
+
+func TestAStandbyHoldsItsReadOfTheLeaseUntilTheLiveHolderRenewsOrReleases(t *testing.T) {
+	const retry = 2 * time.Second
+	at := func(s int) metav1.Time {
+		return metav1.NewTime(time.Date(2026, 11, 30, 12, 0, s, 0, time.UTC))
+	}
+	held := resourcelock.LeaderElectionRecord{HolderIdentity: "other", RenewTime: at(0)}
+	released := resourcelock.LeaderElectionRecord{HolderIdentity: ""}
+	cases := map[string]struct {
+		records []resourcelock.LeaderElectionRecord
+		changed bool
+		// before is how many reads of the same record came before, and
+		// how long ago the record first was read.
+		before, since int
+		wantHolder    string
+		wantWaits     int
+		wantReads     int
+	}{
+		"a release while the read is held is returned at once": {
+			records: []resourcelock.LeaderElectionRecord{held, released}, changed: true,
+			wantHolder: "", wantWaits: 1, wantReads: 2,
+		},
+		"a hold that sees no change returns the first read": {
+			records:    []resourcelock.LeaderElectionRecord{held},
+			wantHolder: "other", wantWaits: 1, wantReads: 1,
+		},
+		"a Lease held by nobody is not held": {
+			records:    []resourcelock.LeaderElectionRecord{released},
+			wantHolder: "", wantReads: 1,
+		},
+		"the leader's own read is not held": {
+			records:    []resourcelock.LeaderElectionRecord{{HolderIdentity: "me", RenewTime: at(0)}},
+			wantHolder: "me", wantReads: 1,
+		},
+		"a holder that missed its renewals is not waited for": {
+			records: []resourcelock.LeaderElectionRecord{held}, before: 1, since: 4,
+			wantHolder: "other", wantReads: 1,
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			clk := clocktesting.NewFakeClock(time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC))
+			inner := &seqLock{records: tc.records}
+			ch := &fakeChanges{changed: tc.changed, clk: clk}
+			l := &renewalLock{Interface: inner, clock: clk, renewDeadline: 10 * time.Second, retry: retry, changes: noWait{}}
+			for range tc.before {
+				if _, _, err := l.Get(t.Context()); err != nil {
+					t.Fatal(err)
+				}
+			}
+			clk.Step(time.Duration(tc.since) * time.Second)
+			l.changes = ch
+			rec, _, err := l.Get(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rec.HolderIdentity != tc.wantHolder {
+				t.Errorf("holder = %q, want %q", rec.HolderIdentity, tc.wantHolder)
+			}
+			if ch.waits != tc.wantWaits {
+				t.Errorf("held the read %d times, want %d", ch.waits, tc.wantWaits)
+			}
+			if ch.waits > 0 && ch.d > 2*retry {
+				t.Errorf("held for up to %s: longer than the holder's renewals take", ch.d)
+			}
+			if inner.reads != tc.wantReads+tc.before {
+				t.Errorf("read the Lease %d times, want %d", inner.reads-tc.before, tc.wantReads)
+			}
+		})
+	}
+}
+
+// noWait never holds: the reads that set up a case.
+type noWait struct{}
+
+func (noWait) waitChange(context.Context, resourcelock.LeaderElectionRecord, time.Duration) bool {
+	return false
 }

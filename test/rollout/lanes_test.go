@@ -10,7 +10,9 @@ import (
 func TestTargetLanes(t *testing.T) {
 	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	at := func(s int) time.Time { return t0.Add(time.Duration(s) * time.Second) }
-	st := func(target, state string) emulator.TargetState { return emulator.TargetState{Target: target, State: state} }
+	st := func(target, state string) emulator.TargetState {
+		return emulator.TargetState{Target: target, State: state}
+	}
 	cases := map[string]struct {
 		samples []targetSample
 		want    []TargetLane

@@ -80,14 +80,15 @@ func (r Report) HTML() []byte {
 	r.writeFigures(&b)
 	sc := newScale(r.Start, r.End)
 
-	p("<h2>tgc's AWS calls</h2>\n<p class=\"note\">One tick per call the controller made (the harness's own calls are left out). Hover a tick for its action and result; a red tick failed.</p>\n")
+	p("<h2>tgc's AWS calls</h2>\n<p class=\"note\">One tick per call the controller made (the harness's own calls are left out). Hover a tick for its action and result.</p>\n")
+	p("%s", legend([]legendItem{{"#31a354", "RegisterTargets", ""}, {"#e6550d", "DeregisterTargets", ""}, {"#636363", "other calls", "(DescribeTargetHealth, …)"}, {failColor, "failed", "an error answer, e.g. Throttling"}}))
 	r.writeCalls(&b, sc)
-	p("<h2>Requests per second through the listener, by target</h2>\n<p class=\"note\">Each bar is %s of traffic, split by the target that answered; red is requests that failed. Every failed request the load generator saw is a red mark on the strip above the bars.</p>\n", binLabel(r.Traffic))
+	p("<h2>Requests per second through the listener, by target</h2>\n<p class=\"note\">Each bar is %s of traffic, split by the target that answered, in the colours of the target lanes below; red is requests that failed. Every failed request the load generator saw is a red mark on the strip above the bars.</p>\n", binLabel(r.Traffic))
 	colors := r.writeTraffic(&b, sc)
 	p("<h2>Targets in the target group</h2>\n<p class=\"note\">One lane per target, from its registration (the lane starts) to its removal (×), coloured by the state the ELB reports.</p>\n")
 	p("%s", legend(stateLegend()))
 	r.writeTargets(&b, sc, colors)
-	p("<h2>Pods</h2>\n<p class=\"note\">One lane per pod: ● Ready turned True, ◆ the target-health gate turned True, ✕ the pod left the API. A lane starting at 0 with a hatched edge was already there.</p>\n")
+	p("<h2>Pods</h2>\n<p class=\"note\">One lane per pod, from its creation: ● Ready turned True, ◆ the target-health gate turned True, ✕ the pod left the API. A lane starting at 0 with a hatched edge was already there.</p>\n")
 	p("%s", legend(podLegend()))
 	r.writePods(&b, sc)
 	r.writeFailureList(&b)
@@ -104,7 +105,7 @@ table.figures th{text-align:left;background:#f6f6f6;font-weight:600}
 .bad{color:#d62728;font-weight:700}
 .legend{display:flex;flex-wrap:wrap;gap:6px 18px;margin:4px 0 6px;font-size:13px}
 .legend span.sw{display:inline-block;width:14px;height:10px;margin-right:5px;vertical-align:middle;border:1px solid #999}
-svg{display:block;font:12px system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif}
+svg{display:block;max-width:100%;height:auto;font:12px system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif}
 svg text.label{font-size:12px}svg text.sub{font-size:10px;fill:#666}
 svg .grid{stroke:#eee}svg .axis{fill:#666;font-size:11px}
 table.failures{border-collapse:collapse;font-size:13px}
@@ -174,6 +175,8 @@ func (s scale) grid(b *bytes.Buffer, y0, y1 float64) {
 }
 
 func svgOpen(b *bytes.Buffer, id string, height float64) {
+	// The viewBox lets a narrower window shrink the drawing rather than
+	// scroll it; the CSS keeps its proportions.
 	fmt.Fprintf(b, "<svg xmlns=\"http://www.w3.org/2000/svg\" id=\"%s\" width=\"%d\" height=\"%.0f\" viewBox=\"0 0 %d %.0f\" role=\"img\">\n", id, pageWidth, height, pageWidth, height)
 }
 
@@ -196,7 +199,7 @@ func (r Report) writeCalls(b *bytes.Buffer, sc scale) {
 				n++
 			}
 		}
-		fmt.Fprintf(b, "<text class=\"label\" x=\"4\" y=\"%.1f\">%s</text><text class=\"sub\" x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%d</text>\n", y+15, esc(row.name), labelW, y+15, n)
+		fmt.Fprintf(b, "<text class=\"label\" x=\"4\" y=\"%.1f\">%s</text><text class=\"sub\" x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%d calls</text>\n", y+15, esc(row.name), labelW, y+15, n)
 		for _, c := range r.Calls {
 			if !row.is(c) {
 				continue
@@ -255,7 +258,7 @@ func (r Report) writeTraffic(b *bytes.Buffer, sc scale) map[string]string {
 		fmt.Fprintf(b, "<line class=\"grid\" x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\"/><text class=\"axis\" x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%g/s</text>\n",
 			plotX0, y(peak*frac), plotX1, y(peak*frac), plotX0-4, y(peak*frac)+4, peak*frac)
 	}
-	fmt.Fprintf(b, "<text class=\"label\" x=\"4\" y=\"%.1f\">failed requests</text><text class=\"sub\" x=\"%d\" y=\"%.1f\" text-anchor=\"end\" data-count=\"failures\">%d</text>\n", stripH-3, labelW, stripH-3, len(r.Failures))
+	fmt.Fprintf(b, "<text class=\"label\" x=\"4\" y=\"%.1f\">failed requests</text><text class=\"sub\" x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%d failed</text>\n", stripH-3, labelW, stripH-3, len(r.Failures))
 	fmt.Fprintf(b, "<text class=\"label\" x=\"4\" y=\"%.1f\">requests/s</text>\n", top+chartH/2)
 	for _, f := range r.Failures {
 		x := sc.x(f.At)

@@ -45,12 +45,22 @@ func (e *env) rollingUpdate(ctx context.Context, lb loadBalancer, addr string) e
 	if err != nil {
 		return err
 	}
+	// The page is checked as it is written: it must stand alone and
+	// agree with the run's accounting.
+	if verr := rollout.Verify(rep.HTML(), rep.Figures); verr != nil {
+		return fmt.Errorf("the rollout report does not hold up: %w", verr)
+	}
 	if werr := rep.WriteFile(e.opts.Report); werr != nil {
 		return werr
 	}
 	e.step.Printf("Rollout report: %s: %s", e.opts.Report, rep.Summary())
-	if rep.Figures.Failed > 0 {
-		return fmt.Errorf("%d of %d requests failed during the rolling update; see %s", rep.Figures.Failed, rep.Figures.Sent, e.opts.Report)
+	f := rep.Figures
+	if f.Failed > 0 {
+		return fmt.Errorf("%d of %d requests failed during the rolling update; see %s", f.Failed, f.Sent, e.opts.Report)
+	}
+	// Every request went through the listener: the two counts must agree.
+	if uint64(f.Sent) != f.ListenerSent || uint64(f.Failed) != f.ListenerFailed {
+		return fmt.Errorf("the load generator counted %d sent / %d failed, the listener %d / %d", f.Sent, f.Failed, f.ListenerSent, f.ListenerFailed)
 	}
 	return nil
 }

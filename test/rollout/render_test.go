@@ -2,11 +2,6 @@ package rollout
 
 import (
 	"bytes"
-	"encoding/xml"
-	"errors"
-
-	"io"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -101,23 +96,6 @@ func TestReportPageIsSelfContainedWellFormedAndCountsTheRun(t *testing.T) {
 	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	cfg, rec, load, calls := recordedRollout(t0)
 	rep := build(cfg, rec, load, calls)
-	page := rep.HTML()
-
-	doc, err := html.Parse(bytes.NewReader(page))
-	if err != nil {
-		t.Fatalf("the page does not parse as HTML: %v", err)
-	}
-	checkSelfContained(t, doc, page)
-	svgs := svgSources(t, page)
-	if len(svgs) != 4 {
-		t.Fatalf("the page holds %d SVG drawings, want 4 (calls, traffic, targets, pods)", len(svgs))
-	}
-	elems := map[string][]xml.StartElement{}
-	for _, src := range svgs {
-		for class, es := range wellFormed(t, src) {
-			elems[class] = append(elems[class], es...)
-		}
-	}
 
 	// The run's own accounting: 2 requests failed, the listener counted
 	// 100 sent and 2 failed, and the controller made 5 calls on the
@@ -126,32 +104,37 @@ func TestReportPageIsSelfContainedWellFormedAndCountsTheRun(t *testing.T) {
 	if rep.Figures != want {
 		t.Errorf("figures = %+v, want %+v", rep.Figures, want)
 	}
-	figures := dataFigures(doc)
-	for name, want := range map[string]string{
-		"sent": "100", "failed": "2", "listener-sent": "100", "listener-failed": "2", "calls": "5", "writes": "3", "targets": "2", "pods": "2",
-	} {
-		if figures[name] != want {
-			t.Errorf("the page's %s figure is %q, want %q", name, figures[name], want)
-		}
+	page := rep.HTML()
+	if err := Verify(page, want); err != nil {
+		t.Fatalf("Verify: %v", err)
 	}
-	if n := len(elems["call"]); n != want.Calls {
-		t.Errorf("the page draws %d call ticks, want %d", n, want.Calls)
+	if _, err := html.Parse(bytes.NewReader(page)); err != nil {
+		t.Fatal(err)
 	}
-	if n := len(elems["failure"]); n != want.Failed {
-		t.Errorf("the page marks %d failed requests, want %d", n, want.Failed)
+	if n := strings.Count(string(page), "<svg "); n != 4 {
+		t.Errorf("the page holds %d drawings, want 4 (calls, traffic, targets, pods)", n)
 	}
-	served, failed := sumN(t, elems["served"]), sumN(t, elems["failed"])
-	if served+failed != want.ListenerSent || failed != want.ListenerFailed {
-		t.Errorf("the traffic bars count %d served and %d failed, want %d requests of which %d failed", served, failed, want.ListenerSent, want.ListenerFailed)
+	drawn, err := drawing(page)
+	if err != nil {
+		t.Fatal(err)
 	}
 	spans := map[string]int{}
-	for _, e := range elems["span"] {
+	for _, e := range drawn["span"] {
 		spans[classOf(e)]++
 	}
 	if spans["span state-healthy"] != 2 || spans["span state-draining"] != 1 || spans["span state-initial"] != 1 {
 		t.Errorf("target spans by state = %v, want a's healthy and draining, b's initial and healthy", spans)
 	}
-	if n := len(elems["mark-gate"]); n != 2 {
+	phases := map[string]int{}
+	for _, e := range drawn["phase"] {
+		phases[classOf(e)]++
+	}
+	for _, p := range []string{"starting", "ready", "prestop", "stopping", "exited"} {
+		if phases["phase phase-"+p] == 0 {
+			t.Errorf("no pod lane shows the %s phase (phases drawn: %v)", p, phases)
+		}
+	}
+	if n := len(drawn["mark-gate"]); n != 2 {
 		t.Errorf("the page marks %d gates turning True, want 2", n)
 	}
 	if !strings.Contains(string(page), "rolling &lt;update&gt; &amp; test") {
@@ -159,143 +142,68 @@ func TestReportPageIsSelfContainedWellFormedAndCountsTheRun(t *testing.T) {
 	}
 }
 
+func TestVerifyRejects(t *testing.T) {
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	cfg, rec, load, calls := recordedRollout(t0)
+	rep := build(cfg, rec, load, calls)
+	good := string(rep.HTML())
+	cases := map[string]struct {
+		page    string
+		figures func(*Figures)
+		want    string
+	}{
+		"a script from the network": {
+			page: strings.Replace(good, "</head>", `<script src="https://cdn.example/chart.js"></script></head>`, 1),
+			want: "<script> element",
+		},
+		"a web font": {
+			page: strings.Replace(good, "body{", `@font-face{font-family:x;src:url(https://fonts.example/x.woff)}body{`, 1),
+			want: "https://",
+		},
+		"an SVG that is not well-formed": {
+			page: strings.Replace(good, "</title></line>", "</title>", 1),
+			want: "not well-formed",
+		},
+		"a call the drawing lacks": {
+			page:    good,
+			figures: func(f *Figures) { f.Calls++ },
+			want:    "call ticks",
+		},
+		"a failure the drawing lacks": {
+			page:    good,
+			figures: func(f *Figures) { f.Failed++ },
+			want:    "failed requests",
+		},
+		"requests the bars do not add up to": {
+			page:    good,
+			figures: func(f *Figures) { f.ListenerSent += 7 },
+			want:    "traffic bars",
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			f := rep.Figures
+			if tc.figures != nil {
+				tc.figures(&f)
+			}
+			err := Verify([]byte(tc.page), f)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("Verify = %v, want an error about %q", err, tc.want)
+			}
+		})
+	}
+}
+
 func TestReportPageOfAnEmptyRunStillDrawsEveryLane(t *testing.T) {
 	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	rep := build(Config{Title: "nothing happened"}, recording{start: t0, end: t0}, loadgen.Result{}, nil)
 	page := rep.HTML()
-	if _, err := html.Parse(bytes.NewReader(page)); err != nil {
+	if err := Verify(page, rep.Figures); err != nil {
 		t.Fatal(err)
-	}
-	svgs := svgSources(t, page)
-	for _, src := range svgs {
-		wellFormed(t, src)
 	}
 	for _, want := range []string{"no target was registered during the run", "no pod was seen"} {
 		if !strings.Contains(string(page), want) {
 			t.Errorf("an empty run's page does not say %q", want)
 		}
 	}
-}
-
-// checkSelfContained fails on anything the page would fetch: scripts,
-// stylesheets, images, frames, or any http(s) reference in an attribute or
-// in CSS. The SVG namespace name is an identifier, never fetched.
-func checkSelfContained(t *testing.T, doc *html.Node, page []byte) {
-	t.Helper()
-	var walk func(*html.Node)
-	walk = func(n *html.Node) {
-		if n.Type == html.ElementNode {
-			switch n.Data {
-			case "script", "link", "img", "iframe", "object", "embed", "image", "use":
-				t.Errorf("the page has a <%s> element", n.Data)
-			}
-			for _, a := range n.Attr {
-				v := strings.ToLower(a.Val)
-				if a.Key == "xmlns" {
-					continue
-				}
-				if strings.Contains(v, "http:") || strings.Contains(v, "https:") || strings.Contains(v, "//") && (a.Key == "src" || a.Key == "href") {
-					t.Errorf("<%s %s=%q> refers outside the page", n.Data, a.Key, a.Val)
-				}
-			}
-		}
-		for c := n.FirstChild; c != nil; c = c.NextSibling {
-			walk(c)
-		}
-	}
-	walk(doc)
-	rest := strings.ReplaceAll(string(page), `xmlns="http://www.w3.org/2000/svg"`, "")
-	for _, bad := range []string{"http://", "https://", "@import", "url(http", "@font-face"} {
-		if strings.Contains(rest, bad) {
-			t.Errorf("the page contains %q", bad)
-		}
-	}
-}
-
-// svgSources cuts each <svg>…</svg> out of the page as written.
-func svgSources(t *testing.T, page []byte) []string {
-	t.Helper()
-	var out []string
-	rest := string(page)
-	for {
-		i := strings.Index(rest, "<svg")
-		if i < 0 {
-			return out
-		}
-		j := strings.Index(rest[i:], "</svg>")
-		if j < 0 {
-			t.Fatal("an <svg> is not closed")
-		}
-		out = append(out, rest[i:i+j+len("</svg>")])
-		rest = rest[i+j:]
-	}
-}
-
-// wellFormed decodes src as strict XML and returns its elements by their
-// first class.
-func wellFormed(t *testing.T, src string) map[string][]xml.StartElement {
-	t.Helper()
-	dec := xml.NewDecoder(strings.NewReader(src))
-	dec.Strict = true
-	out := map[string][]xml.StartElement{}
-	for {
-		tok, err := dec.Token()
-		if errors.Is(err, io.EOF) {
-			return out
-		}
-		if err != nil {
-			t.Fatalf("an SVG of the page is not well-formed XML: %v\n%s", err, src[:min(len(src), 400)])
-		}
-		if se, ok := tok.(xml.StartElement); ok {
-			if c := classOf(se); c != "" {
-				out[strings.Fields(c)[0]] = append(out[strings.Fields(c)[0]], se.Copy())
-			}
-		}
-	}
-}
-
-func classOf(e xml.StartElement) string {
-	for _, a := range e.Attr {
-		if a.Name.Local == "class" {
-			return a.Value
-		}
-	}
-	return ""
-}
-
-func sumN(t *testing.T, es []xml.StartElement) uint64 {
-	t.Helper()
-	var sum uint64
-	for _, e := range es {
-		for _, a := range e.Attr {
-			if a.Name.Local == "data-n" {
-				n, err := strconv.ParseUint(a.Value, 10, 64)
-				if err != nil {
-					t.Fatalf("data-n=%q: %v", a.Value, err)
-				}
-				sum += n
-			}
-		}
-	}
-	return sum
-}
-
-// dataFigures reads the summary table's cells by their data-figure name.
-func dataFigures(doc *html.Node) map[string]string {
-	out := map[string]string{}
-	var walk func(*html.Node)
-	walk = func(n *html.Node) {
-		if n.Type == html.ElementNode {
-			for _, a := range n.Attr {
-				if a.Key == "data-figure" && n.FirstChild != nil {
-					out[a.Val] = strings.TrimSuffix(n.FirstChild.Data, "/s")
-				}
-			}
-		}
-		for c := n.FirstChild; c != nil; c = c.NextSibling {
-			walk(c)
-		}
-	}
-	walk(doc)
-	return out
 }

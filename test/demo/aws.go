@@ -17,7 +17,7 @@ const (
 	// demoAccessKey signs the demo's own calls, so the rollout report can
 	// leave them out of the controller's.
 	demoAccessKey = "AKIDDEMO"
-	demoVPC    = "vpc-0a1b2c3d4e5f60718"
+	demoVPC       = "vpc-0a1b2c3d4e5f60718"
 )
 
 // loadBalancer is what the demo creates on the emulator, the way a user

@@ -406,19 +406,39 @@ func podSegments(p PodLane, end time.Time) []segment {
 	return out
 }
 
+// writeFailureList sums the failed requests up by cause, with when each
+// cause was first and last seen; the marks above the bars show each one.
 func (r Report) writeFailureList(b *bytes.Buffer) {
 	if len(r.Failures) == 0 {
 		b.WriteString("<h2>Failed requests</h2>\n<p class=\"note\">None: every request the load generator sent got a 2xx answer.</p>\n")
 		return
 	}
-	const shown = 50
-	fmt.Fprintf(b, "<h2>Failed requests</h2>\n<table class=\"failures\">\n<tr><th>At</th><th>Cause</th></tr>\n")
-	for i, f := range r.Failures {
-		if i == shown {
-			fmt.Fprintf(b, "<tr><td colspan=\"2\">… and %d more</td></tr>\n", len(r.Failures)-shown)
-			break
+	type tally struct {
+		n           int
+		first, last time.Time
+	}
+	byCause := map[string]*tally{}
+	var causes []string
+	for _, f := range r.Failures {
+		c := byCause[f.Cause]
+		if c == nil {
+			c = &tally{first: f.At, last: f.At}
+			byCause[f.Cause] = c
+			causes = append(causes, f.Cause)
 		}
-		fmt.Fprintf(b, "<tr><td>%+.3fs</td><td>%s</td></tr>\n", f.At.Sub(r.Start).Seconds(), esc(f.Cause))
+		c.n++
+		if f.At.Before(c.first) {
+			c.first = f.At
+		}
+		if f.At.After(c.last) {
+			c.last = f.At
+		}
+	}
+	sort.Slice(causes, func(i, j int) bool { return byCause[causes[i]].first.Before(byCause[causes[j]].first) })
+	fmt.Fprintf(b, "<h2>Failed requests</h2>\n<table class=\"failures\">\n<tr><th>Cause</th><th>Requests</th><th>First</th><th>Last</th></tr>\n")
+	for _, cause := range causes {
+		c := byCause[cause]
+		fmt.Fprintf(b, "<tr><td>%s</td><td>%d</td><td>%+.3fs</td><td>%+.3fs</td></tr>\n", esc(cause), c.n, c.first.Sub(r.Start).Seconds(), c.last.Sub(r.Start).Seconds())
 	}
 	b.WriteString("</table>\n")
 }

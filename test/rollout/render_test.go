@@ -137,6 +137,9 @@ func TestReportPageIsSelfContainedWellFormedAndCountsTheRun(t *testing.T) {
 	if n := len(drawn["mark-gate"]); n != 2 {
 		t.Errorf("the page marks %d gates turning True, want 2", n)
 	}
+	if !strings.Contains(string(page), "<td>502 Bad Gateway</td><td>2</td>") {
+		t.Error("the failed requests are not summed up by cause")
+	}
 	if !strings.Contains(string(page), "rolling &lt;update&gt; &amp; test") {
 		t.Error("the title is not escaped in the page")
 	}

@@ -504,14 +504,14 @@ func binLabel(bins []Bin) string {
 	return bins[0].To.Sub(bins[0].From).String()
 }
 
-// niceCeil rounds a peak up to 1, 2 or 5 times a power of ten, so the axis
+// niceCeil rounds a peak up to a round multiple of a power of ten, so the axis
 // reads in round numbers.
 func niceCeil(v float64) float64 {
 	p := 1.0
 	for p*10 <= v {
 		p *= 10
 	}
-	for _, m := range []float64{1, 2, 5, 10} {
+	for _, m := range []float64{1, 1.5, 2, 3, 4, 5, 6, 8, 10} {
 		if m*p >= v {
 			return m * p
 		}

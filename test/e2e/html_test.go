@@ -24,6 +24,11 @@ func (r *run) htmlReport(gen *loadgen.Generator) (finish func(loadgen.Result)) {
 	if dir == "" {
 		return func(loadgen.Result) {}
 	}
+	if !filepath.IsAbs(dir) {
+		// go test runs in the package directory; a relative path names a
+		// directory from the repository root, as TGC_E2E_REPORT does.
+		dir = filepath.Join(r.s.root, dir)
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		r.t.Errorf("TGC_E2E_HTML: %v", err)
 		return func(loadgen.Result) {}

@@ -34,7 +34,7 @@ func (e *env) rollingUpdate(ctx context.Context, lb loadBalancer, addr string) e
 	loadDone := make(chan loadgen.Result, 1)
 	go func() { loadDone <- gen.Run(loadCtx) }()
 
-	err := e.restartAndSettle(ctx, lb)
+	err := e.restartAndSettle(ctx, lb, rec)
 	// A little more load once it has settled: a target let go too early
 	// would fail requests only now.
 	if err == nil {
@@ -68,14 +68,16 @@ func (e *env) rollingUpdate(ctx context.Context, lb loadBalancer, addr string) e
 // restartAndSettle restarts the Deployment, as `kubectl rollout restart`
 // does, and waits until the new pods are the group's only targets, all
 // healthy, and the old pods are gone.
-func (e *env) restartAndSettle(ctx context.Context, lb loadBalancer) error {
+func (e *env) restartAndSettle(ctx context.Context, lb loadBalancer, rec *rollout.Recorder) error {
 	sleep(ctx, time.Second)
+	rec.Note(time.Now(), "kubectl rollout restart deployment/echo")
 	if err := kubectl(ctx, e.cluster.Kubeconfig, e.out, "rollout", "restart", "-n", "demo", "deployment/echo"); err != nil {
 		return fmt.Errorf("restarting deployment/echo: %w", err)
 	}
 	if err := kubectl(ctx, e.cluster.Kubeconfig, e.out, "rollout", "status", "-n", "demo", "--timeout=3m", "deployment/echo"); err != nil {
 		return fmt.Errorf("waiting for the rolling update of deployment/echo: %w", err)
 	}
+	rec.Note(time.Now(), "kubectl rollout status: rolled out")
 	waitCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
 	if err := waitHealthy(waitCtx, e.elb, lb.TargetGroupARN, replicas, e.out); err != nil {
@@ -87,6 +89,7 @@ func (e *env) restartAndSettle(ctx context.Context, lb loadBalancer) error {
 			return fmt.Errorf("listing the sample pods: %w", err)
 		}
 		if len(pods.Items) == replicas {
+			rec.Note(time.Now(), fmt.Sprintf("settled: %d healthy targets, the old pods gone", replicas))
 			return nil
 		}
 		if !sleep(waitCtx, 250*time.Millisecond) {

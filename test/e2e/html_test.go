@@ -39,6 +39,11 @@ func (r *run) htmlReport(gen *loadgen.Generator) (finish func(loadgen.Result)) {
 		TargetGroupARN: r.lb.TargetGroupARN, ListenerARN: r.lb.ListenerARN,
 		HarnessAccessKey: harnessAccessKey, Rate: requestRate,
 	})
+	// The timeline's notes ("scenario starts", "controller stopped")
+	// number the page's moments too.
+	r.timeline.mu.Lock()
+	r.timeline.noted = rec.Note
+	r.timeline.mu.Unlock()
 	path := filepath.Join(dir, strings.ReplaceAll(r.t.Name(), "/", "_")+".html")
 	var once sync.Once
 	write := func(load loadgen.Result) {

@@ -46,6 +46,16 @@ type Recorder struct {
 	targets []targetSample
 	counts  []countSample
 	pods    []podSample
+	notes   []Note
+}
+
+// Note marks a moment of the run's own, e.g. "controller stopped": the
+// page numbers it on every lane, so what the harness did lines up with
+// what followed.
+func (r *Recorder) Note(at time.Time, text string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.notes = append(r.notes, Note{At: at, Text: text})
 }
 
 // Start begins recording; the pod watch is synced before it returns, so
@@ -143,7 +153,7 @@ func (r *Recorder) Finish(load loadgen.Result) Report {
 	end := time.Now()
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return build(r.cfg, recording{start: r.start, end: end, targets: r.targets, counts: r.counts, pods: r.pods},
+	return build(r.cfg, recording{start: r.start, end: end, targets: r.targets, counts: r.counts, pods: r.pods, notes: r.notes},
 		load, r.cfg.Emulator.Calls())
 }
 
@@ -153,6 +163,7 @@ type recording struct {
 	targets    []targetSample
 	counts     []countSample
 	pods       []podSample
+	notes      []Note
 }
 
 // build makes the report from a recording, the load generator's tally
@@ -164,6 +175,11 @@ func build(cfg Config, rec recording, load loadgen.Result, calls []emulator.Call
 		Pods:    podLanes(rec.pods, rec.start),
 		Traffic: trafficBins(rec.counts, rec.start, rec.end, binWidth(rec.end.Sub(rec.start))),
 		Calls:   controllerCalls(calls, cfg, rec.start, rec.end),
+	}
+	for _, n := range rec.notes {
+		if !n.At.Before(rec.start) && !n.At.After(rec.end) {
+			rep.Notes = append(rep.Notes, n)
+		}
 	}
 	ipToPod := map[string]string{}
 	for _, p := range rep.Pods {

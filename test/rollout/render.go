@@ -78,7 +78,8 @@ func (r Report) HTML() []byte {
 	p("<p class=\"when\">%s to %s UTC (%.1f s). Times below are seconds since the recording started.</p>\n",
 		r.Start.UTC().Format("2006-01-02 15:04:05"), r.End.UTC().Format("15:04:05"), r.End.Sub(r.Start).Seconds())
 	r.writeFigures(&b)
-	sc := newScale(r.Start, r.End)
+	sc := newScale(r.Start, r.End, r.Notes)
+	r.writeNotes(&b, sc)
 
 	p("<h2>tgc's AWS calls</h2>\n<p class=\"note\">One tick per call the controller made (the harness's own calls are left out). Hover a tick for its action and result.</p>\n")
 	p("%s", legend([]legendItem{{"#31a354", "RegisterTargets", ""}, {"#e6550d", "DeregisterTargets", ""}, {"#636363", "other calls", "(DescribeTargetHealth, …)"}, {failColor, "failed", "an error answer, e.g. Throttling"}}))
@@ -108,6 +109,7 @@ table.figures th{text-align:left;background:#f6f6f6;font-weight:600}
 svg{display:block;max-width:100%;height:auto;font:12px system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif}
 svg text.label{font-size:12px}svg text.sub{font-size:10px;fill:#666}
 svg .grid{stroke:#eee}svg .axis{fill:#666;font-size:11px}
+ol.notes{margin:6px 0;padding-left:22px;font-size:13px}
 table.failures{border-collapse:collapse;font-size:13px}
 table.failures td,table.failures th{border:1px solid #ddd;padding:2px 8px}
 `
@@ -128,16 +130,18 @@ func (r Report) writeFigures(b *bytes.Buffer) {
 		f.Calls, f.Writes, len(r.Pods))
 }
 
-// scale maps the run's times to x.
+// scale maps the run's times to x, and carries the notes every drawing
+// marks.
 type scale struct {
 	start, end time.Time
+	notes      []Note
 }
 
-func newScale(start, end time.Time) scale {
+func newScale(start, end time.Time, notes []Note) scale {
 	if !end.After(start) {
 		end = start.Add(time.Second)
 	}
-	return scale{start, end}
+	return scale{start, end, notes}
 }
 
 func (s scale) x(t time.Time) float64 {
@@ -164,7 +168,8 @@ func (s scale) step() time.Duration {
 	return 10 * time.Minute
 }
 
-// grid draws vertical gridlines from y0 to y1 and the seconds under them.
+// grid draws vertical gridlines from y0 to y1 and the seconds under them,
+// and a dashed line at each note.
 func (s scale) grid(b *bytes.Buffer, y0, y1 float64) {
 	st := s.step()
 	for t := time.Duration(0); t <= s.end.Sub(s.start); t += st {
@@ -172,6 +177,38 @@ func (s scale) grid(b *bytes.Buffer, y0, y1 float64) {
 		fmt.Fprintf(b, "<line class=\"grid\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n", x, y0, x, y1)
 		fmt.Fprintf(b, "<text class=\"axis\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%gs</text>\n", x, y1+14, t.Seconds())
 	}
+	for i, n := range s.notes {
+		x := s.x(n.At)
+		fmt.Fprintf(b, "<line class=\"note\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#555\" stroke-dasharray=\"3 3\"><title>%d. %+.2fs %s</title></line>\n", x, y0, x, y1, i+1, s.sec(n.At), esc(n.Text))
+	}
+}
+
+// noteLabels numbers the notes along a strip at y, moving a number down a
+// row when it would overlap the one before.
+func (s scale) noteLabels(b *bytes.Buffer, y float64) {
+	lastX, row := -100.0, 0
+	for i, n := range s.notes {
+		x := s.x(n.At)
+		if x-lastX < 16 {
+			row = (row + 1) % 2
+		} else {
+			row = 0
+		}
+		lastX = x
+		fmt.Fprintf(b, "<text class=\"note-label\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" font-size=\"11\" font-weight=\"bold\">%d<title>%+.2fs %s</title></text>\n", x, y+float64(row)*12, i+1, s.sec(n.At), esc(n.Text))
+	}
+}
+
+// writeNotes lists the notes the drawings number.
+func (r Report) writeNotes(b *bytes.Buffer, sc scale) {
+	if len(r.Notes) == 0 {
+		return
+	}
+	b.WriteString("<ol class=\"notes\">\n")
+	for _, n := range r.Notes {
+		fmt.Fprintf(b, "<li>%+.2fs %s</li>\n", sc.sec(n.At), esc(n.Text))
+	}
+	b.WriteString("</ol>\n<p class=\"note\">The numbered dashed lines below mark these moments.</p>\n")
 }
 
 func svgOpen(b *bytes.Buffer, id string, height float64) {
@@ -188,11 +225,16 @@ func (r Report) writeCalls(b *bytes.Buffer, sc scale) {
 		{"writes (Register/Deregister)", Call.Write},
 		{"reads (Describe…)", func(c Call) bool { return !c.Write() }},
 	}
-	h := float64(len(rows))*laneH + axisH + 6
+	top := 0.0
+	if len(sc.notes) > 0 {
+		top = 28
+	}
+	h := top + float64(len(rows))*laneH + axisH + 6
 	svgOpen(b, "calls", h)
-	sc.grid(b, 0, float64(len(rows))*laneH)
+	sc.noteLabels(b, 11)
+	sc.grid(b, top, top+float64(len(rows))*laneH)
 	for i, row := range rows {
-		y := float64(i) * laneH
+		y := top + float64(i)*laneH
 		n := 0
 		for _, c := range r.Calls {
 			if row.is(c) {

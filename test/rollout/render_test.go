@@ -24,7 +24,7 @@ const (
 func recordedRollout(t0 time.Time) (Config, recording, loadgen.Result, []emulator.Call) {
 	at := func(s float64) time.Time { return t0.Add(time.Duration(s * float64(time.Second))) }
 	cfg := Config{Title: "rolling <update> & test", TargetGroupARN: testGroup, ListenerARN: testListener, HarnessAccessKey: harnessKey, Rate: 10}
-	rec := recording{start: t0, end: at(10)}
+	rec := recording{start: t0, end: at(10), notes: []Note{{At: at(1.5), Text: "rollout <starts>"}, {At: at(1.6), Text: "controller stopped"}, {At: at(12), Text: "after the run"}}}
 	a, b := "10.0.0.1:8080", "10.0.0.2:8080"
 	state := func(target, s string) emulator.TargetState { return emulator.TargetState{Target: target, State: s} }
 	for s := 0.0; s <= 10; s += 0.5 {
@@ -136,6 +136,15 @@ func TestReportPageIsSelfContainedWellFormedAndCountsTheRun(t *testing.T) {
 	}
 	if n := len(drawn["mark-gate"]); n != 2 {
 		t.Errorf("the page marks %d gates turning True, want 2", n)
+	}
+	if len(rep.Notes) != 2 || !strings.Contains(string(page), "<li>+1.50s rollout &lt;starts&gt;</li>") {
+		t.Errorf("notes = %+v; the page should list the two notes of the run's window, escaped", rep.Notes)
+	}
+	if n := len(drawn["note"]); n != 4*2 {
+		t.Errorf("the page draws %d note lines, want each of the 2 notes on each of the 4 drawings", n)
+	}
+	if labels := drawn["note-label"]; len(labels) != 2 || attr(labels[0], "y") == attr(labels[1], "y") {
+		t.Errorf("note numbers %v: two notes 0.1 s apart should be numbered on two rows", labels)
 	}
 	if !strings.Contains(string(page), "<td>502 Bad Gateway</td><td>2</td>") {
 		t.Error("the failed requests are not summed up by cause")

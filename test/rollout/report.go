@@ -21,8 +21,16 @@ type Report struct {
 	// Failures are the load generator's failed requests, each marked.
 	Failures []Failure
 	// Calls are the controller's AWS calls during the run.
-	Calls   []Call
+	Calls []Call
+	// Notes are moments the harness marked, e.g. "controller stopped".
+	Notes   []Note
 	Figures Figures
+}
+
+// Note is a moment of the run the harness named.
+type Note struct {
+	At   time.Time
+	Text string
 }
 
 // Figures are the run's accounting, as the page's summary line prints it.

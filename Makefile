@@ -70,10 +70,12 @@ generate:
 verify-generated:
 	@bash hack/verify-generated.sh
 
-## demo: local control plane + ELBv2 emulator + controller + sample app, end to end;
-## SCENARIO=bluegreen moves traffic from a blue to a green version by listener weights
+## demo: local control plane + ELBv2 emulator + controller + sample app, end to end,
+## ending with a rolling update under load pictured in demo-report.html;
+## SCENARIO=bluegreen moves traffic from a blue to a green version by listener weights;
+## KEEP=1 leaves it running until Ctrl-C and prints the KUBECONFIG and AWS lines to reach it
 demo:
-	$(GO) run ./cmd/tgc-demo $(if $(SCENARIO),--scenario=$(SCENARIO))
+	$(GO) run ./cmd/tgc-demo $(if $(SCENARIO),--scenario=$(SCENARIO)) $(if $(filter-out 0 false no,$(KEEP)),--keep)
 
 ## bench: the cluster-scale scenarios of BENCHMARKS.md at full scale (~25 min),
 ## then the Go benchmarks (emulator hot paths, plan/diff, sync latency)

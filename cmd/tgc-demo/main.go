@@ -2,8 +2,10 @@
 // with a loopback kubelet, the ELBv2 emulator with a load balancer, and the
 // controller binary, then deploys a sample app and sends requests through the
 // emulated load balancer; --scenario=bluegreen moves traffic between a blue
-// and a green version by listener weights. It leaves nothing running when it
-// exits.
+// and a green version by listener weights. The basic scenario ends with a
+// rolling update under steady load and writes its picture to
+// demo-report.html. It leaves nothing running when it exits; with --keep it
+// first waits for Ctrl-C, so the cluster can be tried by hand.
 package main
 
 import (
@@ -26,7 +28,10 @@ import (
 func main() {
 	fs := pflag.NewFlagSet("tgc-demo", pflag.ContinueOnError)
 	printVersion := fs.Bool("version", false, "print the version, commit and Go version, and exit")
-	scenario := fs.String("scenario", "basic", scenarioHelp())
+	var opts demo.Options
+	fs.StringVar(&opts.Scenario, "scenario", "basic", scenarioHelp())
+	fs.StringVar(&opts.Report, "report", "", "where the basic scenario's rolling update writes its HTML report (default demo-report.html at the repository's root)")
+	fs.BoolVar(&opts.Keep, "keep", false, "leave the demo running until Ctrl-C and print the KUBECONFIG and AWS environment lines to reach it (make demo KEEP=1)")
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
 			return
@@ -39,7 +44,7 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := demo.Run(ctx, os.Stdout, *scenario); err != nil {
+	if err := demo.Run(ctx, os.Stdout, opts); err != nil {
 		fmt.Fprintln(os.Stderr, "demo failed:", err)
 		os.Exit(1)
 	}

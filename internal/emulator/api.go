@@ -117,6 +117,7 @@ func (e *Emulator) serveAPI(w http.ResponseWriter, r *http.Request, svc services
 	params := query.NewParams(r.Form)
 	call.Action = params.String("Action")
 	call.TargetGroupARN = params.String("TargetGroupArn")
+	call.AccessKeyID = accessKeyID(r)
 	if carriesTargets(call.Action) {
 		call.TargetIDs = e.callTargetIDs(params, call.TargetGroupARN)
 		call.Targets = len(call.TargetIDs)

@@ -52,6 +52,9 @@ func runBasic(ctx context.Context, e *env) error {
 	if err := sendRequests(ctx, lb.DNSName, addr, lb.ListenerPort, 6, e.out); err != nil {
 		return err
 	}
-	e.step.Printf("Demo complete: every pod is a healthy target and serves through the load balancer")
-	return nil
+	if err := e.rollingUpdate(ctx, lb, addr); err != nil {
+		return err
+	}
+	e.step.Printf("Demo complete: every pod is a healthy target and serves through the load balancer, and the rolling update dropped no request")
+	return e.holdIfKept(ctx)
 }

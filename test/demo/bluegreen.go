@@ -94,7 +94,7 @@ func runBlueGreen(ctx context.Context, e *env) error {
 	e.step.Printf("The emulator counted %d requests on the listener (%d failed), %d to blue's group and %d to green's",
 		l.Total(), l.Total()-l.Success, counts.TargetGroups[blue].Total(), counts.TargetGroups[green].Total())
 	e.step.Printf("Demo complete: green serves everything; blue can be scaled down or deleted")
-	return nil
+	return e.holdIfKept(ctx)
 }
 
 // tally sends n requests and counts which version answered each, from the

@@ -25,9 +25,21 @@ var Scenarios = map[string]string{
 	"bluegreen": "a blue and a green version behind one listener whose weights move the traffic over",
 }
 
+// Options are what `make demo` passes.
+type Options struct {
+	// Scenario is one of Scenarios' names.
+	Scenario string
+	// Report is where the rolling update's report is written.
+	Report string
+	// Keep leaves everything running once the scenario is done, until ctx
+	// ends (Ctrl-C), so a user can try kubectl and kubectl tgc on it.
+	Keep bool
+}
+
 // env is what every scenario starts from: a control plane, the emulator
 // and an SDK client for it.
 type env struct {
+	opts    Options
 	step    *stepper
 	out     io.Writer
 	root    string
@@ -38,18 +50,21 @@ type env struct {
 
 // Run starts the control plane and the emulator, runs the named scenario
 // on them, then tears everything down.
-func Run(ctx context.Context, out io.Writer, scenario string) error {
+func Run(ctx context.Context, out io.Writer, opts Options) error {
 	scenarios := map[string]func(context.Context, *env) error{"basic": runBasic, "bluegreen": runBlueGreen}
-	run, ok := scenarios[scenario]
+	run, ok := scenarios[opts.Scenario]
 	if !ok {
-		return fmt.Errorf("unknown scenario %q: choose basic or bluegreen", scenario)
+		return fmt.Errorf("unknown scenario %q: choose basic or bluegreen", opts.Scenario)
 	}
-	e := &env{step: newStepper(out), out: out}
+	e := &env{opts: opts, step: newStepper(out), out: out}
 	root, err := moduleRoot()
 	if err != nil {
 		return err
 	}
 	e.root = root
+	if e.opts.Report == "" {
+		e.opts.Report = filepath.Join(root, "demo-report.html")
+	}
 
 	e.step.Printf("Starting the local control plane (the first run builds Kubernetes %s; that takes about 11 minutes)", "binaries")
 	e.cluster, err = testcluster.Start(ctx, testcluster.Options{
@@ -106,6 +121,23 @@ func (e *env) listenerAddress(lb loadBalancer) (string, error) {
 		return "", fmt.Errorf("finding the demo listener's address: %w", err)
 	}
 	return addr, nil
+}
+
+// holdIfKept, with Keep, prints what a user pastes into another shell to
+// reach the demo's cluster and emulator, then waits for Ctrl-C.
+func (e *env) holdIfKept(ctx context.Context) error {
+	if !e.opts.Keep {
+		return nil
+	}
+	e.step.Printf("The demo keeps running until Ctrl-C. To try kubectl and kubectl tgc on it, paste into another shell:")
+	fmt.Fprintf(e.out, "\n    export KUBECONFIG=%s\n", e.cluster.Kubeconfig)
+	for _, kv := range emulator.SDKEnv(e.emu.URL(), demoRegion) {
+		fmt.Fprintf(e.out, "    export %s\n", kv)
+	}
+	fmt.Fprintf(e.out, "\n  then, from the repository:\n\n    kubectl get targetgroupbindings -A\n    make plugin && bin/kubectl-tgc status -A\n\n")
+	<-ctx.Done()
+	fmt.Fprintln(e.out)
+	return nil
 }
 
 // stepper numbers the demo's progress lines.

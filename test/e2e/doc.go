@@ -22,6 +22,9 @@
 //
 //	TGC_E2E_REPORT=docs/zero-downtime.md go test -race -count=1 ./test/e2e/ -v
 //
+// TGC_E2E_HTML=<dir> writes one rollout report (test/rollout) per scenario
+// run into dir, to look at a run rather than read its log.
+//
 // The chaos suite (chaos_test.go) runs a rolling update under the same load
 // while one fault at a time hits: throttling storms, API errors and latency,
 // a kube-apiserver restart, a kill -9 of the controller, a deleted

@@ -166,7 +166,7 @@ func startSuite() (_ *suite, stop func(), _ error) {
 	s.elb = elbv2sdk.New(elbv2sdk.Options{
 		Region:       region,
 		BaseEndpoint: aws.String(s.emu.URL()),
-		Credentials:  credentials.NewStaticCredentialsProvider("AKIDE2ETEST", "e2e-secret", ""),
+		Credentials:  credentials.NewStaticCredentialsProvider(harnessAccessKey, "e2e-secret", ""),
 	})
 	return s, stop, nil
 }

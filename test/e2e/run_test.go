@@ -115,6 +115,7 @@ func runScenario(t *testing.T, s *suite, sc scenario, su setup) result {
 
 	targetsBefore := s.emu.RequestCounts().Targets
 	gen := loadgen.New(loadgen.Config{URL: r.lb.URL, Rate: requestRate, Timeout: requestTimeout})
+	finishHTML := r.htmlReport(gen)
 	loadCtx, stopLoad := context.WithCancel(ctx)
 	loadDone := make(chan loadgen.Result, 1)
 	start := time.Now()
@@ -144,6 +145,7 @@ func runScenario(t *testing.T, s *suite, sc scenario, su setup) result {
 	stopLoad()
 	res := result{scenario: sc.name, setup: su.name, load: <-loadDone, duration: time.Since(start)}
 	stopped = true
+	finishHTML(res.load)
 
 	counts := s.emu.RequestCounts()
 	l := counts.Listeners[r.lb.ListenerARN]

@@ -27,6 +27,8 @@ type timeline struct {
 	// history is every state each pod was seen in, in order, to tell
 	// afterwards what a pod was doing when a call named its address.
 	history []podChange
+	// noted, when set, also gets each note (the rollout report's).
+	noted func(at time.Time, what string)
 }
 
 // podChange is one pod's state from at on, until its next change.
@@ -185,7 +187,11 @@ func (tl *timeline) changes() []podChange {
 func (tl *timeline) note(format string, args ...any) {
 	tl.mu.Lock()
 	defer tl.mu.Unlock()
-	tl.events = append(tl.events, event{time.Now(), fmt.Sprintf(format, args...)})
+	e := event{time.Now(), fmt.Sprintf(format, args...)}
+	tl.events = append(tl.events, e)
+	if tl.noted != nil {
+		tl.noted(e.at, e.what)
+	}
 }
 
 // render lists the pod events, the target group's Register/Deregister calls

@@ -111,14 +111,16 @@ func (e *env) targetGroup(mutate ...func(*elb.CreateTargetGroupInput)) string {
 		m(in)
 	}
 	arn := e.TargetGroup(in)
-	if in.IpAddressType == elbtypes.TargetGroupIpAddressTypeEnumIpv6 {
-		return arn // an ipv4 ALB cannot forward to it; tests of ipv6 groups need no health
-	}
 	port, err := process.FreePort()
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	lb, err := e.aws.CreateLoadBalancer(e.ctx, &elb.CreateLoadBalancerInput{Name: aws.String(uniq("lb")), Type: elbtypes.LoadBalancerTypeEnumApplication})
+	// AWS attaches an ipv6 group only to a dualstack load balancer.
+	ipType := elbtypes.IpAddressTypeIpv4
+	if in.IpAddressType == elbtypes.TargetGroupIpAddressTypeEnumIpv6 {
+		ipType = elbtypes.IpAddressTypeDualstack
+	}
+	lb, err := e.aws.CreateLoadBalancer(e.ctx, &elb.CreateLoadBalancerInput{Name: aws.String(uniq("lb")), Type: elbtypes.LoadBalancerTypeEnumApplication, IpAddressType: ipType})
 	if err != nil {
 		e.t.Fatalf("CreateLoadBalancer: %v", err)
 	}
@@ -288,12 +290,18 @@ func (e *env) standInPod(name string, ips ...string) *corev1.Pod {
 
 func (e *env) writeSlice(service, name string, port int32, eps []discoveryv1.Endpoint) {
 	e.t.Helper()
+	e.writeSliceOf(discoveryv1.AddressTypeIPv4, service, name, port, eps)
+}
+
+// writeSliceOf is writeSlice for a slice of addressType typ.
+func (e *env) writeSliceOf(typ discoveryv1.AddressType, service, name string, port int32, eps []discoveryv1.Endpoint) {
+	e.t.Helper()
 	s := &discoveryv1.EndpointSlice{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: e.ns, Labels: map[string]string{
 			discoveryv1.LabelServiceName: service,
 			discoveryv1.LabelManagedBy:   "integration-test",
 		}},
-		AddressType: discoveryv1.AddressTypeIPv4,
+		AddressType: typ,
 		Ports:       []discoveryv1.EndpointPort{{Name: ptr.To("web"), Port: ptr.To(port), Protocol: ptr.To(corev1.ProtocolTCP)}},
 		Endpoints:   eps,
 	}

@@ -78,3 +78,36 @@ func checkGroupFamily(lb *loadBalancer, g *targetGroup) *query.Error {
 	}
 	return nil
 }
+
+// ec2IPv6CIDRAssociation is one item of a VPC's ipv6CidrBlockAssociationSet
+// in DescribeVpcs.
+type ec2IPv6CIDRAssociation struct {
+	AssociationID      string       `xml:"associationId"`
+	IPv6CIDRBlock      string       `xml:"ipv6CidrBlock"`
+	IPv6CIDRBlockState ec2CIDRState `xml:"ipv6CidrBlockState"`
+	NetworkBorderGroup string       `xml:"networkBorderGroup"`
+	IPv6Pool           string       `xml:"ipv6Pool"`
+}
+
+// ec2IPv6Association describes the VPC's IPv6 block as Amazon-provided
+// (pool "Amazon", border group the region), or nil without one.
+func (e *Emulator) ec2IPv6Association(v VPC) *ec2IPv6CIDRAssociation {
+	if !v.IPv6CIDR.IsValid() {
+		return nil
+	}
+	return &ec2IPv6CIDRAssociation{
+		AssociationID:      derivedID("vpc-cidr-assoc-", "ipv6-cidr", v.ID),
+		IPv6CIDRBlock:      v.IPv6CIDR.String(),
+		IPv6CIDRBlockState: ec2CIDRState{State: "associated"},
+		NetworkBorderGroup: e.cfg.Region,
+		IPv6Pool:           "Amazon",
+	}
+}
+
+// field is one filter value of the association, none without one.
+func (a *ec2IPv6CIDRAssociation) field(get func(ec2IPv6CIDRAssociation) string) []string {
+	if a == nil {
+		return nil
+	}
+	return []string{get(*a)}
+}

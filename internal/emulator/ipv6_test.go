@@ -1,11 +1,14 @@
 package emulator
 
 import (
+	"slices"
 	"strconv"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 )
@@ -159,5 +162,32 @@ func TestVPCIPv6BlockMustBeAnIPv6PrefixOfAVPCSize(t *testing.T) {
 	}
 	if _, err := New(Config{VPCs: []VPC{dualStackVPC}}); err != nil {
 		t.Fatalf("New refused the dual-stack VPC: %v", err)
+	}
+}
+
+func TestDescribeVpcsListsTheIPv6BlockOfADualStackVPC(t *testing.T) {
+	h := start(t, func(c *Config) { c.VPCs = []VPC{dualStackVPC, vpcB} })
+	c := ec2Client(h.emu.URL())
+	out, err := c.DescribeVpcs(h.ctx, &ec2.DescribeVpcsInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	byID := map[string]ec2types.Vpc{}
+	for _, v := range out.Vpcs {
+		byID[aws.ToString(v.VpcId)] = v
+	}
+	dual := byID[dualStackVPC.ID].Ipv6CidrBlockAssociationSet
+	if len(dual) != 1 || aws.ToString(dual[0].Ipv6CidrBlock) != "fd00:10:244::/56" || dual[0].Ipv6CidrBlockState.State != ec2types.VpcCidrBlockStateCodeAssociated {
+		t.Fatalf("dual-stack VPC's IPv6 associations = %+v, want fd00:10:244::/56 associated", dual)
+	}
+	if v4 := byID[vpcB.ID].Ipv6CidrBlockAssociationSet; len(v4) != 0 {
+		t.Fatalf("IPv4-only VPC lists IPv6 associations %+v", v4)
+	}
+	filtered, err := c.DescribeVpcs(h.ctx, &ec2.DescribeVpcsInput{Filters: []ec2types.Filter{filter("ipv6-cidr-block-association.ipv6-cidr-block", "fd00:10:244::/56")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := vpcIDs(filtered.Vpcs); !slices.Equal(got, []string{dualStackVPC.ID}) {
+		t.Fatalf("filter on the IPv6 block = %v, want only the dual-stack VPC", got)
 	}
 }

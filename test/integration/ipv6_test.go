@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"fmt"
 	"net/netip"
 	"slices"
 	"strings"
@@ -18,6 +19,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/tgc-dev/targetgroupcontroller/api/v1alpha1"
+	"github.com/tgc-dev/targetgroupcontroller/internal/podgate"
 	"github.com/tgc-dev/targetgroupcontroller/test/testcluster"
 )
 
@@ -212,4 +214,42 @@ func (e *env) writeFamilySlices(service string, port int32, pods [][2]string) {
 	}
 	e.writeSlice(service, service+"-v4", port, v4)
 	e.writeSliceOf(discoveryv1.AddressTypeIPv6, service, service+"-v6", port, v6)
+}
+
+// A readiness gate on an ipv6 group waits for the pod's IPv6 target, the
+// one the binding registers, even when the binding leaves
+// spec.ipAddressType out and the Service is dual stack (whose primary
+// family is IPv4): the gate takes the group's family, as the binding does.
+func TestAGateOnAnIPv6GroupWaitsForThePodsIPv6Target(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	a := testcluster.App{Name: "gated6", Replicas: 2, ServicePortName: "web"}
+	d := a.Deployment()
+	d.Spec.Template.Spec.TerminationGracePeriodSeconds = ptr.To(int64(1))
+	d.Spec.Template.Spec.ReadinessGates = []corev1.PodReadinessGate{{ConditionType: podgate.ConditionType("gated6")}}
+	e.create(d)
+	svc := a.Service()
+	requireDualStack(svc)
+	e.create(svc)
+	arn := e.targetGroup(ipv6Group)
+	e.binding("gated6", "gated6", intstr.FromInt32(80), arn)
+	e.startController(e.controllerOptions())
+
+	e.eventually(30*time.Second, "both pods Ready through their gates", func() (bool, string) {
+		var state []string
+		ready := 0
+		for _, p := range e.pods(a.Labels()) {
+			if isTrue(podCondition(&p, corev1.PodReady)) {
+				ready++
+			}
+			state = append(state, fmt.Sprintf("%s gate=%v", p.Name, podCondition(&p, podgate.ConditionType("gated6"))))
+		}
+		return ready == 2, strings.Join(state, "; ") + "; group " + strings.Join(e.members(arn), ",")
+	})
+	for _, m := range e.members(arn) {
+		if familyOf(t, m) != corev1.IPv6Protocol {
+			t.Errorf("group holds %s, want IPv6 targets only", m)
+		}
+	}
+	e.waitHealthy(arn, 2, 10*time.Second)
 }

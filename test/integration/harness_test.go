@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -168,23 +167,7 @@ func (e *env) waitHealthy(arn string, n int, timeout time.Duration) {
 // readyPodTargets are "podIP:port" of the Ready pods matching the labels.
 func (e *env) readyPodTargets(labels map[string]string, port int32) []string {
 	e.t.Helper()
-	var pods corev1.PodList
-	if err := e.kube.List(e.ctx, &pods, client.InNamespace(e.ns), client.MatchingLabels(labels)); err != nil {
-		e.t.Fatalf("listing pods: %v", err)
-	}
-	var out []string
-	for _, p := range pods.Items {
-		if p.DeletionTimestamp != nil || p.Status.PodIP == "" {
-			continue
-		}
-		for _, c := range p.Status.Conditions {
-			if c.Type == corev1.PodReady && c.Status == corev1.ConditionTrue {
-				out = append(out, netip.AddrPortFrom(netip.MustParseAddr(p.Status.PodIP), uint16(port)).String())
-			}
-		}
-	}
-	slices.Sort(out)
-	return out
+	return e.readyPodAddrs(labels, port, "")
 }
 
 // app creates a Deployment whose pods serve HTTP on containerPort (named

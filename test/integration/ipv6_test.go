@@ -40,7 +40,8 @@ func requireDualStack(s *corev1.Service) {
 }
 
 // readyPodAddrs are "addr:port" of each Ready pod's address of family, as
-// targets.Target prints them.
+// targets.Target prints them; with family "", of its primary address
+// (status.podIP).
 func (e *env) readyPodAddrs(labels map[string]string, port int32, family corev1.IPFamily) []string {
 	e.t.Helper()
 	var pods corev1.PodList
@@ -49,16 +50,16 @@ func (e *env) readyPodAddrs(labels map[string]string, port int32, family corev1.
 	}
 	var out []string
 	for _, p := range pods.Items {
-		ready := false
-		for _, c := range p.Status.Conditions {
-			ready = ready || (c.Type == corev1.PodReady && c.Status == corev1.ConditionTrue)
-		}
-		if p.DeletionTimestamp != nil || !ready {
+		if p.DeletionTimestamp != nil || p.Status.PodIP == "" || !isTrue(podCondition(&p, corev1.PodReady)) {
 			continue
 		}
-		for _, ip := range p.Status.PodIPs {
+		ips := []corev1.PodIP{{IP: p.Status.PodIP}}
+		if family != "" {
+			ips = p.Status.PodIPs
+		}
+		for _, ip := range ips {
 			a := netip.MustParseAddr(ip.IP)
-			if a.Is6() == (family == corev1.IPv6Protocol) {
+			if family == "" || a.Is6() == (family == corev1.IPv6Protocol) {
 				out = append(out, netip.AddrPortFrom(a, uint16(port)).String())
 			}
 		}

@@ -44,7 +44,7 @@ func parseOptions(args []string) (options, error) {
 	var o options
 	fs := pflag.NewFlagSet("elbv2-emulator", pflag.ContinueOnError)
 	fs.StringVar(&o.listen, "listen", "127.0.0.1:4566", "address to serve the ELBv2 API, /_emulator/ and /metrics on")
-	fs.StringArrayVar(&o.vpcs, "vpc", nil, "VPC as ID=CIDR, repeatable (default vpc-0a1b2c3d4e5f60718=10.244.0.0/16)")
+	fs.StringArrayVar(&o.vpcs, "vpc", nil, "VPC as ID=CIDR or ID=CIDR,IPV6CIDR (dual stack: IPv6 targets and dualstack load balancers need the IPv6 block), repeatable (default vpc-0a1b2c3d4e5f60718=10.244.0.0/16)")
 	fs.StringArrayVar(&o.dialMap, "dial-map", nil, "map FROM=TO CIDRs before dialing targets, repeatable, e.g. 10.244.0.0/16=127.244.0.0/16; only loopback is ever dialed")
 	fs.StringArrayVar(&o.instanceMap, "instance-map", nil, "an EC2 instance that exists, as ID=ADDRESS (the loopback address its node serves on), repeatable, e.g. i-0123456789abcdef0=127.0.10.1; RegisterTargets refuses instances not listed, and /_emulator/instances changes the list at run time")
 	fs.StringVar(&o.lbAddresses, "lb-addresses", emulator.DefaultLoadBalancerAddresses.String(), "loopback range each load balancer takes an address of its own from; its listeners bind there, and its DNS name maps there (GET /_emulator/hosts)")
@@ -93,12 +93,11 @@ func (o options) config() (emulator.Config, error) {
 	}
 	cfg.Profile = profile
 	for _, v := range o.vpcs {
-		id, cidr, ok := strings.Cut(v, "=")
-		prefix, err := netip.ParsePrefix(cidr)
-		if !ok || err != nil {
-			return cfg, fmt.Errorf("--vpc %q must be ID=CIDR, e.g. vpc-0a1b2c3d=10.244.0.0/16", v)
+		vpc, err := parseVPC(v)
+		if err != nil {
+			return cfg, err
 		}
-		cfg.VPCs = append(cfg.VPCs, emulator.VPC{ID: id, CIDR: prefix})
+		cfg.VPCs = append(cfg.VPCs, vpc)
 	}
 	for _, m := range o.dialMap {
 		from, to, ok := strings.Cut(m, "=")
@@ -127,4 +126,26 @@ func newLogger(verbosity int) logr.Logger {
 	return funcr.New(func(prefix, args string) {
 		fmt.Fprintln(os.Stderr, prefix, args)
 	}, funcr.Options{Verbosity: verbosity})
+}
+
+// parseVPC reads --vpc ID=CIDR[,IPV6CIDR]; the IPv6 block is optional, as
+// a VPC's is in AWS.
+func parseVPC(v string) (emulator.VPC, error) {
+	bad := fmt.Errorf("--vpc %q must be ID=CIDR or ID=CIDR,IPV6CIDR, e.g. vpc-0a1b2c3d=10.244.0.0/16,fd00:10:244::/56", v)
+	id, cidrs, ok := strings.Cut(v, "=")
+	if !ok {
+		return emulator.VPC{}, bad
+	}
+	v4, v6, dual := strings.Cut(cidrs, ",")
+	vpc := emulator.VPC{ID: id}
+	var err error
+	if vpc.CIDR, err = netip.ParsePrefix(v4); err != nil {
+		return emulator.VPC{}, bad
+	}
+	if dual {
+		if vpc.IPv6CIDR, err = netip.ParsePrefix(v6); err != nil {
+			return emulator.VPC{}, bad
+		}
+	}
+	return vpc, nil
 }

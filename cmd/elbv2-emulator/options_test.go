@@ -10,8 +10,8 @@ import (
 
 func TestOptionsBecomeConfig(t *testing.T) {
 	o, err := parseOptions([]string{
-		"--vpc", "vpc-0123456789abcdef0=10.244.0.0/16", "--vpc", "vpc-0fedcba9=10.96.0.0/12",
-		"--dial-map", "10.244.0.0/16=127.244.0.0/16", "--profile", "realistic", "--nlb",
+		"--vpc", "vpc-0123456789abcdef0=10.244.0.0/16", "--vpc", "vpc-0fedcba9=10.96.0.0/12,fd00:10:96::/56",
+		"--dial-map", "10.244.0.0/16=127.244.0.0/16", "--dial-map", "fd00:10:244::/112=127.244.0.0/16", "--profile", "realistic", "--nlb",
 		"--health-checks", "simulated", "--max-targets-per-group", "50", "--throttle=false",
 		"--instance-map", "i-0123456789abcdef0=127.0.10.1", "--instance-map", "i-0123abcd=127.0.10.2",
 		"--lb-addresses", "127.0.101.0/24",
@@ -23,10 +23,11 @@ func TestOptionsBecomeConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(cfg.VPCs) != 2 || cfg.VPCs[1].CIDR != netip.MustParsePrefix("10.96.0.0/12") {
-		t.Errorf("VPCs = %+v", cfg.VPCs)
+	if len(cfg.VPCs) != 2 || cfg.VPCs[1].CIDR != netip.MustParsePrefix("10.96.0.0/12") ||
+		cfg.VPCs[1].IPv6CIDR != netip.MustParsePrefix("fd00:10:96::/56") || cfg.VPCs[0].IPv6CIDR.IsValid() {
+		t.Errorf("VPCs = %+v, want the second one dual stack", cfg.VPCs)
 	}
-	if len(cfg.DialMap) != 1 || cfg.DialMap[0].To != netip.MustParsePrefix("127.244.0.0/16") {
+	if len(cfg.DialMap) != 2 || cfg.DialMap[0].To != netip.MustParsePrefix("127.244.0.0/16") || cfg.DialMap[1].From != netip.MustParsePrefix("fd00:10:244::/112") {
 		t.Errorf("DialMap = %+v", cfg.DialMap)
 	}
 	if cfg.Profile != emulator.RealisticProfile(true) || cfg.HealthChecks != emulator.HealthChecksSimulated ||
@@ -74,6 +75,7 @@ func TestDeregistrationPropagationFlagOverridesTheProfile(t *testing.T) {
 func TestMalformedFlagsAreRejected(t *testing.T) {
 	cases := map[string][]string{
 		"VPC without CIDR":         {"--vpc", "vpc-0123456789abcdef0"},
+		"VPC with a bad IPv6 CIDR": {"--vpc", "vpc-0123456789abcdef0=10.244.0.0/16,fd00::1"},
 		"dial map without TO":      {"--dial-map", "10.244.0.0/16"},
 		"unknown profile":          {"--profile", "slow"},
 		"negative propagation":     {"--deregistration-propagation", "-1s"},

@@ -19,6 +19,10 @@ import (
 type VPC struct {
 	ID   string
 	CIDR netip.Prefix
+	// IPv6CIDR is the VPC's IPv6 block, if it has one (AWS hands out a
+	// /56): IPv6 targets must fall inside it, and a dualstack load
+	// balancer needs it (ipv6.go).
+	IPv6CIDR netip.Prefix
 }
 
 // DialMapping maps a pod CIDR onto a loopback CIDR before anything is dialed,
@@ -100,8 +104,11 @@ func (c Config) withDefaults() (Config, error) {
 		if !vpcIDPattern.MatchString(v.ID) {
 			return c, fmt.Errorf("VPC ID %q must look like vpc-0123456789abcdef0", v.ID)
 		}
-		if !v.CIDR.IsValid() {
-			return c, fmt.Errorf("VPC %s has no valid CIDR", v.ID)
+		if !v.CIDR.IsValid() || !v.CIDR.Addr().Is4() {
+			return c, fmt.Errorf("VPC %s has no valid IPv4 CIDR", v.ID)
+		}
+		if err := v.validateIPv6(); err != nil {
+			return c, err
 		}
 	}
 	for id, addr := range c.Instances {

@@ -47,16 +47,20 @@ func (e *Emulator) ec2VPC(v VPC) (ec2VPC, ec2Fields) {
 		IsDefault: false,
 	}
 	a := out.CIDRBlockAssociationSet[0]
+	v6 := e.ec2IPv6Association(v)
+	if v6 != nil {
+		out.IPv6CIDRBlockAssociationSet = []ec2IPv6CIDRAssociation{*v6}
+	}
 	return out, ec2Fields{
 		"cidr":                                        {out.CIDRBlock},
 		"cidr-block-association.cidr-block":           {a.CIDRBlock},
 		"cidr-block-association.association-id":       {a.AssociationID},
 		"cidr-block-association.state":                {a.CIDRBlockState.State},
 		"dhcp-options-id":                             {out.DHCPOptionsID},
-		"ipv6-cidr-block-association.ipv6-cidr-block": nil,
-		"ipv6-cidr-block-association.ipv6-pool":       nil,
-		"ipv6-cidr-block-association.association-id":  nil,
-		"ipv6-cidr-block-association.state":           nil,
+		"ipv6-cidr-block-association.ipv6-cidr-block": v6.field(func(a ec2IPv6CIDRAssociation) string { return a.IPv6CIDRBlock }),
+		"ipv6-cidr-block-association.ipv6-pool":       v6.field(func(a ec2IPv6CIDRAssociation) string { return a.IPv6Pool }),
+		"ipv6-cidr-block-association.association-id":  v6.field(func(a ec2IPv6CIDRAssociation) string { return a.AssociationID }),
+		"ipv6-cidr-block-association.state":           v6.field(func(a ec2IPv6CIDRAssociation) string { return a.IPv6CIDRBlockState.State }),
 		"is-default":                                  {strconv.FormatBool(out.IsDefault)},
 		"owner-id":                                    {out.OwnerID},
 		"state":                                       {out.State},

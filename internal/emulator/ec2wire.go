@@ -20,9 +20,12 @@ type ec2VPC struct {
 	State                   string               `xml:"state"`
 	CIDRBlock               string               `xml:"cidrBlock"`
 	CIDRBlockAssociationSet []ec2CIDRAssociation `xml:"cidrBlockAssociationSet>item"`
-	DHCPOptionsID           string               `xml:"dhcpOptionsId"`
-	InstanceTenancy         string               `xml:"instanceTenancy"`
-	IsDefault               bool                 `xml:"isDefault"`
+	// IPv6CIDRBlockAssociationSet is left out, as AWS leaves it, for a VPC
+	// without an IPv6 block.
+	IPv6CIDRBlockAssociationSet []ec2IPv6CIDRAssociation `xml:"ipv6CidrBlockAssociationSet>item,omitempty"`
+	DHCPOptionsID               string                   `xml:"dhcpOptionsId"`
+	InstanceTenancy             string                   `xml:"instanceTenancy"`
+	IsDefault                   bool                     `xml:"isDefault"`
 }
 
 type ec2DescribeVpcs struct {

@@ -105,6 +105,9 @@ func (e *Emulator) forwardGroups(lb *loadBalancer, fwd *forward) ([]*targetGroup
 		if (lb.lbType == lbTypeApplication) != slices.Contains(albProtocols, g.protocol) {
 			return nil, query.SenderError("IncompatibleProtocols", "Target group '"+g.arn+"' uses protocol "+g.protocol+", which "+lb.lbType+" load balancer listeners cannot forward to")
 		}
+		if qe := checkGroupFamily(lb, g); qe != nil {
+			return nil, qe
+		}
 		for _, other := range e.loadBalancersOf(g.arn) {
 			if other != lb.arn {
 				return nil, query.SenderError("TargetGroupAssociationLimit", "The target group '"+g.arn+"' is already associated with load balancer '"+other+"'")

@@ -43,9 +43,9 @@ func (e *Emulator) createLoadBalancer(p query.Params) (any, *query.Error) {
 	if scheme != "internet-facing" && scheme != "internal" {
 		return nil, errValidation("Scheme '%s' must be internet-facing or internal", scheme)
 	}
-	ipType := p.String("IpAddressType")
-	if ipType == "" {
-		ipType = "ipv4"
+	ipType, qe := loadBalancerIPType(p.String("IpAddressType"), lbType, scheme, e.cfg.VPCs[0])
+	if qe != nil {
+		return nil, qe
 	}
 	tags, qe := parseTags(p, "Tags")
 	if qe != nil {

@@ -51,7 +51,7 @@ func TestDeregisteringATargetThatIsNotRegisteredSucceeds(t *testing.T) {
 
 func TestIPTargetValidation(t *testing.T) {
 	h := start(t, func(c *Config) {
-		c.VPCs = []VPC{DefaultVPC, {ID: "vpc-0fedcba9876543210", CIDR: mustPrefix("fd00:10:244::/48")}}
+		c.VPCs = []VPC{DefaultVPC, {ID: "vpc-0fedcba9876543210", CIDR: mustPrefix("10.96.0.0/16"), IPv6CIDR: mustPrefix("fd00:10:244::/56")}}
 	})
 	v4 := h.group()
 	v6 := h.group(func(in *elbv2.CreateTargetGroupInput) {

@@ -8,14 +8,13 @@ import (
 )
 
 // Private ranges an IP target outside the VPC may use, per the
-// TargetDescription reference: RFC 1918 and RFC 6598 (shared address space),
-// and for IPv6 unique local addresses.
+// TargetDescription reference: RFC 1918 and RFC 6598 (shared address space).
+// IPv6 targets must be in the VPC (ipv6.go).
 var outsideVPCRanges = []netip.Prefix{
 	netip.MustParsePrefix("10.0.0.0/8"),
 	netip.MustParsePrefix("172.16.0.0/12"),
 	netip.MustParsePrefix("192.168.0.0/16"),
 	netip.MustParsePrefix("100.64.0.0/10"),
-	netip.MustParsePrefix("fc00::/7"),
 }
 
 // instanceIDPattern is an EC2 instance ID: "i-" and 8 (older instances) or
@@ -41,6 +40,9 @@ func validateIPTarget(id, az, ipAddressType string, vpc VPC) (netip.Addr, *query
 	}
 	if addr.IsLoopback() || addr.IsUnspecified() || addr.IsMulticast() || addr.IsLinkLocalUnicast() {
 		return addr, errInvalidTarget("The IP address '%s' is not a valid target: loopback, link-local, multicast and unspecified addresses cannot be registered", id)
+	}
+	if addr.Is6() {
+		return addr, validateIPv6Target(id, az, addr, vpc)
 	}
 	if vpc.CIDR.Contains(addr) {
 		if az == availabilityZoneAll {

@@ -1,5 +1,7 @@
 package targets
 
+import corev1 "k8s.io/api/core/v1"
+
 // PlanInput is what ComputePlan compares.
 type PlanInput struct {
 	// Desired are the targets the group should hold (DesiredResult.Targets).
@@ -22,6 +24,13 @@ type PlanInput struct {
 	// service off its load balancer. The controller decides from
 	// the binding's policy and emits an Event either way.
 	AllowDeregisterAll bool
+	// Family, when set, is the target group's IP family. A desired IP
+	// target of the other family is never registered: it goes to
+	// Plan.WrongFamily. AWS refuses such a target, but only for the whole
+	// call, and an IPv4 address in an IPv6 group is exactly what users of
+	// the AWS Load Balancer Controller reported (#4775); this is the last
+	// check before the call, whatever chose the targets.
+	Family corev1.IPFamily
 }
 
 // Plan is the set of changes that bring a target group to the desired state.
@@ -38,6 +47,9 @@ type Plan struct {
 	// Withheld are targets that would be deregistered but were kept because
 	// Desired is empty and AllowDeregisterAll is false.
 	Withheld []Target
+	// WrongFamily are desired targets whose address is not of
+	// PlanInput.Family; they are in no other list.
+	WrongFamily []Target
 }
 
 // Empty reports whether the plan asks for no AWS call.
@@ -83,7 +95,12 @@ func (p Plan) Steps() []Step {
 // members: registering them again would change nothing.
 func ComputePlan(in PlanInput) Plan {
 	desired := map[Key]Target{}
+	var p Plan
 	for _, t := range in.Desired {
+		if !OfFamily(t, in.Family) {
+			p.WrongFamily = append(p.WrongFamily, t)
+			continue
+		}
 		desired[t.Key()] = t
 	}
 	stay := keys(in.Stay)
@@ -98,7 +115,6 @@ func ComputePlan(in PlanInput) Plan {
 	}
 
 	member := map[Key]bool{}
-	var p Plan
 	seen := map[Target]bool{}
 	for _, h := range in.Actual {
 		if !h.Registered() || h.Leaving() {
@@ -126,5 +142,18 @@ func ComputePlan(in PlanInput) Plan {
 	Sort(p.Register)
 	Sort(p.Deregister)
 	Sort(p.Withheld)
+	Sort(p.WrongFamily)
 	return p
+}
+
+// OfFamily reports whether t may go into a group of family: always for an
+// instance target or an unset family, else when its address is of family.
+func OfFamily(t Target, family corev1.IPFamily) bool {
+	if family == "" || t.Instance != "" {
+		return true
+	}
+	if family == corev1.IPv6Protocol {
+		return t.IP.Is6() && !t.IP.Is4In6()
+	}
+	return t.IP.Unmap().Is4()
 }

@@ -3,6 +3,8 @@ package targets
 import (
 	"reflect"
 	"testing"
+
+	corev1 "k8s.io/api/core/v1"
 )
 
 func health(s string, state State, reason string) Health {
@@ -41,6 +43,26 @@ func TestComputePlan(t *testing.T) {
 		"a node neither desired nor staying is deregistered": {
 			in:   PlanInput{Desired: tgts("i-0000000000000000a:30080"), Actual: healthy("i-0000000000000000a:30080", "i-0000000000000000b:30080")},
 			want: Plan{Deregister: tgts("i-0000000000000000b:30080")},
+		},
+		"an IPv4 address is never registered in an IPv6 group": {
+			in:   PlanInput{Family: corev1.IPv6Protocol, Desired: tgts("[fd00:10:244::5]:8080", "10.244.0.5:8080")},
+			want: Plan{Register: tgts("[fd00:10:244::5]:8080"), WrongFamily: tgts("10.244.0.5:8080")},
+		},
+		"an IPv4-mapped IPv6 address counts as IPv4 for an IPv6 group": {
+			in:   PlanInput{Family: corev1.IPv6Protocol, Desired: tgts("[::ffff:10.244.0.5]:8080")},
+			want: Plan{WrongFamily: tgts("[::ffff:10.244.0.5]:8080")},
+		},
+		"an IPv6 address is never registered in an IPv4 group": {
+			in:   PlanInput{Family: corev1.IPv4Protocol, Desired: tgts("10.244.0.5:8080", "[fd00:10:244::5]:8080"), Actual: healthy("10.244.0.5:8080")},
+			want: Plan{WrongFamily: tgts("[fd00:10:244::5]:8080")},
+		},
+		"only wrong-family targets desired: the group is not emptied": {
+			in:   PlanInput{Family: corev1.IPv6Protocol, Desired: tgts("10.244.0.5:8080"), Actual: healthy("[fd00:10:244::5]:8080")},
+			want: Plan{Withheld: tgts("[fd00:10:244::5]:8080"), WrongFamily: tgts("10.244.0.5:8080")},
+		},
+		"instance targets have no family to check": {
+			in:   PlanInput{Family: corev1.IPv6Protocol, Desired: tgts("i-0000000000000000a:30080")},
+			want: Plan{Register: tgts("i-0000000000000000a:30080")},
 		},
 		"nothing to do when the group matches": {
 			in:   PlanInput{Desired: tgts("10.244.0.1:8080"), Actual: healthy("10.244.0.1:8080")},

@@ -28,6 +28,9 @@ type groupSpec struct {
 	targetType types.TargetTypeEnum
 	// healthCheckPort is "traffic-port" when empty, the AWS default.
 	healthCheckPort string
+	// ipv6 makes the group ipv6 and its load balancer dualstack, the only
+	// kind AWS attaches an ipv6 group to.
+	ipv6 bool
 }
 
 // ipGroup is a group of pod IPs, checked on the traffic port.
@@ -39,10 +42,15 @@ type listenerAddr func(listenerARN string) (string, error)
 
 // createLoadBalancer creates the three resources through the real SDK.
 func createLoadBalancer(ctx context.Context, c *elbv2sdk.Client, addrOf listenerAddr, name string, g groupSpec) (lb loadBalancer, retErr error) {
+	ipType := types.IpAddressTypeIpv4
+	if g.ipv6 {
+		ipType = types.IpAddressTypeDualstack
+	}
 	out, err := c.CreateLoadBalancer(ctx, &elbv2sdk.CreateLoadBalancerInput{
-		Name:    aws.String(name),
-		Type:    types.LoadBalancerTypeEnumApplication,
-		Subnets: []string{"subnet-0a1b2c3d", "subnet-1a2b3c4d"},
+		Name:          aws.String(name),
+		Type:          types.LoadBalancerTypeEnumApplication,
+		Subnets:       []string{"subnet-0a1b2c3d", "subnet-1a2b3c4d"},
+		IpAddressType: ipType,
 	})
 	if err != nil {
 		return lb, fmt.Errorf("creating load balancer %s: %w", name, err)
@@ -102,6 +110,9 @@ func createTargetGroup(ctx context.Context, c *elbv2sdk.Client, name string, g g
 	}
 	if g.healthCheckPort != "" {
 		in.HealthCheckPort = aws.String(g.healthCheckPort)
+	}
+	if g.ipv6 {
+		in.IpAddressType = types.TargetGroupIpAddressTypeEnumIpv6
 	}
 	tg, err := c.CreateTargetGroup(ctx, in)
 	if err != nil {

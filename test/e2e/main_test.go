@@ -22,6 +22,7 @@ import (
 	"github.com/tgc-dev/targetgroupcontroller/api/v1alpha1"
 
 	"github.com/tgc-dev/targetgroupcontroller/internal/emulator"
+	"github.com/tgc-dev/targetgroupcontroller/test/harness"
 	"github.com/tgc-dev/targetgroupcontroller/test/identity"
 	"github.com/tgc-dev/targetgroupcontroller/test/kubelet"
 	"github.com/tgc-dev/targetgroupcontroller/test/testcluster"
@@ -115,8 +116,8 @@ func startSuite() (_ *suite, stop func(), _ error) {
 
 	s.emu, err = emulator.New(emulator.Config{
 		Region:  region,
-		VPCs:    []emulator.VPC{{ID: vpcID, CIDR: podCIDR}},
-		DialMap: []emulator.DialMapping{{From: podCIDR, To: loopbackCIDR}},
+		VPCs:    []emulator.VPC{harness.DualStackVPC},
+		DialMap: harness.PodDialMap,
 		Profile: scaledProfile(),
 		// The AWS-like throttling stays on: tgc must stay within it while
 		// it polls gates and reacts to rollouts.
@@ -136,7 +137,11 @@ func startSuite() (_ *suite, stop func(), _ error) {
 		// Several nodes, each its own instance, for the instance
 		// scenarios; the pod scenarios spread over them too.
 		Nodes: suiteNodes,
+		// Dual stack, for the IPv6 scenario; every other Service stays
+		// IPv4 single-stack.
+		ServiceClusterIPRange: harness.DualStackServiceRange,
 		Kubelet: kubelet.Config{
+			IPFamilies:     harness.DualStack,
 			PodCIDR:        podCIDR,
 			LoopbackCIDR:   loopbackCIDR,
 			MaxProbePeriod: kubeletProbePeriod,

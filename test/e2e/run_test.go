@@ -67,10 +67,14 @@ func runScenario(t *testing.T, s *suite, sc scenario, su setup) result {
 	if sc.instance != nil {
 		sc.instance.shape(svc)
 	}
+	if sc.ipv6 {
+		dualStack(svc)
+		group = ipv6Group
+	}
 	if err := s.kube.Create(ctx, svc); err != nil {
 		t.Fatalf("creating the service: %v", err)
 	}
-	r.targets = targeting{instance: sc.instance, nodePort: svc.Spec.Ports[0].NodePort}
+	r.targets = targeting{instance: sc.instance, nodePort: svc.Spec.Ports[0].NodePort, ipv6: sc.ipv6}
 	if sc.instance != nil {
 		group = sc.instance.group(svc, su)
 	}
@@ -91,6 +95,9 @@ func runScenario(t *testing.T, s *suite, sc scenario, su setup) result {
 	b := binding(r.ns, r.lb.TargetGroupARN)
 	if sc.instance != nil {
 		b.Spec.TargetType = v1alpha1.TargetTypeInstance
+	}
+	if sc.ipv6 {
+		b.Spec.IPAddressType = v1alpha1.IPAddressTypeIPv6
 	}
 	if err := s.kube.Create(ctx, b); err != nil {
 		t.Fatalf("creating the binding: %v", err)

@@ -29,6 +29,9 @@ type scenario struct {
 	instance *instanceMode
 	// pools starts the pods on the blue nodes (labelPools).
 	pools bool
+	// ipv6 binds the IPv6 addresses of a dual-stack Service to an ipv6
+	// group behind a dualstack load balancer (ipv6_test.go).
+	ipv6 bool
 	// full: the scenario runs only when the results table is written
 	// (TGC_E2E_REPORT) or TGC_E2E=all, to keep `make test` short.
 	full bool
@@ -38,8 +41,11 @@ type scenario struct {
 // scenario runs its naive setup only in the full run, to keep `make test`
 // short: the recommended one is what `make test` must prove.
 func (sc scenario) setups() []setup {
-	if sc.instance == nil {
+	if sc.instance == nil && (!sc.ipv6 || fullRun()) {
 		return setups()
+	}
+	if sc.ipv6 {
+		return setups()[:1]
 	}
 	if !fullRun() {
 		return instanceSetups()[:1]
@@ -68,7 +74,7 @@ func (sc scenario) finalReplicas() int32 {
 
 // scenarios are the situations in which pods or nodes leave or join a
 // target group that tgc promises to handle without a failed request, run
-// in this order: five with pod targets, three with node targets
+// in this order: six with pod targets (one of them IPv6), three with node targets
 // (instance_test.go).
 func scenarios() []scenario {
 	return append([]scenario{
@@ -99,6 +105,7 @@ func scenarios() []scenario {
 			replicas: 4,
 			action:   (*run).rolloutWithControllerRestart,
 		},
+		ipv6RollingUpdate(),
 	}, instanceScenarios()...)
 }
 

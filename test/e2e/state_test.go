@@ -38,6 +38,8 @@ type targeting struct {
 	instance *instanceMode
 	// nodePort is the Service's, where instance targets are registered.
 	nodePort int32
+	// ipv6: the targets are the pods' IPv6 addresses.
+	ipv6 bool
 }
 
 // ipTargets are pods on containerPort.
@@ -87,8 +89,8 @@ func observe(ctx context.Context, kube client.Client, elb *elbv2sdk.Client, name
 	w.pods = len(pods.Items)
 	for i := range pods.Items {
 		p := &pods.Items[i]
-		if p.DeletionTimestamp == nil && podReady(p) && p.Status.PodIP != "" {
-			w.readyIPs = append(w.readyIPs, p.Status.PodIP)
+		if ip := tg.podIP(p); p.DeletionTimestamp == nil && podReady(p) && ip != "" {
+			w.readyIPs = append(w.readyIPs, ip)
 		}
 	}
 	slices.Sort(w.readyIPs)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -111,14 +110,16 @@ func (e *env) targetGroup(mutate ...func(*elb.CreateTargetGroupInput)) string {
 		m(in)
 	}
 	arn := e.TargetGroup(in)
-	if in.IpAddressType == elbtypes.TargetGroupIpAddressTypeEnumIpv6 {
-		return arn // an ipv4 ALB cannot forward to it; tests of ipv6 groups need no health
-	}
 	port, err := process.FreePort()
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	lb, err := e.aws.CreateLoadBalancer(e.ctx, &elb.CreateLoadBalancerInput{Name: aws.String(uniq("lb")), Type: elbtypes.LoadBalancerTypeEnumApplication})
+	// AWS attaches an ipv6 group only to a dualstack load balancer.
+	ipType := elbtypes.IpAddressTypeIpv4
+	if in.IpAddressType == elbtypes.TargetGroupIpAddressTypeEnumIpv6 {
+		ipType = elbtypes.IpAddressTypeDualstack
+	}
+	lb, err := e.aws.CreateLoadBalancer(e.ctx, &elb.CreateLoadBalancerInput{Name: aws.String(uniq("lb")), Type: elbtypes.LoadBalancerTypeEnumApplication, IpAddressType: ipType})
 	if err != nil {
 		e.t.Fatalf("CreateLoadBalancer: %v", err)
 	}
@@ -166,23 +167,7 @@ func (e *env) waitHealthy(arn string, n int, timeout time.Duration) {
 // readyPodTargets are "podIP:port" of the Ready pods matching the labels.
 func (e *env) readyPodTargets(labels map[string]string, port int32) []string {
 	e.t.Helper()
-	var pods corev1.PodList
-	if err := e.kube.List(e.ctx, &pods, client.InNamespace(e.ns), client.MatchingLabels(labels)); err != nil {
-		e.t.Fatalf("listing pods: %v", err)
-	}
-	var out []string
-	for _, p := range pods.Items {
-		if p.DeletionTimestamp != nil || p.Status.PodIP == "" {
-			continue
-		}
-		for _, c := range p.Status.Conditions {
-			if c.Type == corev1.PodReady && c.Status == corev1.ConditionTrue {
-				out = append(out, netip.AddrPortFrom(netip.MustParseAddr(p.Status.PodIP), uint16(port)).String())
-			}
-		}
-	}
-	slices.Sort(out)
-	return out
+	return e.readyPodAddrs(labels, port, "")
 }
 
 // app creates a Deployment whose pods serve HTTP on containerPort (named
@@ -288,12 +273,18 @@ func (e *env) standInPod(name string, ips ...string) *corev1.Pod {
 
 func (e *env) writeSlice(service, name string, port int32, eps []discoveryv1.Endpoint) {
 	e.t.Helper()
+	e.writeSliceOf(discoveryv1.AddressTypeIPv4, service, name, port, eps)
+}
+
+// writeSliceOf is writeSlice for a slice of addressType typ.
+func (e *env) writeSliceOf(typ discoveryv1.AddressType, service, name string, port int32, eps []discoveryv1.Endpoint) {
+	e.t.Helper()
 	s := &discoveryv1.EndpointSlice{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: e.ns, Labels: map[string]string{
 			discoveryv1.LabelServiceName: service,
 			discoveryv1.LabelManagedBy:   "integration-test",
 		}},
-		AddressType: discoveryv1.AddressTypeIPv4,
+		AddressType: typ,
 		Ports:       []discoveryv1.EndpointPort{{Name: ptr.To("web"), Port: ptr.To(port), Protocol: ptr.To(corev1.ProtocolTCP)}},
 		Endpoints:   eps,
 	}

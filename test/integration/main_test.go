@@ -10,7 +10,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"net/netip"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -54,8 +53,8 @@ func run(m *testing.M) int {
 	_, file, _, _ := runtime.Caller(0)
 	root := filepath.Join(filepath.Dir(file), "..", "..")
 	emu, err := emulator.New(emulator.Config{
-		VPCs:    []emulator.VPC{{ID: "vpc-0a1b2c3d4e5f60718", CIDR: netip.MustParsePrefix("10.244.0.0/16")}},
-		DialMap: []emulator.DialMapping{{From: netip.MustParsePrefix("10.244.0.0/16"), To: netip.MustParsePrefix("127.244.0.0/16")}},
+		VPCs:    []emulator.VPC{harness.DualStackVPC},
+		DialMap: harness.PodDialMap,
 		Profile: integrationProfile(),
 		// Tests run in parallel against one emulator; only the throttling
 		// test turns throttling on, while no other test runs.
@@ -74,7 +73,10 @@ func run(m *testing.M) int {
 	// EC2 instance it plays to it.
 	cluster, err := testcluster.Start(ctx, testcluster.Options{
 		CRDDirectoryPaths: []string{filepath.Join(root, "config", "crd", "bases")},
-		Kubelet:           kubelet.Config{Instances: emu},
+		// Dual stack, as the dual-stack tests need; a Service is still
+		// IPv4 single-stack unless it asks for more.
+		ServiceClusterIPRange: harness.DualStackServiceRange,
+		Kubelet:               kubelet.Config{Instances: emu, IPFamilies: harness.DualStack},
 	})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "starting the test cluster:", err)

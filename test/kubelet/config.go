@@ -5,9 +5,11 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/go-logr/logr"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/utils/clock"
 )
 
@@ -19,6 +21,21 @@ type Config struct {
 	NodeName string
 	// PodCIDR is where pod IPs come from. Default 10.244.0.0/16.
 	PodCIDR netip.Prefix
+	// IPFamilies are the families of every pod's addresses, the first one
+	// primary (status.podIP), as a cluster's --service-cluster-ip-range
+	// and pod CIDRs make them: [IPv4] (the default), [IPv4 IPv6] or
+	// [IPv6 IPv4] for dual stack, [IPv6] for an IPv6-only cluster. One rule
+	// for the node, not per pod, as with a real CNI plugin; the
+	// EndpointSlice controller then writes one slice per family a Service
+	// asks for.
+	IPFamilies []corev1.IPFamily
+	// IPv6PodCIDR is where IPv6 pod addresses come from: a pod's IPv6
+	// address has the host bits of its IPv4 slot in PodCIDR (loopback.go).
+	// It must leave as many host bits as PodCIDR. Default
+	// fd00:10:244::/112 (for the default /16; /96 plus PodCIDR's length
+	// otherwise), inside the ELBv2 emulator's dual-stack VPC
+	// fd00:10:244::/56.
+	IPv6PodCIDR netip.Prefix
 	// LoopbackCIDR is where a pod's servers really listen: the pod IP's host
 	// bits are kept and its network bits replaced. Default 127.244.0.0/16.
 	// It must lie in 127.0.0.0/8 (Linux answers the whole block on lo) and
@@ -101,12 +118,72 @@ func (cfg Config) Defaulted() (Config, error) {
 	}
 	cfg.PodCIDR = cfg.PodCIDR.Masked()
 	cfg.LoopbackCIDR = cfg.LoopbackCIDR.Masked()
-	if _, err := newLoopbackMapper(cfg.PodCIDR, cfg.LoopbackCIDR); err != nil {
+	if len(cfg.IPFamilies) == 0 {
+		cfg.IPFamilies = []corev1.IPFamily{corev1.IPv4Protocol}
+	}
+	if err := validFamilies(cfg.IPFamilies); err != nil {
+		return cfg, err
+	}
+	if cfg.hasIPv6() && !cfg.IPv6PodCIDR.IsValid() {
+		cfg.IPv6PodCIDR = netip.PrefixFrom(netip.MustParseAddr("fd00:10:244::"), 96+cfg.PodCIDR.Bits())
+	}
+	if _, err := cfg.mapper(); err != nil {
 		return cfg, err
 	}
 	return cfg, nil
 }
 
+// validFamilies accepts one family, or both in either order.
+func validFamilies(fs []corev1.IPFamily) error {
+	for _, f := range fs {
+		if f != corev1.IPv4Protocol && f != corev1.IPv6Protocol {
+			return fmt.Errorf("IP family %q must be IPv4 or IPv6", f)
+		}
+	}
+	if len(fs) > 2 || (len(fs) == 2 && fs[0] == fs[1]) {
+		return fmt.Errorf("IP families %v must be one family or both", fs)
+	}
+	return nil
+}
+
+func (cfg Config) hasIPv6() bool { return slices.Contains(cfg.IPFamilies, corev1.IPv6Protocol) }
+
+// mapper is the pod address mapping the configuration describes.
+func (cfg Config) mapper() (loopbackMapper, error) {
+	m, err := newLoopbackMapper(cfg.PodCIDR, cfg.LoopbackCIDR)
+	if err != nil || !cfg.IPv6PodCIDR.IsValid() {
+		return m, err
+	}
+	return m.withIPv6(cfg.IPv6PodCIDR)
+}
+
+// podIPs are the addresses of the pod whose IPv4 slot is slot, in the
+// order of IPFamilies.
+func (cfg Config) podIPs(m loopbackMapper, slot netip.Addr) []netip.Addr {
+	out := make([]netip.Addr, 0, len(cfg.IPFamilies))
+	for _, f := range cfg.IPFamilies {
+		if f == corev1.IPv6Protocol {
+			out = append(out, m.ipv6(slot))
+		} else {
+			out = append(out, slot)
+		}
+	}
+	return out
+}
+
+// podCIDRs are the node's spec.podCIDRs, in the order of IPFamilies.
+func (cfg Config) podCIDRs() []string {
+	out := make([]string, 0, len(cfg.IPFamilies))
+	for _, f := range cfg.IPFamilies {
+		if f == corev1.IPv6Protocol {
+			out = append(out, cfg.IPv6PodCIDR.String())
+		} else {
+			out = append(out, cfg.PodCIDR.String())
+		}
+	}
+	return out
+}
+
 func (cfg Config) String() string {
-	return fmt.Sprintf("node=%s nodeIP=%s instance=%s podCIDR=%s loopbackCIDR=%s", cfg.NodeName, cfg.NodeIP, cfg.InstanceID, cfg.PodCIDR, cfg.LoopbackCIDR)
+	return fmt.Sprintf("node=%s nodeIP=%s instance=%s podCIDRs=%v loopbackCIDR=%s", cfg.NodeName, cfg.NodeIP, cfg.InstanceID, cfg.podCIDRs(), cfg.LoopbackCIDR)
 }

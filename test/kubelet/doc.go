@@ -11,6 +11,12 @@
 //     package's cluster, in another process) serves on its loopback address:
 //     each address in use is claimed with a flock in Config.ClaimDir, which
 //     the kernel releases if the process dies.
+//   - With Config.IPFamilies [IPv4 IPv6], [IPv6 IPv4] or [IPv6], pods are
+//     dual stack or IPv6-only: the IPv6 address comes from
+//     Config.IPv6PodCIDR (default fd00:10:244::/112) with the host bits of
+//     the pod's IPv4 slot (10.244.3.7 and fd00:10:244::307 are one pod),
+//     so both serve on the same loopback address, and status.podIPs lists
+//     them in the families' order.
 //   - For every TCP container port, a real HTTP server listens on the pod's
 //     mapped loopback address: pod IP 10.244.a.b serves on 127.244.a.b
 //     (Config.LoopbackCIDR). Tests only ever dial loopback addresses, so

@@ -51,7 +51,7 @@ func New(client kubernetes.Interface, cfg Config) (*Kubelet, error) {
 	if err != nil {
 		return nil, fmt.Errorf("configuring loopback kubelet: %w", err)
 	}
-	mapper, err := newLoopbackMapper(cfg.PodCIDR, cfg.LoopbackCIDR)
+	mapper, err := cfg.mapper()
 	if err != nil {
 		return nil, fmt.Errorf("configuring loopback kubelet: %w", err)
 	}
@@ -190,8 +190,8 @@ func (k *Kubelet) reserveExistingIPs() error {
 		if pod.Spec.NodeName != k.cfg.NodeName {
 			continue
 		}
-		if ip, err := netip.ParseAddr(pod.Status.PodIP); err == nil && k.cfg.PodCIDR.Contains(ip) {
-			if err := k.ipam.Reserve(ip, string(pod.UID)); err != nil {
+		if ip, err := netip.ParseAddr(pod.Status.PodIP); err == nil && k.mapper.slot(ip).IsValid() {
+			if err := k.ipam.Reserve(k.mapper.slot(ip), string(pod.UID)); err != nil {
 				k.log.Info("Pod has an IP that cannot be kept", "pod", klog.KObj(pod), "reason", err.Error())
 			}
 		}
@@ -329,6 +329,7 @@ func (k *Kubelet) runnerFor(pod *corev1.Pod) (*podRunner, error) {
 		return nil, err
 	}
 	r = newPodRunner(pod, ip, k.mapper.toLoopback(ip), k.cfg.NodeIP, k.cfg, func() { k.queue.Add(key) })
+	r.rt.PodIPs = k.cfg.podIPs(k.mapper, ip)
 	k.runners[key] = r
 	r.start(k.runCtx)
 	k.log.V(1).Info("Started pod", "pod", klog.KObj(pod), "podIP", ip)
@@ -336,12 +337,13 @@ func (k *Kubelet) runnerFor(pod *corev1.Pod) (*podRunner, error) {
 }
 
 // podIP keeps the IP a pod already has (the kubelet restarted) or
-// allocates a new one. The caller holds k.mu.
+// allocates a new one; for a pod whose primary address is IPv6, the IPv4
+// slot that stands for it. The caller holds k.mu.
 func (k *Kubelet) podIP(pod *corev1.Pod) (netip.Addr, error) {
 	owner := string(pod.UID)
-	if ip, err := netip.ParseAddr(pod.Status.PodIP); err == nil && k.cfg.PodCIDR.Contains(ip) {
-		if err := k.ipam.Reserve(ip, owner); err == nil {
-			return ip, nil
+	if ip, err := netip.ParseAddr(pod.Status.PodIP); err == nil && k.mapper.slot(ip).IsValid() {
+		if err := k.ipam.Reserve(k.mapper.slot(ip), owner); err == nil {
+			return k.mapper.slot(ip), nil
 		}
 	}
 	ip, err := k.ipam.Allocate(owner)

@@ -28,8 +28,8 @@ func (k *Kubelet) registerNode(ctx context.Context) error {
 	node := &corev1.Node{
 		ObjectMeta: metav1.ObjectMeta{Name: k.cfg.NodeName, Labels: lbls},
 		Spec: corev1.NodeSpec{
-			PodCIDR:    k.cfg.PodCIDR.String(),
-			PodCIDRs:   []string{k.cfg.PodCIDR.String()},
+			PodCIDR:    k.cfg.podCIDRs()[0],
+			PodCIDRs:   k.cfg.podCIDRs(),
 			ProviderID: providerID(k.cfg.Zone, k.cfg.InstanceID),
 		},
 	}

@@ -23,7 +23,11 @@ const (
 // podRuntime is what the kubelet knows about a pod that only it can know:
 // its IP and the state of its (simulated) containers.
 type podRuntime struct {
+	// IP is the pod's IPv4 slot: what its servers listen on, mapped onto
+	// loopback. PodIPs are the addresses it reports, one per family of
+	// Config.IPFamilies; empty means IP alone.
 	IP        netip.Addr
+	PodIPs    []netip.Addr
 	HostIP    netip.Addr
 	StartedAt time.Time // the containers are running from this time on
 	// Ready holds each container's readiness as its probe last decided it.
@@ -47,6 +51,13 @@ func desiredStatus(pod *corev1.Pod, rt podRuntime, now time.Time) corev1.PodStat
 	s.HostIPs = []corev1.HostIP{{IP: rt.HostIP.String()}}
 	s.PodIP = rt.IP.String()
 	s.PodIPs = []corev1.PodIP{{IP: rt.IP.String()}}
+	if len(rt.PodIPs) > 0 {
+		s.PodIP = rt.PodIPs[0].String()
+		s.PodIPs = make([]corev1.PodIP, 0, len(rt.PodIPs))
+		for _, ip := range rt.PodIPs {
+			s.PodIPs = append(s.PodIPs, corev1.PodIP{IP: ip.String()})
+		}
+	}
 	s.QOSClass = qosClass(pod)
 
 	var unready []string

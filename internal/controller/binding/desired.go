@@ -26,6 +26,8 @@ type endpoints struct {
 	// serviceGone: the Service does not exist and the policy allows
 	// deregistering everything.
 	serviceGone bool
+	// family is the target group's IP family, which the plan enforces.
+	family corev1.IPFamily
 }
 
 // desired reads the Service and its EndpointSlices from the informer cache

@@ -85,7 +85,9 @@ func (p *Planner) wants(ctx context.Context, tgb *v1alpha1.TargetGroupBinding, t
 	if fail != nil {
 		return endpoints{}, fail
 	}
-	return p.desired(ctx, tgb, family)
+	eps, fail := p.desired(ctx, tgb, family)
+	eps.family = family
+	return eps, fail
 }
 
 // planned is what a sync would write to a group.
@@ -115,6 +117,7 @@ func (p *Planner) planGroup(ctx context.Context, tgb *v1alpha1.TargetGroupBindin
 		Actual:             g.Health(),
 		Owned:              owned,
 		AllowDeregisterAll: tgb.Spec.EmptyEndpointsPolicy == v1alpha1.EmptyEndpointsPolicyDeregister,
+		Family:             eps.family,
 	})
 	// The brake: removals without evidence beyond its limits are held.
 	h, err := p.brake(ctx, tgb, eps, &plan, len(offer), g.Health(), owned, edited)

@@ -101,6 +101,7 @@ func (c *Controller) sync(ctx context.Context, tgb *v1alpha1.TargetGroupBinding)
 	c.announceConfirmed(ctx, tgb, pl.hold, len(plan.Deregister))
 	drift := before != nil && c.reportOutside(ctx, tgb, tg.ARN, before, g.Health(), plan, &res)
 	c.reportEmpty(ctx, tgb, eps, plan)
+	c.reportWrongFamily(ctx, tgb, tg.ARN, eps.family, plan.WrongFamily)
 
 	// The writes.
 	if tgb.Spec.MultiClusterTargetGroup && len(plan.Register) > 0 {

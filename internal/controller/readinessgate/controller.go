@@ -17,6 +17,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/tgc-dev/targetgroupcontroller/api/v1alpha1"
+	"github.com/tgc-dev/targetgroupcontroller/internal/elbv2"
 	"github.com/tgc-dev/targetgroupcontroller/internal/podgate"
 	"github.com/tgc-dev/targetgroupcontroller/internal/targets"
 )
@@ -30,6 +31,8 @@ type HealthSource interface {
 	// Health returns the cached view without calling AWS; false when the
 	// group was never read.
 	Health(arn string) ([]targets.Health, time.Time, bool)
+	// Lookup returns the group as last read, for its IP address type.
+	Lookup(ctx context.Context, arn, name string) (elbv2.TargetGroup, error)
 }
 
 // Config tunes the controller. Zero fields take the defaults.

@@ -206,23 +206,45 @@ func (c *Controller) podEndpoints(ctx context.Context, tgb *v1alpha1.TargetGroup
 	if err := c.kube.List(ctx, &slices, client.InNamespace(tgb.Namespace), client.MatchingLabels{discoveryv1.LabelServiceName: svc.Name}); err != nil {
 		return nil, fmt.Errorf("listing EndpointSlices of %s/%s: %w", svc.Namespace, svc.Name, err)
 	}
-	res, err := targets.Desired(targets.DesiredInput{Slices: slices.Items, Port: tgb.Spec.ServiceRef.Port, Service: svc, IPFamily: family(tgb, svc)})
+	res, err := targets.Desired(targets.DesiredInput{Slices: slices.Items, Port: tgb.Spec.ServiceRef.Port, Service: svc, IPFamily: family(tgb, svc, c.groupIPType(ctx, tgb))})
 	if err != nil {
 		return nil, fmt.Errorf("resolving targets of %s/%s: %w", tgb.Namespace, tgb.Name, err)
 	}
 	return res.Pods, nil
 }
 
-// family is the IP family of the binding's targets: the spec's, else IPv6
-// for a Service that has only IPv6, else IPv4 (the target group default).
-func family(tgb *v1alpha1.TargetGroupBinding, svc *corev1.Service) corev1.IPFamily {
-	if tgb.Spec.IPAddressType == v1alpha1.IPAddressTypeIPv6 {
-		return corev1.IPv6Protocol
+// family is the IP family of the binding's targets, as the binding
+// controller picks it: the spec's, else the target group's (a dual-stack
+// Service bound to an ipv6 group without spec.ipAddressType has IPv6
+// targets), else IPv6 for a Service that has only IPv6, else IPv4 (the
+// target group default).
+func family(tgb *v1alpha1.TargetGroupBinding, svc *corev1.Service, groupType string) corev1.IPFamily {
+	t := string(tgb.Spec.IPAddressType)
+	if t == "" {
+		t = groupType
 	}
-	if tgb.Spec.IPAddressType == "" && len(svc.Spec.IPFamilies) == 1 && svc.Spec.IPFamilies[0] == corev1.IPv6Protocol {
+	switch {
+	case t == string(v1alpha1.IPAddressTypeIPv6):
+		return corev1.IPv6Protocol
+	case t == "" && len(svc.Spec.IPFamilies) == 1 && svc.Spec.IPFamilies[0] == corev1.IPv6Protocol:
 		return corev1.IPv6Protocol
 	}
 	return corev1.IPv4Protocol
+}
+
+// groupIPType is the IP address type of the binding's target group, when
+// the spec leaves it out and the view knows the group; "" otherwise.
+func (c *Controller) groupIPType(ctx context.Context, tgb *v1alpha1.TargetGroupBinding) string {
+	arn := tgb.Status.TargetGroupARN
+	if tgb.Spec.IPAddressType != "" || arn == "" {
+		return ""
+	}
+	tg, err := c.health.Lookup(ctx, arn, "")
+	if err != nil {
+		log.FromContext(ctx).Info("cannot read the target group's IP address type; taking the Service's", "targetGroupARN", arn, "error", err.Error())
+		return ""
+	}
+	return tg.IPAddressType
 }
 
 // pendingSince is when the gate became what holds the pod back: when its

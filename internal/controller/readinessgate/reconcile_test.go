@@ -24,6 +24,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/tgc-dev/targetgroupcontroller/api/v1alpha1"
+	"github.com/tgc-dev/targetgroupcontroller/internal/elbv2"
 	"github.com/tgc-dev/targetgroupcontroller/internal/podgate"
 	"github.com/tgc-dev/targetgroupcontroller/internal/targets"
 )
@@ -34,6 +35,13 @@ type fakeHealth struct {
 	mu     sync.Mutex
 	health []targets.Health
 	polls  int
+	group  elbv2.TargetGroup
+}
+
+func (f *fakeHealth) Lookup(context.Context, string, string) (elbv2.TargetGroup, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.group, nil
 }
 
 func (f *fakeHealth) FreshHealth(context.Context, string, time.Duration) ([]targets.Health, time.Time, error) {

@@ -14,7 +14,10 @@ import (
 )
 
 // Mapping rewrites addresses in From onto the same offsets in To. Both
-// prefixes must have the same length and address family.
+// prefixes must have as many host bits; the families may differ, so that an
+// IPv6 pod prefix such as fd00:10:244::/112 can map onto an IPv4 loopback
+// range such as 127.244.0.0/16: Linux answers all of 127.0.0.0/8 on lo, but
+// of IPv6 only ::1.
 type Mapping struct {
 	From, To netip.Prefix
 }
@@ -35,8 +38,8 @@ func New(mappings []Mapping, timeout time.Duration) (*Dialer, error) {
 		if !m.From.IsValid() || !m.To.IsValid() {
 			return nil, fmt.Errorf("dial mapping %s=%s: both prefixes must be valid", m.From, m.To)
 		}
-		if m.From.Bits() != m.To.Bits() || m.From.Addr().Is4() != m.To.Addr().Is4() {
-			return nil, fmt.Errorf("dial mapping %s=%s: prefixes must have the same family and length", m.From, m.To)
+		if hostBits(m.From) != hostBits(m.To) {
+			return nil, fmt.Errorf("dial mapping %s=%s: prefixes must have as many host bits (%d and %d)", m.From, m.To, hostBits(m.From), hostBits(m.To))
 		}
 	}
 	return &Dialer{mappings: append([]Mapping(nil), mappings...), timeout: timeout}, nil
@@ -76,20 +79,25 @@ func (d *Dialer) DialContext(ctx context.Context, ap netip.AddrPort) (net.Conn, 
 	return conn, nil
 }
 
-// rebase keeps addr's host bits and replaces its network bits with to's.
+// hostBits is how many bits of an address p leaves to the host.
+func hostBits(p netip.Prefix) int { return p.Addr().BitLen() - p.Bits() }
+
+// rebase keeps addr's host bits and replaces its network bits with to's;
+// from and to have as many host bits, not necessarily the same family.
 func rebase(addr netip.Addr, from, to netip.Prefix) netip.Addr {
 	src := addr.AsSlice()
 	dst := to.Masked().Addr().AsSlice()
-	bits := from.Bits()
-	for i := range src {
-		// Bits of byte i that belong to the network part.
-		netBits := min(max(bits-8*i, 0), 8)
-		mask := byte(0xff << (8 - netBits))
-		if netBits == 0 {
-			mask = 0
+	// Copy the last n bits of src into the last n bits of dst, byte by
+	// byte from the end.
+	n := hostBits(from)
+	for i, j := len(src)-1, len(dst)-1; n > 0; i, j = i-1, j-1 {
+		mask := byte(0xff)
+		if n < 8 {
+			mask = byte(0xff) >> (8 - n)
 		}
-		src[i] = dst[i]&mask | src[i]&^mask
+		dst[j] = dst[j]&^mask | src[i]&mask
+		n -= 8
 	}
-	out, _ := netip.AddrFromSlice(src)
+	out, _ := netip.AddrFromSlice(dst)
 	return out
 }

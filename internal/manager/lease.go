@@ -99,7 +99,10 @@ func (l *renewalLock) Get(ctx context.Context) (*resourcelock.LeaderElectionReco
 	if err != nil || l.changes == nil || rec.HolderIdentity == "" || rec.HolderIdentity == l.Identity() {
 		return rec, raw, err
 	}
-	hold := l.retry * 3 / 2 // the holder renews every retry period
+	// The holder renews every retry period. A hold that outlasts a missed
+	// renewal delays when this replica first sees the dead holder's last
+	// record, and so its expiry, by as much; hence just over one period.
+	hold := l.retry * 11 / 10
 	if !l.seen(raw, hold) {
 		return rec, raw, nil
 	}

@@ -1,9 +1,15 @@
 package scenario
 
 import (
+	"bufio"
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/tgc-dev/targetgroupcontroller/bench/measure"
@@ -81,6 +87,7 @@ func runScale(ctx context.Context, r *runner, _ map[string]bool) ([]*report.Resu
 	res.ControllerLog = c.LogPath
 	sampler := sample.Start(c.Pid(), 100*time.Millisecond)
 	defer sampler.Stop()
+	read0, rerr0 := bytesRead(c.Pid())
 	zero := c.Started
 	last, err := waitVerified(ctx, e, c, f.groups(), zero, 3*floor+r.scale.SettleTimeout)
 	if err != nil {
@@ -95,6 +102,7 @@ func runScale(ctx context.Context, r *runner, _ map[string]bool) ([]*report.Resu
 	fmt.Fprintf(r.out, "   %d groups verified in %.1f s (floor %.1f s)\n", n, verified.Seconds(), floor.Seconds())
 
 	quietFrom := time.Now()
+	readSynced, rerr1 := bytesRead(c.Pid())
 	time.Sleep(size.Quiet)
 	heap, herr := c.scrape(ctx, seriesHeapInuse)
 	points := sampler.Points()
@@ -114,10 +122,12 @@ func runScale(ctx context.Context, r *runner, _ map[string]bool) ([]*report.Resu
 	// window is its own, shorter one.
 	short := *r
 	short.scale.ChurnWindow = size.ChurnWindow
+	readChurn0, rerr2 := bytesRead(c.Pid())
 	win, err := short.churnAt(ctx, e, c, newChurnState(rand.New(rand.NewPCG(1, 2)), f), cpuRate)
 	if err != nil {
 		return nil, err
 	}
+	readChurn1, rerr3 := bytesRead(c.Pid())
 	cpuPer1000, cpuNetPer1000 := 0.0, 0.0
 	if win.Changes > 0 {
 		cpuPer1000 = win.CPUSeconds / (float64(win.Changes) / 1000)
@@ -145,6 +155,20 @@ func runScale(ctx context.Context, r *runner, _ map[string]bool) ([]*report.Resu
 		"churn":                         win,
 		"throttled":                     throttled,
 	}
+	restartCPU := sample.CPUSeconds(startup.CPUTicks)
+	res.Figures["restartCpuSeconds"] = restartCPU
+	res.Figures["cpuMsPerVerifiedGroup"] = restartCPU * 1000 / float64(n)
+	if err := errors.Join(rerr0, rerr1, rerr2, rerr3); err != nil {
+		res.Notes = append(res.Notes, "bytes read from /proc/<pid>/io: "+err.Error())
+	} else {
+		res.Figures["bytesReadUntilSynced"] = readSynced - read0
+		res.Figures["bytesReadUntilSyncedPerBoundEndpoint"] = float64(readSynced-read0) / float64(bound)
+		res.Figures["bytesReadInChurn"] = readChurn1 - readChurn0
+		if win.Changes > 0 {
+			res.Figures["bytesReadPerChange"] = float64(readChurn1-readChurn0) / float64(win.Changes)
+		}
+		res.Notes = append(res.Notes, "bytes read is rchar of /proc/<pid>/io: every byte the controller read from a socket or file, so the API server's lists and watch events (TLS) and AWS's answers together; until synced runs from just after the process started to the quiet window, in churn from the window's start to the end of its settle")
+	}
 	if herr == nil {
 		res.Figures["steadyHeapInuseBytes"] = heap[seriesHeapInuse]
 	} else {
@@ -165,4 +189,25 @@ func runScale(ctx context.Context, r *runner, _ map[string]bool) ([]*report.Resu
 		res.Notes = append(res.Notes, fmt.Sprintf("the Describe burst (%d) covers one read per group (%d groups): no floor, no ratio", res.Buckets.Describe.Burst, n))
 	}
 	return []*report.Result{res}, nil
+}
+
+// bytesRead is rchar of /proc/<pid>/io (proc(5)): the bytes the process
+// has read with read(2) and its kin, sockets included. For the controller
+// that is the API server's lists and watch events and AWS's answers.
+func bytesRead(pid int) (int64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/io", pid))
+	if err != nil {
+		return 0, fmt.Errorf("reading io of pid %d: %w", pid, err)
+	}
+	return parseRchar(b)
+}
+
+func parseRchar(b []byte) (int64, error) {
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "rchar:"); ok {
+			return strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+		}
+	}
+	return 0, errors.New("no rchar line in /proc/<pid>/io")
 }

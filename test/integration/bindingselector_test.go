@@ -6,11 +6,13 @@ import (
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/tgc-dev/targetgroupcontroller/api/v1alpha1"
+	"github.com/tgc-dev/targetgroupcontroller/internal/podgate"
 )
 
 // shardLabel is the label the two deployments of this test split bindings
@@ -117,5 +119,52 @@ func TestBindingSelectorSplitsBindingsAndARelabelledBindingKeepsItsTargets(t *te
 	})
 	if got := e.members(arnB); !slices.Equal(got, targetsOf(ipsB)) {
 		t.Fatalf("targets of b's own binding = %v, want %v", got, targetsOf(ipsB))
+	}
+}
+
+// TestBindingSelectorLeavesTheReadinessGatesOfUnselectedBindingsToTheirDeployment
+// runs one controller that selects shard a over two gated apps: the gate of
+// the pod behind the selected binding turns True once its target is
+// healthy, and the gate of the pod behind a binding of shard b is never
+// written, since it is the other deployment's to set. Without the cache's
+// label selector the controller would register the second pod and set its
+// gate too.
+func TestBindingSelectorLeavesTheReadinessGatesOfUnselectedBindingsToTheirDeployment(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	o := e.controllerOptions()
+	o.BindingSelector = shardLabel + "=a"
+	o.ServiceAnnotations = false
+	e.startController(o)
+
+	apps := map[string]string{"a": uniq("gated-a"), "b": uniq("gated-b")}
+	groups := map[string]string{}
+	labels := map[string]map[string]string{}
+	for shard, name := range apps {
+		groups[shard] = e.targetGroup()
+		labels[shard] = e.gatedApp(name, 1)
+		e.binding(name, name, intstr.FromInt32(80), groups[shard], func(tgb *v1alpha1.TargetGroupBinding) {
+			tgb.Labels = map[string]string{shardLabel: shard}
+		})
+	}
+	gateOf := func(shard string) *corev1.PodCondition {
+		ps := e.pods(labels[shard])
+		if len(ps) != 1 {
+			return nil
+		}
+		return podCondition(&ps[0], podgate.ConditionType(apps[shard]))
+	}
+	e.eventually(60*time.Second, "the selected binding's pod gate to turn True", func() (bool, string) {
+		c := gateOf("a")
+		return isTrue(c), fmt.Sprintf("gate %+v", c)
+	})
+	// A controller that synced both would have set both gates by now, the
+	// two apps being alike; a little longer makes sure it is not a race.
+	time.Sleep(2 * time.Second)
+	if c := gateOf("b"); c != nil {
+		t.Fatalf("the gate of the unselected binding's pod was written: %+v", c)
+	}
+	if got := e.members(groups["b"]); len(got) != 0 {
+		t.Fatalf("the unselected binding's group holds %v, want nothing registered", got)
 	}
 }

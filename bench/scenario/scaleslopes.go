@@ -15,7 +15,6 @@ import (
 	"github.com/tgc-dev/targetgroupcontroller/bench/measure"
 	"github.com/tgc-dev/targetgroupcontroller/bench/report"
 	"github.com/tgc-dev/targetgroupcontroller/bench/sample"
-	"github.com/tgc-dev/targetgroupcontroller/internal/emulator"
 )
 
 // scaleSize is the size of the scale scenario: one replica over many more
@@ -60,17 +59,11 @@ func runScale(ctx context.Context, r *runner, _ map[string]bool) ([]*report.Resu
 		"quietWindowSec": size.Quiet.Seconds(), "churnRatePerSec": cpuRate, "churnWindowSec": size.ChurnWindow.Seconds(),
 		"idleCpuWindowSec": idleWindow.Seconds(), "sampleIntervalMs": 100,
 	}
-	e, err := r.env(ctx)
+	e, baseline, err := r.envAfterIdle(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer e.close()
-	res.Buckets = e.measure()
-	baseline, err := r.idleBaseline(ctx, e)
-	if err != nil {
-		return nil, err
-	}
-	e.emu.SetThrottle(emulator.Throttle{Disabled: true}) // the driver seeds unthrottled
 	f, err := r.setupFleet(ctx, e, n, per, true)
 	if err != nil {
 		return nil, err

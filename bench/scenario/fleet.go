@@ -232,9 +232,12 @@ func (e *env) targetGroup(ctx context.Context, name string) (string, error) {
 	arn := *out.TargetGroups[0].TargetGroupArn
 	// A listener needs a real port on the load balancer's loopback address;
 	// that address is the emulator's alone, but a process listening on a
-	// port of every address takes it there too, so probe and retry.
+	// port of every address takes it there too, so probe and retry. A free
+	// port of 127.0.0.1 may also be one this load balancer already listens
+	// on (DuplicateListener); with the scale scenario's 3,000 listeners that
+	// is about one pick in ten, so retry enough that no group fails on it.
 	var lastErr error
-	for range 5 {
+	for range 30 {
 		port, err := process.FreePort()
 		if err != nil {
 			return "", err

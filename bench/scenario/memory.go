@@ -29,18 +29,11 @@ func runMemory(ctx context.Context, r *runner, _ map[string]bool) ([]*report.Res
 		"unrelatedPods": sc.UnrelatedPods, "unrelatedServices": sc.UnrelatedSvcs,
 		"quietWindowSec": sc.MemoryQuiet.Seconds(), "sampleIntervalMs": 100,
 	}
-	e, err := r.env(ctx)
+	e, baseline, err := r.envAfterIdle(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer e.close()
-	res.Buckets = e.measure()
-
-	baseline, err := r.idleBaseline(ctx, e)
-	if err != nil {
-		return nil, err
-	}
-	e.emu.SetThrottle(emulator.Throttle{Disabled: true}) // the driver seeds unthrottled
 	began := time.Now()
 	ips := &ipAllocator{}
 	f, err := e.newFleet(ctx, ips, sc.MemoryBindings, sc.MemoryEndpoints, sc.MaxSliceEndpoint, sc.CreateWorkers, true)
@@ -119,6 +112,24 @@ func runMemory(ctx context.Context, r *runner, _ map[string]bool) ([]*report.Res
 	res.Headline = fmt.Sprintf("steady RSS %.1f MiB (heap in use %.1f MiB), startup peak %.1f MiB (%.2fx steady); %.0f B per bound endpoint (%.0f B over the idle %.1f MiB) at %d endpoints + %d unrelated pods",
 		steadyMiB, heap[seriesHeapInuse]/mib, float64(peak)/mib, ratio, perEndpoint, float64(steady.MeanRSS-baseline)/float64(bound), float64(baseline)/mib, bound, sc.UnrelatedPods)
 	return []*report.Result{res}, nil
+}
+
+// envAfterIdle starts a scenario's world and measures the idle controller
+// over it (idleBaseline) with AWS's buckets on, then turns throttling off
+// for the driver's seeding.
+func (r *runner) envAfterIdle(ctx context.Context) (*env, int64, error) {
+	e, err := r.env(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	e.measure()
+	baseline, err := r.idleBaseline(ctx, e)
+	if err != nil {
+		e.close()
+		return nil, 0, err
+	}
+	e.emu.SetThrottle(emulator.Throttle{Disabled: true}) // the driver seeds unthrottled
+	return e, baseline, nil
 }
 
 // idleBaseline is the mean RSS of a controller over the empty cluster

@@ -38,7 +38,7 @@ type Options struct {
 
 // Order is every scenario, in the order they run and appear in the table.
 // cpu is measured by the churn run at 3 changes/s.
-var Order = []string{"flip", "restart", "restart-with-change", "failover", "adopt", "rollout", "churn", "cpu", "memory"}
+var Order = []string{"flip", "restart", "restart-with-change", "failover", "adopt", "rollout", "churn", "cpu", "memory", "scale"}
 
 // scenarioFunc runs one scenario and returns its results (churn returns
 // churn and cpu).
@@ -54,6 +54,7 @@ func scenarios() map[string]scenarioFunc {
 		"rollout":             runRollout,
 		"churn":               runChurn,
 		"memory":              runMemory,
+		"scale":               runScale,
 	}
 }
 

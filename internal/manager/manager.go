@@ -14,12 +14,14 @@ import (
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
+	"github.com/tgc-dev/targetgroupcontroller/api/v1alpha1"
 	"github.com/tgc-dev/targetgroupcontroller/internal/controller/binding"
 	"github.com/tgc-dev/targetgroupcontroller/internal/controller/gateaudit"
 	"github.com/tgc-dev/targetgroupcontroller/internal/controller/readinessgate"
@@ -151,6 +153,20 @@ func newManager(o Options, cfg *rest.Config, scheme *runtime.Scheme, wh *webhook
 		for _, ns := range o.WatchNamespaces {
 			cacheOpts.DefaultNamespaces[ns] = cache.Config{}
 		}
+	}
+	sel, err := o.bindingSelector()
+	if err != nil {
+		return nil, err
+	}
+	if sel != nil {
+		// Unselected bindings never enter the cache, so every reader of
+		// it agrees without a check of its own: the binding controller
+		// sees a binding relabelled away as gone and forgets it (it does
+		// not finalize it; its finalizer stays for the deployment that
+		// selects it), the readiness-gate controller sets no gate of it,
+		// and the injection webhook adds none. Memory scales with the
+		// selected bindings only.
+		cacheOpts.ByObject = map[client.Object]cache.ByObject{&v1alpha1.TargetGroupBinding{}: {Label: sel}}
 	}
 	var leaseLock resourcelock.Interface
 	if lock != nil {

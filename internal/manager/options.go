@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/tgc-dev/targetgroupcontroller/internal/elbv2"
@@ -76,7 +77,13 @@ type Options struct {
 	// binding or its Service, explains removals.
 	BrakeEvidenceTTL time.Duration
 
-	WatchNamespaces    []string
+	WatchNamespaces []string
+	// BindingSelector is a label selector (labels.Parse syntax) on
+	// TargetGroupBindings; empty selects every binding. It splits bindings
+	// between deployments (per account or per tenant), each with its own
+	// credentials and rate-limit buckets. It is not a security boundary:
+	// whoever may edit a binding may edit its labels.
+	BindingSelector    string
 	ServiceAnnotations bool
 	// OwnershipNamespace holds the ownership ledger's ConfigMaps; empty
 	// means $POD_NAMESPACE, and with neither the record is kept in the
@@ -181,6 +188,7 @@ func (o *Options) BindFlags(fs *pflag.FlagSet) {
 	fs.IntVar(&o.BrakeMaxTargets, "brake-max-targets", o.BrakeMaxTargets, "Hold unexplained deregistrations when they are more than this many in one sync, whatever the group's size (0 holds any).")
 	fs.DurationVar(&o.BrakeEvidenceTTL, "brake-evidence-ttl", o.BrakeEvidenceTTL, "How long a pod deletion tgc saw, or an edit of a binding's spec or its Service's selector or ports, explains the removal of targets; long enough for the EndpointSlice controller to publish the change.")
 	fs.StringSliceVar(&o.WatchNamespaces, "watch-namespace", o.WatchNamespaces, "Namespaces to watch (repeat or comma-separate); empty means all.")
+	fs.StringVar(&o.BindingSelector, "binding-selector", o.BindingSelector, "Label selector on TargetGroupBindings (e.g. tgc.dev/shard=team-a or 'account in (a,b)'); only selected bindings are cached, synced, gated and injected, so that several deployments (per AWS account or tenant, each with its own credentials) split the bindings. A binding whose labels stop matching is left as it is, targets and finalizer included, for the deployment that selects it. Not a security boundary: the binding's editors set its labels; TargetGroupPolicies and IAM decide what each deployment may do. Needs --service-annotations=false. Empty selects every binding.")
 	fs.StringVar(&o.OwnershipNamespace, "ownership-namespace", o.OwnershipNamespace, "Namespace of the ConfigMaps that record which targets of a multi-cluster target group each Service's binding registered, so that a binding of a recreated Service adopts them; empty means $POD_NAMESPACE. tgc needs get, create and update on ConfigMaps there.")
 	fs.BoolVar(&o.ServiceAnnotations, "service-annotations", o.ServiceAnnotations, "Turn Services annotated with tgc.dev/target-group-arn into TargetGroupBindings.")
 	fs.BoolVar(&o.ReadinessGates, "readiness-gates", o.ReadinessGates, "Satisfy pod readiness gates target-health.elbv2.tgc.dev/<binding>: a pod carrying one stays not Ready until its target is healthy in the binding's target group, and is registered while it waits.")
@@ -265,6 +273,14 @@ func (o Options) Validate() error {
 	if id := o.AccountID; id != "" && !awsAccountID.MatchString(id) {
 		errs = append(errs, fmt.Errorf("--aws-account-id must be 12 digits, got %q", id))
 	}
+	if _, err := o.bindingSelector(); err != nil {
+		errs = append(errs, err)
+	} else if o.BindingSelector != "" && o.ServiceAnnotations {
+		// A binding made from a Service's annotations carries no labels, so
+		// the deployment that made it would not select it, and would keep
+		// trying to create it again.
+		errs = append(errs, fmt.Errorf("--binding-selector %q needs --service-annotations=false: bindings made from annotated Services carry no labels, so no selector would select them", o.BindingSelector))
+	}
 	if err := o.Webhook.Validate(); err != nil {
 		errs = append(errs, err)
 	}
@@ -272,6 +288,20 @@ func (o Options) Validate() error {
 }
 
 var awsAccountID = regexp.MustCompile(`^[0-9]{12}$`)
+
+// bindingSelector parses BindingSelector; nil means every binding. A
+// selector that selects everything (empty) is nil too, so that the cache
+// of a deployment without one is the same as before the flag existed.
+func (o Options) bindingSelector() (labels.Selector, error) {
+	if strings.TrimSpace(o.BindingSelector) == "" {
+		return nil, nil
+	}
+	sel, err := labels.Parse(o.BindingSelector)
+	if err != nil {
+		return nil, fmt.Errorf("--binding-selector %q is not a label selector (e.g. tgc.dev/shard=a or 'tgc.dev/shard in (a,b)'): %w", o.BindingSelector, err)
+	}
+	return sel, nil
+}
 
 // home is the region and account the validating webhook holds ARNs to:
 // the region from --aws-region, else AWS_REGION, as the SDK reads it; a

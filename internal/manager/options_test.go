@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
+	"k8s.io/apimachinery/pkg/labels"
 )
 
 func TestDefaultOptionsAreValid(t *testing.T) {
@@ -51,6 +52,9 @@ func TestValidateNamesTheBadFlag(t *testing.T) {
 		"brake fraction of zero":                                {mutate: func(o *Options) { o.BrakeMaxFraction = 0 }, flag: "--brake-max-fraction"},
 		"brake fraction above one":                              {mutate: func(o *Options) { o.BrakeMaxFraction = 1.5 }, flag: "--brake-max-fraction"},
 		"negative brake count":                                  {mutate: func(o *Options) { o.BrakeMaxTargets = -1 }, flag: "--brake-max-targets"},
+		"binding selector that does not parse":                  {mutate: func(o *Options) { o.BindingSelector = "tgc.dev/shard in a,b"; o.ServiceAnnotations = false }, flag: "--binding-selector"},
+		"binding selector with a bad label key":                 {mutate: func(o *Options) { o.BindingSelector = "-shard=a"; o.ServiceAnnotations = false }, flag: "--binding-selector"},
+		"binding selector with Service annotations":             {mutate: func(o *Options) { o.BindingSelector = "tgc.dev/shard=a" }, flag: "--service-annotations=false"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -127,6 +131,75 @@ func TestLeaderElectionNamespace(t *testing.T) {
 			t.Setenv("POD_NAMESPACE", c.env)
 			if got := (Options{LeaderElectionNamespace: c.flag}).leaderElectionNamespace(); got != c.want {
 				t.Errorf("leaderElectionNamespace() = %q, want %q", got, c.want)
+			}
+		})
+	}
+}
+
+func TestBindingSelectorFlag(t *testing.T) {
+	cases := map[string]struct {
+		args []string
+		// selects and skips are label sets the parsed selector must match
+		// and must not; every is true when no selector is built at all.
+		every   bool
+		selects []map[string]string
+		skips   []map[string]string
+	}{
+		"no flag selects every binding": {
+			args: nil, every: true,
+		},
+		"an empty flag selects every binding": {
+			args: []string{"--binding-selector="}, every: true,
+		},
+		"equality selects only that shard": {
+			args:    []string{"--binding-selector=tgc.dev/shard=a", "--service-annotations=false"},
+			selects: []map[string]string{{"tgc.dev/shard": "a"}, {"tgc.dev/shard": "a", "team": "x"}},
+			skips:   []map[string]string{{"tgc.dev/shard": "b"}, {}},
+		},
+		"set-based selects any listed account": {
+			args:    []string{"--binding-selector=account in (111,222),!paused", "--service-annotations=false"},
+			selects: []map[string]string{{"account": "111"}, {"account": "222"}},
+			skips:   []map[string]string{{"account": "333"}, {"account": "111", "paused": "yes"}, {}},
+		},
+		"an unlabelled binding is selected by a negation": {
+			args:    []string{"--binding-selector=tgc.dev/shard!=b", "--service-annotations=false"},
+			selects: []map[string]string{{}, {"tgc.dev/shard": "a"}},
+			skips:   []map[string]string{{"tgc.dev/shard": "b"}},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			o := DefaultOptions()
+			fs := pflag.NewFlagSet("test", pflag.ContinueOnError)
+			o.BindFlags(fs)
+			if err := fs.Parse(tc.args); err != nil {
+				t.Fatal(err)
+			}
+			if err := o.Validate(); err != nil {
+				t.Fatalf("Validate() = %v", err)
+			}
+			sel, err := o.bindingSelector()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.every {
+				if sel != nil {
+					t.Fatalf("selector = %q, want none (every binding, as without the flag)", sel)
+				}
+				return
+			}
+			if sel == nil {
+				t.Fatal("no selector built")
+			}
+			for _, l := range tc.selects {
+				if !sel.Matches(labels.Set(l)) {
+					t.Errorf("%q does not select %v", sel, l)
+				}
+			}
+			for _, l := range tc.skips {
+				if sel.Matches(labels.Set(l)) {
+					t.Errorf("%q selects %v", sel, l)
+				}
 			}
 		})
 	}

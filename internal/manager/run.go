@@ -57,7 +57,7 @@ func Main(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	ctrl.Log.Info("starting", "leaderElection", o.LeaderElect, "watchNamespaces", o.WatchNamespaces)
+	ctrl.Log.Info("starting", "leaderElection", o.LeaderElect, "watchNamespaces", o.WatchNamespaces, "bindingSelector", o.BindingSelector)
 	return mgr.Start(ctx)
 }
 

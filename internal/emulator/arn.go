@@ -23,8 +23,11 @@ func (e *Emulator) arnPrefix() string {
 	return "arn:aws:elasticloadbalancing:" + e.cfg.Region + ":" + e.cfg.AccountID + ":"
 }
 
-func (e *Emulator) newTargetGroupARN(name string) string {
-	return e.arnPrefix() + "targetgroup/" + name + "/" + randomID()
+func (e *Emulator) newTargetGroupARN(account, name string) string {
+	if account == "" {
+		account = e.cfg.AccountID
+	}
+	return "arn:aws:elasticloadbalancing:" + e.cfg.Region + ":" + account + ":targetgroup/" + name + "/" + randomID()
 }
 
 func lbKind(lbType string) string {

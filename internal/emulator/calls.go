@@ -22,6 +22,10 @@ type Call struct {
 	// port, not by spelling. Empty when the call named no targets.
 	TargetIDs []string `json:"targetIds,omitempty"`
 	Result    string   `json:"result"` // error code, or "OK"
+	// Account is the account the caller's credentials belong to.
+	Account string `json:"account,omitempty"`
+	// Role is the RoleArn of an AssumeRole call.
+	Role string `json:"role,omitempty"`
 	// Time is when the emulator began serving the request, before reading
 	// its body; Duration runs from there until the answer was written, so
 	// End (Time + Duration) is when the caller could see the result.

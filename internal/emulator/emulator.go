@@ -35,6 +35,8 @@ type Emulator struct {
 	faults  *faultInjector
 	counter *dataplane.Counter
 	calls   *callLog
+	// sessions are the temporary credentials sts:AssumeRole handed out.
+	sessions sessions
 	metrics *metrics
 	mux     *http.ServeMux
 

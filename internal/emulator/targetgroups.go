@@ -196,6 +196,13 @@ func (e *Emulator) vpc(id string) (VPC, bool) {
 			return v, true
 		}
 	}
+	for _, a := range e.cfg.Accounts {
+		for _, v := range a.VPCs {
+			if v.ID == id {
+				return v, true
+			}
+		}
+	}
 	return VPC{}, false
 }
 
@@ -242,7 +249,7 @@ func (e *Emulator) createTargetGroup(p query.Params) (any, *query.Error) {
 		return xmlTargetGroups{TargetGroups: []xmlTargetGroup{e.describeGroup(existing)}}, nil
 	}
 	g := &targetGroup{
-		arn:             e.newTargetGroupARN(spec.name),
+		arn:             e.newTargetGroupARN(caller(p), spec.name),
 		name:            spec.name,
 		protocol:        spec.protocol,
 		protocolVersion: spec.protocolVersion,
@@ -410,6 +417,12 @@ func (e *Emulator) describeTargetGroups(p query.Params) (any, *query.Error) {
 	}
 	byName := map[string]*targetGroup{}
 	for _, g := range selected {
+		if account := caller(p); account != "" && arnAccount(g.arn) != account {
+			if len(names) > 0 {
+				return nil, errTargetGroupNotFound("One or more target groups not found")
+			}
+			continue // another account's group
+		}
 		byName[g.name] = g
 	}
 	keys := slices.Sorted(maps.Keys(byName))

@@ -37,8 +37,8 @@ type Emulator struct {
 	calls   *callLog
 	// sessions are the temporary credentials sts:AssumeRole handed out.
 	sessions sessions
-	metrics *metrics
-	mux     *http.ServeMux
+	metrics  *metrics
+	mux      *http.ServeMux
 
 	mu           sync.RWMutex
 	profile      Profile

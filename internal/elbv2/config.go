@@ -79,6 +79,11 @@ func NewClient(ctx context.Context, o Options) (*elb.Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	return NewClientFromConfig(cfg, o), nil
+}
+
+// NewClientFromConfig is NewClient on a configuration already loaded.
+func NewClientFromConfig(cfg aws.Config, o Options) *elb.Client {
 	return elb.NewFromConfig(cfg, func(eo *elb.Options) {
 		if o.Observer != nil {
 			eo.APIOptions = append(eo.APIOptions, observeAttempts(o.Observer))
@@ -86,7 +91,7 @@ func NewClient(ctx context.Context, o Options) (*elb.Client, error) {
 		if o.Throttles != nil {
 			eo.APIOptions = append(eo.APIOptions, observeThrottles(o.Throttles))
 		}
-	}), nil
+	})
 }
 
 // LoadConfig loads the SDK's standard configuration with tgc's retries, as

@@ -22,7 +22,7 @@ import (
 // same functions.
 type Planner struct {
 	kube   client.Reader
-	groups *targetgroups.View
+	groups Views
 	clock  clock.PassiveClock
 	cfg    PlannerConfig
 
@@ -46,7 +46,7 @@ type PlannerConfig struct {
 }
 
 // NewPlanner returns a planner that reads through kube and groups.
-func NewPlanner(kube client.Reader, groups *targetgroups.View, clk clock.PassiveClock, cfg PlannerConfig) *Planner {
+func NewPlanner(kube client.Reader, groups Views, clk clock.PassiveClock, cfg PlannerConfig) *Planner {
 	cfg.Brake = cfg.Brake.withDefaults()
 	return &Planner{
 		kube:      kube,

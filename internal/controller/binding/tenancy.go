@@ -34,9 +34,13 @@ func (p *Planner) checkTenancy(ctx context.Context, tgb *v1alpha1.TargetGroupBin
 	}
 	group := tenancy.Group{ARN: tg.ARN, Name: tg.Name}
 	if tenancy.UsesTags(policies.Items) {
-		tags, err := p.groups.Tags(ctx, tg.ARN)
+		v, f := p.view(tgb)
+		if f != nil {
+			return f
+		}
+		tags, err := v.Tags(ctx, tg.ARN)
 		if err != nil {
-			return p.awsFailure(err, tg.ARN)
+			return p.awsFailure(tgb, err, tg.ARN)
 		}
 		group.Tags = tags
 	}

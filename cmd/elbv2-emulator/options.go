@@ -41,8 +41,8 @@ type options struct {
 	accounts    []string
 	accountVPCs []string
 	roles       []string
-	verbosity          int
-	version            bool
+	verbosity   int
+	version     bool
 }
 
 func parseOptions(args []string) (options, error) {

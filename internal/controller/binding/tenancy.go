@@ -49,9 +49,13 @@ func (p *Planner) checkTenancy(ctx context.Context, tgb *v1alpha1.TargetGroupBin
 		NamespaceLabels: ns.Labels,
 		Group:           group,
 		AnyEndpoint:     tenancy.AnyEndpoint(tgb),
+		Role:            tgb.Spec.IAMRoleArnToAssume,
 	})
 	if d.Allowed {
 		return nil
+	}
+	if d.RoleRefused {
+		return badInput(v1alpha1.ReasonRoleNotAllowed, "%s", d.Message)
 	}
 	return badInput(v1alpha1.ReasonNotAllowed, "%s", d.Message)
 }

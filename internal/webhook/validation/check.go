@@ -82,6 +82,7 @@ func Check(home Home, in Input) Verdict {
 		NamespaceLabels: in.NamespaceLabels,
 		Group:           tenancy.Group{ARN: arn, Name: name},
 		AnyEndpoint:     tenancy.AnyEndpoint(b),
+		Role:            b.Spec.IAMRoleArnToAssume,
 	}
 	if d := tenancy.Decide(in.Policies, req); !d.Allowed {
 		if policy, open := tenancy.Undecidable(in.Policies, req); open {

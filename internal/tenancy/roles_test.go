@@ -79,3 +79,31 @@ func TestUndecidableNeverOpensForARoleNoPolicyAllows(t *testing.T) {
 		t.Error("Undecidable = closed; the policy allows the role and may match the tags at sync")
 	}
 }
+
+func TestDecideRole(t *testing.T) {
+	teamA := map[string]string{"team": "a"}
+	byName := policy("team-a", "a", false, v1alpha1.TargetGroupMatch{NamePattern: "team-a-*"})
+	cases := map[string]struct {
+		policies []v1alpha1.TargetGroupPolicy
+		labels   map[string]string
+		role     string
+		allowed  bool
+	}{
+		"no policies allow any role":                      {role: roleNetwork, allowed: true},
+		"no role is always allowed":                       {policies: []v1alpha1.TargetGroupPolicy{byName}, labels: teamA, allowed: true},
+		"a policy for the namespace listing the role":     {policies: []v1alpha1.TargetGroupPolicy{withRoles(byName, roleNetwork)}, labels: teamA, role: roleNetwork, allowed: true},
+		"a policy for the namespace without the role":     {policies: []v1alpha1.TargetGroupPolicy{byName}, labels: teamA, role: roleNetwork},
+		"a policy listing the role for another namespace": {policies: []v1alpha1.TargetGroupPolicy{withRoles(byName, roleNetwork)}, labels: map[string]string{"team": "b"}, role: roleNetwork},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			d := DecideRole(tc.policies, "shop", tc.labels, tc.role)
+			if d.Allowed != tc.allowed {
+				t.Fatalf("DecideRole = %+v, want allowed %v", d, tc.allowed)
+			}
+			if !d.Allowed && (!strings.Contains(d.Message, tc.role) || !strings.Contains(d.Message, "spec.roles")) {
+				t.Errorf("message %q does not name the role and spec.roles", d.Message)
+			}
+		})
+	}
+}

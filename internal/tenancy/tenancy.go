@@ -93,6 +93,25 @@ func Decide(policies []v1alpha1.TargetGroupPolicy, r Request) Decision {
 		r.Namespace, r.Group.describe(), r.Group.Name, describeTags(r.Group.Tags))}
 }
 
+// DecideRole says whether any policy that selects the namespace lets it
+// assume role at all, which is what can be known before the role is
+// assumed to read the group; Decide then says whether it may for the group.
+// No policies allow every role, as Decide does.
+func DecideRole(policies []v1alpha1.TargetGroupPolicy, namespace string, nsLabels map[string]string, role string) Decision {
+	if len(policies) == 0 || role == "" {
+		return Decision{Allowed: true}
+	}
+	for i := range policies {
+		p := &policies[i]
+		if selects(p, nsLabels) && allowsRole(p, role) {
+			return Decision{Allowed: true, Policy: p.Name}
+		}
+	}
+	return Decision{RoleRefused: true, Message: fmt.Sprintf(
+		"no TargetGroupPolicy lets namespace %s assume role %s; remove spec.iamRoleArnToAssume, or ask the cluster admin to add the role to the spec.roles of a policy that selects the namespace",
+		namespace, role)}
+}
+
 // Undecidable names a policy that could still allow a request Decide
 // refused, had it been given what admission cannot know: the group's tags
 // (read from AWS only at sync), or the group's ARN when the binding names

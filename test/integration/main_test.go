@@ -57,6 +57,9 @@ func run(m *testing.M) int {
 		VPCs:    []emulator.VPC{{ID: "vpc-0a1b2c3d4e5f60718", CIDR: netip.MustParsePrefix("10.244.0.0/16")}},
 		DialMap: []emulator.DialMapping{{From: netip.MustParsePrefix("10.244.0.0/16"), To: netip.MustParsePrefix("127.244.0.0/16")}},
 		Profile: integrationProfile(),
+		// The network accounts and roles of the cross-account tests.
+		Accounts: crossAccounts,
+		Roles:    crossRoles,
 		// Tests run in parallel against one emulator; only the throttling
 		// test turns throttling on, while no other test runs.
 		Throttle: emulator.Throttle{Disabled: true},

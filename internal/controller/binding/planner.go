@@ -61,6 +61,9 @@ func NewPlanner(kube client.Reader, groups Views, clk clock.PassiveClock, cfg Pl
 // target finds which group the binding syncs: resolved, allowed to its
 // namespace, and not held by another binding.
 func (p *Planner) target(ctx context.Context, tgb *v1alpha1.TargetGroupBinding) (elbv2.TargetGroup, *failure) {
+	if fail := p.checkRole(ctx, tgb); fail != nil {
+		return elbv2.TargetGroup{}, fail
+	}
 	tg, fail := p.resolve(ctx, tgb)
 	if fail != nil {
 		return tg, fail

@@ -217,7 +217,9 @@ func TestEachAccountHasItsOwnRegisterBucket(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if waited != 0 {
+	// Sharing the own account's bucket would have deferred the register
+	// by up to 50s; its own bucket had the token at once.
+	if waited >= 1 {
 		t.Errorf("calls in account %s waited %.2fs for tokens; its buckets are its own", otherAccount, waited)
 	}
 	if calls, err := metricValue(c.registry, "tgc_aws_rate_limit_account_calls_total", map[string]string{"account": otherAccount}); err != nil || calls == 0 {

@@ -188,37 +188,38 @@ func TestCrossAccountIPTargetIsRegisteredWithAvailabilityZoneAll(t *testing.T) {
 func TestEachAccountHasItsOwnRegisterBucket(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	// The own account's register bucket holds one token, refilled every
-	// 50s: of two groups there, only one can be registered in this test.
+	// Each account's register bucket holds one token, refilled every 50s:
+	// of two groups in the network account, only one can be registered in
+	// this test.
 	o := e.controllerOptions()
 	o.Limits.Register.Rate, o.Limits.Register.Burst = 0.02, 1
 	o.Limits.Adaptive = false
-	own1, own2 := e.targetGroup(), e.targetGroup()
+	net1, net2 := e.accountGroup(networkKey, networkVPC), e.accountGroup(networkKey, networkVPC)
+	registered := func() int { return len(e.accountTargets(networkKey, net1)) + len(e.accountTargets(networkKey, net2)) }
 	labels := e.app("web", 1, 8080)
 	e.waitReadyPods(labels, 1, 8080, 30*time.Second)
-	e.binding("own1", "web", intstr.FromString("web"), own1)
-	e.binding("own2", "web", intstr.FromString("web"), own2)
+	e.binding("net1", "web", intstr.FromString("web"), net1, assuming(roleOpen, ""))
+	e.binding("net2", "web", intstr.FromString("web"), net2, assuming(roleOpen, ""))
 	c := e.startController(o)
-	e.eventually(20*time.Second, "one own-account group registered", func() (bool, string) {
-		n := len(e.members(own1)) + len(e.members(own2))
-		return n == 1, ""
+	e.eventually(20*time.Second, "one network-account group registered", func() (bool, string) {
+		return registered() == 1, ""
 	})
 
-	// The own bucket is empty; the other account's is full.
+	// The network account's bucket is empty; the other account's is full.
 	other := e.accountGroup(otherKey, otherVPC)
 	e.binding("other", "web", intstr.FromString("web"), other, assuming(roleOther, ""))
-	e.eventually(15*time.Second, "the other account's group registered while the own account waits", func() (bool, string) {
+	e.eventually(15*time.Second, "the other account's group registered while the network account waits", func() (bool, string) {
 		return len(e.accountTargets(otherKey, other)) == 1, ""
 	})
-	if n := len(e.members(own1)) + len(e.members(own2)); n != 1 {
-		t.Fatalf("own-account groups with targets = %d; the test needs the own bucket still empty", n)
+	if n := registered(); n != 1 {
+		t.Fatalf("network-account groups with targets = %d; the test needs that account's bucket still empty", n)
 	}
 	waited, err := metricValue(c.registry, "tgc_aws_rate_limit_account_wait_seconds_total", map[string]string{"account": otherAccount})
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Sharing the own account's bucket would have deferred the register
-	// by up to 50s; its own bucket had the token at once.
+	// Sharing the network account's bucket would have deferred the
+	// register by up to 50s; its own bucket had the token at once.
 	if waited >= 1 {
 		t.Errorf("calls in account %s waited %.2fs for tokens; its buckets are its own", otherAccount, waited)
 	}

@@ -12,7 +12,9 @@ import (
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -265,7 +267,6 @@ func TestARoleTheNamespacesPolicyDoesNotAllowIsRefused(t *testing.T) {
 	}
 }
 
-
 // labelNamespace gives the test's namespace team=team, so that a policy
 // selects it.
 func labelNamespace(t *testing.T, e *env, team string) {
@@ -282,4 +283,45 @@ func labelNamespace(t *testing.T, e *env, team string) {
 	if err := e.kube.Patch(e.ctx, ns, patch); err != nil {
 		t.Fatal(err)
 	}
+}
+
+func TestABadRoleOrExternalIDIsRefusedByTheAPIServer(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	cases := map[string]struct {
+		role, externalID string
+		want             string
+	}{
+		"an external ID without a role":    {externalID: "tenant-a", want: "assumeRoleExternalId is the external ID of iamRoleArnToAssume"},
+		"a one-character external ID":      {role: roleGuarded, externalID: "x", want: "spec.assumeRoleExternalId"},
+		"an external ID with a space":      {role: roleGuarded, externalID: "tenant a", want: "spec.assumeRoleExternalId"},
+		"a user ARN where a role belongs":  {role: "arn:aws:iam::111122223333:user/tgc", want: "spec.iamRoleArnToAssume"},
+		"a role ARN without an account ID": {role: "arn:aws:iam:::role/tgc", want: "spec.iamRoleArnToAssume"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			spec := map[string]any{
+				"targetGroupARN": "arn:aws:elasticloadbalancing:us-east-1:111122223333:targetgroup/web/0123456789abcdef",
+				"serviceRef":     map[string]any{"name": "web", "port": int64(80)},
+			}
+			if tc.role != "" {
+				spec["iamRoleArnToAssume"] = tc.role
+			}
+			if tc.externalID != "" {
+				spec["assumeRoleExternalId"] = tc.externalID
+			}
+			b := &unstructured.Unstructured{Object: map[string]any{
+				"apiVersion": v1alpha1.GroupVersion.String(),
+				"kind":       "TargetGroupBinding",
+				"metadata":   map[string]any{"namespace": e.ns, "generateName": "bad-"},
+				"spec":       spec,
+			}}
+			err := e.kube.Create(e.ctx, b)
+			if !apierrors.IsInvalid(err) || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("creating a binding with role %q and external ID %q: %v; want Invalid mentioning %q", tc.role, tc.externalID, err, tc.want)
+			}
+		})
+	}
+	e.binding("fine", "web", intstr.FromInt32(80), "arn:aws:elasticloadbalancing:us-east-1:111122223333:targetgroup/web/0123456789abcdef",
+		assuming("arn:aws:iam::111122223333:role/ops/tgc-network", "urn:tenant/a=b,c.d@e:f-g"))
 }

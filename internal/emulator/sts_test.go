@@ -189,3 +189,39 @@ func TestAccountsAreValidated(t *testing.T) {
 		})
 	}
 }
+
+func TestAnAccountsLoadBalancerForwardsToItsOwnGroup(t *testing.T) {
+	h := start(t, withNetworkAccount)
+	own := h.loadBalancer(types.LoadBalancerTypeEnumApplication)
+	network := assumedClient(h.emu.URL(), openRole, nil)
+	lb, err := network.CreateLoadBalancer(h.ctx, &elasticloadbalancingv2.CreateLoadBalancerInput{Name: aws.String("network-lb"), Type: types.LoadBalancerTypeEnumApplication})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lbARN := aws.ToString(lb.LoadBalancers[0].LoadBalancerArn)
+	if got := arnAccount(lbARN); got != networkAccount {
+		t.Fatalf("load balancer account = %s, want %s", got, networkAccount)
+	}
+	tg, err := network.CreateTargetGroup(h.ctx, &elasticloadbalancingv2.CreateTargetGroupInput{
+		Name: aws.String("network-lb-tg"), Protocol: "HTTP", Port: aws.Int32(80), VpcId: aws.String(networkVPC.ID), TargetType: "ip",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := network.CreateListener(h.ctx, &elasticloadbalancingv2.CreateListenerInput{
+		LoadBalancerArn: aws.String(lbARN), Protocol: "HTTP", Port: aws.Int32(int32(freePort(t))),
+		DefaultActions: []types.Action{{Type: types.ActionTypeEnumForward, TargetGroupArn: tg.TargetGroups[0].TargetGroupArn}},
+	})
+	if err != nil {
+		t.Fatalf("a listener of the account's own load balancer: %v", err)
+	}
+	if got := arnAccount(aws.ToString(l.Listeners[0].ListenerArn)); got != networkAccount {
+		t.Errorf("listener account = %s, want %s", got, networkAccount)
+	}
+	listed, err := network.DescribeLoadBalancers(h.ctx, &elasticloadbalancingv2.DescribeLoadBalancersInput{})
+	if err != nil || len(listed.LoadBalancers) != 1 {
+		t.Fatalf("the network account lists %d load balancers (%v), want its own only", len(listed.LoadBalancers), err)
+	}
+	_, err = network.DescribeLoadBalancers(h.ctx, &elasticloadbalancingv2.DescribeLoadBalancersInput{Names: []string{aws.ToString(own.LoadBalancerName)}})
+	h.wantCode(err, "LoadBalancerNotFound")
+}

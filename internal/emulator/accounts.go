@@ -97,19 +97,12 @@ func validateAccounts(defaultAccount string, accounts []Account, roles []Role) e
 // which no AWS parameter has; serveAPI drops any value a client sent.
 const callerAccountParam = "tgc emulator account"
 
-// accessKeyID reads the access key of the SigV4 credential scope,
-// AKID/date/region/service/aws4_request.
+// accessKeyID reads the access key of the SigV4 credential scope.
 func accessKeyID(r *http.Request) string {
-	cred := r.URL.Query().Get("X-Amz-Credential")
-	if cred == "" {
-		_, after, ok := strings.Cut(r.Header.Get("Authorization"), "Credential=")
-		if !ok {
-			return ""
-		}
-		cred, _, _ = strings.Cut(after, ",")
+	if scope := credentialScope(r); scope != nil {
+		return scope[0]
 	}
-	akid, _, _ := strings.Cut(strings.TrimSpace(cred), "/")
-	return akid
+	return ""
 }
 
 // callerAccount is the account the request's access key belongs to: a

@@ -15,9 +15,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/tgc-dev/targetgroupcontroller/api/v1alpha1"
 	"github.com/tgc-dev/targetgroupcontroller/internal/emulator"
@@ -236,7 +234,7 @@ func TestARoleTheNamespacesPolicyDoesNotAllowIsRefused(t *testing.T) {
 	e := newEnv(t)
 	arn := e.accountGroup(networkKey, networkVPC)
 	team := uniq("team")
-	labelNamespace(t, e, team)
+	e.labelNamespace("team", team)
 	policy := &v1alpha1.TargetGroupPolicy{
 		ObjectMeta: metav1.ObjectMeta{Name: uniq("policy")},
 		Spec: v1alpha1.TargetGroupPolicySpec{
@@ -264,24 +262,6 @@ func TestARoleTheNamespacesPolicyDoesNotAllowIsRefused(t *testing.T) {
 	}
 	if n := assumeCalls(roleTenancy)["OK"]; n != 0 {
 		t.Errorf("tgc assumed a role the policy does not allow (%d sessions)", n)
-	}
-}
-
-// labelNamespace gives the test's namespace team=team, so that a policy
-// selects it.
-func labelNamespace(t *testing.T, e *env, team string) {
-	t.Helper()
-	ns := &corev1.Namespace{}
-	if err := e.kube.Get(e.ctx, types.NamespacedName{Name: e.ns}, ns); err != nil {
-		t.Fatal(err)
-	}
-	patch := client.MergeFrom(ns.DeepCopy())
-	if ns.Labels == nil {
-		ns.Labels = map[string]string{}
-	}
-	ns.Labels["team"] = team
-	if err := e.kube.Patch(e.ctx, ns, patch); err != nil {
-		t.Fatal(err)
 	}
 }
 

@@ -117,9 +117,11 @@ func TestAccountAndRoleFlagsBecomeConfig(t *testing.T) {
 	if len(cfg.Roles) != 2 || cfg.Roles[0].ExternalID != "tenant-a" || cfg.Roles[1].ExternalID != "" || len(cfg.Roles[1].TrustedAccounts) != 2 {
 		t.Errorf("Roles = %+v", cfg.Roles)
 	}
-	if _, err := emulator.New(cfg); err != nil {
-		t.Errorf("the emulator refuses the config: %v", err)
+	emu, err := emulator.New(cfg)
+	if err != nil {
+		t.Fatalf("the emulator refuses the config: %v", err)
 	}
+	_ = emu.Close()
 	for _, bad := range [][]string{
 		{"--account", "111122223333"},
 		{"--account-vpc", "111122223333/vpc-0b0b0b0b0b0b0b0b0=10.50.0.0/16"},

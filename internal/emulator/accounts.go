@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/tgc-dev/targetgroupcontroller/internal/emulator/query"
 )
@@ -111,10 +112,8 @@ func accessKeyID(r *http.Request) string {
 // answers.
 func (e *Emulator) callerAccount(r *http.Request) (string, *query.Error) {
 	akid := accessKeyID(r)
-	for _, a := range e.cfg.Accounts {
-		if slices.Contains(a.AccessKeys, akid) {
-			return a.ID, nil
-		}
+	if account, ok := e.book.accountOfKey(akid); ok {
+		return account, nil
 	}
 	if s, ok := e.sessions.get(akid); ok {
 		if !e.now().Before(s.expires) {
@@ -133,13 +132,90 @@ func (e *Emulator) vpcsOf(account string) []VPC {
 	if account == "" || account == e.cfg.AccountID {
 		return e.cfg.VPCs
 	}
-	for _, a := range e.cfg.Accounts {
+	return e.book.vpcsOf(account)
+}
+
+// book holds the further accounts and the roles; the control API can
+// replace them at run time.
+type book struct {
+	mu       sync.RWMutex
+	accounts []Account
+	roles    []Role
+}
+
+// set replaces the accounts and roles.
+func (b *book) set(accounts []Account, roles []Role) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.accounts, b.roles = slices.Clone(accounts), slices.Clone(roles)
+}
+
+// get returns the accounts and roles.
+func (b *book) get() ([]Account, []Role) {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	return slices.Clone(b.accounts), slices.Clone(b.roles)
+}
+
+func (b *book) accountOfKey(akid string) (string, bool) {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	for _, a := range b.accounts {
+		if slices.Contains(a.AccessKeys, akid) {
+			return a.ID, true
+		}
+	}
+	return "", false
+}
+
+func (b *book) vpcsOf(account string) []VPC {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	for _, a := range b.accounts {
 		if a.ID == account {
 			return a.VPCs
 		}
 	}
 	return nil
 }
+
+// vpc finds a VPC of any further account.
+func (b *book) vpc(id string) (VPC, bool) {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	for _, a := range b.accounts {
+		for _, v := range a.VPCs {
+			if v.ID == id {
+				return v, true
+			}
+		}
+	}
+	return VPC{}, false
+}
+
+func (b *book) role(arn string) (Role, bool) {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	i := slices.IndexFunc(b.roles, func(r Role) bool { return r.ARN == arn })
+	if i < 0 {
+		return Role{}, false
+	}
+	return b.roles[i], true
+}
+
+// SetAccounts replaces the further accounts and the roles, as Config's
+// Accounts and Roles; resources of accounts no longer listed stay, and
+// sessions already handed out keep their account until they expire.
+func (e *Emulator) SetAccounts(accounts []Account, roles []Role) error {
+	if err := validateAccounts(e.cfg.AccountID, accounts, roles); err != nil {
+		return err
+	}
+	e.book.set(accounts, roles)
+	return nil
+}
+
+// Accounts returns the further accounts and the roles in force.
+func (e *Emulator) Accounts() ([]Account, []Role) { return e.book.get() }
 
 // arnAccount is the account field of an ARN, empty when s is no ARN.
 func arnAccount(s string) string {

@@ -35,8 +35,10 @@ type Emulator struct {
 	faults  *faultInjector
 	counter *dataplane.Counter
 	calls   *callLog
-	// sessions are the temporary credentials sts:AssumeRole handed out.
+	// sessions are the temporary credentials sts:AssumeRole handed out;
+	// book holds the further accounts and the roles.
 	sessions sessions
+	book     book
 	metrics  *metrics
 	mux      *http.ServeMux
 
@@ -107,6 +109,7 @@ func New(cfg Config) (*Emulator, error) {
 		e.instances = map[string]netip.Addr{}
 	}
 	e.resetState()
+	e.book.set(cfg.Accounts, cfg.Roles)
 	e.metrics = newMetrics(e)
 	e.mux = e.routes()
 	e.wg.Add(1)

@@ -107,11 +107,10 @@ func (e *Emulator) assumeRole(p query.Params) (any, *query.Error) {
 		}
 		duration = v
 	}
-	i := slices.IndexFunc(e.cfg.Roles, func(r Role) bool { return r.ARN == roleARN })
-	if i < 0 {
+	role, ok := e.book.role(roleARN)
+	if !ok {
 		return nil, stsAccessDenied(account, roleARN)
 	}
-	role := e.cfg.Roles[i]
 	if !slices.Contains(role.TrustedAccounts, account) {
 		return nil, stsAccessDenied(account, roleARN)
 	}

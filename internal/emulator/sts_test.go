@@ -2,7 +2,9 @@ package emulator
 
 import (
 	"context"
+	"net/http"
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 
@@ -224,4 +226,39 @@ func TestAnAccountsLoadBalancerForwardsToItsOwnGroup(t *testing.T) {
 	}
 	_, err = network.DescribeLoadBalancers(h.ctx, &elasticloadbalancingv2.DescribeLoadBalancersInput{Names: []string{aws.ToString(own.LoadBalancerName)}})
 	h.wantCode(err, "LoadBalancerNotFound")
+}
+
+func TestAccountsAndRolesCanBeSetAtRunTime(t *testing.T) {
+	h := start(t)
+	put := func(body string) int {
+		req, _ := http.NewRequest(http.MethodPut, h.emu.URL()+"/_emulator/accounts", strings.NewReader(body))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = resp.Body.Close()
+		return resp.StatusCode
+	}
+	assume := func() string {
+		_, err := stsClient(h.emu.URL()).AssumeRole(context.Background(), &sts.AssumeRoleInput{
+			RoleArn: aws.String(openRole), RoleSessionName: aws.String("tgc-test"),
+		})
+		return errorCode(err)
+	}
+	if got := assume(); got != "AccessDenied" {
+		t.Fatalf("before the role exists: %q, want AccessDenied", got)
+	}
+	if code := put(`{"accounts":[{"id":"111122223333","accessKeys":["AKIANETWORK"],"vpcs":[{"id":"vpc-0b0b0b0b0b0b0b0b0","cidr":"10.50.0.0/16"}]}],
+		"roles":[{"arn":"` + openRole + `","trustedAccounts":["123456789012"]}]}`); code != http.StatusOK {
+		t.Fatalf("PUT /_emulator/accounts = %d", code)
+	}
+	if got := assume(); got != "" {
+		t.Fatalf("after the PUT: %q, want credentials", got)
+	}
+	if code := put(`{"roles":[{"arn":"arn:aws:iam::999999999999:role/x","trustedAccounts":["123456789012"]}]}`); code != http.StatusBadRequest {
+		t.Errorf("a role of an undeclared account: PUT = %d, want 400", code)
+	}
+	if got := assume(); got != "" {
+		t.Errorf("a refused PUT changed the roles: %q", got)
+	}
 }

@@ -196,14 +196,7 @@ func (e *Emulator) vpc(id string) (VPC, bool) {
 			return v, true
 		}
 	}
-	for _, a := range e.cfg.Accounts {
-		for _, v := range a.VPCs {
-			if v.ID == id {
-				return v, true
-			}
-		}
-	}
-	return VPC{}, false
+	return e.book.vpc(id)
 }
 
 // defaultAttributes are the attributes DescribeTargetGroupAttributes returns

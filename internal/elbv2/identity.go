@@ -70,51 +70,75 @@ type Assumer func(id Identity, limiter *RateLimiter) (TargetGroups, error)
 // counts API calls per account, so one account's throttling storm must not
 // slow the bindings of another.
 type Accounts struct {
-	own    TargetGroups
-	region string
-	limits Limits
-	obs    func(account string) LimitObserver
-	assume Assumer
+	cfg AccountsConfig
 
 	mu       sync.Mutex
 	byID     map[Identity]TargetGroups
 	limiters map[string]*RateLimiter
 }
 
-// NewAccounts serves own for the empty identity and builds the others with
-// assume, each account's limiter observed by obs(account).
-func NewAccounts(own TargetGroups, region string, limits Limits, obs func(account string) LimitObserver, assume Assumer) *Accounts {
-	return &Accounts{
-		own: own, region: region, limits: limits, obs: obs, assume: assume,
-		byID: map[Identity]TargetGroups{}, limiters: map[string]*RateLimiter{},
-	}
+// AccountsConfig is what Accounts builds from.
+type AccountsConfig struct {
+	// Own is the controller's own stack, paced by OwnLimiter, served for
+	// the empty identity.
+	Own        TargetGroups
+	OwnLimiter *RateLimiter
+	// OwnAccount is the controller's own account when known
+	// (--aws-account-id): a role of that account shares OwnLimiter, as AWS
+	// counts both against one account. Empty gives every role's account
+	// buckets of its own.
+	OwnAccount string
+	Region     string
+	// Limits and Observe build each further account's limiter.
+	Limits  Limits
+	Observe func(account string) LimitObserver
+	// Assume builds an assumed role's stack; nil refuses every role.
+	Assume Assumer
+}
+
+// NewAccounts serves the identities of cfg.
+func NewAccounts(cfg AccountsConfig) *Accounts {
+	return &Accounts{cfg: cfg, byID: map[Identity]TargetGroups{}, limiters: map[string]*RateLimiter{}}
 }
 
 // For returns the TargetGroups of id.
 func (a *Accounts) For(id Identity) (TargetGroups, error) {
 	if id.RoleARN == "" {
-		return a.own, nil
+		return a.cfg.Own, nil
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if tgs, ok := a.byID[id]; ok {
 		return tgs, nil
 	}
-	if a.assume == nil {
+	if a.cfg.Assume == nil {
 		return nil, fmt.Errorf("role %s: this controller cannot assume roles", id.RoleARN)
 	}
-	key := id.Account() + "/" + a.region
-	limiter, ok := a.limiters[key]
-	if !ok {
-		limiter = NewRateLimiter(a.limits, a.obs(id.Account()))
-		a.limiters[key] = limiter
-	}
-	tgs, err := a.assume(id, limiter)
+	tgs, err := a.cfg.Assume(id, a.limiter(id.Account()))
 	if err != nil {
 		return nil, err
 	}
 	a.byID[id] = tgs
 	return tgs, nil
+}
+
+// limiter is the account's limiter, one per account and Region. Callers
+// hold a.mu.
+func (a *Accounts) limiter(account string) *RateLimiter {
+	if account == a.cfg.OwnAccount && a.cfg.OwnLimiter != nil {
+		return a.cfg.OwnLimiter
+	}
+	key := account + "/" + a.cfg.Region
+	l, ok := a.limiters[key]
+	if !ok {
+		var obs LimitObserver
+		if a.cfg.Observe != nil {
+			obs = a.cfg.Observe(account)
+		}
+		l = NewRateLimiter(a.cfg.Limits, obs)
+		a.limiters[key] = l
+	}
+	return l
 }
 
 // SDKAssumer builds assumed roles' clients from base, the controller's own

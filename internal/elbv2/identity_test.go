@@ -33,15 +33,20 @@ func (b *built) assume(id elbv2.Identity, l *elbv2.RateLimiter) (elbv2.TargetGro
 func TestAccountsCacheByRoleAndExternalIDTogether(t *testing.T) {
 	b := &built{limiters: map[elbv2.Identity]*elbv2.RateLimiter{}}
 	own := fake.New(fake.Config{})
-	accounts := elbv2.NewAccounts(own, "us-east-1", elbv2.DefaultLimits(), func(string) elbv2.LimitObserver { return nil }, b.assume)
+	ownLimiter := elbv2.NewRateLimiter(elbv2.DefaultLimits(), nil)
+	accounts := elbv2.NewAccounts(elbv2.AccountsConfig{
+		Own: own, OwnLimiter: ownLimiter, OwnAccount: "123456789012", Region: "us-east-1",
+		Limits: elbv2.DefaultLimits(), Assume: b.assume,
+	})
 	right := elbv2.Identity{RoleARN: "arn:aws:iam::111122223333:role/tgc", ExternalID: "tenant-a"}
 	wrong := elbv2.Identity{RoleARN: right.RoleARN, ExternalID: "tenant-b"}
 	none := elbv2.Identity{RoleARN: right.RoleARN}
 	sameAccount := elbv2.Identity{RoleARN: "arn:aws:iam::111122223333:role/other"}
 	otherAccount := elbv2.Identity{RoleARN: "arn:aws:iam::444455556666:role/tgc"}
+	ownAccount := elbv2.Identity{RoleARN: "arn:aws:iam::123456789012:role/tgc"}
 
 	got := map[elbv2.Identity]elbv2.TargetGroups{}
-	for _, id := range []elbv2.Identity{right, wrong, none, right, sameAccount, otherAccount, wrong} {
+	for _, id := range []elbv2.Identity{right, wrong, none, right, sameAccount, otherAccount, wrong, ownAccount} {
 		tgs, err := accounts.For(id)
 		if err != nil {
 			t.Fatal(err)
@@ -51,8 +56,8 @@ func TestAccountsCacheByRoleAndExternalIDTogether(t *testing.T) {
 		}
 		got[id] = tgs
 	}
-	if len(b.ids) != 5 {
-		t.Errorf("built %d clients for %v, want one per role and external ID (5)", len(b.ids), b.ids)
+	if len(b.ids) != 6 {
+		t.Errorf("built %d clients for %v, want one per role and external ID (6)", len(b.ids), b.ids)
 	}
 	if got[right] == got[wrong] || got[right] == got[none] {
 		t.Error("a wrong or missing external ID shares the right one's client and so its session")
@@ -65,6 +70,9 @@ func TestAccountsCacheByRoleAndExternalIDTogether(t *testing.T) {
 	}
 	if b.limiters[right] == b.limiters[otherAccount] {
 		t.Error("two accounts share buckets")
+	}
+	if b.limiters[ownAccount] != ownLimiter {
+		t.Error("a role of the controller's own account (--aws-account-id) has buckets apart from the controller's own calls")
 	}
 }
 

@@ -129,9 +129,15 @@ func targetGroups(ctx context.Context, o Options, d Deps, awsMetrics *elbv2.Metr
 		tgs = elbv2.NewSDK(elbv2.NewClientFromConfig(cfg, opts))
 		assume = elbv2.SDKAssumer(cfg, awsMetrics, awsMetrics.Decorate)
 	}
-	own := limiter.Wrap(awsMetrics.Decorate(tgs))
-	observe := func(account string) elbv2.LimitObserver { return awsMetrics.ForAccount(account) }
-	return elbv2.NewAccounts(own, o.Region, o.Limits, observe, assume), nil
+	return elbv2.NewAccounts(elbv2.AccountsConfig{
+		Own:        limiter.Wrap(awsMetrics.Decorate(tgs)),
+		OwnLimiter: limiter,
+		OwnAccount: o.AccountID,
+		Region:     o.Region,
+		Limits:     o.Limits,
+		Observe:    awsMetrics.ForAccount,
+		Assume:     assume,
+	}), nil
 }
 
 // newManager creates the controller-runtime manager: caches, metrics and

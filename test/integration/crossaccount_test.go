@@ -311,3 +311,21 @@ func TestABadRoleOrExternalIDIsRefusedByTheAPIServer(t *testing.T) {
 	e.binding("fine", "web", intstr.FromInt32(80), "arn:aws:elasticloadbalancing:us-east-1:111122223333:targetgroup/web/0123456789abcdef",
 		assuming("arn:aws:iam::111122223333:role/ops/tgc-network", "urn:tenant/a=b,c.d@e:f-g"))
 }
+
+// kubectl tgc plans a cross-account binding as the controller does: through
+// the binding's role, assumed with the user's credentials (here the
+// default account's, which the role trusts).
+func TestKubectlTgcDiffsACrossAccountBindingThroughItsRole(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	arn := e.accountGroup(networkKey, networkVPC)
+	labels := e.app("web", 1, 8080)
+	e.binding("web", "web", intstr.FromString("web"), arn, assuming(roleOpen, ""))
+	e.startController(e.controllerOptions())
+	e.waitReadyPods(labels, 1, 8080, 30*time.Second)
+	e.waitReady("web", metav1.ConditionTrue, v1alpha1.ReasonSynced, 20*time.Second)
+	code, out, errOut := e.kubectlTgc("diff", "web")
+	if code != 0 || !strings.Contains(out, "no differences") {
+		t.Fatalf("diff of a Synced cross-account binding exited %d:\n%s%s", code, out, errOut)
+	}
+}

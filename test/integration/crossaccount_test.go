@@ -110,6 +110,18 @@ func assumeCalls(role string, since time.Time) map[string]int {
 	return out
 }
 
+// crossAccountWeb runs one pod of app web, bound to a new group of the
+// network account through roleOpen with externalID, and a controller; it
+// returns the group's ARN and the pod's target once the pod is ready.
+func (e *env) crossAccountWeb(externalID string) (string, []string) {
+	e.t.Helper()
+	arn := e.accountGroup(networkKey, networkVPC)
+	labels := e.app("web", 1, 8080)
+	e.binding("web", "web", intstr.FromString("web"), arn, assuming(roleOpen, externalID))
+	e.startController(e.controllerOptions())
+	return arn, e.waitReadyPods(labels, 1, 8080, 30*time.Second)
+}
+
 func TestAssumedRoleWithEmptyWrongAndRightExternalIDs(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
@@ -173,11 +185,7 @@ func TestTwoBindingsOfOneRoleWithDifferentExternalIDsNeverShareASession(t *testi
 func TestCrossAccountIPTargetIsRegisteredWithAvailabilityZoneAll(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	arn := e.accountGroup(networkKey, networkVPC)
-	labels := e.app("web", 1, 8080)
-	e.binding("web", "web", intstr.FromString("web"), arn, assuming(roleOpen, "tenant-z"))
-	e.startController(e.controllerOptions())
-	pods := e.waitReadyPods(labels, 1, 8080, 30*time.Second)
+	arn, pods := e.crossAccountWeb("tenant-z")
 	e.eventually(20*time.Second, "the pod registered in the network account", func() (bool, string) {
 		got := e.accountTargets(networkKey, arn)
 		return len(got) == 1, strings.Join(got, ",")
@@ -318,11 +326,7 @@ func TestABadRoleOrExternalIDIsRefusedByTheAPIServer(t *testing.T) {
 func TestKubectlTgcDiffsACrossAccountBindingThroughItsRole(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	arn := e.accountGroup(networkKey, networkVPC)
-	labels := e.app("web", 1, 8080)
-	e.binding("web", "web", intstr.FromString("web"), arn, assuming(roleOpen, ""))
-	e.startController(e.controllerOptions())
-	e.waitReadyPods(labels, 1, 8080, 30*time.Second)
+	e.crossAccountWeb("")
 	e.waitReady("web", metav1.ConditionTrue, v1alpha1.ReasonSynced, 20*time.Second)
 	code, out, errOut := e.kubectlTgc("diff", "web")
 	if code != 0 || !strings.Contains(out, "no differences") {

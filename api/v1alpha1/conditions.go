@@ -46,6 +46,13 @@ const (
 	// ReasonPaused: spec.paused is true; tgc makes no AWS writes for the
 	// binding, and the message says what it would do.
 	ReasonPaused = "Paused"
+	// ReasonAssumeRoleFailed: STS refused to let tgc assume the binding's
+	// spec.iamRoleArnToAssume (wrong or missing external ID, or a trust
+	// policy that does not name tgc's role).
+	ReasonAssumeRoleFailed = "AssumeRoleFailed"
+	// ReasonRoleNotAllowed: TargetGroupPolicies exist and none that allows
+	// the binding's group lets its namespace assume spec.iamRoleArnToAssume.
+	ReasonRoleNotAllowed = "RoleNotAllowed"
 )
 
 // ConditionForeignWriter is True when something other than tgc changed the

@@ -101,6 +101,7 @@ type ServiceReference struct {
 // +kubebuilder:validation:XValidation:rule="has(self.targetGroupARN) || has(self.targetGroupName)",message="set targetGroupARN or targetGroupName"
 // +kubebuilder:validation:XValidation:rule="!has(self.nodeSelector) || (has(self.targetType) && self.targetType == 'instance')",message="nodeSelector selects the nodes of targetType instance; remove it, or set targetType: instance"
 // +kubebuilder:validation:XValidation:rule=`(has(self.targetGroupARN) ? self.targetGroupARN : "") == (has(oldSelf.targetGroupARN) ? oldSelf.targetGroupARN : "") && (has(self.targetGroupName) ? self.targetGroupName : "") == (has(oldSelf.targetGroupName) ? oldSelf.targetGroupName : "")`,message="targetGroupARN and targetGroupName cannot change: a binding edited onto a live target group would take it over. Create a new binding for the other target group and delete this one"
+// +kubebuilder:validation:XValidation:rule="!has(self.assumeRoleExternalId) || has(self.iamRoleArnToAssume)",message="assumeRoleExternalId is the external ID of iamRoleArnToAssume; set the role too, or remove the external ID"
 type TargetGroupBindingSpec struct {
 	// TargetGroupARN is the ARN of the target group. It cannot change, nor
 	// can TargetGroupName: the rule is on spec, so that it also runs when a
@@ -176,6 +177,27 @@ type TargetGroupBindingSpec struct {
 	// resume) and tgc applies what changed meanwhile.
 	// +optional
 	Paused bool `json:"paused,omitempty"`
+
+	// IAMRoleArnToAssume is a role, usually in another account, that tgc
+	// assumes (sts:AssumeRole) for every ELBv2 call on this binding's
+	// target group: for a group in a network account that is not the
+	// cluster's. Empty uses the controller's own credentials. When
+	// TargetGroupPolicies exist, one that selects the binding's namespace
+	// must list the role in spec.roles.
+	// +kubebuilder:validation:Pattern=`^arn:aws[a-z-]*:iam::[0-9]{12}:role/[\w+=,.@/-]{1,512}$`
+	// +kubebuilder:validation:MaxLength=2048
+	// +optional
+	IAMRoleArnToAssume string `json:"iamRoleArnToAssume,omitempty"`
+
+	// AssumeRoleExternalID is the sts:ExternalId tgc passes when it assumes
+	// IAMRoleArnToAssume, for a role whose trust policy requires one.
+	// Credentials are cached per role and external ID together, so a
+	// binding never uses a session another binding's external ID opened.
+	// +kubebuilder:validation:MinLength=2
+	// +kubebuilder:validation:MaxLength=1224
+	// +kubebuilder:validation:Pattern=`^[\w+=,.@:\/-]*$`
+	// +optional
+	AssumeRoleExternalID string `json:"assumeRoleExternalId,omitempty"`
 }
 
 // TargetCounts counts the binding's targets by ELBv2 health state. Every

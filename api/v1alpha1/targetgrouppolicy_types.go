@@ -23,6 +23,22 @@ type TargetGroupPolicySpec struct {
 	// not their own pods: any address the VPC reaches. Off by default.
 	// +optional
 	AllowAnyEndpoint bool `json:"allowAnyEndpoint,omitempty"`
+	// Roles are the IAM roles bindings in those namespaces, on those
+	// groups, may name in spec.iamRoleArnToAssume. Empty allows none: such
+	// bindings use the controller's own account.
+	// +kubebuilder:validation:MaxItems=100
+	// +optional
+	Roles []RoleMatch `json:"roles,omitempty"`
+}
+
+// RoleMatch matches IAM role ARNs.
+type RoleMatch struct {
+	// ARNPattern matches the role ARN with shell-style globs (path.Match),
+	// e.g. "arn:aws:iam::111122223333:role/tgc-*".
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=2048
+	// +kubebuilder:validation:Pattern=`^arn:aws[a-z-*]*:iam::[0-9*?]{1,12}:role/.+$`
+	ARNPattern string `json:"arnPattern"`
 }
 
 // TargetGroupMatch matches target groups by exactly one of: ARN, name

@@ -36,8 +36,13 @@ type options struct {
 	throttle           bool
 	region             string
 	accountID          string
-	verbosity          int
-	version            bool
+	// accounts, accountVPCs and roles declare further accounts and the
+	// roles sts:AssumeRole can assume (accounts.go).
+	accounts    []string
+	accountVPCs []string
+	roles       []string
+	verbosity   int
+	version     bool
 }
 
 func parseOptions(args []string) (options, error) {
@@ -57,6 +62,9 @@ func parseOptions(args []string) (options, error) {
 	fs.BoolVar(&o.throttle, "throttle", true, "throttle API calls with AWS-like token buckets")
 	fs.StringVar(&o.region, "region", "us-east-1", "region in ARNs")
 	fs.StringVar(&o.accountID, "account-id", "123456789012", "account ID in ARNs")
+	fs.StringArrayVar(&o.accounts, "account", nil, "a further account as ID=ACCESSKEY[,ACCESSKEY], repeatable; requests signed with those keys, or with sessions of its roles, see only its resources (every other key belongs to --account-id)")
+	fs.StringArrayVar(&o.accountVPCs, "account-vpc", nil, "a VPC of a further account as ACCOUNT/ID=CIDR, repeatable, e.g. 111122223333/vpc-0b0b0b0b0b0b0b0b0=10.50.0.0/16")
+	fs.StringArrayVar(&o.roles, "role", nil, "a role sts:AssumeRole can assume, as ROLE_ARN|TRUSTED_ACCOUNT[,ACCOUNT][|EXTERNAL_ID], repeatable; with EXTERNAL_ID the trust policy requires that sts:ExternalId")
 	fs.IntVarP(&o.verbosity, "v", "v", 0, "log verbosity")
 	fs.BoolVar(&o.version, "version", false, "print the version, commit and Go version, and exit")
 	if err := fs.Parse(args); err != nil {
@@ -118,6 +126,41 @@ func (o options) config() (emulator.Config, error) {
 			cfg.Instances = map[string]netip.Addr{}
 		}
 		cfg.Instances[id] = addr
+	}
+	return o.accountsConfig(cfg)
+}
+
+// accountsConfig adds the further accounts, their VPCs and the roles.
+func (o options) accountsConfig(cfg emulator.Config) (emulator.Config, error) {
+	index := map[string]int{}
+	for _, a := range o.accounts {
+		id, keys, ok := strings.Cut(a, "=")
+		if !ok || id == "" || keys == "" {
+			return cfg, fmt.Errorf("--account %q must be ID=ACCESSKEY[,ACCESSKEY], e.g. 111122223333=AKIANETWORK", a)
+		}
+		index[id] = len(cfg.Accounts)
+		cfg.Accounts = append(cfg.Accounts, emulator.Account{ID: id, AccessKeys: strings.Split(keys, ",")})
+	}
+	for _, v := range o.accountVPCs {
+		account, rest, ok1 := strings.Cut(v, "/")
+		id, cidr, ok2 := strings.Cut(rest, "=")
+		prefix, err := netip.ParsePrefix(cidr)
+		i, known := index[account]
+		if !ok1 || !ok2 || err != nil || !known {
+			return cfg, fmt.Errorf("--account-vpc %q must be ACCOUNT/ID=CIDR for an account given with --account, e.g. 111122223333/vpc-0b0b0b0b0b0b0b0b0=10.50.0.0/16", v)
+		}
+		cfg.Accounts[i].VPCs = append(cfg.Accounts[i].VPCs, emulator.VPC{ID: id, CIDR: prefix})
+	}
+	for _, r := range o.roles {
+		parts := strings.Split(r, "|")
+		if len(parts) < 2 || len(parts) > 3 || parts[1] == "" {
+			return cfg, fmt.Errorf("--role %q must be ROLE_ARN|TRUSTED_ACCOUNT[,ACCOUNT][|EXTERNAL_ID]", r)
+		}
+		role := emulator.Role{ARN: parts[0], TrustedAccounts: strings.Split(parts[1], ",")}
+		if len(parts) == 3 {
+			role.ExternalID = parts[2]
+		}
+		cfg.Roles = append(cfg.Roles, role)
 	}
 	return cfg, nil
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"net/netip"
+	"reflect"
 	"testing"
 	"time"
 
@@ -93,5 +94,47 @@ func TestMalformedFlagsAreRejected(t *testing.T) {
 				t.Fatalf("options %v accepted", args)
 			}
 		})
+	}
+}
+
+func TestAccountAndRoleFlagsBecomeConfig(t *testing.T) {
+	o, err := parseOptions([]string{
+		"--account", "111122223333=AKIANETWORK,AKIANETWORK2",
+		"--account-vpc", "111122223333/vpc-0b0b0b0b0b0b0b0b0=10.50.0.0/16",
+		"--role", "arn:aws:iam::111122223333:role/tgc-guarded|123456789012|tenant-a",
+		"--role", "arn:aws:iam::111122223333:role/tgc-open|123456789012,444455556666",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := o.config()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []emulator.Account{{ID: "111122223333", AccessKeys: []string{"AKIANETWORK", "AKIANETWORK2"},
+		VPCs: []emulator.VPC{{ID: "vpc-0b0b0b0b0b0b0b0b0", CIDR: netip.MustParsePrefix("10.50.0.0/16")}}}}
+	if !reflect.DeepEqual(cfg.Accounts, want) {
+		t.Errorf("Accounts = %+v, want %+v", cfg.Accounts, want)
+	}
+	if len(cfg.Roles) != 2 || cfg.Roles[0].ExternalID != "tenant-a" || cfg.Roles[1].ExternalID != "" || len(cfg.Roles[1].TrustedAccounts) != 2 {
+		t.Errorf("Roles = %+v", cfg.Roles)
+	}
+	emu, err := emulator.New(cfg)
+	if err != nil {
+		t.Fatalf("the emulator refuses the config: %v", err)
+	}
+	_ = emu.Close()
+	for _, bad := range [][]string{
+		{"--account", "111122223333"},
+		{"--account-vpc", "111122223333/vpc-0b0b0b0b0b0b0b0b0=10.50.0.0/16"},
+		{"--role", "arn:aws:iam::111122223333:role/x"},
+	} {
+		o, err := parseOptions(bad)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := o.config(); err == nil {
+			t.Errorf("%v was accepted", bad)
+		}
 	}
 }

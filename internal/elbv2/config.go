@@ -82,6 +82,11 @@ func NewClient(ctx context.Context, o Options) (*elb.Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	return NewClientFromConfig(cfg, o), nil
+}
+
+// NewClientFromConfig is NewClient on a configuration already loaded.
+func NewClientFromConfig(cfg aws.Config, o Options) *elb.Client {
 	return elb.NewFromConfig(cfg, func(eo *elb.Options) {
 		if o.Observer != nil {
 			eo.APIOptions = append(eo.APIOptions, observeAttempts(o.Observer))
@@ -92,7 +97,7 @@ func NewClient(ctx context.Context, o Options) (*elb.Client, error) {
 		if o.Fence != nil {
 			eo.APIOptions = append(eo.APIOptions, fenceWrites(o.Fence))
 		}
-	}), nil
+	})
 }
 
 // LoadConfig loads the SDK's standard configuration with tgc's retries, as

@@ -63,6 +63,7 @@ type Metrics struct {
 	deregistered prometheus.Counter
 	waits        *prometheus.HistogramVec
 	rates        *prometheus.GaugeVec
+	accounts     accountMetrics
 }
 
 // NewMetrics creates the metrics and registers them with reg. Registering
@@ -111,8 +112,9 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "tgc_aws_rate_limit_per_second",
 			Help: "Current rate of a client-side ELBv2 token bucket (--aws-*-rate, cut while AWS throttles with --aws-adaptive-rate-limits), by bucket.",
 		}, []string{"operation"}),
+		accounts: newAccountMetrics(),
 	}
-	reg.MustRegister(m.calls, m.errors, m.duration, m.throttles, m.retries, m.registered, m.deregistered, m.waits, m.rates)
+	reg.MustRegister(m.calls, m.errors, m.duration, m.throttles, m.retries, m.registered, m.deregistered, m.waits, m.rates, m.accounts.calls, m.accounts.waits)
 	return m
 }
 

@@ -32,6 +32,9 @@ type SDKClient interface {
 type SDK struct {
 	client    SDKClient
 	batchSize int
+	// zones, when set, places IP targets outside the group's VPC in zone
+	// "all" (WithZones).
+	zones *zones
 }
 
 var _ TargetGroups = (*SDK)(nil)
@@ -177,6 +180,10 @@ func (s *SDK) TargetHealth(ctx context.Context, arn string, _ Priority) ([]targe
 }
 
 func (s *SDK) Register(ctx context.Context, arn string, ts []targets.Target, _ Write) error {
+	ts, err := s.zones.place(ctx, arn, ts)
+	if err != nil {
+		return err
+	}
 	return s.batched(ts, func(b []targets.Target) error {
 		_, err := s.client.RegisterTargets(ctx, &elb.RegisterTargetsInput{TargetGroupArn: aws.String(arn), Targets: descriptions(b)})
 		if err != nil {

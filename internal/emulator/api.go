@@ -114,6 +114,7 @@ func (e *Emulator) serveAPI(w http.ResponseWriter, r *http.Request, svc services
 		fail(query.SenderError("MalformedQueryString", "Could not parse the request parameters: "+err.Error()))
 		return
 	}
+	r.Form.Del(callerAccountParam)
 	params := query.NewParams(r.Form)
 	call.Action = params.String("Action")
 	call.TargetGroupARN = params.String("TargetGroupArn")
@@ -124,6 +125,18 @@ func (e *Emulator) serveAPI(w http.ResponseWriter, r *http.Request, svc services
 	}
 	if qe := checkSignature(r); qe != nil {
 		fail(qe)
+		return
+	}
+	account, qe := e.callerAccount(r)
+	if qe != nil {
+		fail(qe)
+		return
+	}
+	call.Account = account
+	r.Form.Set(callerAccountParam, account)
+	if isSTSRequest(r, params) {
+		call.Role = params.String("RoleArn")
+		call.Result = e.serveSTS(w, params, reqID)
 		return
 	}
 	if isEC2Request(r, params) {
@@ -137,6 +150,10 @@ func (e *Emulator) serveAPI(w http.ResponseWriter, r *http.Request, svc services
 	handler, ok := svc.elbv2[call.Action]
 	if version := params.String("Version"); !ok || version != query.Version {
 		fail(query.SenderError("InvalidAction", fmt.Sprintf("Could not find operation %s for version %s", call.Action, version)))
+		return
+	}
+	if qe := foreignResource(params, account); qe != nil {
+		fail(qe)
 		return
 	}
 	if !e.throt.allow(call.Action) {

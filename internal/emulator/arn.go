@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"regexp"
+	"strings"
 )
 
 // ARN shapes, from the ELBv2 API reference examples:
@@ -23,8 +24,11 @@ func (e *Emulator) arnPrefix() string {
 	return "arn:aws:elasticloadbalancing:" + e.cfg.Region + ":" + e.cfg.AccountID + ":"
 }
 
-func (e *Emulator) newTargetGroupARN(name string) string {
-	return e.arnPrefix() + "targetgroup/" + name + "/" + randomID()
+func (e *Emulator) newTargetGroupARN(account, name string) string {
+	if account == "" {
+		account = e.cfg.AccountID
+	}
+	return "arn:aws:elasticloadbalancing:" + e.cfg.Region + ":" + account + ":targetgroup/" + name + "/" + randomID()
 }
 
 func lbKind(lbType string) string {
@@ -34,13 +38,15 @@ func lbKind(lbType string) string {
 	return "app"
 }
 
-func (e *Emulator) newLoadBalancerARN(name, lbType string) (arn, id string) {
+func (e *Emulator) newLoadBalancerARN(account, name, lbType string) (arn, id string) {
 	id = randomID()
-	return e.arnPrefix() + "loadbalancer/" + lbKind(lbType) + "/" + name + "/" + id, id
+	if account == "" {
+		account = e.cfg.AccountID
+	}
+	return "arn:aws:elasticloadbalancing:" + e.cfg.Region + ":" + account + ":loadbalancer/" + lbKind(lbType) + "/" + name + "/" + id, id
 }
 
 func (e *Emulator) newListenerARN(lb *loadBalancer) string {
-	// The listener ARN embeds the load balancer's kind/name/id.
-	rest := lb.arn[len(e.arnPrefix()+"loadbalancer/"):]
-	return e.arnPrefix() + "listener/" + rest + "/" + randomID()
+	// The listener ARN embeds the load balancer's account and kind/name/id.
+	return strings.Replace(lb.arn, ":loadbalancer/", ":listener/", 1) + "/" + randomID()
 }

@@ -1,10 +1,8 @@
 package emulator
 
 import (
-	"net/http"
 	"net/netip"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -27,6 +25,10 @@ type Call struct {
 	// AccessKeyID is the key the request was signed with, so a test can
 	// tell the controller's calls from its own harness's on one emulator.
 	AccessKeyID string `json:"accessKeyId,omitempty"`
+	// Account is the account the caller's credentials belong to.
+	Account string `json:"account,omitempty"`
+	// Role is the RoleArn of an AssumeRole call.
+	Role string `json:"role,omitempty"`
 	// Time is when the emulator began serving the request, before reading
 	// its body; Duration runs from there until the answer was written, so
 	// End (Time + Duration) is when the caller could see the result.
@@ -36,18 +38,6 @@ type Call struct {
 
 // End is when the call completed: the answer had been written.
 func (c Call) End() time.Time { return c.Time.Add(c.Duration) }
-
-// accessKeyID reads the key ID from a SigV4 Authorization header
-// ("AWS4-HMAC-SHA256 Credential=AKID/20250101/us-east-1/...") or from a
-// presigned URL's X-Amz-Credential; "" when the request carries neither.
-func accessKeyID(r *http.Request) string {
-	cred := r.URL.Query().Get("X-Amz-Credential")
-	if _, after, ok := strings.Cut(r.Header.Get("Authorization"), "Credential="); ok {
-		cred = after
-	}
-	id, _, _ := strings.Cut(cred, "/")
-	return id
-}
 
 // carriesTargets reports whether action names targets in Targets.member.N.
 func carriesTargets(action string) bool {

@@ -43,10 +43,14 @@ const (
 
 // Config configures an Emulator. The zero value is usable.
 type Config struct {
-	Region    string        // default "us-east-1"
-	AccountID string        // default "123456789012"
-	VPCs      []VPC         // default one VPC: vpc-0a1b2c3d4e5f60718 = 10.244.0.0/16
-	DialMap   []DialMapping // default none: dial the IP as given (only loopback is ever dialed)
+	Region    string // default "us-east-1"
+	AccountID string // default "123456789012"
+	VPCs      []VPC  // default one VPC: vpc-0a1b2c3d4e5f60718 = 10.244.0.0/16
+	// Accounts are further accounts, each with its own access keys and VPCs
+	// (accounts.go); Roles are what sts:AssumeRole can assume. Default none.
+	Accounts []Account
+	Roles    []Role
+	DialMap  []DialMapping // default none: dial the IP as given (only loopback is ever dialed)
 	// Instances are the EC2 instances that exist, by ID, with the address
 	// each listens on (instances.go); default none, so every instance
 	// target is refused until SetInstance.
@@ -110,6 +114,9 @@ func (c Config) withDefaults() (Config, error) {
 		if err := v.validateIPv6(); err != nil {
 			return c, err
 		}
+	}
+	if err := validateAccounts(c.AccountID, c.Accounts, c.Roles); err != nil {
+		return c, err
 	}
 	for id, addr := range c.Instances {
 		if err := validateInstance(id, addr); err != nil {

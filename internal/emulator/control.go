@@ -250,6 +250,7 @@ func (e *Emulator) controlRoutes(mux *http.ServeMux) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte(e.Hosts()))
 	})
+	e.accountRoutes(mux)
 	mux.HandleFunc("GET /_emulator/instances", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, e.Instances())
 	})

@@ -129,12 +129,12 @@ func (e *Emulator) describeVpcs(p query.Params) (any, *query.Error) {
 		if !ec2VpcIDPattern.MatchString(id) {
 			return nil, errEC2("InvalidVpcID.Malformed", fmt.Sprintf("Invalid id: %q", id))
 		}
-		if !slices.ContainsFunc(e.cfg.VPCs, func(v VPC) bool { return v.ID == id }) {
+		if !slices.ContainsFunc(e.vpcsOf(caller(p)), func(v VPC) bool { return v.ID == id }) {
 			return nil, errEC2("InvalidVpcID.NotFound", "The vpc ID '"+id+"' does not exist")
 		}
 	}
 	var out []ec2VPC
-	for _, v := range e.sortedVPCs() {
+	for _, v := range e.sortedVPCs(caller(p)) {
 		if len(ids) > 0 && !slices.Contains(ids, v.ID) {
 			continue
 		}
@@ -173,7 +173,7 @@ func (e *Emulator) describeSecurityGroups(p query.Params) (any, *query.Error) {
 	}
 	groups := map[string]bool{}
 	var out []ec2SecurityGroup
-	for _, v := range e.sortedVPCs() {
+	for _, v := range e.sortedVPCs(caller(p)) {
 		sg, fields := e.ec2DefaultGroup(v)
 		groups[sg.GroupID] = true
 		if len(ids) > 0 && !slices.Contains(ids, sg.GroupID) {
@@ -203,9 +203,9 @@ func (e *Emulator) describeSecurityGroups(p query.Params) (any, *query.Error) {
 	return ec2DescribeSecurityGroups{SecurityGroupInfo: out[from:to], NextToken: next}, nil
 }
 
-// sortedVPCs are the configured VPCs by ID, the order EC2 lists them in.
-func (e *Emulator) sortedVPCs() []VPC {
-	vpcs := slices.Clone(e.cfg.VPCs)
+// sortedVPCs are the account's VPCs by ID, the order EC2 lists them in.
+func (e *Emulator) sortedVPCs(account string) []VPC {
+	vpcs := slices.Clone(e.vpcsOf(account))
 	slices.SortFunc(vpcs, func(a, b VPC) int { return cmpString(a.ID, b.ID) })
 	return vpcs
 }

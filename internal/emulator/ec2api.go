@@ -31,23 +31,31 @@ func isEC2Request(r *http.Request, p query.Params) bool {
 	return false
 }
 
-// signingService reads the service of the SigV4 credential scope,
-// AKID/date/region/service/aws4_request, from the Authorization header or
-// a presigned URL.
+// signingService reads the service of the SigV4 credential scope.
 func signingService(r *http.Request) string {
+	if scope := credentialScope(r); len(scope) == 5 {
+		return scope[3]
+	}
+	return ""
+}
+
+// credentialScope splits the SigV4 credential scope,
+// AKID/date/region/service/aws4_request, from the Authorization header or
+// a presigned URL; nil when the request carries none.
+func credentialScope(r *http.Request) []string {
 	cred := r.URL.Query().Get("X-Amz-Credential")
 	if cred == "" {
 		_, after, ok := strings.Cut(r.Header.Get("Authorization"), "Credential=")
 		if !ok {
-			return ""
+			return nil
 		}
 		cred, _, _ = strings.Cut(after, ",")
 	}
 	parts := strings.Split(strings.TrimSpace(cred), "/")
 	if len(parts) != 5 {
-		return ""
+		return nil
 	}
-	return parts[3]
+	return parts
 }
 
 // serveEC2 answers one EC2 call and returns the result for the call log.

@@ -35,8 +35,12 @@ type Emulator struct {
 	faults  *faultInjector
 	counter *dataplane.Counter
 	calls   *callLog
-	metrics *metrics
-	mux     *http.ServeMux
+	// sessions are the temporary credentials sts:AssumeRole handed out;
+	// book holds the further accounts and the roles.
+	sessions sessions
+	book     book
+	metrics  *metrics
+	mux      *http.ServeMux
 
 	mu           sync.RWMutex
 	profile      Profile
@@ -105,6 +109,7 @@ func New(cfg Config) (*Emulator, error) {
 		e.instances = map[string]netip.Addr{}
 	}
 	e.resetState()
+	e.book.set(cfg.Accounts, cfg.Roles)
 	e.metrics = newMetrics(e)
 	e.mux = e.routes()
 	e.wg.Add(1)

@@ -64,10 +64,14 @@ func (e *Emulator) createLoadBalancer(p query.Params) (any, *query.Error) {
 	if qe != nil {
 		return nil, qe
 	}
-	arn, id := e.newLoadBalancerARN(name, lbType)
+	arn, id := e.newLoadBalancerARN(caller(p), name, lbType)
+	vpcID := e.cfg.VPCs[0].ID
+	if vpcs := e.vpcsOf(caller(p)); len(vpcs) > 0 {
+		vpcID = vpcs[0].ID
+	}
 	lb := &loadBalancer{
 		arn: arn, name: name, lbType: lbType, scheme: scheme, ipAddressType: ipType,
-		vpcID: e.cfg.VPCs[0].ID, created: e.now(), addr: addr, release: release,
+		vpcID: vpcID, created: e.now(), addr: addr, release: release,
 	}
 	if lbType == lbTypeNetwork {
 		lb.dnsName = name + "-" + id[:10] + ".elb." + e.cfg.Region + ".amazonaws.com"
@@ -133,6 +137,14 @@ func (e *Emulator) describeLoadBalancers(p query.Params) (any, *query.Error) {
 		}
 	default:
 		maps.Copy(byName, e.lbsByName)
+	}
+	for n, lb := range byName {
+		if account := caller(p); account != "" && arnAccount(lb.arn) != account {
+			if len(names) > 0 {
+				return nil, errLoadBalancerNotFound("Load balancers '[%s]' not found", n)
+			}
+			delete(byName, n) // another account's
+		}
 	}
 	keys, next, qe := page(slices.Sorted(maps.Keys(byName)), p.String("Marker"), size)
 	if qe != nil {

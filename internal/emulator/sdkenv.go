@@ -9,8 +9,9 @@ import "os"
 // through the SDK's standard configuration
 // (https://docs.aws.amazon.com/sdkref/latest/guide/settings-reference.html):
 //
-//   - AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2 and AWS_ENDPOINT_URL_EC2
-//     are the service-specific endpoints (the emulator serves both APIs),
+//   - AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2, AWS_ENDPOINT_URL_EC2 and
+//     AWS_ENDPOINT_URL_STS are the service-specific endpoints (the
+//     emulator serves the three APIs),
 //     which win over any global AWS_ENDPOINT_URL;
 //     AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=false keeps a host setting from
 //     turning it off.
@@ -28,6 +29,7 @@ func SDKEnv(endpoint, region string) []string {
 	return []string{
 		"AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2=" + endpoint,
 		"AWS_ENDPOINT_URL_EC2=" + endpoint,
+		"AWS_ENDPOINT_URL_STS=" + endpoint,
 		"AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=false",
 		"AWS_REGION=" + region,
 		"AWS_ACCESS_KEY_ID=AKIDEMULATOR",

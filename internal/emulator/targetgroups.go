@@ -196,7 +196,7 @@ func (e *Emulator) vpc(id string) (VPC, bool) {
 			return v, true
 		}
 	}
-	return VPC{}, false
+	return e.book.vpc(id)
 }
 
 // defaultAttributes are the attributes DescribeTargetGroupAttributes returns
@@ -242,7 +242,7 @@ func (e *Emulator) createTargetGroup(p query.Params) (any, *query.Error) {
 		return xmlTargetGroups{TargetGroups: []xmlTargetGroup{e.describeGroup(existing)}}, nil
 	}
 	g := &targetGroup{
-		arn:             e.newTargetGroupARN(spec.name),
+		arn:             e.newTargetGroupARN(caller(p), spec.name),
 		name:            spec.name,
 		protocol:        spec.protocol,
 		protocolVersion: spec.protocolVersion,
@@ -410,6 +410,12 @@ func (e *Emulator) describeTargetGroups(p query.Params) (any, *query.Error) {
 	}
 	byName := map[string]*targetGroup{}
 	for _, g := range selected {
+		if account := caller(p); account != "" && arnAccount(g.arn) != account {
+			if len(names) > 0 {
+				return nil, errTargetGroupNotFound("One or more target groups not found")
+			}
+			continue // another account's group
+		}
 		byName[g.name] = g
 	}
 	keys := slices.Sorted(maps.Keys(byName))

@@ -7,7 +7,9 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	"k8s.io/utils/clock"
 
+	"github.com/tgc-dev/targetgroupcontroller/internal/controller/targetgroups"
 	"github.com/tgc-dev/targetgroupcontroller/internal/elbv2"
 	"github.com/tgc-dev/targetgroupcontroller/internal/targets"
 )
@@ -42,18 +44,29 @@ func loadAWS(ctx context.Context, region string, load func(context.Context, stri
 // awsTargetGroups is the read-only boundary over the user's AWS
 // configuration. It checks the credentials first, so that a user without
 // any learns it in one line rather than from the first call's error.
-func awsTargetGroups(ctx context.Context, region string, load func(context.Context, string) (aws.Config, error)) (elbv2.TargetGroups, error) {
+func awsTargetGroups(ctx context.Context, region string, load func(context.Context, string) (aws.Config, error)) (aws.Config, elbv2.TargetGroups, error) {
 	cfg, err := loadAWS(ctx, region, load)
 	if err != nil {
-		return nil, &exitCode{exitError, fmt.Errorf("%w; kubectl tgc reads target health from AWS with your standard AWS configuration (set AWS_REGION, or --region)", err)}
+		return cfg, nil, &exitCode{exitError, fmt.Errorf("%w; kubectl tgc reads target health from AWS with your standard AWS configuration (set AWS_REGION, or --region)", err)}
 	}
 	if cfg.Credentials == nil {
-		return nil, noCredentials(errors.New("no credentials provider"))
+		return cfg, nil, noCredentials(errors.New("no credentials provider"))
 	}
 	if _, err := cfg.Credentials.Retrieve(ctx); err != nil {
-		return nil, noCredentials(err)
+		return cfg, nil, noCredentials(err)
 	}
-	return readOnly{elbv2.NewSDK(elb.NewFromConfig(cfg))}, nil
+	return cfg, readOnly{elbv2.NewSDK(elb.NewFromConfig(cfg))}, nil
+}
+
+// views gives each binding's identity a read-only view of its own: a
+// binding with spec.iamRoleArnToAssume is read with that role, assumed
+// with the user's credentials as the controller assumes it with its own,
+// so the user needs sts:AssumeRole on it and its trust policy must allow
+// them.
+func views(cfg aws.Config, own elbv2.TargetGroups, clk clock.PassiveClock) *targetgroups.Views {
+	readOnlyStack := func(t elbv2.TargetGroups) elbv2.TargetGroups { return readOnly{t} }
+	accounts := elbv2.NewAccounts(elbv2.AccountsConfig{Own: own, Region: cfg.Region, Assume: elbv2.SDKAssumer(cfg, elbv2.Options{}, readOnlyStack)})
+	return targetgroups.NewViews(accounts, clk, targetgroups.Config{})
 }
 
 func noCredentials(err error) error {

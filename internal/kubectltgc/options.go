@@ -12,7 +12,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/tgc-dev/targetgroupcontroller/internal/controller/binding"
-	"github.com/tgc-dev/targetgroupcontroller/internal/controller/targetgroups"
 	"github.com/tgc-dev/targetgroupcontroller/internal/ledger"
 	"github.com/tgc-dev/targetgroupcontroller/internal/podgate"
 	"github.com/tgc-dev/targetgroupcontroller/internal/scheme"
@@ -96,11 +95,11 @@ func (o *options) session() (*session, error) {
 // cluster and a read-only AWS boundary. It knows no edits or deletions
 // that the controller saw, and reads every group afresh.
 func (o *options) planner(ctx context.Context, s *session) (*binding.Planner, error) {
-	tgs, err := awsTargetGroups(ctx, o.region, o.deps.AWSConfig)
+	awsCfg, tgs, err := awsTargetGroups(ctx, o.region, o.deps.AWSConfig)
 	if err != nil {
 		return nil, err
 	}
-	view := targetgroups.New(tgs, o.deps.Clock, targetgroups.Config{})
+	view := views(awsCfg, tgs, o.deps.Clock)
 	cfg := binding.PlannerConfig{Gates: podgate.NewPods(s.reader)}
 	if o.ownershipNamespace != "" {
 		cfg.Ledger = ledger.New(s.kube, s.reader, o.ownershipNamespace)

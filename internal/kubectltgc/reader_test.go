@@ -53,7 +53,7 @@ func TestNoCredentialsIsBadInputNamingTheFix(t *testing.T) {
 			return aws.Credentials{}, errors.New("failed to refresh cached credentials, no EC2 IMDS role found")
 		})}, nil
 	}
-	_, err := awsTargetGroups(context.Background(), "", load)
+	_, _, err := awsTargetGroups(context.Background(), "", load)
 	if code := codeOf(err); code != exitError {
 		t.Errorf("exit code %d, want %d", code, exitError)
 	}

@@ -125,17 +125,32 @@ func New(ctx context.Context, o Options, cfg *rest.Config, d Deps) (ctrl.Manager
 // that call durations exclude waiting for a token and every call that
 // reaches AWS is counted. The SDK adapter tells the rate limiter which
 // operations AWS throttles, so that its buckets can adapt.
-func targetGroups(ctx context.Context, o Options, d Deps, awsMetrics *elbv2.Metrics, fence elbv2.Fence) (elbv2.TargetGroups, error) {
-	limiter := elbv2.NewRateLimiter(o.Limits, awsMetrics)
+//
+// Each identity a binding names (spec.iamRoleArnToAssume with its external
+// ID) gets its own client, credentials cache and, per account, its own
+// buckets, decorated the same way (elbv2.Accounts).
+func targetGroups(ctx context.Context, o Options, d Deps, awsMetrics *elbv2.Metrics, fence elbv2.Fence) (*elbv2.Accounts, error) {
+	limiter := elbv2.NewRateLimiter(o.Limits, awsMetrics.ForAccount(""))
 	tgs := d.TargetGroups
+	var assume elbv2.Assumer
 	if tgs == nil {
-		client, err := elbv2.NewClient(ctx, elbv2.Options{Region: o.Region, MaxAttempts: o.AWSMaxAttempts, Observer: awsMetrics, Throttles: limiter, Fence: fence})
+		opts := elbv2.Options{Region: o.Region, MaxAttempts: o.AWSMaxAttempts, Observer: awsMetrics, Throttles: limiter, Fence: fence}
+		cfg, err := elbv2.LoadConfig(ctx, opts)
 		if err != nil {
 			return nil, fmt.Errorf("building the ELBv2 client: %w", err)
 		}
-		tgs = elbv2.NewSDK(client)
+		tgs = elbv2.NewSDK(elbv2.NewClientFromConfig(cfg, opts))
+		assume = elbv2.SDKAssumer(cfg, opts, awsMetrics.Decorate)
 	}
-	return limiter.Wrap(awsMetrics.Decorate(tgs)), nil
+	return elbv2.NewAccounts(elbv2.AccountsConfig{
+		Own:        limiter.Wrap(awsMetrics.Decorate(tgs)),
+		OwnLimiter: limiter,
+		OwnAccount: o.AccountID,
+		Region:     o.Region,
+		Limits:     o.Limits,
+		Observe:    awsMetrics.ForAccount,
+		Assume:     assume,
+	}), nil
 }
 
 // newManager creates the controller-runtime manager: caches, metrics and
@@ -243,8 +258,8 @@ func serverTLSOpts(o Options) []func(*tls.Config) {
 // addControllers registers the controllers around one shared view of the
 // target groups: the binding controller writes through it, the readiness
 // gate controller reads health from it.
-func addControllers(ctx context.Context, mgr ctrl.Manager, o Options, d Deps, tgs elbv2.TargetGroups, m metrics) error {
-	groups := targetgroups.New(tgs, d.Clock, targetgroups.Config{
+func addControllers(ctx context.Context, mgr ctrl.Manager, o Options, d Deps, tgs *elbv2.Accounts, m metrics) error {
+	groups := targetgroups.NewViews(tgs, d.Clock, targetgroups.Config{
 		DriftInterval:      o.DriftInterval,
 		HealthPollInterval: o.HealthPollInterval,
 	})
@@ -282,6 +297,7 @@ func addControllers(ctx context.Context, mgr ctrl.Manager, o Options, d Deps, tg
 		g := readinessgate.New(mgr.GetClient(), groups, rec, m.gates, d.Clock, readinessgate.Config{
 			PollInterval: o.GatePollInterval,
 			Timeout:      o.GateTimeout,
+			HealthFor:    func(id elbv2.Identity) (readinessgate.HealthSource, error) { return groups.For(id) },
 		})
 		if err := g.Register(mgr); err != nil {
 			return fmt.Errorf("registering the readiness gate controller: %w", err)

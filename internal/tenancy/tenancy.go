@@ -32,6 +32,10 @@ type Request struct {
 	Group           Group
 	// AnyEndpoint: the binding registers endpoints that are not its pods.
 	AnyEndpoint bool
+	// Role is the IAM role the binding assumes (spec.iamRoleArnToAssume);
+	// empty for the controller's own account, which needs no permission
+	// beyond the group's.
+	Role string
 }
 
 // Decision says whether a request is allowed and, if not, why, in words
@@ -42,6 +46,9 @@ type Decision struct {
 	// also allowed non-pod endpoints.
 	Policy  string
 	Message string
+	// RoleRefused: a policy allows the group, but none of those lets the
+	// namespace assume the binding's role.
+	RoleRefused bool
 }
 
 // Decide applies the policies. No policies allow everything, as before
@@ -51,9 +58,16 @@ func Decide(policies []v1alpha1.TargetGroupPolicy, r Request) Decision {
 		return Decision{Allowed: true}
 	}
 	var groupOnly string // a policy that allows the group but not AnyEndpoint
+	var noRole string    // a policy that allows the group but not the role
 	for i := range policies {
 		p := &policies[i]
 		if !selects(p, r.NamespaceLabels) || !matchesGroup(p.Spec.TargetGroups, r.Group) {
+			continue
+		}
+		if !allowsRole(p, r.Role) {
+			if noRole == "" {
+				noRole = p.Name
+			}
 			continue
 		}
 		if r.AnyEndpoint && !p.Spec.AllowAnyEndpoint {
@@ -63,6 +77,11 @@ func Decide(policies []v1alpha1.TargetGroupPolicy, r Request) Decision {
 			continue
 		}
 		return Decision{Allowed: true, Policy: p.Name}
+	}
+	if noRole != "" && groupOnly == "" {
+		return Decision{Policy: noRole, RoleRefused: true, Message: fmt.Sprintf(
+			"TargetGroupPolicy %s lets namespace %s bind target group %s, but no policy that does lets it assume role %s; remove spec.iamRoleArnToAssume, or ask the cluster admin to add the role to the policy's spec.roles",
+			noRole, r.Namespace, r.Group.describe(), r.Role)}
 	}
 	if groupOnly != "" {
 		return Decision{Policy: groupOnly, Message: fmt.Sprintf(
@@ -74,6 +93,25 @@ func Decide(policies []v1alpha1.TargetGroupPolicy, r Request) Decision {
 		r.Namespace, r.Group.describe(), r.Group.Name, describeTags(r.Group.Tags))}
 }
 
+// DecideRole says whether any policy that selects the namespace lets it
+// assume role at all, which is what can be known before the role is
+// assumed to read the group; Decide then says whether it may for the group.
+// No policies allow every role, as Decide does.
+func DecideRole(policies []v1alpha1.TargetGroupPolicy, namespace string, nsLabels map[string]string, role string) Decision {
+	if len(policies) == 0 || role == "" {
+		return Decision{Allowed: true}
+	}
+	for i := range policies {
+		p := &policies[i]
+		if selects(p, nsLabels) && allowsRole(p, role) {
+			return Decision{Allowed: true, Policy: p.Name}
+		}
+	}
+	return Decision{RoleRefused: true, Message: fmt.Sprintf(
+		"no TargetGroupPolicy lets namespace %s assume role %s; remove spec.iamRoleArnToAssume, or ask the cluster admin to add the role to the spec.roles of a policy that selects the namespace",
+		namespace, role)}
+}
+
 // Undecidable names a policy that could still allow a request Decide
 // refused, had it been given what admission cannot know: the group's tags
 // (read from AWS only at sync), or the group's ARN when the binding names
@@ -82,7 +120,7 @@ func Decide(policies []v1alpha1.TargetGroupPolicy, r Request) Decision {
 func Undecidable(policies []v1alpha1.TargetGroupPolicy, r Request) (policy string, ok bool) {
 	for i := range policies {
 		p := &policies[i]
-		if !selects(p, r.NamespaceLabels) || (r.AnyEndpoint && !p.Spec.AllowAnyEndpoint) {
+		if !selects(p, r.NamespaceLabels) || (r.AnyEndpoint && !p.Spec.AllowAnyEndpoint) || !allowsRole(p, r.Role) {
 			continue
 		}
 		for _, m := range p.Spec.TargetGroups {
@@ -112,6 +150,19 @@ func UsesTags(policies []v1alpha1.TargetGroupPolicy) bool {
 		}
 	}
 	return false
+}
+
+// allowsRole reports whether the policy lets its namespaces assume role;
+// no role needs no permission. Patterns are shell-style globs (path.Match),
+// whose "*" stops at "/": "role/tgc-*" does not reach role paths.
+func allowsRole(p *v1alpha1.TargetGroupPolicy, role string) bool {
+	if role == "" {
+		return true
+	}
+	return slices.ContainsFunc(p.Spec.Roles, func(m v1alpha1.RoleMatch) bool {
+		ok, err := path.Match(m.ARNPattern, role)
+		return err == nil && ok
+	})
 }
 
 func selects(p *v1alpha1.TargetGroupPolicy, nsLabels map[string]string) bool {

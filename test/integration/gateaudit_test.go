@@ -5,9 +5,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/tgc-dev/targetgroupcontroller/api/v1alpha1"
 	"github.com/tgc-dev/targetgroupcontroller/internal/controller/gateaudit"
@@ -22,18 +20,7 @@ func TestAPodAdmittedWithoutItsGateWhileTheWebhookWasDownIsReported(t *testing.T
 	t.Parallel()
 	e := newEnv(t)
 	arn := e.targetGroup()
-	ns := &corev1.Namespace{}
-	if err := e.kube.Get(e.ctx, types.NamespacedName{Name: e.ns}, ns); err != nil {
-		t.Fatal(err)
-	}
-	patch := client.MergeFrom(ns.DeepCopy())
-	if ns.Labels == nil {
-		ns.Labels = map[string]string{}
-	}
-	ns.Labels[v1alpha1.ReadinessGateInjectLabel] = v1alpha1.ReadinessGateInjectEnabled
-	if err := e.kube.Patch(e.ctx, ns, patch); err != nil {
-		t.Fatal(err)
-	}
+	e.labelNamespace(v1alpha1.ReadinessGateInjectLabel, v1alpha1.ReadinessGateInjectEnabled)
 	e.binding("web", "web", intstr.FromString("web"), arn)
 	e.startController(e.controllerOptions())
 	// The binding is older than the pods by more than the API's one-second

@@ -437,3 +437,21 @@ func (e *env) waitReadyPods(labels map[string]string, n int, port int32, timeout
 	})
 	return got
 }
+
+// labelNamespace sets a label on the test's namespace, e.g. one a
+// TargetGroupPolicy selects or the readiness gate injection label.
+func (e *env) labelNamespace(key, value string) {
+	e.t.Helper()
+	ns := &corev1.Namespace{}
+	if err := e.kube.Get(e.ctx, types.NamespacedName{Name: e.ns}, ns); err != nil {
+		e.t.Fatal(err)
+	}
+	patch := client.MergeFrom(ns.DeepCopy())
+	if ns.Labels == nil {
+		ns.Labels = map[string]string{}
+	}
+	ns.Labels[key] = value
+	if err := e.kube.Patch(e.ctx, ns, patch); err != nil {
+		e.t.Fatal(err)
+	}
+}

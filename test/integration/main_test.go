@@ -56,6 +56,9 @@ func run(m *testing.M) int {
 		VPCs:    []emulator.VPC{harness.DualStackVPC},
 		DialMap: harness.PodDialMap,
 		Profile: integrationProfile(),
+		// The network accounts and roles of the cross-account tests.
+		Accounts: crossAccounts,
+		Roles:    crossRoles,
 		// Tests run in parallel against one emulator; only the throttling
 		// test turns throttling on, while no other test runs.
 		Throttle: emulator.Throttle{Disabled: true},

@@ -7,9 +7,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/tgc-dev/targetgroupcontroller/api/v1alpha1"
 )
@@ -47,18 +45,7 @@ func TestANamespaceOutsideThePoliciesIsRefusedAtSyncAndAdmittedOnceLabelled(t *t
 
 	// The cluster admin labels the namespace: the binding syncs at once,
 	// without waiting for a retry.
-	nsObj := &corev1.Namespace{}
-	if err := e.kube.Get(e.ctx, types.NamespacedName{Name: e.ns}, nsObj); err != nil {
-		t.Fatal(err)
-	}
-	patch := client.MergeFrom(nsObj.DeepCopy())
-	if nsObj.Labels == nil {
-		nsObj.Labels = map[string]string{}
-	}
-	nsObj.Labels["team"] = team
-	if err := e.kube.Patch(e.ctx, nsObj, patch); err != nil {
-		t.Fatal(err)
-	}
+	e.labelNamespace("team", team)
 	e.waitMembers(arn, func() []string { return e.readyPodTargets(labels, 8080) }, 10*time.Second)
 	e.waitReady("web", metav1.ConditionTrue, v1alpha1.ReasonSynced, 10*time.Second)
 }

@@ -21,7 +21,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	"github.com/tgc-dev/targetgroupcontroller/api/v1alpha1"
-	"github.com/tgc-dev/targetgroupcontroller/internal/controller/targetgroups"
 	"github.com/tgc-dev/targetgroupcontroller/internal/podgate"
 )
 
@@ -112,7 +111,7 @@ type Controller struct {
 	*Planner
 
 	kube    client.Client
-	groups  *targetgroups.View
+	groups  Views
 	events  events.EventRecorder
 	metrics *Metrics
 	clock   clock.PassiveClock
@@ -136,7 +135,7 @@ type Controller struct {
 }
 
 // New returns a reconciler that syncs target groups through the shared view.
-func New(kube client.Client, groups *targetgroups.View, rec events.EventRecorder, m *Metrics, clk clock.PassiveClock, cfg Config) *Controller {
+func New(kube client.Client, groups Views, rec events.EventRecorder, m *Metrics, clk clock.PassiveClock, cfg Config) *Controller {
 	cfg = cfg.withDefaults()
 	return &Controller{
 		Planner:      NewPlanner(kube, groups, clk, PlannerConfig{Gates: cfg.Gates, Ledger: cfg.Ledger, Brake: cfg.Brake, Live: cfg.APIReader}),

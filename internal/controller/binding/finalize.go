@@ -55,7 +55,7 @@ func (c *Controller) finalize(ctx context.Context, tgb *v1alpha1.TargetGroupBind
 	}
 
 	if err := c.leave(ctx, tgb, arn); err != nil {
-		f := c.awsFailure(err, arn)
+		f := c.awsFailure(tgb, err, arn)
 		c.event(tgb, true, f.reason, "Delete", "cannot deregister targets of the deleted binding: %s. To delete it without deregistering, set deletionPolicy: Retain", f.message)
 		return c.retryDelete(f)
 	}

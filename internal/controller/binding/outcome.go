@@ -12,9 +12,11 @@ import (
 
 // awsFailure classifies an AWS error; a group AWS says is gone is dropped
 // from the cache so that a recreated group is read afresh.
-func (p *Planner) awsFailure(err error, arn string) *failure {
+func (p *Planner) awsFailure(tgb *v1alpha1.TargetGroupBinding, err error, arn string) *failure {
 	if errors.Is(err, elbv2.ErrTargetGroupNotFound) {
-		p.groups.Forget(arn)
+		if v, f := p.view(tgb); f == nil {
+			v.Forget(arn)
+		}
 	}
 	return classifyAWS(err, arn)
 }
@@ -43,6 +45,9 @@ func badInput(reason, format string, args ...any) *failure {
 func classifyAWS(err error, arn string) *failure {
 	var f *failure
 	if errors.As(err, &f) {
+		return f
+	}
+	if f := assumeRoleFailure(err); f != nil {
 		return f
 	}
 	detail := err.Error()

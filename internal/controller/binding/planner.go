@@ -22,7 +22,7 @@ import (
 // same functions.
 type Planner struct {
 	kube   client.Reader
-	groups *targetgroups.View
+	groups Views
 	clock  clock.PassiveClock
 	cfg    PlannerConfig
 
@@ -50,7 +50,7 @@ type PlannerConfig struct {
 }
 
 // NewPlanner returns a planner that reads through kube and groups.
-func NewPlanner(kube client.Reader, groups *targetgroups.View, clk clock.PassiveClock, cfg PlannerConfig) *Planner {
+func NewPlanner(kube client.Reader, groups Views, clk clock.PassiveClock, cfg PlannerConfig) *Planner {
 	cfg.Brake = cfg.Brake.withDefaults()
 	return &Planner{
 		kube:      kube,
@@ -65,6 +65,9 @@ func NewPlanner(kube client.Reader, groups *targetgroups.View, clk clock.Passive
 // target finds which group the binding syncs: resolved, allowed to its
 // namespace, and not held by another binding.
 func (p *Planner) target(ctx context.Context, tgb *v1alpha1.TargetGroupBinding) (elbv2.TargetGroup, *failure) {
+	if fail := p.checkRole(ctx, tgb); fail != nil {
+		return elbv2.TargetGroup{}, fail
+	}
 	tg, fail := p.resolve(ctx, tgb)
 	if fail != nil {
 		return tg, fail

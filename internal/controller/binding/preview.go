@@ -74,10 +74,14 @@ func (p *Planner) Preview(ctx context.Context, tgb *v1alpha1.TargetGroupBinding)
 	}
 	out.Service, out.Desired = eps.service, eps.result
 
-	g := p.groups.Lock(tg.ARN)
+	v, f := p.view(tgb)
+	if f != nil {
+		return out.stop(f)
+	}
+	g := v.Lock(tg.ARN)
 	defer g.Unlock()
 	if _, _, err := g.Refresh(ctx); err != nil {
-		return out.stop(p.awsFailure(err, tg.ARN))
+		return out.stop(p.awsFailure(tgb, err, tg.ARN))
 	}
 	pl, err := p.planGroup(ctx, tgb, eps, g, tgb.Generation != tgb.Status.ObservedGeneration)
 	if err != nil {

@@ -23,7 +23,11 @@ func (p *Planner) resolve(ctx context.Context, tgb *v1alpha1.TargetGroupBinding)
 	case name == "":
 		return elbv2.TargetGroup{}, badInput(v1alpha1.ReasonInvalidARN, "set spec.targetGroupARN or spec.targetGroupName")
 	}
-	tg, err := p.groups.Lookup(ctx, arn, name)
+	v, f := p.view(tgb)
+	if f != nil {
+		return elbv2.TargetGroup{}, f
+	}
+	tg, err := v.Lookup(ctx, arn, name)
 	if err != nil {
 		if arn == "" {
 			return elbv2.TargetGroup{}, classifyAWS(err, "named "+name)

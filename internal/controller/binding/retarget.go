@@ -31,7 +31,11 @@ func (c *Controller) leaveOldGroup(ctx context.Context, tgb *v1alpha1.TargetGrou
 // binding's can go ahead until it is done. A group that no longer exists has
 // nothing to leave.
 func (c *Controller) leave(ctx context.Context, tgb *v1alpha1.TargetGroupBinding, arn string) error {
-	g := c.groups.Lock(arn)
+	v, f := c.view(tgb)
+	if f != nil {
+		return f
+	}
+	g := v.Lock(arn)
 	defer g.Unlock()
 	_, _, err := g.Refresh(ctx)
 	var owned map[targets.Target]bool
@@ -43,7 +47,7 @@ func (c *Controller) leave(ctx context.Context, tgb *v1alpha1.TargetGroupBinding
 		_, err = c.deregister(ctx, tgb, g, plan.Deregister, elbv2.Write{})
 	}
 	if errors.Is(err, elbv2.ErrTargetGroupNotFound) {
-		c.groups.Forget(arn)
+		v.Forget(arn)
 		err = nil
 	}
 	if err != nil {

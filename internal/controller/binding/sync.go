@@ -65,7 +65,7 @@ func (c *Controller) sync(ctx context.Context, tgb *v1alpha1.TargetGroupBinding)
 	if old := tgb.Status.TargetGroupARN; old != "" && old != tg.ARN {
 		if err := c.leaveOldGroup(ctx, tgb, old); err != nil {
 			res.arn = old // try again next time
-			return res, c.awsFailure(err, old)
+			return res, c.awsFailure(tgb, err, old)
 		}
 		// Ownership recorded in the old group means nothing in the new one.
 		tgb.Status.OwnedTargets = nil
@@ -82,11 +82,15 @@ func (c *Controller) sync(ctx context.Context, tgb *v1alpha1.TargetGroupBinding)
 	edited := c.edits.noteEdits(tgb, eps.service, c.clock.Now(), c.cfg.Brake.EvidenceTTL)
 
 	// What is in it: the shared view, read back from AWS only when due.
-	g := c.groups.Lock(tg.ARN)
+	v, f := c.view(tgb)
+	if f != nil {
+		return res, f
+	}
+	g := v.Lock(tg.ARN)
 	defer g.Unlock()
 	before, read, err := g.Refresh(ctx)
 	if err != nil {
-		return res, c.awsFailure(err, tg.ARN)
+		return res, c.awsFailure(tgb, err, tg.ARN)
 	}
 	res.touched = read
 
@@ -151,7 +155,7 @@ func (c *Controller) sync(ctx context.Context, tgb *v1alpha1.TargetGroupBinding)
 	res.withheld = len(plan.Withheld)
 	res.emptyRetained = len(plan.Withheld) > 0
 	if applyErr != nil {
-		return res, c.awsFailure(applyErr, tg.ARN)
+		return res, c.awsFailure(tgb, applyErr, tg.ARN)
 	}
 	if err := c.dropConfirmation(ctx, tgb, res.hold); err != nil {
 		return res, &failure{reason: v1alpha1.ReasonAWSError, err: err, message: err.Error()}

@@ -47,6 +47,11 @@ type Config struct {
 	Timeout time.Duration
 	// MaxConcurrentReconciles defaults to 2.
 	MaxConcurrentReconciles int
+	// HealthFor, when set, is the view of a binding's identity (its
+	// spec.iamRoleArnToAssume and external ID), so that a binding of a
+	// group in another account reads it with that account's credentials.
+	// Nil reads every binding through the controller's HealthSource.
+	HealthFor func(id elbv2.Identity) (HealthSource, error)
 }
 
 func (c Config) withDefaults() Config {

@@ -17,6 +17,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/tgc-dev/targetgroupcontroller/api/v1alpha1"
+	"github.com/tgc-dev/targetgroupcontroller/internal/elbv2"
 	"github.com/tgc-dev/targetgroupcontroller/internal/podgate"
 	"github.com/tgc-dev/targetgroupcontroller/internal/targets"
 )
@@ -72,7 +73,7 @@ func (c *Controller) Reconcile(ctx context.Context, req reconcile.Request) (reco
 			// again at the poll interval rather than with error backoff.
 			log.FromContext(ctx).Info("cannot map pods to targets yet", "error", err.Error())
 		}
-		health = c.readHealth(ctx, tgb.Status.TargetGroupARN, needsPoll(pods, tgb.Name))
+		health = c.readHealth(ctx, tgb, needsPoll(pods, tgb.Name))
 	}
 
 	now := c.clock.Now()
@@ -168,20 +169,25 @@ func needsPoll(pods []corev1.Pod, binding string) bool {
 // (so this binding's own requeue always finds it due, while other bindings
 // of the same group reuse the read); otherwise it takes the cached view,
 // which is enough to notice a True gate's target leaving the group.
-func (c *Controller) readHealth(ctx context.Context, arn string, poll bool) map[targets.Key]targets.Health {
+func (c *Controller) readHealth(ctx context.Context, tgb *v1alpha1.TargetGroupBinding, poll bool) map[targets.Key]targets.Health {
+	arn := tgb.Status.TargetGroupARN
 	if arn == "" {
+		return nil
+	}
+	source, err := c.source(tgb)
+	if err != nil {
+		log.FromContext(ctx).Info("cannot read target health with the binding's role; gates wait", "targetGroupARN", arn, "role", tgb.Spec.IAMRoleArnToAssume, "error", err.Error())
 		return nil
 	}
 	var hs []targets.Health
 	if poll {
-		var err error
-		hs, _, err = c.health.FreshHealth(ctx, arn, c.cfg.PollInterval*9/10)
+		hs, _, err = source.FreshHealth(ctx, arn, c.cfg.PollInterval*9/10)
 		if err != nil {
 			log.FromContext(ctx).Info("cannot read target health; gates wait for the next poll", "targetGroupARN", arn, "error", err.Error())
 		}
 	}
 	if hs == nil {
-		cached, _, ok := c.health.Health(arn)
+		cached, _, ok := source.Health(arn)
 		if !ok {
 			return nil
 		}
@@ -232,6 +238,15 @@ func family(tgb *v1alpha1.TargetGroupBinding, svc *corev1.Service, groupType str
 	return corev1.IPv4Protocol
 }
 
+// source is the view of the binding's identity: its role's, for a group
+// in another account.
+func (c *Controller) source(tgb *v1alpha1.TargetGroupBinding) (HealthSource, error) {
+	if c.cfg.HealthFor == nil {
+		return c.health, nil
+	}
+	return c.cfg.HealthFor(elbv2.Identity{RoleARN: tgb.Spec.IAMRoleArnToAssume, ExternalID: tgb.Spec.AssumeRoleExternalID})
+}
+
 // groupIPType is the IP address type of the binding's target group, when
 // the spec leaves it out and the view knows the group; "" otherwise.
 func (c *Controller) groupIPType(ctx context.Context, tgb *v1alpha1.TargetGroupBinding) string {
@@ -239,7 +254,12 @@ func (c *Controller) groupIPType(ctx context.Context, tgb *v1alpha1.TargetGroupB
 	if tgb.Spec.IPAddressType != "" || arn == "" {
 		return ""
 	}
-	tg, err := c.health.Lookup(ctx, arn, "")
+	source, err := c.source(tgb)
+	if err != nil {
+		log.FromContext(ctx).Info("cannot read the target group's IP address type with the binding's role; taking the Service's", "targetGroupARN", arn, "error", err.Error())
+		return ""
+	}
+	tg, err := source.Lookup(ctx, arn, "")
 	if err != nil {
 		log.FromContext(ctx).Info("cannot read the target group's IP address type; taking the Service's", "targetGroupARN", arn, "error", err.Error())
 		return ""

@@ -2,6 +2,7 @@ package validation
 
 import (
 	"fmt"
+	"regexp"
 
 	"github.com/tgc-dev/targetgroupcontroller/api/v1alpha1"
 	"github.com/tgc-dev/targetgroupcontroller/internal/claims"
@@ -20,6 +21,17 @@ type Home struct {
 // accepts reports whether a target group at a is one tgc can reach.
 func (h Home) accepts(a claims.ARN) bool {
 	return (h.Region == "" || a.Region == h.Region) && (h.AccountID == "" || a.Account == h.AccountID)
+}
+
+// roleARN is an IAM role ARN; its fifth field is the role's account.
+var roleARN = regexp.MustCompile(`^arn:aws[a-z-]*:iam::(\d{12}):role/`)
+
+// roleAccount is the account of a role ARN, empty when it is none.
+func roleAccount(role string) string {
+	if m := roleARN.FindStringSubmatch(role); m != nil {
+		return m[1]
+	}
+	return ""
 }
 
 // Input is what the check needs, read from the informer cache.
@@ -57,8 +69,14 @@ func Check(home Home, in Input) Verdict {
 		if home.Region != "" && a.Region != home.Region {
 			v.Refusals = append(v.Refusals, fmt.Sprintf("target group %s is in region %s, but this tgc manages region %s (--aws-region); use a target group in %s, or bind it from a tgc running for %s", arn, a.Region, home.Region, home.Region, a.Region))
 		}
-		if home.AccountID != "" && a.Account != home.AccountID {
-			v.Refusals = append(v.Refusals, fmt.Sprintf("target group %s is in AWS account %s, but this tgc manages account %s (--aws-account-id); use a target group of account %s", arn, a.Account, home.AccountID, home.AccountID))
+		if role := b.Spec.IAMRoleArnToAssume; role != "" {
+			// A role acts in its own account, and ELBv2 has no resource
+			// policies: the group must be in the role's account.
+			if account := roleAccount(role); account != "" && a.Account != account {
+				v.Refusals = append(v.Refusals, fmt.Sprintf("target group %s is in AWS account %s, but spec.iamRoleArnToAssume %s is a role of account %s; name a role of the group's account", arn, a.Account, role, account))
+			}
+		} else if home.AccountID != "" && a.Account != home.AccountID {
+			v.Refusals = append(v.Refusals, fmt.Sprintf("target group %s is in AWS account %s, but this tgc manages account %s (--aws-account-id); use a target group of account %s, or set spec.iamRoleArnToAssume to a role of account %s", arn, a.Account, home.AccountID, home.AccountID, a.Account))
 		}
 		if !v.Allowed() {
 			return v
@@ -82,6 +100,7 @@ func Check(home Home, in Input) Verdict {
 		NamespaceLabels: in.NamespaceLabels,
 		Group:           tenancy.Group{ARN: arn, Name: name},
 		AnyEndpoint:     tenancy.AnyEndpoint(b),
+		Role:            b.Spec.IAMRoleArnToAssume,
 	}
 	if d := tenancy.Decide(in.Policies, req); !d.Allowed {
 		if policy, open := tenancy.Undecidable(in.Policies, req); open {

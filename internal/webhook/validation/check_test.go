@@ -45,6 +45,18 @@ func teamPolicy(m v1alpha1.TargetGroupMatch) []v1alpha1.TargetGroupPolicy {
 	}}
 }
 
+func withRole(b *v1alpha1.TargetGroupBinding, role string) *v1alpha1.TargetGroupBinding {
+	b.Spec.IAMRoleArnToAssume = role
+	return b
+}
+
+func withPolicyRoles(ps []v1alpha1.TargetGroupPolicy, pattern string) []v1alpha1.TargetGroupPolicy {
+	for i := range ps {
+		ps[i].Spec.Roles = append(ps[i].Spec.Roles, v1alpha1.RoleMatch{ARNPattern: pattern})
+	}
+	return ps
+}
+
 func TestCheck(t *testing.T) {
 	home := Home{Region: "us-east-1", AccountID: "123456789012"}
 	teamA := map[string]string{"team": "a"}
@@ -70,6 +82,20 @@ func TestCheck(t *testing.T) {
 		"an ARN in another account is refused": {
 			home: home, in: Input{Binding: binding("shop", "new", arnOther, "")},
 			refused: []string{"account 210987654321, but this tgc manages account 123456789012"},
+		},
+		"an ARN in another account is allowed with a role of that account": {
+			home: home, in: Input{Binding: withRole(binding("shop", "new", arnOther, ""), "arn:aws:iam::210987654321:role/tgc")},
+		},
+		"an ARN in an account other than its role's is refused": {
+			home: home, in: Input{Binding: withRole(binding("shop", "new", arnWeb, ""), "arn:aws:iam::210987654321:role/tgc")},
+			refused: []string{"is a role of account 210987654321; name a role of the group's account"},
+		},
+		"a role no policy for the namespace lists is refused": {
+			home: home, in: Input{Binding: withRole(binding("shop", "new", arnOther, ""), "arn:aws:iam::210987654321:role/tgc"), Policies: teamPolicy(v1alpha1.TargetGroupMatch{NamePattern: "team-a-*"}), NamespaceLabels: teamA},
+			refused: []string{"lets it assume role arn:aws:iam::210987654321:role/tgc", "spec.roles"},
+		},
+		"a role the namespace's policy lists is allowed": {
+			home: home, in: Input{Binding: withRole(binding("shop", "new", arnOther, ""), "arn:aws:iam::210987654321:role/tgc"), Policies: withPolicyRoles(teamPolicy(v1alpha1.TargetGroupMatch{NamePattern: "team-a-*"}), "arn:aws:iam::210987654321:role/tgc*"), NamespaceLabels: teamA},
 		},
 		"an unknown region and account are not checked": {
 			in: Input{Binding: binding("shop", "new", arnOther, "")},

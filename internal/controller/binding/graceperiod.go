@@ -35,8 +35,8 @@ const defaultGracePeriod = 30 * time.Second
 // once), and which pods were already checked against which delay, so that a
 // sync does not read every pod again.
 type graceWarnings struct {
-	mu      sync.Mutex
-	warned  map[workload]bool
+	mu     sync.Mutex
+	warned map[workload]bool
 	// preStop: workloads warned with PreStopTooShort.
 	preStop map[workload]bool
 	owners  map[types.UID]workload // ReplicaSet UID -> its Deployment

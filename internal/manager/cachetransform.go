@@ -109,11 +109,15 @@ func trimPod(p *corev1.Pod) *corev1.Pod {
 	out.Spec.TerminationGracePeriodSeconds = p.Spec.TerminationGracePeriodSeconds
 	// binding/graceperiod.go (PreStopTooShort, through
 	// drain.ServingContainer and drain.PreStopDuration): each container's
-	// name, ports and preStop.
-	if len(p.Spec.Containers) > 0 {
+	// name, port names and numbers, and preStop; only for pods with a
+	// preStop at all, since a pod without one has none that is too short.
+	if hasPreStop(p) {
 		out.Spec.Containers = make([]corev1.Container, len(p.Spec.Containers))
 		for i, c := range p.Spec.Containers {
-			out.Spec.Containers[i] = corev1.Container{Name: c.Name, Ports: c.Ports}
+			out.Spec.Containers[i] = corev1.Container{Name: c.Name}
+			for _, port := range c.Ports {
+				out.Spec.Containers[i].Ports = append(out.Spec.Containers[i].Ports, corev1.ContainerPort{Name: port.Name, ContainerPort: port.ContainerPort})
+			}
 			if c.Lifecycle != nil && c.Lifecycle.PreStop != nil {
 				out.Spec.Containers[i].Lifecycle = &corev1.Lifecycle{PreStop: c.Lifecycle.PreStop}
 			}
@@ -165,6 +169,15 @@ func trimPod(p *corev1.Pod) *corev1.Pod {
 		}
 	}
 	return out
+}
+
+func hasPreStop(p *corev1.Pod) bool {
+	for _, c := range p.Spec.Containers {
+		if c.Lifecycle != nil && c.Lifecycle.PreStop != nil {
+			return true
+		}
+	}
+	return false
 }
 
 func hasReadinessGate(p *corev1.Pod, t corev1.PodConditionType) bool {

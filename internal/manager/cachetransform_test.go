@@ -39,6 +39,17 @@ func controllerRef() metav1.OwnerReference {
 	return metav1.OwnerReference{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: "web-5d8f7c", UID: "rs-uid", Controller: ptr.To(true), BlockOwnerDeletion: ptr.To(true)}
 }
 
+// cachedContainers is what the cache keeps of bigPod's containers, which
+// have a preStop: names, ports and the preStop.
+func cachedContainers() []corev1.Container {
+	var out []corev1.Container
+	for _, name := range []string{"app", "sidecar", "metrics"} {
+		out = append(out, corev1.Container{Name: name, Ports: []corev1.ContainerPort{{Name: "http", ContainerPort: 8080}},
+			Lifecycle: &corev1.Lifecycle{PreStop: &corev1.LifecycleHandler{Sleep: &corev1.SleepAction{Seconds: 15}}}})
+	}
+	return out
+}
+
 func container(name string) corev1.Container {
 	var env []corev1.EnvVar
 	for i := range 20 {
@@ -206,7 +217,7 @@ func TestCacheTransformKeepsWhatTGCReadsAndDropsTheRest(t *testing.T) {
 					m.OwnerReferences = []metav1.OwnerReference{controllerRef()}
 					return m
 				}(),
-				Spec: corev1.PodSpec{TerminationGracePeriodSeconds: ptr.To(int64(45))},
+				Spec: corev1.PodSpec{TerminationGracePeriodSeconds: ptr.To(int64(45)), Containers: cachedContainers()},
 				Status: corev1.PodStatus{Phase: corev1.PodRunning, PodIPs: []corev1.PodIP{{IP: "10.244.1.7"}},
 					Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionFalse}}},
 			},
@@ -222,6 +233,7 @@ func TestCacheTransformKeepsWhatTGCReadsAndDropsTheRest(t *testing.T) {
 				}(),
 				Spec: corev1.PodSpec{
 					TerminationGracePeriodSeconds: ptr.To(int64(45)),
+					Containers:                    cachedContainers(),
 					ReadinessGates:                []corev1.PodReadinessGate{{ConditionType: "example.com/warmed-up"}, {ConditionType: tgcGate}},
 				},
 				Status: corev1.PodStatus{Phase: corev1.PodRunning, PodIP: "10.244.1.7", PodIPs: []corev1.PodIP{{IP: "10.244.1.7"}}, Conditions: []corev1.PodCondition{
@@ -243,7 +255,7 @@ func TestCacheTransformKeepsWhatTGCReadsAndDropsTheRest(t *testing.T) {
 				m := ident("shop", "web-5d8f7c-abcde", "pod-uid", "4711")
 				m.CreationTimestamp = created
 				return m
-			}(), Status: corev1.PodStatus{Phase: corev1.PodRunning, PodIPs: []corev1.PodIP{{IP: "10.244.1.7"}},
+			}(), Spec: corev1.PodSpec{Containers: cachedContainers()}, Status: corev1.PodStatus{Phase: corev1.PodRunning, PodIPs: []corev1.PodIP{{IP: "10.244.1.7"}},
 				Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionFalse}}}},
 		},
 		"Service keeps tgc annotations, port names, protocols, numbers, target and node ports, type, traffic policy, IP families and selector": {

@@ -34,6 +34,10 @@ type run struct {
 
 	mu   sync.Mutex
 	ctrl *controller
+	// webhook and args are the automatic setup's pod webhook and the
+	// controller flags that serve it.
+	webhook *harness.PodWebhook
+	args    []string
 }
 
 // result is what one run measured.
@@ -85,12 +89,19 @@ func runScenario(t *testing.T, s *suite, sc scenario, su setup) result {
 		}
 	})
 	r.logPath = filepath.Join(s.logDir, strings.ReplaceAll(t.Name(), "/", "_")+".log")
+	if su.automatic {
+		r.args = r.podWebhook()
+	}
 	r.startController()
 	t.Cleanup(r.stopController)
 
 	b := binding(r.ns, r.lb.TargetGroupARN)
 	if sc.instance != nil {
 		b.Spec.TargetType = v1alpha1.TargetTypeInstance
+	}
+	if su.automatic {
+		b.Spec.Drain = &v1alpha1.DrainPolicy{Inject: true}
+		r.installWebhook()
 	}
 	if err := s.kube.Create(ctx, b); err != nil {
 		t.Fatalf("creating the binding: %v", err)
@@ -104,6 +115,9 @@ func runScenario(t *testing.T, s *suite, sc scenario, su setup) result {
 			t.Fatal(err)
 		}
 		d.Spec.Template.Spec.NodeSelector = map[string]string{poolLabel: poolBlue}
+	}
+	if su.automatic {
+		r.waitDrainSizing(d)
 	}
 	if err := s.kube.Create(ctx, d); err != nil {
 		t.Fatalf("creating the deployment: %v", err)
@@ -219,7 +233,7 @@ func deleteBindingOf(t *testing.T, s *suite, namespace, targetGroupARN string) {
 }
 
 func (r *run) startController() {
-	c, err := r.s.startController(r.ns, r.logPath)
+	c, err := r.s.startController(r.ns, r.logPath, r.args...)
 	if err != nil {
 		r.t.Fatal(err)
 	}
@@ -256,7 +270,7 @@ func (r *run) restartController() (time.Duration, error) {
 	}
 	r.timeline.note("controller stopped")
 	r.sleep(controllerDowntime)
-	c, err := r.s.startController(r.ns, r.logPath)
+	c, err := r.s.startController(r.ns, r.logPath, r.args...)
 	if err != nil {
 		return 0, err
 	}

@@ -3,8 +3,6 @@ package integration
 import (
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -13,7 +11,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
-	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -25,31 +22,27 @@ import (
 	"github.com/tgc-dev/targetgroupcontroller/internal/controller/binding"
 	"github.com/tgc-dev/targetgroupcontroller/internal/drain"
 	"github.com/tgc-dev/targetgroupcontroller/internal/manager"
-	"github.com/tgc-dev/targetgroupcontroller/internal/webhook/gateinjector"
+	"github.com/tgc-dev/targetgroupcontroller/test/harness"
 	"github.com/tgc-dev/targetgroupcontroller/test/process"
 	"github.com/tgc-dev/targetgroupcontroller/test/testcluster"
 )
 
 // podWebhook serves the controller's pod webhook to the API server for the
-// test's namespace alone: it labels the namespace for injection and installs
-// a MutatingWebhookConfiguration like config/webhook's (failurePolicy
-// Ignore, reinvocationPolicy IfNeeded), pointed by URL at the controller on
-// loopback and scoped by name to the namespace, so that parallel tests do
-// not see each other's webhooks.
+// test's namespace alone (harness.PodWebhook), and labels the namespace for
+// injection.
 func (e *env) podWebhook(o *manager.Options) {
 	e.t.Helper()
 	port, err := process.FreePort()
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	certDir := servingCertDir(e.t)
-	ca, err := os.ReadFile(filepath.Join(certDir, "tls.crt"))
+	w, err := harness.NewPodWebhook(e.t.TempDir(), port)
 	if err != nil {
 		e.t.Fatal(err)
 	}
 	o.Webhook.Port = port
 	o.Webhook.SelfManagedCerts = false
-	o.Webhook.CertDir = certDir
+	o.Webhook.CertDir = w.CertDir
 
 	var ns corev1.Namespace
 	if err := e.kube.Get(e.ctx, client.ObjectKey{Name: e.ns}, &ns); err != nil {
@@ -63,32 +56,10 @@ func (e *env) podWebhook(o *manager.Options) {
 	if err := e.kube.Patch(e.ctx, &ns, patch); err != nil {
 		e.t.Fatal(err)
 	}
-	url := "https://" + loopbackHostPort(port) + gateinjector.Path
-	cfg := &admissionregistrationv1.MutatingWebhookConfiguration{
-		ObjectMeta: metav1.ObjectMeta{Name: "tgc-pods-" + e.ns},
-		Webhooks: []admissionregistrationv1.MutatingWebhook{{
-			Name:                    "pod-readiness-gate.elbv2.tgc.dev",
-			AdmissionReviewVersions: []string{"v1"},
-			ClientConfig:            admissionregistrationv1.WebhookClientConfig{URL: &url, CABundle: ca},
-			Rules: []admissionregistrationv1.RuleWithOperations{{
-				Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create},
-				Rule:       admissionregistrationv1.Rule{APIGroups: []string{""}, APIVersions: []string{"v1"}, Resources: []string{"pods"}, Scope: ptr.To(admissionregistrationv1.NamespacedScope)},
-			}},
-			NamespaceSelector: &metav1.LabelSelector{MatchLabels: map[string]string{
-				corev1.LabelMetadataName:          e.ns,
-				v1alpha1.ReadinessGateInjectLabel: v1alpha1.ReadinessGateInjectEnabled,
-			}},
-			FailurePolicy:      ptr.To(admissionregistrationv1.Ignore),
-			SideEffects:        ptr.To(admissionregistrationv1.SideEffectClassNone),
-			ReinvocationPolicy: ptr.To(admissionregistrationv1.IfNeededReinvocationPolicy),
-			TimeoutSeconds:     ptr.To(int32(5)),
-		}},
-	}
+	cfg := w.Config(e.ns)
 	e.create(cfg)
 	e.t.Cleanup(func() { _ = e.kube.Delete(e.ctx, cfg) })
 }
-
-func loopbackHostPort(port int) string { return "127.0.0.1:" + strconv.Itoa(port) }
 
 // delayedGroup is a target group whose deregistration delay is secs.
 func (e *env) delayedGroup(secs int) string {

@@ -1,0 +1,99 @@
+package e2e
+
+import (
+	"fmt"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/tgc-dev/targetgroupcontroller/api/v1alpha1"
+	"github.com/tgc-dev/targetgroupcontroller/test/harness"
+	"github.com/tgc-dev/targetgroupcontroller/test/process"
+)
+
+// drainPropagationMargin and drainShutdownMargin are the webhook's margins
+// in the automatic setup, scaled like the emulator's timings: the
+// propagation margin is what the recommended setup's hand-written preStop
+// adds to the delay.
+const (
+	drainPropagationMargin = (preStopSeconds - deregistrationDelaySeconds) * time.Second
+	drainShutdownMargin    = 2 * time.Second
+)
+
+// podWebhook prepares the controller's pod webhook for an automatic run:
+// a port and a certificate, and the flags that serve them.
+func (r *run) podWebhook() []string {
+	port, err := process.FreePort()
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	w, err := harness.NewPodWebhook(r.t.TempDir(), port)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	r.webhook = w
+	return []string{
+		fmt.Sprintf("--webhook-port=%d", port),
+		"--webhook-self-managed-certs=false",
+		"--webhook-cert-dir=" + w.CertDir,
+		"--drain-propagation-margin=" + drainPropagationMargin.String(),
+		"--drain-shutdown-margin=" + drainShutdownMargin.String(),
+	}
+}
+
+// installWebhook labels the run's namespace for injection and points the
+// API server at the controller's webhook for it.
+func (r *run) installWebhook() {
+	var ns corev1.Namespace
+	if err := r.s.kube.Get(r.ctx, client.ObjectKey{Name: r.ns}, &ns); err != nil {
+		r.t.Fatal(err)
+	}
+	patch := client.MergeFrom(ns.DeepCopy())
+	if ns.Labels == nil {
+		ns.Labels = map[string]string{}
+	}
+	ns.Labels[v1alpha1.ReadinessGateInjectLabel] = v1alpha1.ReadinessGateInjectEnabled
+	if err := r.s.kube.Patch(r.ctx, &ns, patch); err != nil {
+		r.t.Fatalf("labelling namespace %s for injection: %v", r.ns, err)
+	}
+	cfg := r.webhook.Config(r.ns)
+	if err := r.s.kube.Create(r.ctx, cfg); err != nil {
+		r.t.Fatalf("creating the MutatingWebhookConfiguration: %v", err)
+	}
+	r.t.Cleanup(func() { _ = r.s.kube.Delete(r.ctx, cfg) })
+}
+
+// waitDrainSizing waits until the binding has recorded its group's delay
+// and the API server sends the app's pods to the webhook, which then sizes
+// them: the Deployment's first pods are the ones a scenario terminates, so
+// they must be sized too.
+func (r *run) waitDrainSizing(d *appsv1.Deployment) {
+	deadline := time.Now().Add(30 * time.Second)
+	last := "no try yet"
+	for time.Now().Before(deadline) {
+		var b v1alpha1.TargetGroupBinding
+		if err := r.s.kube.Get(r.ctx, client.ObjectKey{Namespace: r.ns, Name: bindingName}, &b); err != nil {
+			last = err.Error()
+		} else if b.Status.DeregistrationDelaySeconds == nil {
+			last = "the binding has no deregistration delay recorded"
+		} else {
+			pod := &corev1.Pod{
+				ObjectMeta: metav1.ObjectMeta{Namespace: r.ns, GenerateName: d.Name + "-", Labels: d.Spec.Template.Labels},
+				Spec:       *d.Spec.Template.Spec.DeepCopy(),
+			}
+			// A dry run runs the mutating webhooks and stores nothing.
+			if err := r.s.kube.Create(r.ctx, pod, client.DryRunAll); err != nil {
+				last = err.Error()
+			} else if _, ok := pod.Annotations[v1alpha1.AnnotationDrain]; ok {
+				return
+			} else {
+				last = "a dry-run pod came back without drain settings"
+			}
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	r.fatalWithLog("the webhook does not size the pods' drain: %s", last)
+}

@@ -97,3 +97,29 @@ func (r *run) waitDrainSizing(d *appsv1.Deployment) {
 	}
 	r.fatalWithLog("the webhook does not size the pods' drain: %s", last)
 }
+
+// checkSized fails the run unless every live pod of the app carries what
+// the automatic setup promises: tgc's readiness gate, a preStop sleep on
+// the app's container, and the drain record with the figures it came from.
+// A run whose pods went unsized would prove nothing about the webhook.
+func (r *run) checkSized() {
+	var pods corev1.PodList
+	if err := r.s.kube.List(r.ctx, &pods, client.InNamespace(r.ns), client.MatchingLabels(app(r.ns, 0).Labels())); err != nil {
+		r.t.Fatalf("listing pods: %v", err)
+	}
+	want := int64(deregistrationDelaySeconds) + int64(drainPropagationMargin/time.Second)
+	for _, p := range pods.Items {
+		if p.DeletionTimestamp != nil {
+			continue
+		}
+		rec, ok := p.Annotations[v1alpha1.AnnotationDrain]
+		c := p.Spec.Containers[0]
+		sleep := int64(0)
+		if c.Lifecycle != nil && c.Lifecycle.PreStop != nil && c.Lifecycle.PreStop.Sleep != nil {
+			sleep = c.Lifecycle.PreStop.Sleep.Seconds
+		}
+		if !ok || sleep != want || len(p.Spec.ReadinessGates) == 0 {
+			r.t.Errorf("pod %s: drain record %q, preStop sleep %ds (want %ds), readiness gates %v; the webhook did not size it", p.Name, rec, sleep, want, p.Spec.ReadinessGates)
+		}
+	}
+}

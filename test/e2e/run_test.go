@@ -152,6 +152,9 @@ func runScenario(t *testing.T, s *suite, sc scenario, su setup) result {
 		r.fatalWithLog("after the scenario: %v", err)
 	}
 	r.timeline.note("settled")
+	if su.automatic {
+		r.checkSized()
+	}
 	// Keep the load on a little longer: a target that drains only now
 	// would still fail requests.
 	r.sleep(time.Second)

@@ -115,7 +115,7 @@ func podName(pod *corev1.Pod) string {
 
 // drainPatch builds the JSON patch by hand, as gatePatch does, so that pod
 // fields newer than this binary's k8s.io/api survive. The preStop is
-// Kubernetes' own sleep action (GA in 1.32), so that no image needs a sleep
+// Kubernetes' own sleep action (KEP-3960), so that no image needs a sleep
 // binary.
 func drainPatch(pod *corev1.Pod, plan drain.Plan) ([]jsonpatch.JsonPatchOperation, error) {
 	record, err := json.Marshal(plan.Record)

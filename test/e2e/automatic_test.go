@@ -107,7 +107,13 @@ func (r *run) checkSized() {
 	if err := r.s.kube.List(r.ctx, &pods, client.InNamespace(r.ns), client.MatchingLabels(app(r.ns, 0).Labels())); err != nil {
 		r.t.Fatalf("listing pods: %v", err)
 	}
-	want := int64(deregistrationDelaySeconds) + int64(drainPropagationMargin/time.Second)
+	// Sized from the delay the binding holds now: a scenario may have
+	// changed it.
+	var b v1alpha1.TargetGroupBinding
+	if err := r.s.kube.Get(r.ctx, client.ObjectKey{Namespace: r.ns, Name: bindingName}, &b); err != nil || b.Status.DeregistrationDelaySeconds == nil {
+		r.t.Fatalf("reading the binding's recorded delay: %v (status %+v)", err, b.Status)
+	}
+	want := int64(*b.Status.DeregistrationDelaySeconds) + int64(drainPropagationMargin/time.Second)
 	for _, p := range pods.Items {
 		if p.DeletionTimestamp != nil {
 			continue

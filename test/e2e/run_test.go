@@ -67,6 +67,10 @@ func (r result) String() string {
 func runScenario(t *testing.T, s *suite, sc scenario, su setup) result {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	t.Cleanup(cancel)
+	if sc.handPreStopSeconds > 0 && su.preStopSeconds > 0 {
+		su.gracePeriodSeconds += sc.handPreStopSeconds - su.preStopSeconds
+		su.preStopSeconds = sc.handPreStopSeconds
+	}
 	r := &run{t: t, ctx: ctx, s: s, ns: harness.Namespace(t, s.cluster), su: su, sc: sc}
 
 	// The Service comes first: an instance group's health check may

@@ -45,6 +45,10 @@ type scenario struct {
 	// before its load balancer is made (a listener keeps the response
 	// timeout it started with); they are restored afterwards.
 	profile func(emulator.Profile) emulator.Profile
+	// handPreStopSeconds, when set, replaces the recommended setup's
+	// preStop, as the recipe sizes it for the scenario's timings; its
+	// grace period follows.
+	handPreStopSeconds int64
 }
 
 // setups are the ways the scenario runs, recommended first. An instance
@@ -118,6 +122,7 @@ func scenarios() []scenario {
 			action:   (*run).rolloutWithControllerRestart,
 		},
 		delayRaisedScenario(),
+		nlbScenario(),
 	}, instanceScenarios()...)
 }
 

@@ -39,9 +39,17 @@ func (r *run) podWebhook() []string {
 		fmt.Sprintf("--webhook-port=%d", port),
 		"--webhook-self-managed-certs=false",
 		"--webhook-cert-dir=" + w.CertDir,
-		"--drain-propagation-margin=" + drainPropagationMargin.String(),
+		"--drain-propagation-margin=" + r.propagationMargin().String(),
 		"--drain-shutdown-margin=" + drainShutdownMargin.String(),
 	}
+}
+
+// propagationMargin is the webhook's margin in this run.
+func (r *run) propagationMargin() time.Duration {
+	if r.sc.propagationMargin > 0 {
+		return r.sc.propagationMargin
+	}
+	return drainPropagationMargin
 }
 
 // installWebhook labels the run's namespace for injection and points the
@@ -113,7 +121,7 @@ func (r *run) checkSized() {
 	if err := r.s.kube.Get(r.ctx, client.ObjectKey{Namespace: r.ns, Name: bindingName}, &b); err != nil || b.Status.DeregistrationDelaySeconds == nil {
 		r.t.Fatalf("reading the binding's recorded delay: %v (status %+v)", err, b.Status)
 	}
-	want := int64(*b.Status.DeregistrationDelaySeconds) + int64(drainPropagationMargin/time.Second)
+	want := int64(*b.Status.DeregistrationDelaySeconds) + int64((r.propagationMargin()+time.Second-1)/time.Second)
 	for _, p := range pods.Items {
 		if p.DeletionTimestamp != nil {
 			continue

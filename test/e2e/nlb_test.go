@@ -37,7 +37,7 @@ func nlbScenario() scenario {
 		},
 		// The documented NLB settings: the webhook's propagation margin,
 		// and the hand recipe's preStop, cover the NLB's propagation.
-		controllerArgs:     []string{"--drain-propagation-margin=" + nlbPropagationMargin.String()},
+		propagationMargin:  nlbPropagationMargin,
 		handPreStopSeconds: preStop,
 		action:             func(r *run) error { return r.updateTemplate("registry.example/web:2", nil) },
 	}

@@ -49,6 +49,9 @@ type scenario struct {
 	// preStop, as the recipe sizes it for the scenario's timings; its
 	// grace period follows.
 	handPreStopSeconds int64
+	// propagationMargin, when set, replaces the automatic setup's
+	// --drain-propagation-margin.
+	propagationMargin time.Duration
 }
 
 // setups are the ways the scenario runs, recommended first. An instance

@@ -26,7 +26,7 @@ const (
 // podWebhook prepares the controller's pod webhook for an automatic run:
 // a port and a certificate, and the flags that serve them.
 func (r *run) podWebhook() []string {
-	port, err := process.FreePort()
+	port, err := process.FreePortAllInterfaces()
 	if err != nil {
 		r.t.Fatal(err)
 	}

@@ -32,7 +32,7 @@ import (
 // injection.
 func (e *env) podWebhook(o *manager.Options) {
 	e.t.Helper()
-	port, err := process.FreePort()
+	port, err := process.FreePortAllInterfaces()
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -131,3 +131,16 @@ func FreePort() (int, error) {
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port, nil
 }
+
+// FreePortAllInterfaces returns a TCP port free on every address, for a
+// server that listens on all of them (the controller's webhook server has
+// no host flag): a port free on 127.0.0.1 may be held on another loopback
+// address, such as an emulated load balancer's.
+func FreePortAllInterfaces() (int, error) {
+	ln, err := net.Listen("tcp", ":0")
+	if err != nil {
+		return 0, fmt.Errorf("finding a free port: %w", err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}

@@ -60,11 +60,8 @@ func (r *run) raiseDelayBetweenRollouts() error {
 	if err := r.rollOut("registry.example/web:2"); err != nil {
 		return err
 	}
-	if _, err := r.s.elb.ModifyTargetGroupAttributes(r.ctx, &elb.ModifyTargetGroupAttributesInput{
-		TargetGroupArn: aws.String(r.lb.TargetGroupARN),
-		Attributes:     []elbtypes.TargetGroupAttribute{{Key: aws.String("deregistration_delay.timeout_seconds"), Value: aws.String(strconv.Itoa(raisedDelaySeconds))}},
-	}); err != nil {
-		return fmt.Errorf("raising the deregistration delay: %w", err)
+	if err := setDelay(r.ctx, r.s.elb, r.lb.TargetGroupARN, raisedDelaySeconds); err != nil {
+		return err
 	}
 	r.timeline.note("deregistration delay raised to %ds", raisedDelaySeconds)
 	if err := r.waitRecordedDelay(raisedDelaySeconds); err != nil {
@@ -162,6 +159,17 @@ func (r *run) checkDrainDelay(secs int32) error {
 		if rec.DeregistrationDelaySeconds != secs {
 			return fmt.Errorf("pod %s was sized from a %ds delay, want %ds: %+v", p.Name, rec.DeregistrationDelaySeconds, secs, rec)
 		}
+	}
+	return nil
+}
+
+// setDelay sets the group's deregistration delay, as a user would.
+func setDelay(ctx context.Context, c *elb.Client, arn string, secs int) error {
+	if _, err := c.ModifyTargetGroupAttributes(ctx, &elb.ModifyTargetGroupAttributesInput{
+		TargetGroupArn: aws.String(arn),
+		Attributes:     []elbtypes.TargetGroupAttribute{{Key: aws.String("deregistration_delay.timeout_seconds"), Value: aws.String(strconv.Itoa(secs))}},
+	}); err != nil {
+		return fmt.Errorf("setting the deregistration delay of %s to %ds: %w", arn, secs, err)
 	}
 	return nil
 }

@@ -21,14 +21,19 @@ const (
 	// nlbPropagationMargin is what both recipes add to the delay on an
 	// NLB: its propagation, plus what the ALB recipe keeps over the ALB's.
 	nlbPropagationMargin = nlbPropagation + 2*time.Second
+	// nlbDelaySeconds is the group's deregistration delay: longer than the
+	// propagation, as an NLB's must be, or a request the load balancer
+	// still sends at the end of the propagation is cut when the drain
+	// ends at the same moment.
+	nlbDelaySeconds = 6
 )
 
 func nlbScenario() scenario {
-	preStop := int64(deregistrationDelaySeconds) + int64((nlbPropagationMargin+time.Second-1)/time.Second)
+	preStop := int64(nlbDelaySeconds) + int64((nlbPropagationMargin+time.Second-1)/time.Second)
 	return scenario{
 		name: "nlb-timing", short: "nlb",
-		title: fmt.Sprintf("Rolling update, 4 replicas, with NLB timings (registration %s, propagation %s)",
-			nlbRegistrationDelay.Round(100*time.Millisecond), nlbPropagation.Round(100*time.Millisecond)),
+		title: fmt.Sprintf("Rolling update, 4 replicas, with NLB timings (registration %s, propagation %s, deregistration delay %d s)",
+			nlbRegistrationDelay.Round(100*time.Millisecond), nlbPropagation.Round(100*time.Millisecond), nlbDelaySeconds),
 		replicas: 4, full: true,
 		profile: func(p emulator.Profile) emulator.Profile {
 			p.RegistrationDelay = nlbRegistrationDelay
@@ -38,6 +43,7 @@ func nlbScenario() scenario {
 		// The documented NLB settings: the webhook's propagation margin,
 		// and the hand recipe's preStop, cover the NLB's propagation.
 		propagationMargin:  nlbPropagationMargin,
+		delaySeconds:       nlbDelaySeconds,
 		handPreStopSeconds: preStop,
 		action:             func(r *run) error { return r.updateTemplate("registry.example/web:2", nil) },
 	}

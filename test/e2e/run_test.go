@@ -102,6 +102,11 @@ func runScenario(t *testing.T, s *suite, sc scenario, su setup) result {
 			t.Logf("cleaning up: %v", err)
 		}
 	})
+	if sc.delaySeconds > 0 {
+		if err := setDelay(ctx, s.elb, r.lb.TargetGroupARN, sc.delaySeconds); err != nil {
+			t.Fatal(err)
+		}
+	}
 	r.logPath = filepath.Join(s.logDir, strings.ReplaceAll(t.Name(), "/", "_")+".log")
 	if su.automatic {
 		r.args = r.podWebhook()

@@ -52,6 +52,9 @@ type scenario struct {
 	// propagationMargin, when set, replaces the automatic setup's
 	// --drain-propagation-margin.
 	propagationMargin time.Duration
+	// delaySeconds, when set, is the group's deregistration delay instead
+	// of deregistrationDelaySeconds.
+	delaySeconds int
 }
 
 // setups are the ways the scenario runs, recommended first. An instance

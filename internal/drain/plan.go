@@ -2,6 +2,7 @@ package drain
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -103,7 +104,7 @@ func Decide(pod *corev1.Pod, sources []Source, m Margins) (Plan, []Problem) {
 	sleepSecs := ceilSeconds(sleep)
 	plan := Plan{PreStop: map[int]int64{}}
 	rec := &v1alpha1.DrainRecord{Bindings: bindings, DeregistrationDelaySeconds: int32(ceilSeconds(delay))}
-	for _, i := range sortedKeys(serving) {
+	for _, i := range slices.Sorted(maps.Keys(serving)) {
 		c := &pod.Spec.Containers[i]
 		rec.Containers = append(rec.Containers, c.Name)
 		if own, has, known := PreStopDuration(c); has {
@@ -138,13 +139,4 @@ func hasReason(ps []Problem, reason string) bool {
 
 func ceilSeconds(d time.Duration) int64 {
 	return int64((d + time.Second - 1) / time.Second)
-}
-
-func sortedKeys(m map[int]bool) []int {
-	out := make([]int, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
 }

@@ -11,7 +11,6 @@ import (
 
 	"github.com/tgc-dev/targetgroupcontroller/api/v1alpha1"
 	"github.com/tgc-dev/targetgroupcontroller/test/harness"
-	"github.com/tgc-dev/targetgroupcontroller/test/process"
 )
 
 // drainPropagationMargin and drainShutdownMargin are the webhook's margins
@@ -26,17 +25,13 @@ const (
 // podWebhook prepares the controller's pod webhook for an automatic run:
 // a port and a certificate, and the flags that serve them.
 func (r *run) podWebhook() []string {
-	port, err := process.FreePortAllInterfaces()
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	w, err := harness.NewPodWebhook(r.t.TempDir(), port)
+	w, err := harness.NewPodWebhook(r.t.TempDir())
 	if err != nil {
 		r.t.Fatal(err)
 	}
 	r.webhook = w
 	return []string{
-		fmt.Sprintf("--webhook-port=%d", port),
+		fmt.Sprintf("--webhook-port=%d", w.Port),
 		"--webhook-self-managed-certs=false",
 		"--webhook-cert-dir=" + w.CertDir,
 		"--drain-propagation-margin=" + r.propagationMargin().String(),

@@ -15,6 +15,7 @@ import (
 
 	"github.com/tgc-dev/targetgroupcontroller/api/v1alpha1"
 	"github.com/tgc-dev/targetgroupcontroller/internal/webhook/gateinjector"
+	"github.com/tgc-dev/targetgroupcontroller/test/process"
 )
 
 // PodWebhook is the controller's pod webhook as a test serves it to the API
@@ -28,9 +29,14 @@ type PodWebhook struct {
 	CA []byte
 }
 
-// NewPodWebhook writes a certificate for 127.0.0.1 into dir for a webhook
-// that will listen on port.
-func NewPodWebhook(dir string, port int) (*PodWebhook, error) {
+// NewPodWebhook picks a port for the webhook, free on every address since
+// the server listens on all, and writes a certificate for 127.0.0.1 into
+// dir.
+func NewPodWebhook(dir string) (*PodWebhook, error) {
+	port, err := process.FreePortAllInterfaces()
+	if err != nil {
+		return nil, err
+	}
 	crt, key, err := certutil.GenerateSelfSignedCertKey("localhost", []net.IP{net.ParseIP("127.0.0.1")}, nil)
 	if err != nil {
 		return nil, fmt.Errorf("generating the webhook's certificate: %w", err)

@@ -23,7 +23,6 @@ import (
 	"github.com/tgc-dev/targetgroupcontroller/internal/drain"
 	"github.com/tgc-dev/targetgroupcontroller/internal/manager"
 	"github.com/tgc-dev/targetgroupcontroller/test/harness"
-	"github.com/tgc-dev/targetgroupcontroller/test/process"
 	"github.com/tgc-dev/targetgroupcontroller/test/testcluster"
 )
 
@@ -32,15 +31,11 @@ import (
 // injection.
 func (e *env) podWebhook(o *manager.Options) {
 	e.t.Helper()
-	port, err := process.FreePortAllInterfaces()
+	w, err := harness.NewPodWebhook(e.t.TempDir())
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	w, err := harness.NewPodWebhook(e.t.TempDir(), port)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	o.Webhook.Port = port
+	o.Webhook.Port = w.Port
 	o.Webhook.SelfManagedCerts = false
 	o.Webhook.CertDir = w.CertDir
 
@@ -138,6 +133,18 @@ func preStopSleep(p *corev1.Pod, container string) int64 {
 	return 0
 }
 
+// wantSized checks the app container's preStop sleep and the pod's grace
+// period.
+func wantSized(t *testing.T, p *corev1.Pod, preStop, grace int64) {
+	t.Helper()
+	if got := preStopSleep(p, testcluster.AppContainerName); got != preStop {
+		t.Errorf("pod %s: preStop sleep %ds, want %ds", p.Name, got, preStop)
+	}
+	if got := ptr.Deref(p.Spec.TerminationGracePeriodSeconds, -1); got != grace {
+		t.Errorf("pod %s: terminationGracePeriodSeconds %d, want %d", p.Name, got, grace)
+	}
+}
+
 // drainApp is a Deployment of the test app with the pod template as mutate
 // leaves it, and its Service; it is not created.
 func drainApp(name string, mutate ...func(*corev1.PodSpec)) (*appsv1.Deployment, *corev1.Service) {
@@ -208,12 +215,7 @@ func TestDrainSettingsComeFromTheTargetGroup(t *testing.T) {
 		p := e.onePod(sized.Spec.Template.Labels)
 		// 40s delay + 2s propagation; the grace period, 30s by default, is
 		// raised to the sleep + 1s shutdown.
-		if got := preStopSleep(p, testcluster.AppContainerName); got != 42 {
-			t.Errorf("preStop sleep %ds, want 42s", got)
-		}
-		if g := ptr.Deref(p.Spec.TerminationGracePeriodSeconds, -1); g != 43 {
-			t.Errorf("terminationGracePeriodSeconds %d, want 43", g)
-		}
+		wantSized(t, p, 42, 43)
 		rec := podDrain(t, p)
 		if rec.DeregistrationDelaySeconds != 40 || rec.PreStopSeconds != 42 || rec.TerminationGracePeriodSeconds != 43 || strings.Join(rec.Bindings, ",") != "sized" {
 			t.Errorf("drain record %+v, want delay 40, preStop 42, grace 43 from binding sized", rec)
@@ -238,12 +240,7 @@ func TestDrainSettingsComeFromTheTargetGroup(t *testing.T) {
 	t.Run("the grace period is never lowered", func(t *testing.T) {
 		e.create(long)
 		p := e.onePod(long.Spec.Template.Labels)
-		if got := preStopSleep(p, testcluster.AppContainerName); got != 7 {
-			t.Errorf("preStop sleep %ds, want 7s", got)
-		}
-		if g := ptr.Deref(p.Spec.TerminationGracePeriodSeconds, -1); g != 600 {
-			t.Errorf("terminationGracePeriodSeconds %d, want the user's 600", g)
-		}
+		wantSized(t, p, 7, 600)
 	})
 
 	t.Run("a targetPort that names no container port admits the pod unchanged, with an Event", func(t *testing.T) {

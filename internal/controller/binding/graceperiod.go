@@ -143,11 +143,7 @@ func (c *Controller) checkGracePeriods(ctx context.Context, tgb *v1alpha1.Target
 			continue
 		}
 		wl := c.workloadOf(ctx, pod)
-		w.mu.Lock()
-		already := w.warned[wl]
-		w.warned[wl] = true
-		w.mu.Unlock()
-		if already {
+		if !w.first(w.warned, wl) {
 			continue
 		}
 		grace := defaultGracePeriod
@@ -158,11 +154,7 @@ func (c *Controller) checkGracePeriods(ctx context.Context, tgb *v1alpha1.Target
 			"workload", wl.Kind+"/"+wl.Name, "terminationGracePeriod", grace, "deregistrationDelay", delay)
 		const note = "%s %s: pods have terminationGracePeriodSeconds=%d but target group %s has a deregistration delay of %ds, so a pod can be killed while the load balancer still sends it in-flight requests. " +
 			"Set terminationGracePeriodSeconds >= deregistration delay + a few seconds, with a preStop sleep of at least 10-15s so the pod serves until the load balancer has stopped sending new requests (see docs/zero-downtime.md), or lower deregistration_delay.timeout_seconds"
-		args := []any{wl.Kind, wl.Name, int64(grace / time.Second), tgb.Status.TargetGroupARN, int64(delay / time.Second)}
-		c.events.Eventf(tgb, wl.object(), corev1.EventTypeWarning, ReasonGracePeriodTooShort, "CheckGracePeriod", note, args...)
-		if wl.Kind != "Pod" {
-			c.events.Eventf(wl.object(), tgb, corev1.EventTypeWarning, ReasonGracePeriodTooShort, "CheckGracePeriod", note, args...)
-		}
+		c.warnWorkload(tgb, wl, ReasonGracePeriodTooShort, "CheckGracePeriod", note, wl.Kind, wl.Name, int64(grace/time.Second), tgb.Status.TargetGroupARN, int64(delay/time.Second))
 	}
 	w.mu.Lock()
 	w.checked[key] = next
@@ -177,22 +169,33 @@ func (c *Controller) checkPreStop(ctx context.Context, tgb *v1alpha1.TargetGroup
 		return
 	}
 	wl := c.workloadOf(ctx, pod)
-	w := c.grace
-	w.mu.Lock()
-	already := w.preStop[wl]
-	w.preStop[wl] = true
-	w.mu.Unlock()
-	if already {
+	if !c.grace.first(c.grace.preStop, wl) {
 		return
 	}
 	log.FromContext(ctx).Info("serving container's preStop ends before the target has drained", "pod", client.ObjectKeyFromObject(pod),
 		"workload", wl.Kind+"/"+wl.Name, "container", container, "preStop", preStop, "deregistrationDelay", delay)
 	const note = "%s %s: container %s has its own preStop of %s, but target group %s has a deregistration delay of %ds, so the app gets SIGTERM while the load balancer may still send it requests. " +
 		"Lengthen the preStop to the delay plus the load balancer's propagation time (see docs/zero-downtime.md), or remove it and set spec.drain.inject: true on the binding to have tgc size it"
-	args := []any{wl.Kind, wl.Name, container, preStop, tgb.Status.TargetGroupARN, int64(delay / time.Second)}
-	c.events.Eventf(tgb, wl.object(), corev1.EventTypeWarning, ReasonPreStopTooShort, "CheckPreStop", note, args...)
+	c.warnWorkload(tgb, wl, ReasonPreStopTooShort, "CheckPreStop", note, wl.Kind, wl.Name, container, preStop, tgb.Status.TargetGroupARN, int64(delay/time.Second))
+}
+
+// first records that wl is warned in set, and reports whether it was not
+// before.
+func (w *graceWarnings) first(set map[workload]bool, wl workload) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	already := set[wl]
+	set[wl] = true
+	return !already
+}
+
+// warnWorkload puts a Warning Event on the binding, naming the workload,
+// and on the workload, naming the binding; a bare pod gets none of its own,
+// since it is gone at its next replacement.
+func (c *Controller) warnWorkload(tgb *v1alpha1.TargetGroupBinding, wl workload, reason, action, note string, args ...any) {
+	c.events.Eventf(tgb, wl.object(), corev1.EventTypeWarning, reason, action, note, args...)
 	if wl.Kind != "Pod" {
-		c.events.Eventf(wl.object(), tgb, corev1.EventTypeWarning, ReasonPreStopTooShort, "CheckPreStop", note, args...)
+		c.events.Eventf(wl.object(), tgb, corev1.EventTypeWarning, reason, action, note, args...)
 	}
 }
 

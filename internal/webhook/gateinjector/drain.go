@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -123,7 +124,7 @@ func drainPatch(pod *corev1.Pod, plan drain.Plan) ([]jsonpatch.JsonPatchOperatio
 		return nil, fmt.Errorf("encoding the drain record: %w", err)
 	}
 	var ops []jsonpatch.JsonPatchOperation
-	for _, i := range sortedIndexes(plan.PreStop) {
+	for _, i := range slices.Sorted(maps.Keys(plan.PreStop)) {
 		preStop := &corev1.LifecycleHandler{Sleep: &corev1.SleepAction{Seconds: plan.PreStop[i]}}
 		base := "/spec/containers/" + strconv.Itoa(i)
 		if pod.Spec.Containers[i].Lifecycle == nil {
@@ -143,13 +144,4 @@ func drainPatch(pod *corev1.Pod, plan drain.Plan) ([]jsonpatch.JsonPatchOperatio
 		ops = append(ops, jsonpatch.JsonPatchOperation{Operation: "add", Path: "/metadata/annotations/" + key, Value: string(record)})
 	}
 	return ops, nil
-}
-
-func sortedIndexes(m map[int]int64) []int {
-	out := make([]int, 0, len(m))
-	for i := range m {
-		out = append(out, i)
-	}
-	slices.Sort(out)
-	return out
 }

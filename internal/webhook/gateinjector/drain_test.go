@@ -136,4 +136,3 @@ func TestHandlerSizesDrains(t *testing.T) {
 		})
 	}
 }
-

@@ -83,6 +83,14 @@ func TestHandlerSizesDrains(t *testing.T) {
 			objs: drainWorld(ptr.To(int32(20))), pod: fmt.Sprintf(twoContainers, `,"annotations":{"elbv2.tgc.dev/drain":"{}"}`, 30, ""),
 			wantGrace: 30,
 		},
+		"a namespace without the injection label sizes nothing, whatever the binding asks": {
+			objs: func() []client.Object {
+				objs := drainWorld(ptr.To(int32(20)))
+				objs[0].SetLabels(nil)
+				return objs
+			}(), pod: fmt.Sprintf(twoContainers, "", 30, ""),
+			wantGrace: 30,
+		},
 		"a binding without drain.inject sizes nothing": {
 			objs: func() []client.Object {
 				objs := drainWorld(ptr.To(int32(20)))

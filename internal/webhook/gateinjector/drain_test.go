@@ -144,3 +144,52 @@ func TestHandlerSizesDrains(t *testing.T) {
 		})
 	}
 }
+
+func TestDrainSources(t *testing.T) {
+	optedIn := map[string]string{tgcv1alpha1.ReadinessGateInjectLabel: tgcv1alpha1.ReadinessGateInjectEnabled}
+	web := Service{Name: "web", Selector: map[string]string{"app": "web"}, Ports: []corev1.ServicePort{{Name: "http", Port: 80, TargetPort: intstr.FromString("http")}}}
+	webPod := map[string]string{"app": "web"}
+	drainer := Binding{Name: "web-tg", ServiceName: "web", Drain: true, ServicePort: intstr.FromInt32(80)}
+	with := func(mutate func(*Binding)) Binding {
+		b := drainer
+		mutate(&b)
+		return b
+	}
+	cases := map[string]struct {
+		in   Input
+		want []string
+	}{
+		"an opted-in binding whose Service selects the pod is a source": {
+			in: Input{NamespaceLabels: optedIn, PodLabels: webPod, Services: []Service{web}, Bindings: []Binding{drainer}}, want: []string{"web-tg"},
+		},
+		"a namespace without the injection label has no source": {
+			in: Input{PodLabels: webPod, Services: []Service{web}, Bindings: []Binding{drainer}},
+		},
+		"a binding without drain.inject is no source": {
+			in: Input{NamespaceLabels: optedIn, PodLabels: webPod, Services: []Service{web}, Bindings: []Binding{with(func(b *Binding) { b.Drain = false })}},
+		},
+		"an instance binding is no source: its targets are nodes": {
+			in: Input{NamespaceLabels: optedIn, PodLabels: webPod, Services: []Service{web}, Bindings: []Binding{with(func(b *Binding) { b.Instance = true })}},
+		},
+		"a binding being deleted is no source": {
+			in: Input{NamespaceLabels: optedIn, PodLabels: webPod, Services: []Service{web}, Bindings: []Binding{with(func(b *Binding) { b.Deleting = true })}},
+		},
+		"a binding naming a port the Service lacks is no source": {
+			in: Input{NamespaceLabels: optedIn, PodLabels: webPod, Services: []Service{web}, Bindings: []Binding{with(func(b *Binding) { b.ServicePort = intstr.FromString("grpc") })}},
+		},
+		"a pod the Service does not select has no source": {
+			in: Input{NamespaceLabels: optedIn, PodLabels: map[string]string{"app": "api"}, Services: []Service{web}, Bindings: []Binding{drainer}},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			var got []string
+			for _, s := range DrainSources(tc.in) {
+				got = append(got, s.Binding)
+			}
+			if strings.Join(got, ",") != strings.Join(tc.want, ",") {
+				t.Fatalf("sources %v, want %v", got, tc.want)
+			}
+		})
+	}
+}

@@ -132,9 +132,9 @@ func scenarios() []scenario {
 	}, instanceScenarios()...)
 }
 
-// TestZeroDowntime runs every scenario with both setups, one after the
-// other: with tgc's recommended setup no request may fail, the naive
-// setup's failures are only reported.
+// TestZeroDowntime runs every scenario in each of its setups, one after
+// the other: with tgc's recommended and automatic setups no request may
+// fail, the naive setup's failures are only reported.
 func TestZeroDowntime(t *testing.T) {
 	var results []result
 	for _, sc := range scenarios() {

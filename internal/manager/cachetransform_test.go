@@ -244,6 +244,25 @@ func TestCacheTransformKeepsWhatTGCReadsAndDropsTheRest(t *testing.T) {
 				}},
 			},
 		},
+		"pod sized by the drain webhook keeps its drain record, and no other annotation": {
+			in: func() *corev1.Pod {
+				p := bigPod(false)
+				p.Annotations[v1alpha1.AnnotationDrain] = `{"deregistrationDelaySeconds":30}`
+				return p
+			}(),
+			want: &corev1.Pod{
+				ObjectMeta: func() metav1.ObjectMeta {
+					m := ident("shop", "web-5d8f7c-abcde", "pod-uid", "4711")
+					m.CreationTimestamp, m.DeletionTimestamp, m.DeletionGracePeriodSeconds = created, &deleting, ptr.To(int64(45))
+					m.OwnerReferences = []metav1.OwnerReference{controllerRef()}
+					m.Annotations = map[string]string{v1alpha1.AnnotationDrain: `{"deregistrationDelaySeconds":30}`}
+					return m
+				}(),
+				Spec: corev1.PodSpec{TerminationGracePeriodSeconds: ptr.To(int64(45)), Containers: cachedContainers()},
+				Status: corev1.PodStatus{Phase: corev1.PodRunning, PodIPs: []corev1.PodIP{{IP: "10.244.1.7"}},
+					Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionFalse}}},
+			},
+		},
 		"pod without a controller keeps no owner references": {
 			in: func() *corev1.Pod {
 				p := bigPod(false)

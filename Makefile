@@ -8,7 +8,7 @@ CONTROLLER_GEN := $(GO) tool controller-gen
 # control plane, and the machine has two cores.
 TEST_FLAGS ?= -race -count=1 -p 2 -timeout 45m
 
-.PHONY: all build plugin image push test unit verify verify-generated generate kube-assets demo bench bench-quick fuzz chaos clean
+.PHONY: all build plugin image push test unit verify verify-generated generate kube-assets demo bench bench-quick fuzz e2e chaos clean
 
 all: build
 
@@ -88,6 +88,14 @@ bench:
 bench-quick:
 	@assets=$$(bash hack/kube-assets.sh) && \
 	  KUBEBUILDER_ASSETS="$$assets" $(GO) run ./cmd/tgc-bench --scale=quick
+
+## e2e: every zero-downtime scenario in every setup (recommended, automatic,
+## naive; ~10 min); rewrites the table of docs/zero-downtime.md. `make test`
+## runs a subset.
+e2e:
+	@assets=$$(bash hack/kube-assets.sh) && \
+	  TGC_E2E_REPORT=docs/zero-downtime.md KUBEBUILDER_ASSETS="$$assets" \
+	  $(GO) test -race -count=1 -timeout 40m -run '^TestZeroDowntime$$' ./test/e2e/ -v
 
 ## chaos: a rolling update under load with one fault at a time (~10 min);
 ## writes the table of docs/reliability.md. `make test` runs only the short case.

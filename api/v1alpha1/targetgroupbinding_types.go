@@ -167,6 +167,11 @@ type TargetGroupBindingSpec struct {
 	// +optional
 	ReadinessGate *ReadinessGatePolicy `json:"readinessGate,omitempty"`
 
+	// Drain has the pod webhook size the pods' preStop and grace period
+	// from the target group's deregistration delay (see DrainPolicy).
+	// +optional
+	Drain *DrainPolicy `json:"drain,omitempty"`
+
 	// Paused stops every AWS write for the binding, e.g. during an
 	// incident or a migration, while tgc keeps reading: the Ready
 	// condition (reason Paused) says how many targets it would register
@@ -268,6 +273,12 @@ type TargetGroupBindingStatus struct {
 	// +listType=set
 	// +optional
 	OwnedTargets []string `json:"ownedTargets,omitempty"`
+	// DeregistrationDelaySeconds is the target group's
+	// deregistration_delay.timeout_seconds as the leader last read it.
+	// Every replica's pod webhook sizes drains from it, so that no
+	// admission waits for AWS. Unset until first read.
+	// +optional
+	DeregistrationDelaySeconds *int32 `json:"deregistrationDelaySeconds,omitempty"`
 }
 
 // TargetGroupBinding keeps an ELBv2 target group equal to the ready

@@ -8,6 +8,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	toolscache "k8s.io/client-go/tools/cache"
 
+	"github.com/tgc-dev/targetgroupcontroller/api/v1alpha1"
 	"github.com/tgc-dev/targetgroupcontroller/internal/podgate"
 )
 
@@ -106,6 +107,27 @@ func trimPod(p *corev1.Pod) *corev1.Pod {
 	}
 	// binding/graceperiod.go (GracePeriodTooShort).
 	out.Spec.TerminationGracePeriodSeconds = p.Spec.TerminationGracePeriodSeconds
+	// binding/graceperiod.go (PreStopTooShort, through
+	// drain.ServingContainer and drain.PreStopDuration): each container's
+	// name, port names and numbers, and preStop; only for pods with a
+	// preStop at all, since a pod without one has none that is too short.
+	if hasPreStop(p) {
+		out.Spec.Containers = make([]corev1.Container, len(p.Spec.Containers))
+		for i, c := range p.Spec.Containers {
+			out.Spec.Containers[i] = corev1.Container{Name: c.Name}
+			for _, port := range c.Ports {
+				out.Spec.Containers[i].Ports = append(out.Spec.Containers[i].Ports, corev1.ContainerPort{Name: port.Name, ContainerPort: port.ContainerPort})
+			}
+			if c.Lifecycle != nil && c.Lifecycle.PreStop != nil {
+				out.Spec.Containers[i].Lifecycle = &corev1.Lifecycle{PreStop: c.Lifecycle.PreStop}
+			}
+		}
+	}
+	// binding/drain.go (staleDrains): the delay the webhook sized the
+	// pod's drain from.
+	if v, ok := p.Annotations[v1alpha1.AnnotationDrain]; ok {
+		out.Annotations = map[string]string{v1alpha1.AnnotationDrain: v}
+	}
 	// targets.Desired (checkPod): an endpoint's address becomes a target
 	// only if it is one of its Pod's IPs, for every pod a Service may list,
 	// gated or not. status.podIPs holds every family of a dual-stack pod and
@@ -147,6 +169,15 @@ func trimPod(p *corev1.Pod) *corev1.Pod {
 		}
 	}
 	return out
+}
+
+func hasPreStop(p *corev1.Pod) bool {
+	for _, c := range p.Spec.Containers {
+		if c.Lifecycle != nil && c.Lifecycle.PreStop != nil {
+			return true
+		}
+	}
+	return false
 }
 
 func hasReadinessGate(p *corev1.Pod, t corev1.PodConditionType) bool {

@@ -39,6 +39,17 @@ func controllerRef() metav1.OwnerReference {
 	return metav1.OwnerReference{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: "web-5d8f7c", UID: "rs-uid", Controller: ptr.To(true), BlockOwnerDeletion: ptr.To(true)}
 }
 
+// cachedContainers is what the cache keeps of bigPod's containers, which
+// have a preStop: names, ports and the preStop.
+func cachedContainers() []corev1.Container {
+	var out []corev1.Container
+	for _, name := range []string{"app", "sidecar", "metrics"} {
+		out = append(out, corev1.Container{Name: name, Ports: []corev1.ContainerPort{{Name: "http", ContainerPort: 8080}},
+			Lifecycle: &corev1.Lifecycle{PreStop: &corev1.LifecycleHandler{Sleep: &corev1.SleepAction{Seconds: 15}}}})
+	}
+	return out
+}
+
 func container(name string) corev1.Container {
 	var env []corev1.EnvVar
 	for i := range 20 {
@@ -206,7 +217,7 @@ func TestCacheTransformKeepsWhatTGCReadsAndDropsTheRest(t *testing.T) {
 					m.OwnerReferences = []metav1.OwnerReference{controllerRef()}
 					return m
 				}(),
-				Spec: corev1.PodSpec{TerminationGracePeriodSeconds: ptr.To(int64(45))},
+				Spec: corev1.PodSpec{TerminationGracePeriodSeconds: ptr.To(int64(45)), Containers: cachedContainers()},
 				Status: corev1.PodStatus{Phase: corev1.PodRunning, PodIPs: []corev1.PodIP{{IP: "10.244.1.7"}},
 					Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionFalse}}},
 			},
@@ -222,6 +233,7 @@ func TestCacheTransformKeepsWhatTGCReadsAndDropsTheRest(t *testing.T) {
 				}(),
 				Spec: corev1.PodSpec{
 					TerminationGracePeriodSeconds: ptr.To(int64(45)),
+					Containers:                    cachedContainers(),
 					ReadinessGates:                []corev1.PodReadinessGate{{ConditionType: "example.com/warmed-up"}, {ConditionType: tgcGate}},
 				},
 				Status: corev1.PodStatus{Phase: corev1.PodRunning, PodIP: "10.244.1.7", PodIPs: []corev1.PodIP{{IP: "10.244.1.7"}}, Conditions: []corev1.PodCondition{
@@ -230,6 +242,25 @@ func TestCacheTransformKeepsWhatTGCReadsAndDropsTheRest(t *testing.T) {
 					{Type: "example.com/warmed-up", Status: corev1.ConditionTrue, LastTransitionTime: created},
 					{Type: tgcGate, Status: corev1.ConditionFalse, Reason: "Elb.InitialHealthChecking", Message: "target 10.244.1.7:8080 is initial", LastTransitionTime: created},
 				}},
+			},
+		},
+		"pod sized by the drain webhook keeps its drain record, and no other annotation": {
+			in: func() *corev1.Pod {
+				p := bigPod(false)
+				p.Annotations[v1alpha1.AnnotationDrain] = `{"deregistrationDelaySeconds":30}`
+				return p
+			}(),
+			want: &corev1.Pod{
+				ObjectMeta: func() metav1.ObjectMeta {
+					m := ident("shop", "web-5d8f7c-abcde", "pod-uid", "4711")
+					m.CreationTimestamp, m.DeletionTimestamp, m.DeletionGracePeriodSeconds = created, &deleting, ptr.To(int64(45))
+					m.OwnerReferences = []metav1.OwnerReference{controllerRef()}
+					m.Annotations = map[string]string{v1alpha1.AnnotationDrain: `{"deregistrationDelaySeconds":30}`}
+					return m
+				}(),
+				Spec: corev1.PodSpec{TerminationGracePeriodSeconds: ptr.To(int64(45)), Containers: cachedContainers()},
+				Status: corev1.PodStatus{Phase: corev1.PodRunning, PodIPs: []corev1.PodIP{{IP: "10.244.1.7"}},
+					Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionFalse}}},
 			},
 		},
 		"pod without a controller keeps no owner references": {
@@ -243,7 +274,7 @@ func TestCacheTransformKeepsWhatTGCReadsAndDropsTheRest(t *testing.T) {
 				m := ident("shop", "web-5d8f7c-abcde", "pod-uid", "4711")
 				m.CreationTimestamp = created
 				return m
-			}(), Status: corev1.PodStatus{Phase: corev1.PodRunning, PodIPs: []corev1.PodIP{{IP: "10.244.1.7"}},
+			}(), Spec: corev1.PodSpec{Containers: cachedContainers()}, Status: corev1.PodStatus{Phase: corev1.PodRunning, PodIPs: []corev1.PodIP{{IP: "10.244.1.7"}},
 				Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionFalse}}}},
 		},
 		"Service keeps tgc annotations, port names, protocols, numbers, target and node ports, type, traffic policy, IP families and selector": {

@@ -4,8 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/spf13/pflag"
+
+	"github.com/tgc-dev/targetgroupcontroller/internal/drain"
 )
 
 // Options are the webhook's settings. The binary embeds them in its own
@@ -33,6 +36,9 @@ type Options struct {
 	// ValidatingConfigName is the ValidatingWebhookConfiguration (bindings
 	// and annotated Services) whose caBundle is kept current.
 	ValidatingConfigName string
+	// Drain holds the margins the pod webhook adds to a target group's
+	// deregistration delay for bindings with drain.inject: true.
+	Drain drain.Margins
 }
 
 // Names that config/webhook uses; a kustomize namePrefix must be matched by
@@ -58,7 +64,17 @@ func DefaultOptions() Options {
 		ConfigName:       DefaultConfigName,
 
 		ValidatingConfigName: DefaultValidatingConfigName,
+		Drain:                DefaultDrainMargins(),
 	}
+}
+
+// DefaultDrainMargins are the margins docs/zero-downtime.md justifies:
+// ALB stops sending new requests to a deregistered target within about 10 s
+// as users measure it; NLB can take minutes, so NLB users raise
+// --drain-propagation-margin. The cap keeps the AWS default delay (300 s)
+// plus the margin from holding every pod for longer than five minutes.
+func DefaultDrainMargins() drain.Margins {
+	return drain.Margins{Propagation: 10 * time.Second, Shutdown: 5 * time.Second, MaxPreStop: 5 * time.Minute}
 }
 
 // BindFlags binds the options to fs, with their current values as defaults.
@@ -71,6 +87,9 @@ func (o *Options) BindFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.SecretName, "webhook-secret-name", o.SecretName, "Secret holding the self-managed CA and serving certificate, shared by all replicas.")
 	fs.StringVar(&o.ConfigName, "webhook-config-name", o.ConfigName, "MutatingWebhookConfiguration (readiness-gate injection) whose caBundle the self-managed certificates keep current.")
 	fs.StringVar(&o.ValidatingConfigName, "webhook-validating-config-name", o.ValidatingConfigName, "ValidatingWebhookConfiguration (TargetGroupBindings and annotated Services) whose caBundle the self-managed certificates keep current.")
+	fs.DurationVar(&o.Drain.Propagation, "drain-propagation-margin", o.Drain.Propagation, "For bindings with spec.drain.inject: added to the target group's deregistration delay for the serving container's preStop sleep: how long the load balancer keeps sending new requests after deregistration (about 10s on ALB as users measure it; NLB can take minutes, raise it there).")
+	fs.DurationVar(&o.Drain.Shutdown, "drain-shutdown-margin", o.Drain.Shutdown, "For bindings with spec.drain.inject: added to the preStop sleep for the pod's terminationGracePeriodSeconds, the app's own time to exit after SIGTERM. A longer grace period set by the user is kept.")
+	fs.DurationVar(&o.Drain.MaxPreStop, "drain-max-prestop", o.Drain.MaxPreStop, "For bindings with spec.drain.inject: the longest preStop sleep the webhook gives, whatever the deregistration delay.")
 }
 
 // Enabled reports whether the webhook server runs at all.
@@ -104,6 +123,12 @@ func (o Options) Validate() error {
 		}
 	} else if o.CertDir == "" {
 		errs = append(errs, errors.New("--webhook-cert-dir must not be empty with --webhook-self-managed-certs=false"))
+	}
+	if o.Drain.Propagation < 0 || o.Drain.Shutdown < 0 {
+		errs = append(errs, fmt.Errorf("--drain-propagation-margin and --drain-shutdown-margin must not be negative, got %s and %s", o.Drain.Propagation, o.Drain.Shutdown))
+	}
+	if o.Drain.MaxPreStop < time.Second {
+		errs = append(errs, fmt.Errorf("--drain-max-prestop must be at least 1s, got %s", o.Drain.MaxPreStop))
 	}
 	return errors.Join(errs...)
 }

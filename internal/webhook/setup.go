@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	crwebhook "sigs.k8s.io/controller-runtime/pkg/webhook"
 
+	"github.com/tgc-dev/targetgroupcontroller/internal/drain"
 	"github.com/tgc-dev/targetgroupcontroller/internal/webhook/certs"
 	"github.com/tgc-dev/targetgroupcontroller/internal/webhook/gateinjector"
 	"github.com/tgc-dev/targetgroupcontroller/internal/webhook/validation"
@@ -26,6 +27,7 @@ type Webhook struct {
 	Server crwebhook.Server
 	// Rotator is nil unless certificates are self-managed.
 	Rotator *certs.Rotator
+	drain   drain.Margins
 }
 
 // Extra carries settings that are not the webhook's own flags.
@@ -55,7 +57,7 @@ func New(cfg *rest.Config, scheme *runtime.Scheme, o Options, extra Extra, clk c
 		return nil, err
 	}
 	serverOpts := crwebhook.Options{Host: extra.Host, Port: o.Port, CertDir: o.CertDir}
-	w := &Webhook{}
+	w := &Webhook{drain: o.Drain}
 	if o.SelfManagedCerts {
 		c, err := client.New(cfg, client.Options{Scheme: scheme})
 		if err != nil {
@@ -91,7 +93,7 @@ func (w *Webhook) Register(mgr manager.Manager, home validation.Home) error {
 	// The manager only runs its webhook server once GetWebhookServer has
 	// been called, so register through it rather than through w.Server.
 	srv := mgr.GetWebhookServer()
-	gateinjector.Register(srv, mgr.GetClient())
+	gateinjector.Register(srv, mgr.GetClient(), gateinjector.Drain{Margins: w.drain, Events: mgr.GetEventRecorder("targetgroupcontroller-webhook")})
 	validation.Register(srv, mgr.GetClient(), home)
 	if err := mgr.AddReadyzCheck("webhook", srv.StartedChecker()); err != nil {
 		return fmt.Errorf("adding the webhook readiness check: %w", err)

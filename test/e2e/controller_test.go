@@ -79,8 +79,8 @@ func (b controllerBinary) args(namespace string) []string {
 // controller is one running controller process.
 type controller struct{ *process.Process }
 
-func (b controllerBinary) start(namespace, kubeconfig, endpoint, logPath string) (*controller, error) {
-	p, err := process.StartController(b.path, b.args(namespace), kubeconfig, endpoint, region, logPath)
+func (b controllerBinary) start(namespace, kubeconfig, endpoint, logPath string, extra ...string) (*controller, error) {
+	p, err := process.StartController(b.path, append(b.args(namespace), extra...), kubeconfig, endpoint, region, logPath)
 	if err != nil {
 		return nil, err
 	}
@@ -89,9 +89,10 @@ func (b controllerBinary) start(namespace, kubeconfig, endpoint, logPath string)
 
 // startController runs the binary for one namespace as the controller's own
 // identity, through a kubeconfig holding only the shipped ServiceAccount's
-// token, and logs to logPath.
-func (s *suite) startController(namespace, logPath string) (*controller, error) {
-	return s.controller.start(namespace, s.identity.Kubeconfig, s.emu.URL(), logPath)
+// token, and logs to logPath. extra flags come last, so that they override
+// the suite's (--webhook-port in the automatic setup).
+func (s *suite) startController(namespace, logPath string, extra ...string) (*controller, error) {
+	return s.controller.start(namespace, s.identity.Kubeconfig, s.emu.URL(), logPath, extra...)
 }
 
 // stop sends SIGTERM, as the kubelet does when the controller's pod is

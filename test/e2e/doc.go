@@ -12,9 +12,11 @@
 // RBAC (test/identity), and a load generator (test/loadgen) that sends at least
 // 200 requests/s through the listener for the whole scenario.
 //
-// Each scenario runs twice: with the recommended setup (tgc's readiness gate
-// in the pod template, a preStop sleep longer than the deregistration delay,
-// a grace period longer than both) where no request may fail, and with the
+// Each pod scenario runs three times: with the recommended setup (tgc's
+// readiness gate in the pod template, a preStop sleep longer than the
+// deregistration delay, a grace period longer than both) and the automatic
+// one (none of it in the template: the controller's pod webhook adds it,
+// sized from the target group), where no request may fail, and with the
 // naive setup (no gate, no preStop) whose failures are only reported.
 //
 // The tests live in _test.go files; this file only documents the package.

@@ -34,6 +34,15 @@ type run struct {
 
 	mu   sync.Mutex
 	ctrl *controller
+	// webhook and args are the automatic setup's pod webhook and the
+	// controller flags that serve it.
+	webhook *harness.PodWebhook
+	args    []string
+	sc      scenario
+	// extraLoad are the tallies of load a scenario adds to the run's own
+	// (long requests); they count in the result, since the listener
+	// counts them too.
+	extraLoad []loadgen.Result
 }
 
 // result is what one run measured.
@@ -58,7 +67,11 @@ func (r result) String() string {
 func runScenario(t *testing.T, s *suite, sc scenario, su setup) result {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	t.Cleanup(cancel)
-	r := &run{t: t, ctx: ctx, s: s, ns: harness.Namespace(t, s.cluster), su: su}
+	if sc.handPreStopSeconds > 0 && su.preStopSeconds > 0 {
+		su.gracePeriodSeconds += sc.handPreStopSeconds - su.preStopSeconds
+		su.preStopSeconds = sc.handPreStopSeconds
+	}
+	r := &run{t: t, ctx: ctx, s: s, ns: harness.Namespace(t, s.cluster), su: su, sc: sc}
 
 	// The Service comes first: an instance group's health check may
 	// point at the port the API server allocates it.
@@ -78,6 +91,11 @@ func runScenario(t *testing.T, s *suite, sc scenario, su setup) result {
 	if sc.instance != nil {
 		group = sc.instance.group(svc, su)
 	}
+	if sc.profile != nil {
+		base := s.emu.Profile()
+		s.emu.SetProfile(sc.profile(base))
+		t.Cleanup(func() { s.emu.SetProfile(base) })
+	}
 	var err error
 	r.lb, err = createLoadBalancer(ctx, s.elb, s.emu.ListenerAddr, fmt.Sprintf("e2e-%s-%s", sc.short, su.name[:5]), group)
 	if err != nil {
@@ -88,7 +106,16 @@ func runScenario(t *testing.T, s *suite, sc scenario, su setup) result {
 			t.Logf("cleaning up: %v", err)
 		}
 	})
+	if sc.delaySeconds > 0 {
+		if err := setDelay(ctx, s.elb, r.lb.TargetGroupARN, sc.delaySeconds); err != nil {
+			t.Fatal(err)
+		}
+	}
 	r.logPath = filepath.Join(s.logDir, strings.ReplaceAll(t.Name(), "/", "_")+".log")
+	if su.automatic {
+		r.args = r.podWebhook()
+	}
+	r.args = append(r.args, sc.controllerArgs...)
 	r.startController()
 	t.Cleanup(r.stopController)
 
@@ -98,6 +125,10 @@ func runScenario(t *testing.T, s *suite, sc scenario, su setup) result {
 	}
 	if sc.ipv6 {
 		b.Spec.IPAddressType = v1alpha1.IPAddressTypeIPv6
+	}
+	if su.automatic {
+		b.Spec.Drain = &v1alpha1.DrainPolicy{Inject: true}
+		r.installWebhook()
 	}
 	if err := s.kube.Create(ctx, b); err != nil {
 		t.Fatalf("creating the binding: %v", err)
@@ -111,6 +142,9 @@ func runScenario(t *testing.T, s *suite, sc scenario, su setup) result {
 			t.Fatal(err)
 		}
 		d.Spec.Template.Spec.NodeSelector = map[string]string{poolLabel: poolBlue}
+	}
+	if su.automatic {
+		r.waitDrainSizing(d)
 	}
 	if err := s.kube.Create(ctx, d); err != nil {
 		t.Fatalf("creating the deployment: %v", err)
@@ -146,12 +180,20 @@ func runScenario(t *testing.T, s *suite, sc scenario, su setup) result {
 		r.fatalWithLog("after the scenario: %v", err)
 	}
 	r.timeline.note("settled")
+	if su.automatic {
+		r.checkSized()
+	}
 	// Keep the load on a little longer: a target that drains only now
 	// would still fail requests.
 	r.sleep(time.Second)
 	stopLoad()
 	res := result{scenario: sc.name, setup: su.name, load: <-loadDone, duration: time.Since(start)}
 	stopped = true
+	for _, x := range r.extraLoad {
+		res.load.Sent += x.Sent
+		res.load.OK += x.OK
+		res.load.Failures = append(res.load.Failures, x.Failures...)
+	}
 	finishHTML(res.load)
 
 	counts := s.emu.RequestCounts()
@@ -190,7 +232,7 @@ func runScenario(t *testing.T, s *suite, sc scenario, su setup) result {
 		msg := fmt.Sprintf("%d of %d requests failed (%s); failures by target: %s\ntimeline:\n%s",
 			n, res.load.Sent, causes(res.load.Failures), failuresByTarget(targetsBefore, counts.Targets),
 			r.timeline.render(start, s.emu.Calls(), r.lb.TargetGroupARN, res.load.Failures))
-		if su.mustNotFail {
+		if su.mustNotFail && (su.automatic || !sc.automaticOnly) {
 			t.Errorf("%s\ncontroller log: %s", msg, r.logPath)
 		} else {
 			t.Log(msg)
@@ -228,7 +270,7 @@ func deleteBindingOf(t *testing.T, s *suite, namespace, targetGroupARN string) {
 }
 
 func (r *run) startController() {
-	c, err := r.s.startController(r.ns, r.logPath)
+	c, err := r.s.startController(r.ns, r.logPath, r.args...)
 	if err != nil {
 		r.t.Fatal(err)
 	}
@@ -265,7 +307,7 @@ func (r *run) restartController() (time.Duration, error) {
 	}
 	r.timeline.note("controller stopped")
 	r.sleep(controllerDowntime)
-	c, err := r.s.startController(r.ns, r.logPath)
+	c, err := r.s.startController(r.ns, r.logPath, r.args...)
 	if err != nil {
 		return 0, err
 	}

@@ -43,11 +43,16 @@ type setup struct {
 	// announceDrain taints a node Karpenter-style before draining it;
 	// without it the drain only cordons, as kubectl drain does.
 	announceDrain bool
+	// automatic runs tgc's pod webhook for the namespace, labelled for
+	// injection, and the binding sets drain.inject: the pod template
+	// carries no gate, no preStop and no grace period, all of which the
+	// webhook adds (automatic_test.go).
+	automatic bool
 }
 
-// setups are the two ways every scenario runs: tgc's recommended setup,
-// which must drop nothing, and the naive one, whose failures show what the
-// recommended setup prevents.
+// setups are the three ways every scenario runs: tgc's recommended setup
+// written by hand and the automatic one, which must drop nothing, and the
+// naive one, whose failures show what the other two prevent.
 func setups() []setup {
 	return []setup{
 		{
@@ -56,6 +61,13 @@ func setups() []setup {
 			preStopSeconds:     preStopSeconds,
 			gracePeriodSeconds: terminationGracePeriodSeconds,
 			mustNotFail:        true,
+		},
+		{
+			// No gate, no preStop and no grace period in the template:
+			// the webhook adds them, sized from the target group.
+			name:        "automatic",
+			automatic:   true,
+			mustNotFail: true,
 		},
 		{
 			// No gate and no preStop; the Kubernetes default grace period,
@@ -86,7 +98,9 @@ func deployment(namespace string, s setup, replicas int32) *appsv1.Deployment {
 	d := app(namespace, replicas).Deployment()
 	d.Spec.MinReadySeconds = s.minReadySeconds
 	pod := &d.Spec.Template.Spec
-	pod.TerminationGracePeriodSeconds = ptr.To(s.gracePeriodSeconds)
+	if s.gracePeriodSeconds > 0 {
+		pod.TerminationGracePeriodSeconds = ptr.To(s.gracePeriodSeconds)
+	}
 	if s.gate {
 		pod.ReadinessGates = []corev1.PodReadinessGate{{ConditionType: podgate.ConditionType(bindingName)}}
 	}

@@ -117,6 +117,16 @@ func (a *app) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	// ?delay=4s makes one request slow, as a long upload or report would
+	// be: scenarios mix such requests into the load to see whether a
+	// rollout cuts them.
+	if d, err := time.ParseDuration(r.URL.Query().Get("delay")); err == nil && d > 0 && !a.healthPaths[r.URL.Path] {
+		select {
+		case <-a.clock.After(d):
+		case <-r.Context().Done():
+			return
+		}
+	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	if b.FailHealth && a.healthPaths[r.URL.Path] {
 		w.WriteHeader(http.StatusServiceUnavailable)

@@ -123,10 +123,18 @@ func (p *Process) LogTail(lines int) string {
 // FreePort returns a loopback TCP port that was free a moment ago. Another
 // process may take it before the caller binds it; the window is short
 // enough for tests on one machine.
-func FreePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+func FreePort() (int, error) { return freePort("127.0.0.1:0") }
+
+// FreePortAllInterfaces returns a TCP port free on every address, for a
+// server that listens on all of them (the controller's webhook server has
+// no host flag): a port free on 127.0.0.1 may be held on another loopback
+// address, such as an emulated load balancer's.
+func FreePortAllInterfaces() (int, error) { return freePort(":0") }
+
+func freePort(addr string) (int, error) {
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return 0, fmt.Errorf("finding a free loopback port: %w", err)
+		return 0, fmt.Errorf("finding a free port on %s: %w", addr, err)
 	}
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port, nil

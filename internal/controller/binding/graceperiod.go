@@ -13,12 +13,19 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/tgc-dev/targetgroupcontroller/api/v1alpha1"
+	"github.com/tgc-dev/targetgroupcontroller/internal/drain"
 	"github.com/tgc-dev/targetgroupcontroller/internal/targets"
 )
 
 // ReasonGracePeriodTooShort is the Warning Event tgc emits once per workload
 // whose pods would exit before their target finishes draining.
 const ReasonGracePeriodTooShort = "GracePeriodTooShort"
+
+// ReasonPreStopTooShort is GracePeriodTooShort's sibling: the pod's serving
+// container has a preStop of its own that ends before the target has
+// drained, so the app gets SIGTERM while the load balancer still sends it
+// requests.
+const ReasonPreStopTooShort = drain.ReasonPreStopTooShort
 
 // defaultGracePeriod is the API's default terminationGracePeriodSeconds.
 const defaultGracePeriod = 30 * time.Second
@@ -28,8 +35,10 @@ const defaultGracePeriod = 30 * time.Second
 // once), and which pods were already checked against which delay, so that a
 // sync does not read every pod again.
 type graceWarnings struct {
-	mu      sync.Mutex
-	warned  map[workload]bool
+	mu     sync.Mutex
+	warned map[workload]bool
+	// preStop: workloads warned with PreStopTooShort.
+	preStop map[workload]bool
 	owners  map[types.UID]workload // ReplicaSet UID -> its Deployment
 	checked map[types.NamespacedName]map[types.UID]time.Duration
 }
@@ -37,6 +46,7 @@ type graceWarnings struct {
 func newGraceWarnings() *graceWarnings {
 	return &graceWarnings{
 		warned:  map[workload]bool{},
+		preStop: map[workload]bool{},
 		owners:  map[types.UID]workload{},
 		checked: map[types.NamespacedName]map[types.UID]time.Duration{},
 	}
@@ -71,9 +81,40 @@ func GracePeriodTooShort(pod *corev1.Pod, delay time.Duration) bool {
 	return grace < delay
 }
 
+// PreStopTooShort returns the serving container's own preStop when it is
+// known to end before the deregistration delay: the kubelet sends SIGTERM
+// when the preStop returns, while the load balancer still sends in-flight
+// requests for the delay. A preStop of unknown length (an HTTP call, a
+// script) is not judged.
+func PreStopTooShort(pod *corev1.Pod, sp *corev1.ServicePort, delay time.Duration) (container string, preStop time.Duration, short bool) {
+	if sp == nil {
+		return "", 0, false
+	}
+	i, err := drain.ServingContainer(&pod.Spec, *sp)
+	if err != nil {
+		return "", 0, false
+	}
+	d, _, known := drain.PreStopDuration(&pod.Spec.Containers[i])
+	return pod.Spec.Containers[i].Name, d, known && d < delay
+}
+
+// servingPort is the Service port the binding names; nil when the Service
+// or the port is missing (the Ready condition says so).
+func servingPort(tgb *v1alpha1.TargetGroupBinding, svc *corev1.Service) *corev1.ServicePort {
+	if svc == nil {
+		return nil
+	}
+	sp, ok := drain.ServicePort(svc.Spec.Ports, tgb.Spec.ServiceRef.Port)
+	if !ok {
+		return nil
+	}
+	return &sp
+}
+
 // checkGracePeriods warns, once per workload, when a bound pod's grace
-// period is shorter than the target group's deregistration delay.
-func (c *Controller) checkGracePeriods(ctx context.Context, tgb *v1alpha1.TargetGroupBinding, delay time.Duration, pods map[types.UID]targets.PodEndpoint) {
+// period is shorter than the target group's deregistration delay, and, once
+// per workload too, when its serving container's own preStop is.
+func (c *Controller) checkGracePeriods(ctx context.Context, tgb *v1alpha1.TargetGroupBinding, delay time.Duration, pods map[types.UID]targets.PodEndpoint, sp *corev1.ServicePort) {
 	key := bindingKey(tgb)
 	w := c.grace
 	w.mu.Lock()
@@ -97,15 +138,12 @@ func (c *Controller) checkGracePeriods(ctx context.Context, tgb *v1alpha1.Target
 			delete(next, uid) // not in the cache yet; look again next sync
 			continue
 		}
+		c.checkPreStop(ctx, tgb, pod, sp, delay)
 		if !GracePeriodTooShort(pod, delay) {
 			continue
 		}
 		wl := c.workloadOf(ctx, pod)
-		w.mu.Lock()
-		already := w.warned[wl]
-		w.warned[wl] = true
-		w.mu.Unlock()
-		if already {
+		if !w.first(w.warned, wl) {
 			continue
 		}
 		grace := defaultGracePeriod
@@ -116,15 +154,49 @@ func (c *Controller) checkGracePeriods(ctx context.Context, tgb *v1alpha1.Target
 			"workload", wl.Kind+"/"+wl.Name, "terminationGracePeriod", grace, "deregistrationDelay", delay)
 		const note = "%s %s: pods have terminationGracePeriodSeconds=%d but target group %s has a deregistration delay of %ds, so a pod can be killed while the load balancer still sends it in-flight requests. " +
 			"Set terminationGracePeriodSeconds >= deregistration delay + a few seconds, with a preStop sleep of at least 10-15s so the pod serves until the load balancer has stopped sending new requests (see docs/zero-downtime.md), or lower deregistration_delay.timeout_seconds"
-		args := []any{wl.Kind, wl.Name, int64(grace / time.Second), tgb.Status.TargetGroupARN, int64(delay / time.Second)}
-		c.events.Eventf(tgb, wl.object(), corev1.EventTypeWarning, ReasonGracePeriodTooShort, "CheckGracePeriod", note, args...)
-		if wl.Kind != "Pod" {
-			c.events.Eventf(wl.object(), tgb, corev1.EventTypeWarning, ReasonGracePeriodTooShort, "CheckGracePeriod", note, args...)
-		}
+		c.warnWorkload(tgb, wl, ReasonGracePeriodTooShort, "CheckGracePeriod", note, wl.Kind, wl.Name, int64(grace/time.Second), tgb.Status.TargetGroupARN, int64(delay/time.Second))
 	}
 	w.mu.Lock()
 	w.checked[key] = next
 	w.mu.Unlock()
+}
+
+// checkPreStop warns once per workload whose serving container has its own
+// preStop, shorter than the delay; tgc never changes such a container.
+func (c *Controller) checkPreStop(ctx context.Context, tgb *v1alpha1.TargetGroupBinding, pod *corev1.Pod, sp *corev1.ServicePort, delay time.Duration) {
+	container, preStop, short := PreStopTooShort(pod, sp, delay)
+	if !short {
+		return
+	}
+	wl := c.workloadOf(ctx, pod)
+	if !c.grace.first(c.grace.preStop, wl) {
+		return
+	}
+	log.FromContext(ctx).Info("serving container's preStop ends before the target has drained", "pod", client.ObjectKeyFromObject(pod),
+		"workload", wl.Kind+"/"+wl.Name, "container", container, "preStop", preStop, "deregistrationDelay", delay)
+	const note = "%s %s: container %s has its own preStop of %s, but target group %s has a deregistration delay of %ds, so the app gets SIGTERM while the load balancer may still send it requests. " +
+		"Lengthen the preStop to the delay plus the load balancer's propagation time (see docs/zero-downtime.md), or remove it and set spec.drain.inject: true on the binding to have tgc size it"
+	c.warnWorkload(tgb, wl, ReasonPreStopTooShort, "CheckPreStop", note, wl.Kind, wl.Name, container, preStop, tgb.Status.TargetGroupARN, int64(delay/time.Second))
+}
+
+// first records that wl is warned in set, and reports whether it was not
+// before.
+func (w *graceWarnings) first(set map[workload]bool, wl workload) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	already := set[wl]
+	set[wl] = true
+	return !already
+}
+
+// warnWorkload puts a Warning Event on the binding, naming the workload,
+// and on the workload, naming the binding; a bare pod gets none of its own,
+// since it is gone at its next replacement.
+func (c *Controller) warnWorkload(tgb *v1alpha1.TargetGroupBinding, wl workload, reason, action, note string, args ...any) {
+	c.events.Eventf(tgb, wl.object(), corev1.EventTypeWarning, reason, action, note, args...)
+	if wl.Kind != "Pod" {
+		c.events.Eventf(wl.object(), tgb, corev1.EventTypeWarning, reason, action, note, args...)
+	}
 }
 
 // workloadOf names the pod's workload. A ReplicaSet's Deployment is read

@@ -6,6 +6,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
 )
 
@@ -57,6 +58,38 @@ func TestDeletionRequestedSubtractsTheGracePeriodFromDeletionTimestamp(t *testin
 			got, ok := DeletionRequested(tc.pod)
 			if ok != tc.wantOK || !got.Equal(tc.want) {
 				t.Fatalf("DeletionRequested = %s, %v; want %s, %v", got, ok, tc.want, tc.wantOK)
+			}
+		})
+	}
+}
+
+func TestPreStopTooShort(t *testing.T) {
+	web := &corev1.ServicePort{Port: 80, TargetPort: intstr.FromString("http")}
+	sleep := func(secs int64) *corev1.Lifecycle {
+		return &corev1.Lifecycle{PreStop: &corev1.LifecycleHandler{Sleep: &corev1.SleepAction{Seconds: secs}}}
+	}
+	pod := func(serving, sidecar *corev1.Lifecycle) *corev1.Pod {
+		return &corev1.Pod{Spec: corev1.PodSpec{Containers: []corev1.Container{
+			{Name: "mesh", Ports: []corev1.ContainerPort{{Name: "admin", ContainerPort: 15000}}, Lifecycle: sidecar},
+			{Name: "app", Ports: []corev1.ContainerPort{{Name: "http", ContainerPort: 8080}}, Lifecycle: serving},
+		}}}
+	}
+	cases := map[string]struct {
+		pod  *corev1.Pod
+		sp   *corev1.ServicePort
+		want bool
+	}{
+		"the serving container's own preStop below the delay is too short": {pod: pod(sleep(5), nil), sp: web, want: true},
+		"a preStop as long as the delay is enough":                         {pod: pod(sleep(30), nil), sp: web},
+		"a container without a preStop is not this warning's":              {pod: pod(nil, nil), sp: web},
+		"a short preStop on a container that does not serve is not judged": {pod: pod(nil, sleep(1)), sp: web},
+		"a preStop of unknown length is not judged":                        {pod: pod(&corev1.Lifecycle{PreStop: &corev1.LifecycleHandler{HTTPGet: &corev1.HTTPGetAction{Path: "/drain"}}}, nil), sp: web},
+		"no Service port, no serving container":                            {pod: pod(sleep(5), nil)},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			if _, _, got := PreStopTooShort(tc.pod, tc.sp, 30*time.Second); got != tc.want {
+				t.Fatalf("PreStopTooShort = %v, want %v", got, tc.want)
 			}
 		})
 	}

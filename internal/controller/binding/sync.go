@@ -140,8 +140,13 @@ func (c *Controller) sync(ctx context.Context, tgb *v1alpha1.TargetGroupBinding)
 	if !read {
 		g.PollUnsettled(ctx)
 	}
-	if len(eps.result.Pods) > 0 {
-		c.checkGracePeriods(ctx, tgb, g.DeregistrationDelay(ctx), eps.result.Pods)
+	if len(eps.result.Pods) > 0 || tgb.Spec.Drain.Injects() {
+		// A binding with drain injection needs its delay recorded before
+		// its first pods exist, so that they are sized.
+		if delay, known := g.DeregistrationDelayKnown(ctx); known {
+			c.recordDelay(ctx, tgb, delay, eps.result.Pods)
+			c.checkGracePeriods(ctx, tgb, delay, eps.result.Pods, servingPort(tgb, eps.service))
+		}
 	}
 	res.rejected = setAside
 	res.owned = ownedAfter(tgb, owned, g.Health())

@@ -79,16 +79,24 @@ func (g *Group) PollUnsettled(ctx context.Context) {
 // DeregistrationDelay returns the group's deregistration delay, reading it
 // on spare tokens at most once per drift interval; zero while unknown.
 func (g *Group) DeregistrationDelay(ctx context.Context) time.Duration {
+	d, _ := g.DeregistrationDelayKnown(ctx)
+	return d
+}
+
+// DeregistrationDelayKnown is DeregistrationDelay, and whether the delay was
+// ever read: a delay of zero is a setting of its own (no draining), not the
+// same as one not known yet.
+func (g *Group) DeregistrationDelayKnown(ctx context.Context) (time.Duration, bool) {
 	if !g.delayAt.IsZero() && g.view.clock.Since(g.delayAt) < g.view.cfg.DriftInterval {
-		return g.delay
+		return g.delay, true
 	}
 	d, err := g.view.aws.DeregistrationDelay(ctx, g.arn, elbv2.Spare)
 	if err != nil {
 		if !errors.Is(err, elbv2.ErrDeferred) {
 			log.FromContext(ctx).V(1).Info("reading the deregistration delay failed; grace periods are checked later", "targetGroupARN", g.arn, "error", err.Error())
 		}
-		return g.delay
+		return g.delay, !g.delayAt.IsZero()
 	}
 	g.delay, g.delayAt = d, g.view.clock.Now()
-	return d
+	return d, true
 }

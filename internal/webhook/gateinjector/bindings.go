@@ -3,6 +3,7 @@ package gateinjector
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -28,7 +29,20 @@ func listBindings(ctx context.Context, reader client.Reader, namespace string, k
 			Deleting:    !b.DeletionTimestamp.IsZero(),
 			Instance:    b.Spec.TargetType == tgcv1alpha1.TargetTypeInstance,
 			OptedOut:    !b.Spec.ReadinessGate.Injects(),
+			Drain:       b.Spec.Drain.Injects(),
+			ServicePort: b.Spec.ServiceRef.Port,
+			Delay:       recordedDelay(b),
 		})
 	}
 	return out, nil
+}
+
+// recordedDelay is the deregistration delay the leader recorded in the
+// binding's status; nil until it has.
+func recordedDelay(b *tgcv1alpha1.TargetGroupBinding) *time.Duration {
+	if b.Status.DeregistrationDelaySeconds == nil {
+		return nil
+	}
+	d := time.Duration(*b.Status.DeregistrationDelaySeconds) * time.Second
+	return &d
 }

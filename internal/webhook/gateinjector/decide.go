@@ -2,9 +2,11 @@ package gateinjector
 
 import (
 	"slices"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/tgc-dev/targetgroupcontroller/api/v1alpha1"
 	"github.com/tgc-dev/targetgroupcontroller/internal/podgate"
@@ -27,12 +29,19 @@ type Binding struct {
 	// OptedOut is true when the binding sets readinessGate.inject: false:
 	// its owner chose to let its pods turn Ready on their own probes.
 	OptedOut bool
+	// Drain is true when the binding sets drain.inject: true.
+	Drain bool
+	// ServicePort is the binding's spec.serviceRef.port.
+	ServicePort intstr.IntOrString
+	// Delay is status.deregistrationDelaySeconds; nil until recorded.
+	Delay *time.Duration
 }
 
 // Service is what the decision needs to know of a Service.
 type Service struct {
 	Name     string
 	Selector map[string]string
+	Ports    []corev1.ServicePort
 }
 
 // Input is everything the injection decision depends on, all from the pod's

@@ -19,6 +19,7 @@ import (
 // admission.Handler.
 type Handler struct {
 	reader client.Reader
+	drain  Drain
 }
 
 var _ admission.Handler = (*Handler)(nil)
@@ -29,6 +30,13 @@ var _ admission.Handler = (*Handler)(nil)
 // well inside the webhook's timeoutSeconds.
 func NewHandler(reader client.Reader) *Handler {
 	return &Handler{reader: reader}
+}
+
+// WithDrain has the handler also size the drain of pods whose bindings set
+// drain.inject: true.
+func (h *Handler) WithDrain(d Drain) *Handler {
+	h.drain = d
+	return h
 }
 
 // Handle answers one admission request. It never denies: a failure to decide
@@ -68,12 +76,17 @@ func (h *Handler) Handle(ctx context.Context, req admission.Request) (resp admis
 		logger.Error(err, "Reading what selects the pod; admitting it without readiness gates", "namespace", klog.KRef("", namespace))
 		return allowUnchanged(fmt.Sprintf("tgc could not add readiness gates: %v", err))
 	}
-	add := GatesToAdd(in)
-	if len(add) == 0 {
-		return admission.Allowed("no TargetGroupBinding selects this pod")
+	var ops []jsonpatch.JsonPatchOperation
+	if add := GatesToAdd(in); len(add) > 0 {
+		logger.V(1).Info("Adding readiness gates", "namespace", klog.KRef("", namespace), "gates", add)
+		ops = gatePatch(pod.Spec.ReadinessGates, add)
 	}
-	logger.V(1).Info("Adding readiness gates", "namespace", klog.KRef("", namespace), "gates", add)
-	return admission.Patched("added tgc readiness gates", gatePatch(pod.Spec.ReadinessGates, add)...)
+	drainOps, warnings := h.sizeDrain(ctx, namespace, &pod, in)
+	ops = append(ops, drainOps...)
+	if len(ops) == 0 {
+		return admission.Allowed("no TargetGroupBinding selects this pod").WithWarnings(warnings...)
+	}
+	return admission.Patched("added tgc readiness gates and drain settings", ops...).WithWarnings(warnings...)
 }
 
 // gather reads the decision's input from the pod's namespace: the
@@ -103,7 +116,7 @@ func gather(ctx context.Context, reader client.Reader, namespace string, pod *co
 		return Input{}, fmt.Errorf("listing services in %s: %w", namespace, err)
 	}
 	for _, svc := range services.Items {
-		in.Services = append(in.Services, Service{Name: svc.Name, Selector: svc.Spec.Selector})
+		in.Services = append(in.Services, Service{Name: svc.Name, Selector: svc.Spec.Selector, Ports: svc.Spec.Ports})
 	}
 	return in, nil
 }

@@ -13,7 +13,8 @@ const Path = "/mutate-v1-pod-readiness-gate"
 // +kubebuilder:rbac:groups="",resources=namespaces;services,verbs=get;list;watch
 // +kubebuilder:rbac:groups=elbv2.tgc.dev,resources=targetgroupbindings,verbs=get;list;watch
 
-// Register serves the injection handler on srv at Path.
-func Register(srv webhook.Server, reader client.Reader) {
-	srv.Register(Path, &admission.Webhook{Handler: NewHandler(reader)})
+// Register serves the injection handler on srv at Path; it sizes pods'
+// drains as d says.
+func Register(srv webhook.Server, reader client.Reader, d Drain) {
+	srv.Register(Path, &admission.Webhook{Handler: NewHandler(reader).WithDrain(d)})
 }

@@ -75,10 +75,10 @@ func TestShows(t *testing.T) {
 		want   bool
 	}{
 		"registered in any state but draining shows a registration": {map[string]string{"a:80": "initial", "b:80": "healthy"}, Up, true},
-		"one target still missing does not":                          {map[string]string{"a:80": "initial"}, Up, false},
-		"a draining target is not registered":                        {map[string]string{"a:80": "healthy", "b:80": "draining"}, Up, false},
-		"gone or draining shows a deregistration":                    {map[string]string{"b:80": "draining", "c:80": "healthy"}, Down, true},
-		"a target still serving does not":                            {map[string]string{"a:80": "healthy"}, Down, false},
+		"one target still missing does not":                         {map[string]string{"a:80": "initial"}, Up, false},
+		"a draining target is not registered":                       {map[string]string{"a:80": "healthy", "b:80": "draining"}, Up, false},
+		"gone or draining shows a deregistration":                   {map[string]string{"b:80": "draining", "c:80": "healthy"}, Down, true},
+		"a target still serving does not":                           {map[string]string{"a:80": "healthy"}, Down, false},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

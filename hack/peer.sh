@@ -74,7 +74,7 @@ if ! have "$dest"; then
   pkg=sigs.k8s.io/aws-load-balancer-controller/v3/pkg/version
   # Its go.mod has no vendor directory; -mod=mod lets the proxy fill
   # go.sum gaps without writing to a read-only checkout's module cache.
-  (cd "$src" && CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath \
+  (cd "$src" && CGO_ENABLED=0 GOFLAGS=-mod=mod go build \
     -ldflags "-s -w -X $pkg.GitVersion=$describe -X $pkg.GitCommit=$commit" \
     -o "$dest/controller.tmp" . >&2)
   cp "$src"/helm/aws-load-balancer-controller/crds/crds.yaml "$dest/crds/"

@@ -95,8 +95,7 @@ func Judge(rows []Op) []Target {
 		out = append(out,
 			ratioTarget(r.Name+": reaction tgc/peer", MaxReactionRatio, r.ReactionRatio),
 			ratioTarget(r.Name+": end to end tgc/peer", MaxEndToEndRatio, r.EndToEndRatio),
-			Check(r.Name+": AWS calls per operation", "tgc <= peer",
-				fmt.Sprintf("tgc %.2f, peer %.2f", r.TGC.CallsPerOp, r.Peer.CallsPerOp), r.TGC.CallsPerOp <= r.Peer.CallsPerOp))
+			callsTarget(r))
 		if r.Single {
 			out = append(out, Check(r.Name+": one write, no read before it", "every flip",
 				fmt.Sprintf("%d of %d flips with one write; %d with a Describe before it", r.TGC.OneWrite, r.TGC.Ops, r.TGC.DescribeBefore),
@@ -104,6 +103,17 @@ func Judge(rows []Op) []Target {
 		}
 	}
 	return out
+}
+
+// callsTarget compares calls per operation only when both controllers
+// completed every operation of the row: an operation that never showed
+// may have made no calls, which is no saving.
+func callsTarget(r *Op) Target {
+	const name, goal = ": AWS calls per operation", "tgc <= peer"
+	if r.TGC.Ops == 0 || r.Peer.Ops == 0 || r.TGC.Missed > 0 || r.Peer.Missed > 0 {
+		return Unchecked(r.Name+name, goal, fmt.Sprintf("not every operation completed (tgc %d of %d missed, peer %d of %d)", r.TGC.Missed, r.TGC.Ops, r.Peer.Missed, r.Peer.Ops))
+	}
+	return Check(r.Name+name, goal, fmt.Sprintf("tgc %.2f, peer %.2f", r.TGC.CallsPerOp, r.Peer.CallsPerOp), r.TGC.CallsPerOp <= r.Peer.CallsPerOp)
 }
 
 func ratioTarget(name string, limit float64, ratio *float64) Target {

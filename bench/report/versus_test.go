@@ -51,8 +51,8 @@ func TestJudge(t *testing.T) {
 	})
 	t.Run("the peer faster, or fewer calls, misses the row's targets", func(t *testing.T) {
 		v := verdicts([]Op{{Name: "bulk",
-			TGC:  Side{Reaction: slow, EndToEnd: slow, CallsPerOp: 2},
-			Peer: Side{Reaction: fast, EndToEnd: fast, CallsPerOp: 1.33}}})
+			TGC:  Side{Reaction: slow, EndToEnd: slow, CallsPerOp: 2, Ops: 3},
+			Peer: Side{Reaction: fast, EndToEnd: fast, CallsPerOp: 1.33, Ops: 3}}})
 		for _, name := range []string{"bulk: reaction tgc/peer", "bulk: end to end tgc/peer", "bulk: AWS calls per operation"} {
 			if m := v[name]; m == nil || *m {
 				t.Errorf("%s: met = %v, want missed", name, deref(m))
@@ -65,6 +65,14 @@ func TestJudge(t *testing.T) {
 			Peer: Side{Reaction: slow, EndToEnd: slow, CallsPerOp: 2, Ops: 50}}})
 		if m := v["flip: one write, no read before it"]; m == nil || *m {
 			t.Errorf("met = %v, want missed", deref(m))
+		}
+	})
+	t.Run("an operation that never showed leaves the calls unjudged", func(t *testing.T) {
+		v := verdicts([]Op{{Name: "bulk",
+			TGC:  Side{Reaction: fast, EndToEnd: fast, CallsPerOp: 0, Ops: 1, Missed: 1},
+			Peer: Side{Reaction: slow, EndToEnd: slow, CallsPerOp: 5.5, Ops: 2}}})
+		if m, ok := v["bulk: AWS calls per operation"]; !ok || m != nil {
+			t.Errorf("met = %v, want unchecked", deref(m))
 		}
 	})
 	t.Run("a side without samples is unchecked, not met", func(t *testing.T) {

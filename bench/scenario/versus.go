@@ -79,6 +79,12 @@ type opSample struct {
 	reaction, endToEnd time.Duration
 }
 
+// The bulk flips' Service, and how many of its endpoints flip.
+const (
+	bulkEndpoints = 300
+	bulkFlipped   = 200
+)
+
 // versusTimeout bounds how long an operation may take to show.
 const versusTimeout = 60 * time.Second
 
@@ -150,6 +156,7 @@ var versusNotes = []string{
 	"reaction: from the driver's write (the binding's creation, or the EndpointSlice write) to the start of the last RegisterTargets/DeregisterTargets call the operation needed, as the emulator logged it",
 	"end to end: until the emulator's target health (what DescribeTargetHealth answers, read in-process every 5 ms so that the harness spends none of the buckets the controllers are measured against) shows the change",
 	"calls per operation: every call from the operation's first write until the next operation, or until the emulator saw no call for 1 s",
+	"the bulk flips take 200 of a Service's 300 endpoints out and back: taking every endpoint out is another operation, since tgc then keeps the last targets registered (emptyEndpointsPolicy Retain, its default) while the peer deregisters them all",
 	"every endpoint is backed by a running Pod whose containers are not ready, so that a flip is one EndpointSlice write for both controllers (the peer keeps a not-ready endpoint registered while its Pod's containers are ready)",
 	"the machine is shared with other builds and tests; the load average when each controller's run began and ended is recorded",
 }
@@ -181,6 +188,13 @@ func (r *runner) versusOne(ctx context.Context, c contender, vs VersusScale, pee
 	if err != nil {
 		return nil, idle, err
 	}
+	// The bulk flips take 200 of 300 endpoints out and back: with none
+	// left ready, tgc keeps the last targets registered (its
+	// emptyEndpointsPolicy Retain), which is a different operation.
+	bulk, err := mk("bulk", bulkEndpoints)
+	if err != nil {
+		return nil, idle, err
+	}
 	var s20, s200 []*service
 	for i := range vs.Creates20 {
 		s, err := mk("small-"+strconv.Itoa(i), 20)
@@ -209,23 +223,25 @@ func (r *runner) versusOne(ctx context.Context, c contender, vs VersusScale, pee
 
 	// The first binding waits for the controller's caches: it is not a
 	// sample.
-	if _, err := run.create(ctx, "warm-up", warm); err != nil {
-		return nil, idle, err
+	for _, s := range []*service{warm, bulk} {
+		if _, err := run.create(ctx, "warm-up", s); err != nil {
+			return nil, idle, err
+		}
 	}
 	var out []opSample
 	for _, s := range s20 {
 		o, err := run.create(ctx, opCreate20, s)
+		out = append(out, o)
 		if err != nil {
 			return out, idle, err
 		}
-		out = append(out, o)
 	}
 	for _, s := range s200 {
 		o, err := run.create(ctx, opCreate200, s)
+		out = append(out, o)
 		if err != nil {
 			return out, idle, err
 		}
-		out = append(out, o)
 	}
 	fmt.Fprintf(r.out, "   %d + %d bindings created\n", len(s20), len(s200))
 
@@ -240,17 +256,16 @@ func (r *runner) versusOne(ctx context.Context, c contender, vs VersusScale, pee
 		o, err := run.op(ctx, opFlip, flipped.group, []string{targetID(ep.ip)}, dir, vs.FlipInterval, func() error {
 			return w.setState(ctx, flipped, []string{ep.ip}, st)
 		})
+		out = append(out, o)
 		if err != nil {
 			return out, idle, err
 		}
-		out = append(out, o)
 	}
 	fmt.Fprintf(r.out, "   %d flips\n", vs.Flips)
 
-	bulk := s200[len(s200)-1]
 	var all []string
 	var targets []string
-	for _, ep := range bulk.ips() {
+	for _, ep := range bulk.ips()[:bulkFlipped] {
 		all = append(all, ep.ip)
 		targets = append(targets, targetID(ep.ip))
 	}
@@ -263,10 +278,10 @@ func (r *runner) versusOne(ctx context.Context, c contender, vs VersusScale, pee
 			o, err := run.op(ctx, opBulk, bulk.group, targets, dir, 0, func() error {
 				return w.setState(ctx, bulk, all, st)
 			})
+			out = append(out, o)
 			if err != nil {
 				return out, idle, err
 			}
-			out = append(out, o)
 		}
 	}
 	fmt.Fprintf(r.out, "   %d bulk flips of %d endpoints\n", 2*vs.BulkCycles, len(all))

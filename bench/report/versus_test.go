@@ -13,8 +13,8 @@ func TestRatio(t *testing.T) {
 		want *float64
 	}{
 		"tgc's median over the peer's, two decimals": {measure.Summary{N: 3, P50Ms: 14}, measure.Summary{N: 3, P50Ms: 44}, ptr(0.32)},
-		"no tgc sample gives no ratio":                {measure.Summary{}, measure.Summary{N: 1, P50Ms: 40}, nil},
-		"no peer sample gives no ratio":               {measure.Summary{N: 1, P50Ms: 14}, measure.Summary{}, nil},
+		"no tgc sample gives no ratio":               {measure.Summary{}, measure.Summary{N: 1, P50Ms: 40}, nil},
+		"no peer sample gives no ratio":              {measure.Summary{N: 1, P50Ms: 14}, measure.Summary{}, nil},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

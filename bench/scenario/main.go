@@ -14,6 +14,7 @@ import (
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/tgc-dev/targetgroupcontroller/internal/version"
+	"github.com/tgc-dev/targetgroupcontroller/test/peer"
 	"github.com/tgc-dev/targetgroupcontroller/test/testcluster"
 )
 
@@ -64,11 +65,11 @@ func Main(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		peer, err := LoadPeer(*peerDir)
+		pb, err := peer.Load(*peerDir)
 		if err != nil {
 			return err
 		}
-		return RunVersus(ctx, Options{Root: root, ResultsDir: abs(*results), Markdown: abs(*markdown), Out: os.Stdout, Log: log}, vs, peer)
+		return RunVersus(ctx, Options{Root: root, ResultsDir: abs(*results), Markdown: abs(*markdown), Out: os.Stdout, Log: log}, vs, pb)
 	}
 	s, err := ScaleByName(*scale)
 	if err != nil {

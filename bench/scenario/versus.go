@@ -15,6 +15,7 @@ import (
 	"github.com/tgc-dev/targetgroupcontroller/bench/measure"
 	"github.com/tgc-dev/targetgroupcontroller/bench/report"
 	"github.com/tgc-dev/targetgroupcontroller/internal/emulator"
+	"github.com/tgc-dev/targetgroupcontroller/test/peer"
 	"github.com/tgc-dev/targetgroupcontroller/test/process"
 )
 
@@ -91,7 +92,7 @@ const versusTimeout = 60 * time.Second
 // RunVersus runs the side-by-side scenarios with tgc, then with the peer,
 // each on a fresh control plane and emulator, and writes peer.json, the
 // per-operation evidence and the BENCHMARKS.md section.
-func RunVersus(ctx context.Context, opts Options, vs VersusScale, peer Peer) error {
+func RunVersus(ctx context.Context, opts Options, vs VersusScale, pb peer.Build) error {
 	tmp, err := os.MkdirTemp("", "tgc-bench-peer-")
 	if err != nil {
 		return fmt.Errorf("creating a scratch directory: %w", err)
@@ -100,9 +101,9 @@ func RunVersus(ctx context.Context, opts Options, vs VersusScale, peer Peer) err
 	if r.commit, err = report.Commit(ctx, opts.Root); err != nil {
 		r.commit = "unknown"
 	}
-	v := report.Versus{Scale: vs.Name, Started: time.Now().UTC(), Commit: r.commit, PeerVersion: peer.Version,
+	v := report.Versus{Scale: vs.Name, Started: time.Now().UTC(), Commit: r.commit, PeerVersion: pb.Version,
 		Machine: r.machine, Load: map[string][2]string{}, Idle: map[string]measure.CallCounts{}, IdleWindow: vs.Idle.Seconds()}
-	fmt.Fprintf(r.out, "tgc-bench: tgc %s against the peer %s, %s scale, %d cores, load %s\n", r.commit, peer.Version, vs.Name, r.machine.Cores, r.machine.LoadAverage)
+	fmt.Fprintf(r.out, "tgc-bench: tgc %s against the peer %s, %s scale, %d cores, load %s\n", r.commit, pb.Version, vs.Name, r.machine.Cores, r.machine.LoadAverage)
 	if r.bin, err = buildController(ctx, r); err != nil {
 		return err
 	}
@@ -111,7 +112,7 @@ func RunVersus(ctx context.Context, opts Options, vs VersusScale, peer Peer) err
 			return startController(r.bin, logPath, e)
 		}},
 		{name: "peer", binding: peerBinding, start: func(logPath string, e *env) (*controller, error) {
-			c, args, err := startPeer(peer, logPath, e)
+			c, args, err := startPeer(pb, logPath, e)
 			v.PeerArgs = redactPorts(args)
 			return c, err
 		}},
@@ -122,7 +123,7 @@ func RunVersus(ctx context.Context, opts Options, vs VersusScale, peer Peer) err
 		began := time.Now()
 		fmt.Fprintf(r.out, "\n== %s\n", c.name)
 		load0 := report.ThisMachine().LoadAverage
-		got, idle, err := r.versusOne(ctx, c, vs, peer)
+		got, idle, err := r.versusOne(ctx, c, vs, pb.CRDDir)
 		v.Load[c.name] = [2]string{load0, report.ThisMachine().LoadAverage}
 		samples = append(samples, got...)
 		v.Idle[c.name] = idle
@@ -173,9 +174,9 @@ func buildController(ctx context.Context, r *runner) (string, error) {
 
 // versusOne runs every operation with one controller on a world of its
 // own, and returns the samples and the calls of the idle window.
-func (r *runner) versusOne(ctx context.Context, c contender, vs VersusScale, peer Peer) ([]opSample, measure.CallCounts, error) {
+func (r *runner) versusOne(ctx context.Context, c contender, vs VersusScale, peerCRDs string) ([]opSample, measure.CallCounts, error) {
 	var idle measure.CallCounts
-	e, err := newEnv(ctx, r.opts.Root, r.log, peer.CRDDir)
+	e, err := newEnv(ctx, r.opts.Root, r.log, peerCRDs)
 	if err != nil {
 		return nil, idle, err
 	}

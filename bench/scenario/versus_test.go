@@ -7,6 +7,7 @@ import (
 
 	"github.com/tgc-dev/targetgroupcontroller/bench/measure"
 	"github.com/tgc-dev/targetgroupcontroller/internal/emulator"
+	"github.com/tgc-dev/targetgroupcontroller/test/peer"
 )
 
 func TestDescribeBeforeWrite(t *testing.T) {
@@ -58,20 +59,13 @@ func TestSideOfSummarizesOneControllersOperation(t *testing.T) {
 	}
 }
 
-func TestPeerArgsTurnOffWhatABindingOnlyRunDoesNotNeed(t *testing.T) {
-	args := peerArgs("/kc", "http://127.0.0.1:1", "/certs", 1, 2, 3)
-	for _, want := range []string{
-		"--feature-gates=EnableServiceController=false,ALBGatewayAPI=false,NLBGatewayAPI=false",
-		"--enable-waf=false", "--enable-wafv2=false", "--enable-shield=false",
-		"--aws-vpc-id=" + defaultVPC,
-		"--aws-api-endpoints=EC2=http://127.0.0.1:1,Elastic Load Balancing v2=http://127.0.0.1:1,STS=http://127.0.0.1:1",
-		"--enable-leader-election=false",
-	} {
-		if !slices.Contains(args, want) {
-			t.Errorf("peer args lack %s: %v", want, args)
-		}
-	}
-	if got := redactPorts(args); slices.Contains(got, "--webhook-cert-dir=/certs") {
+func TestRedactPortsKeepsWhatMattersOfThePeersFlags(t *testing.T) {
+	args := peer.Args(peer.Options{Kubeconfig: "/kc", EmulatorURL: "http://127.0.0.1:1", VPC: defaultVPC}, "/certs", 1, 2, 3)
+	got := redactPorts(args)
+	if slices.Contains(got, "--webhook-cert-dir=/certs") || slices.Contains(got, "--kubeconfig=/kc") {
 		t.Errorf("redactPorts kept a per-run path: %v", got)
+	}
+	if !slices.Contains(got, "--enable-shield=false") || !slices.Contains(got, "--aws-vpc-id="+defaultVPC) {
+		t.Errorf("redactPorts dropped a flag that matters: %v", got)
 	}
 }

@@ -159,4 +159,3 @@ func Binding(namespace, name, service string, port int64, group string) *unstruc
 	u.SetNamespace(namespace)
 	return u
 }
-

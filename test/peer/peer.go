@@ -11,11 +11,13 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
@@ -105,9 +107,24 @@ func Args(o Options, certDir string, webhookPort, metricsPort, healthPort int) [
 	return args
 }
 
-// Start runs the peer; its certificate directory goes when it exits. It
-// returns the flags it ran with.
+// Start runs the peer and waits until it reports ready (its webhook
+// server listening); its certificate directory goes when it exits. Ports
+// are picked free and then bound by the peer, so another process can take
+// one in between: a peer that exits before it is ready is started again on
+// other ports, up to three times. It returns the flags it ran with.
 func Start(b Build, o Options) (*process.Process, []string, error) {
+	var lastErr error
+	for range 3 {
+		p, args, err := startOnce(b, o)
+		if err == nil {
+			return p, args, nil
+		}
+		lastErr = err
+	}
+	return nil, nil, lastErr
+}
+
+func startOnce(b Build, o Options) (*process.Process, []string, error) {
 	hook := &envtest.WebhookInstallOptions{}
 	if err := hook.PrepWithoutInstalling(); err != nil {
 		return nil, nil, fmt.Errorf("issuing the peer's webhook serving certificate: %w", err)
@@ -130,7 +147,23 @@ func Start(b Build, o Options) (*process.Process, []string, error) {
 		<-p.Done()
 		os.RemoveAll(hook.LocalServingCertDir)
 	}()
-	return p, args, nil
+	readyz := "http://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(healthPort)) + "/readyz"
+	hc := &http.Client{Timeout: time.Second}
+	deadline := time.Now().Add(2 * time.Minute)
+	for time.Now().Before(deadline) {
+		if p.Exited() {
+			return nil, nil, fmt.Errorf("the peer exited before it was ready (%v): %s", p.Err(), p.LogTail(5))
+		}
+		if resp, err := hc.Get(readyz); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return p, args, nil
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	_ = p.Stop(5 * time.Second)
+	return nil, nil, fmt.Errorf("the peer was not ready within 2 minutes: %s", p.LogTail(5))
 }
 
 // The peer's binding, as its chart's CRDs define it.

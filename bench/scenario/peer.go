@@ -13,13 +13,13 @@ import (
 // startPeer runs the peer against the scenario's control plane and
 // emulator, and returns the flags it runs with.
 func startPeer(b peer.Build, logPath string, e *env) (*controller, []string, error) {
-	p, args, err := peer.Start(b, peer.Options{
+	p, err := peer.Start(b, peer.Options{
 		Kubeconfig: e.cluster.Kubeconfig, EmulatorURL: e.emu.URL(), Region: region, VPC: defaultVPC, LogPath: logPath,
 	})
 	if err != nil {
 		return nil, nil, err
 	}
-	return &controller{Process: p}, args, nil
+	return &controller{Process: p.Process}, p.Args, nil
 }
 
 // peerBinding is the peer's binding for a Service's port 80.

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -81,12 +82,13 @@ func newPeerWorld(t *testing.T, b peer.Build) *peerWorld {
 		}
 	}
 	w.peerLogs = filepath.Join(t.TempDir(), "peer.log")
-	p, _, err := peer.Start(b, peer.Options{Kubeconfig: shared.cluster.Kubeconfig, EmulatorURL: shared.emu.URL(),
+	p, err := peer.Start(b, peer.Options{Kubeconfig: shared.cluster.Kubeconfig, EmulatorURL: shared.emu.URL(),
 		Region: "us-east-1", VPC: "vpc-0a1b2c3d4e5f60718", WatchNamespace: e.ns, LogPath: w.peerLogs})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = p.Stop(10 * time.Second) })
+	w.peerGateInjection(p)
 	e.create(peer.Binding(e.ns, "web", "web", 80, w.arn))
 	ready := e.waitReadyPods(w.labels, 4, 8080, time.Minute)
 	e.waitMembers(w.arn, func() []string { return ready }, time.Minute)
@@ -96,6 +98,29 @@ func newPeerWorld(t *testing.T, b peer.Build) *peerWorld {
 		return u != nil && controllerutil.ContainsFinalizer(u, peer.Finalizer), "no finalizer yet"
 	})
 	return w
+}
+
+// peerGateInjection sends the namespace's pod creations to the peer's
+// readiness gate injector, as its chart's webhook configuration does for a
+// namespace labelled elbv2.k8s.aws/pod-readiness-gate-inject: enabled, so
+// that pods created while the peer's binding exists carry its gate.
+func (w *peerWorld) peerGateInjection(p *peer.Running) {
+	hook := &admissionregistrationv1.MutatingWebhookConfiguration{
+		ObjectMeta: metav1.ObjectMeta{Name: "peer-pod-gates-" + w.ns},
+		Webhooks: []admissionregistrationv1.MutatingWebhook{{
+			Name:                    "mpod.elbv2.k8s.aws",
+			ClientConfig:            admissionregistrationv1.WebhookClientConfig{URL: ptr.To(p.WebhookURL + "/mutate-v1-pod"), CABundle: p.CABundle},
+			Rules:                   []admissionregistrationv1.RuleWithOperations{{Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create}, Rule: admissionregistrationv1.Rule{APIGroups: []string{""}, APIVersions: []string{"v1"}, Resources: []string{"pods"}}}},
+			NamespaceSelector:       &metav1.LabelSelector{MatchLabels: map[string]string{corev1.LabelMetadataName: w.ns}},
+			FailurePolicy:           ptr.To(admissionregistrationv1.Fail),
+			SideEffects:             ptr.To(admissionregistrationv1.SideEffectClassNone),
+			AdmissionReviewVersions: []string{"v1"},
+		}},
+	}
+	if err := w.kube.Create(w.ctx, hook); err != nil {
+		w.t.Fatalf("creating the peer's pod webhook configuration: %v", err)
+	}
+	w.t.Cleanup(func() { _ = w.kube.Delete(context.Background(), hook) })
 }
 
 // scaleWithoutLoss makes the Deployment's rollouts lose no request with
@@ -193,6 +218,21 @@ func TestMigrateFromThePeerLosesNoTargetAndNoRequest(t *testing.T) {
 	}
 	if u := w.peerBinding(); u != nil {
 		t.Errorf("the peer's binding is still there: finalizers %v, deletion %v", u.GetFinalizers(), u.GetDeletionTimestamp())
+	}
+	// No pod's gate sticks: every pod of the rollout is Ready (waitRolledOut),
+	// and some of them were created while the peer's binding existed and
+	// carry the peer's gate, which tgc had to set once the peer was gone.
+	peerGated := 0
+	for _, p := range w.pods(w.labels) {
+		for _, g := range p.Spec.ReadinessGates {
+			if g.ConditionType == "target-health.elbv2.k8s.aws/web" {
+				peerGated++
+			}
+		}
+	}
+	t.Logf("%d of the rolled-out pods carry the peer's gate", peerGated)
+	if peerGated == 0 {
+		t.Error("no pod carries the peer's gate: the rollout did not overlap the migration, so the gate handover was not exercised")
 	}
 	tgb := w.getBinding("web")
 	if tgb.Spec.Paused || tgb.Annotations[v1alpha1.MigratedFromAnnotation] == "" {

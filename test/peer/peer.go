@@ -107,41 +107,53 @@ func Args(o Options, certDir string, webhookPort, metricsPort, healthPort int) [
 	return args
 }
 
+// Running is a started peer.
+type Running struct {
+	*process.Process
+	// Args are the flags it runs with.
+	Args []string
+	// WebhookURL is its webhook server's base URL on loopback, and CABundle
+	// the CA of its serving certificate, for a webhook configuration that
+	// sends pod creations to its readiness gate injector (/mutate-v1-pod).
+	WebhookURL string
+	CABundle   []byte
+}
+
 // Start runs the peer and waits until it reports ready (its webhook
 // server listening); its certificate directory goes when it exits. Ports
 // are picked free and then bound by the peer, so another process can take
 // one in between: a peer that exits before it is ready is started again on
-// other ports, up to three times. It returns the flags it ran with.
-func Start(b Build, o Options) (*process.Process, []string, error) {
+// other ports, up to three times.
+func Start(b Build, o Options) (*Running, error) {
 	var lastErr error
 	for range 3 {
-		p, args, err := startOnce(b, o)
+		r, err := startOnce(b, o)
 		if err == nil {
-			return p, args, nil
+			return r, nil
 		}
 		lastErr = err
 	}
-	return nil, nil, lastErr
+	return nil, lastErr
 }
 
-func startOnce(b Build, o Options) (*process.Process, []string, error) {
+func startOnce(b Build, o Options) (*Running, error) {
 	hook := &envtest.WebhookInstallOptions{}
 	if err := hook.PrepWithoutInstalling(); err != nil {
-		return nil, nil, fmt.Errorf("issuing the peer's webhook serving certificate: %w", err)
+		return nil, fmt.Errorf("issuing the peer's webhook serving certificate: %w", err)
 	}
 	metricsPort, err := process.FreePort()
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	healthPort, err := process.FreePort()
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	args := Args(o, hook.LocalServingCertDir, hook.LocalServingPort, metricsPort, healthPort)
 	p, err := process.StartController(b.Bin, args, o.Kubeconfig, o.EmulatorURL, o.Region, o.LogPath)
 	if err != nil {
 		os.RemoveAll(hook.LocalServingCertDir)
-		return nil, nil, fmt.Errorf("starting the peer: %w", err)
+		return nil, fmt.Errorf("starting the peer: %w", err)
 	}
 	go func() {
 		<-p.Done()
@@ -152,18 +164,19 @@ func startOnce(b Build, o Options) (*process.Process, []string, error) {
 	deadline := time.Now().Add(2 * time.Minute)
 	for time.Now().Before(deadline) {
 		if p.Exited() {
-			return nil, nil, fmt.Errorf("the peer exited before it was ready (%v): %s", p.Err(), p.LogTail(5))
+			return nil, fmt.Errorf("the peer exited before it was ready (%v): %s", p.Err(), p.LogTail(5))
 		}
 		if resp, err := hc.Get(readyz); err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
-				return p, args, nil
+				return &Running{Process: p, Args: args, CABundle: hook.LocalServingCAData,
+					WebhookURL: "https://" + net.JoinHostPort(hook.LocalServingHost, strconv.Itoa(hook.LocalServingPort))}, nil
 			}
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
 	_ = p.Stop(5 * time.Second)
-	return nil, nil, fmt.Errorf("the peer was not ready within 2 minutes: %s", p.LogTail(5))
+	return nil, fmt.Errorf("the peer was not ready within 2 minutes: %s", p.LogTail(5))
 }
 
 // The peer's binding, as its chart's CRDs define it.

@@ -209,6 +209,11 @@ func TestMigrateFromThePeerLosesNoTargetAndNoRequest(t *testing.T) {
 	t.Logf("load: %s; fewest healthy targets seen: %d", res, least)
 	if len(res.Failures) > 0 {
 		t.Errorf("%d of %d requests failed, first: %+v", len(res.Failures), res.Sent, res.Failures[0])
+		for _, c := range calls(w.arn, time.Time{}) {
+			if c.Action == "RegisterTargets" || c.Action == "DeregisterTargets" {
+				t.Logf("%s %s %v", c.Time.Format(time.StampMilli), c.Action, c.TargetIDs)
+			}
+		}
 	}
 	if res.Sent < 200 {
 		t.Errorf("only %d requests sent", res.Sent)

@@ -59,7 +59,9 @@ var ErrUnavailable = errors.New("the AWS Load Balancer Controller is not built o
 // build from PEER_SRC or a clone of the pinned tag.
 func Find(ctx context.Context, root string) (Build, error) {
 	cmd := exec.CommandContext(ctx, "bash", filepath.Join(root, "hack", "peer.sh"))
-	cmd.Env = append(os.Environ(), "GIT_TERMINAL_PROMPT=0")
+	// A clone that cannot reach GitHub must fail, not wait for a prompt
+	// or a stalled connection.
+	cmd.Env = append(os.Environ(), "GIT_TERMINAL_PROMPT=0", "GIT_HTTP_LOW_SPEED_LIMIT=1000", "GIT_HTTP_LOW_SPEED_TIME=30")
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()

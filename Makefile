@@ -8,7 +8,7 @@ CONTROLLER_GEN := $(GO) tool controller-gen
 # control plane, and the machine has two cores.
 TEST_FLAGS ?= -race -count=1 -p 2 -timeout 45m
 
-.PHONY: all build plugin image push test unit verify verify-generated generate kube-assets demo bench bench-quick fuzz e2e chaos clean
+.PHONY: all build plugin image push test unit verify verify-generated generate kube-assets demo bench bench-quick bench-peer fuzz e2e chaos clean
 
 all: build
 
@@ -96,6 +96,13 @@ e2e:
 	@assets=$$(bash hack/kube-assets.sh) && \
 	  TGC_E2E_REPORT=docs/zero-downtime.md KUBEBUILDER_ASSETS="$$assets" \
 	  $(GO) test -race -count=1 -timeout 40m -run '^TestZeroDowntime$$' ./test/e2e/ -v
+
+## bench-peer: tgc and the AWS Load Balancer Controller side by side on the
+## same harness (~10 min; SCALE=quick ~4 min). The peer is built once from
+## PEER_SRC, or cloned at its pinned tag, by hack/peer.sh
+bench-peer:
+	@assets=$$(bash hack/kube-assets.sh) && peer=$$(bash hack/peer.sh) && \
+	  KUBEBUILDER_ASSETS="$$assets" $(GO) run ./cmd/tgc-bench --peer="$$peer" --scale=$(or $(SCALE),full)
 
 ## chaos: a rolling update under load with one fault at a time (~10 min);
 ## writes the table of docs/reliability.md. `make test` runs only the short case.

@@ -20,10 +20,10 @@ func TestSummarizeUsesNearestRankPercentiles(t *testing.T) {
 		want    Summary
 	}{
 		"no samples give the zero summary": {nil, Summary{}},
-		"one sample is every percentile":   {[]time.Duration{msd(7)}, Summary{N: 1, P50Ms: 7, P99Ms: 7, MaxMs: 7}},
+		"one sample is every percentile":   {[]time.Duration{msd(7)}, Summary{N: 1, P50Ms: 7, P99Ms: 7, MaxMs: 7, MinMs: 7}},
 		"p50 of an even count is the lower middle sample": {
 			[]time.Duration{msd(4), msd(1), msd(3), msd(2)},
-			Summary{N: 4, P50Ms: 2, P99Ms: 4, MaxMs: 4},
+			Summary{N: 4, P50Ms: 2, P99Ms: 4, MaxMs: 4, MinMs: 1},
 		},
 		"p99 of 100 samples is the 99th, not the max": {
 			func() []time.Duration {
@@ -33,11 +33,11 @@ func TestSummarizeUsesNearestRankPercentiles(t *testing.T) {
 				}
 				return s
 			}(),
-			Summary{N: 100, P50Ms: 50, P99Ms: 99, MaxMs: 100},
+			Summary{N: 100, P50Ms: 50, P99Ms: 99, MaxMs: 100, MinMs: 1},
 		},
 		"sub-millisecond latencies keep microseconds": {
 			[]time.Duration{1500 * time.Microsecond},
-			Summary{N: 1, P50Ms: 1.5, P99Ms: 1.5, MaxMs: 1.5},
+			Summary{N: 1, P50Ms: 1.5, P99Ms: 1.5, MaxMs: 1.5, MinMs: 1.5},
 		},
 	}
 	for name, tc := range cases {

@@ -12,9 +12,10 @@ type Summary struct {
 	P50Ms float64 `json:"p50Ms"`
 	P99Ms float64 `json:"p99Ms"`
 	MaxMs float64 `json:"maxMs"`
+	MinMs float64 `json:"minMs"`
 }
 
-// Summarize computes p50, p99 and max; the zero Summary when there are no
+// Summarize computes p50, p99, min and max; the zero Summary when there are no
 // samples.
 func Summarize(samples []time.Duration) Summary {
 	if len(samples) == 0 {
@@ -27,6 +28,7 @@ func Summarize(samples []time.Duration) Summary {
 		P50Ms: ms(Percentile(sorted, 50)),
 		P99Ms: ms(Percentile(sorted, 99)),
 		MaxMs: ms(sorted[len(sorted)-1]),
+		MinMs: ms(sorted[0]),
 	}
 }
 

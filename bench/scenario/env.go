@@ -50,9 +50,10 @@ type env struct {
 }
 
 // newEnv starts etcd and kube-apiserver (no controllers, no kubelet) with
-// tgc's CRDs, and an emulator on loopback with throttling off, so that
-// the driver's seeding does not drain the buckets tgc is measured against.
-func newEnv(ctx context.Context, root string, log logr.Logger) (_ *env, retErr error) {
+// tgc's CRDs and those in extraCRDs (the peer's), and an emulator on
+// loopback with throttling off, so that the driver's seeding does not
+// drain the buckets tgc is measured against.
+func newEnv(ctx context.Context, root string, log logr.Logger, extraCRDs ...string) (_ *env, retErr error) {
 	e := &env{log: log}
 	defer func() {
 		if retErr != nil {
@@ -65,7 +66,7 @@ func newEnv(ctx context.Context, root string, log logr.Logger) (_ *env, retErr e
 		// Thousands of Services need cluster IPs; the range stays clear of
 		// the pod CIDR 10.244.0.0/16.
 		ServiceClusterIPRange: "10.96.0.0/16",
-		CRDDirectoryPaths:     []string{filepath.Join(root, "config", "crd", "bases")},
+		CRDDirectoryPaths:     append([]string{filepath.Join(root, "config", "crd", "bases")}, extraCRDs...),
 		Logger:                log.WithName("cluster"),
 	})
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/tgc-dev/targetgroupcontroller/internal/version"
+	"github.com/tgc-dev/targetgroupcontroller/test/peer"
 	"github.com/tgc-dev/targetgroupcontroller/test/testcluster"
 )
 
@@ -25,6 +26,7 @@ func Main(ctx context.Context, args []string) error {
 	results := fs.String("results", "bench/results", "Directory for <scenario>.json and the evidence files (quick scale writes under quick/).")
 	markdown := fs.String("markdown", "BENCHMARKS.md", "Markdown file whose table gets a row per scenario and scale; empty leaves it alone.")
 	verbose := fs.Bool("v", false, "Log the control plane's and the emulator's messages to stderr.")
+	peerDir := fs.String("peer", "", "Run tgc and the peer (the AWS Load Balancer Controller) side by side instead of the scenarios: the directory hack/peer.sh prints (binary, CRDs, version). Writes peer.json and the BENCHMARKS.md section at full scale.")
 	printVersion := fs.Bool("version", false, "Print the version, commit and Go version, and exit.")
 	fs.Usage = func() {
 		fmt.Fprintln(os.Stderr, "tgc-bench runs the cluster-scale benchmarks against a local control plane, the ELBv2 emulator and the built controller.")
@@ -42,10 +44,6 @@ func Main(ctx context.Context, args []string) error {
 		fmt.Println(version.Get().String("tgc-bench"))
 		return nil
 	}
-	s, err := ScaleByName(*scale)
-	if err != nil {
-		return err
-	}
 	root, err := testcluster.ModuleRoot()
 	if err != nil {
 		return err
@@ -62,6 +60,21 @@ func Main(ctx context.Context, args []string) error {
 	}
 	// envtest logs through controller-runtime's logger.
 	ctrllog.SetLogger(log)
+	if *peerDir != "" {
+		vs, err := VersusScaleByName(*scale)
+		if err != nil {
+			return err
+		}
+		pb, err := peer.Load(*peerDir)
+		if err != nil {
+			return err
+		}
+		return RunVersus(ctx, Options{Root: root, ResultsDir: abs(*results), Markdown: abs(*markdown), Out: os.Stdout, Log: log}, vs, pb)
+	}
+	s, err := ScaleByName(*scale)
+	if err != nil {
+		return err
+	}
 	return Run(ctx, Options{
 		Root:       root,
 		Scale:      s,

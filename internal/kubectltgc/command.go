@@ -50,6 +50,6 @@ credentials, and never writes to AWS.`,
 		Annotations:   map[string]string{cobra.CommandDisplayNameAnnotation: "kubectl tgc"},
 	}
 	o.bind(root.PersistentFlags())
-	root.AddCommand(o.statusCommand(), o.diffCommand(), o.whyCommand(), o.pauseCommand(true), o.pauseCommand(false))
+	root.AddCommand(o.statusCommand(), o.diffCommand(), o.whyCommand(), o.pauseCommand(true), o.pauseCommand(false), o.migrateCommand())
 	return root
 }

@@ -150,7 +150,7 @@ func trimPod(p *corev1.Pod) *corev1.Pod {
 	// its predicates pass only gated pods, and the binding controller's pod
 	// watch uses the same predicates. spec.readinessGates is immutable, so a
 	// pod without a tgc gate never gains one.
-	if len(podgate.Bindings(p)) == 0 {
+	if len(podgate.Gates(p)) == 0 {
 		return out
 	}
 	// readinessgate (IndexPods, Registrable, EnqueueGatedBindings): which

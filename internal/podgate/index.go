@@ -9,9 +9,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
-// PodGateIndex indexes pods by the names of the bindings whose tgc
-// readiness gates they carry, so that a binding finds its gated pods without
-// listing the namespace.
+// PodGateIndex indexes pods by the gates they carry that tgc may answer
+// for (Gates: tgc's by binding name, the peer's by PeerGate), so that a
+// binding finds its gated pods without listing the namespace.
 const PodGateIndex = "tgc.readinessGates.bindings"
 
 // IndexPods registers PodGateIndex with the manager's cache. It must run
@@ -24,21 +24,21 @@ func IndexPods(ctx context.Context, mgr ctrl.Manager) error {
 	return nil
 }
 
-// IndexValues are a pod's values in PodGateIndex: the bindings whose gates
-// it carries.
+// IndexValues are a pod's values in PodGateIndex: its Gates.
 func IndexValues(o client.Object) []string {
 	pod, ok := o.(*corev1.Pod)
 	if !ok {
 		return nil
 	}
-	return Bindings(pod)
+	return Gates(pod)
 }
 
-// PodsWithGate lists the pods of the namespace that carry the binding's gate.
-func PodsWithGate(ctx context.Context, kube client.Reader, namespace, binding string) ([]corev1.Pod, error) {
+// PodsWithGate lists the pods of the namespace that carry the gate (a
+// binding's name, or a PeerGate).
+func PodsWithGate(ctx context.Context, kube client.Reader, namespace, gate string) ([]corev1.Pod, error) {
 	var list corev1.PodList
-	if err := kube.List(ctx, &list, client.InNamespace(namespace), client.MatchingFields{PodGateIndex: binding}); err != nil {
-		return nil, fmt.Errorf("listing pods gated by %s/%s: %w", namespace, binding, err)
+	if err := kube.List(ctx, &list, client.InNamespace(namespace), client.MatchingFields{PodGateIndex: gate}); err != nil {
+		return nil, fmt.Errorf("listing pods gated by %s in %s: %w", gate, namespace, err)
 	}
 	return list.Items, nil
 }

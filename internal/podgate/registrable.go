@@ -20,40 +20,46 @@ type Pods struct {
 func NewPods(kube client.Reader) *Pods { return &Pods{kube: kube} }
 
 // GatedPods returns the UIDs of the binding's pods that should be registered
-// although their endpoint may read not ready: see Registrable.
+// although their endpoint may read not ready: see Registrable. A pod counts
+// through any of the binding's gates (GatesOf).
 func (p *Pods) GatedPods(ctx context.Context, tgb *v1alpha1.TargetGroupBinding) (map[types.UID]bool, error) {
-	pods, err := PodsWithGate(ctx, p.kube, tgb.Namespace, tgb.Name)
-	if err != nil {
-		return nil, err
-	}
 	out := map[types.UID]bool{}
-	for i := range pods {
-		if Registrable(&pods[i], tgb.Name) {
-			out[pods[i].UID] = true
+	for _, gate := range GatesOf(tgb) {
+		pods, err := PodsWithGate(ctx, p.kube, tgb.Namespace, gate)
+		if err != nil {
+			return nil, err
+		}
+		for i := range pods {
+			if Registrable(&pods[i], gate) {
+				out[pods[i].UID] = true
+			}
 		}
 	}
 	return out, nil
 }
 
 // Registrable reports whether a pod's target belongs in the binding's target
-// group although the pod may not be Ready: it carries the binding's gate, is
-// not terminating, its containers are ready, and every readiness gate that is
-// not tgc's is True. Then only tgc's gates can hold it back, and they wait
-// for the target to be healthy, which it can only become once registered.
+// group although the pod may not be Ready: it carries the gate, is not
+// terminating, its containers are ready, and every readiness gate that is
+// neither tgc's nor the gate itself (the peer's gate of a migrated binding,
+// which tgc answers for) is True. Then only gates tgc sets can hold it back,
+// and they wait for the target to be healthy, which it can only become once
+// registered.
 //
 // A pod whose gate is already True stays registrable: between the gate
 // turning True and the EndpointSlice controller marking the endpoint ready
 // there is a moment when the slice still says not ready, and treating the
 // pod as not gated then would deregister a target that just became healthy.
-func Registrable(pod *corev1.Pod, binding string) bool {
-	if pod.DeletionTimestamp != nil || !HasGate(pod, binding) {
+func Registrable(pod *corev1.Pod, gate string) bool {
+	if pod.DeletionTimestamp != nil || !HasGate(pod, gate) {
 		return false
 	}
+	self := ConditionType(gate)
 	if st, _ := Condition(pod, corev1.ContainersReady); st != corev1.ConditionTrue {
 		return false
 	}
 	for _, g := range pod.Spec.ReadinessGates {
-		if _, ours := BindingName(g.ConditionType); ours {
+		if _, ours := BindingName(g.ConditionType); ours || g.ConditionType == self {
 			continue
 		}
 		if st, _ := Condition(pod, g.ConditionType); st != corev1.ConditionTrue {

@@ -19,7 +19,7 @@ import (
 
 // PodChanged reports whether a pod changed in a way that matters to its
 // readiness gates: its containers' readiness, its IP, the start of its
-// deletion, or the status of one of its tgc gate conditions. The kubelet's
+// deletion, or the status of one of the gate conditions tgc may answer for. The kubelet's
 // other status writes (probe times, container states) are not.
 func PodChanged(old, cur *corev1.Pod) bool {
 	if old.Status.PodIP != cur.Status.PodIP || !old.DeletionTimestamp.Equal(cur.DeletionTimestamp) {
@@ -30,8 +30,8 @@ func PodChanged(old, cur *corev1.Pod) bool {
 	if was != is {
 		return true
 	}
-	for _, name := range Bindings(cur) {
-		o, c := GateCondition(old, name), GateCondition(cur, name)
+	for _, gate := range Gates(cur) {
+		o, c := GateCondition(old, gate), GateCondition(cur, gate)
 		if (o == nil) != (c == nil) || (o != nil && o.Status != c.Status) {
 			return true
 		}
@@ -44,7 +44,7 @@ func PodChanged(old, cur *corev1.Pod) bool {
 func GatedPodPredicates() predicate.Predicate {
 	gated := func(o client.Object) bool {
 		pod, ok := o.(*corev1.Pod)
-		return ok && len(Bindings(pod)) > 0
+		return ok && len(Gates(pod)) > 0
 	}
 	return predicate.Funcs{
 		CreateFunc:  func(e event.CreateEvent) bool { return gated(e.Object) },
@@ -58,7 +58,9 @@ func GatedPodPredicates() predicate.Predicate {
 	}
 }
 
-// EnqueueGatedBindings maps a gated pod to the bindings its gates name.
+// EnqueueGatedBindings maps a gated pod to the bindings its gates name; a
+// peer's gate maps to the binding of the same name, which answers for it
+// when it was migrated from the peer's.
 func EnqueueGatedBindings() handler.EventHandler {
 	return handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []reconcile.Request {
 		pod, ok := o.(*corev1.Pod)
@@ -66,8 +68,8 @@ func EnqueueGatedBindings() handler.EventHandler {
 			return nil
 		}
 		var reqs []reconcile.Request
-		for _, name := range Bindings(pod) {
-			reqs = append(reqs, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: pod.Namespace, Name: name}})
+		for _, gate := range Gates(pod) {
+			reqs = append(reqs, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: pod.Namespace, Name: BindingOfGate(gate)}})
 		}
 		return reqs
 	})

@@ -52,9 +52,17 @@ func (c *Controller) Reconcile(ctx context.Context, req reconcile.Request) (reco
 		log.FromContext(ctx).V(1).Info("binding paused; leaving its readiness gates as they are")
 		return reconcile.Result{}, nil
 	}
-	pods, err := podgate.PodsWithGate(ctx, c.kube, tgb.Namespace, tgb.Name)
-	if err != nil {
-		return reconcile.Result{}, err
+	// A binding answers for its own gate, and a binding migrated from the
+	// peer also for the peer's gate of the binding it replaced.
+	var pods []gateOfPod
+	for _, gate := range podgate.GatesOf(tgb) {
+		ps, err := podgate.PodsWithGate(ctx, c.kube, tgb.Namespace, gate)
+		if err != nil {
+			return reconcile.Result{}, err
+		}
+		for i := range ps {
+			pods = append(pods, gateOfPod{pod: &ps[i], gate: gate})
+		}
 	}
 	if len(pods) == 0 {
 		c.forget(req.NamespacedName)
@@ -73,21 +81,21 @@ func (c *Controller) Reconcile(ctx context.Context, req reconcile.Request) (reco
 			// again at the poll interval rather than with error backoff.
 			log.FromContext(ctx).Info("cannot map pods to targets yet", "error", err.Error())
 		}
-		health = c.readHealth(ctx, tgb, needsPoll(pods, tgb.Name))
+		health = c.readHealth(ctx, tgb, needsPoll(pods))
 	}
 
 	now := c.clock.Now()
 	policy := PolicyOf(tgb, c.cfg.Timeout)
 	keep := make(map[types.UID]bool, len(pods))
-	for i := range pods {
-		keep[pods[i].UID] = true
+	for _, g := range pods {
+		keep[g.memoKey(tgb.Name)] = true
 	}
 	memo := c.memo(req.NamespacedName, keep)
 	var pending, stuck int
 	var errs []error
-	for i := range pods {
-		pod := &pods[i]
-		obs := Observation{Pod: pod, Binding: tgb.Name, ARN: tgb.Status.TargetGroupARN, Health: health, Instance: instance}
+	for _, g := range pods {
+		pod := g.pod
+		obs := Observation{Pod: pod, Binding: g.gate, ARN: tgb.Status.TargetGroupARN, Health: health, Instance: instance}
 		if ep, ok := endpoints[pod.UID]; ok {
 			obs.Endpoint = &ep
 		}
@@ -96,8 +104,8 @@ func (c *Controller) Reconcile(ctx context.Context, req reconcile.Request) (reco
 		// group with different policies each get theirs.
 		waited := now.Sub(pendingSince(pod))
 		overdue := policy.Overdue(v, waited)
-		v = ApplyTimeout(v, pod, tgb.Name, policy, waited)
-		m := memo[pod.UID]
+		v = ApplyTimeout(v, pod, g.gate, policy, waited)
+		m := memo[g.memoKey(tgb.Name)]
 		if v.Set != nil {
 			if v.Set.LastTransitionTime.IsZero() {
 				v.Set.LastTransitionTime = metav1.NewTime(now)
@@ -136,7 +144,7 @@ func (c *Controller) Reconcile(ctx context.Context, req reconcile.Request) (reco
 		stuck++
 		if !m.warned {
 			m.warned = true
-			c.warnStuck(ctx, tgb, pod, waited, policy.Timeout)
+			c.warnStuck(ctx, tgb, pod, g.gate, waited, policy.Timeout)
 		}
 	}
 	c.metrics.pending.WithLabelValues(tgb.Namespace, tgb.Name).Set(float64(pending))
@@ -150,14 +158,30 @@ func (c *Controller) Reconcile(ctx context.Context, req reconcile.Request) (reco
 	return reconcile.Result{}, nil
 }
 
+// gateOfPod is a pod and one gate of it that the binding answers for.
+type gateOfPod struct {
+	pod  *corev1.Pod
+	gate string
+}
+
+// memoKey keys the pod's memo: its UID for the binding's own gate, so a
+// pod's memo survives the binding's migration annotation, and UID/gate for
+// a peer's gate.
+func (g gateOfPod) memoKey(binding string) types.UID {
+	if g.gate == binding {
+		return g.pod.UID
+	}
+	return types.UID(string(g.pod.UID) + "/" + g.gate)
+}
+
 // needsPoll reports whether some pod waits for its target's health, which
 // is when reading AWS can move a gate forward.
-func needsPoll(pods []corev1.Pod, binding string) bool {
-	for i := range pods {
-		if !podgate.Registrable(&pods[i], binding) {
+func needsPoll(pods []gateOfPod) bool {
+	for _, g := range pods {
+		if !podgate.Registrable(g.pod, g.gate) {
 			continue
 		}
-		if c := podgate.GateCondition(&pods[i], binding); c == nil || c.Status != corev1.ConditionTrue {
+		if c := podgate.GateCondition(g.pod, g.gate); c == nil || c.Status != corev1.ConditionTrue {
 			return true
 		}
 	}
@@ -287,8 +311,8 @@ func (c *Controller) noteInstanceGate(ctx context.Context, tgb *v1alpha1.TargetG
 		podgate.ConditionType(tgb.Name), tgb.Name)
 }
 
-func (c *Controller) warnStuck(ctx context.Context, tgb *v1alpha1.TargetGroupBinding, pod *corev1.Pod, waited, timeout time.Duration) {
-	cond := podgate.GateCondition(pod, tgb.Name)
+func (c *Controller) warnStuck(ctx context.Context, tgb *v1alpha1.TargetGroupBinding, pod *corev1.Pod, gate string, waited, timeout time.Duration) {
+	cond := podgate.GateCondition(pod, gate)
 	why := "no condition yet"
 	if cond != nil {
 		why = cond.Reason + ": " + cond.Message
@@ -297,7 +321,7 @@ func (c *Controller) warnStuck(ctx context.Context, tgb *v1alpha1.TargetGroupBin
 	log.FromContext(ctx).Info("readiness gate is stuck", "pod", klog.KObj(pod), "waited", waited, "why", why)
 	c.metrics.timeouts.WithLabelValues(tgb.Namespace, tgb.Name).Inc()
 	const note = "readiness gate %s of pod %s has waited %s (more than the gate timeout %s) for its target to be healthy in %s; last state %s. Check the target group's health check (path, port, security groups) and the pod's logs"
-	args := []any{podgate.ConditionType(tgb.Name), pod.Name, waited, timeout, tgb.Status.TargetGroupARN, why}
+	args := []any{podgate.ConditionType(gate), pod.Name, waited, timeout, tgb.Status.TargetGroupARN, why}
 	c.events.Eventf(pod, tgb, corev1.EventTypeWarning, ReasonGateTimeout, "WaitForTargetHealth", note, args...)
 	c.events.Eventf(tgb, pod, corev1.EventTypeWarning, ReasonGateTimeout, "WaitForTargetHealth", note, args...)
 }

@@ -105,7 +105,7 @@ func newWorld(t *testing.T, readySince time.Time) *world {
 	kube := fake.NewClientBuilder().WithScheme(scheme).
 		WithObjects(tgb, svc, slice, pod).
 		WithStatusSubresource(&corev1.Pod{}, &v1alpha1.TargetGroupBinding{}).
-		WithIndex(&corev1.Pod{}, podgate.PodGateIndex, func(o client.Object) []string { return podgate.Bindings(o.(*corev1.Pod)) }).
+		WithIndex(&corev1.Pod{}, podgate.PodGateIndex, podgate.IndexValues).
 		Build()
 	reg := prometheus.NewRegistry()
 	m, err := NewMetrics(reg)

@@ -23,22 +23,11 @@ func runRestart(ctx context.Context, r *runner, _ map[string]bool) ([]*report.Re
 		return nil, err
 	}
 	defer e.close()
-	f, err := r.setupFleet(ctx, e, n, r.scale.Endpoints, true)
-	if err != nil {
-		return nil, err
-	}
-	// Let every seeded target finish its initial health checks (the fast
-	// profile needs ~0.3 s): the groups are healthy, as after a long run.
-	time.Sleep(time.Second)
-	res.Buckets = e.measure()
-	floor := measure.RestartFloor(n, res.Buckets.Describe)
-
-	c, err := r.startController("restart", e)
+	f, c, floor, err := r.restartOver(ctx, e, res, n, r.scale.Endpoints)
 	if err != nil {
 		return nil, err
 	}
 	defer c.stop()
-	res.ControllerLog = c.LogPath
 	zero := c.Started
 	last, err := waitVerified(ctx, e, c, f.groups(), zero, 3*floor+r.scale.SettleTimeout)
 	if err != nil {
@@ -94,6 +83,27 @@ func runRestart(ctx context.Context, r *runner, _ map[string]bool) ([]*report.Re
 		res.Notes = append(res.Notes, fmt.Sprintf("the Describe burst (%d) covers one DescribeTargetHealth per group (%d groups), so the floor is 0 and no ratio exists; the time is reported as measured", res.Buckets.Describe.Burst, n))
 	}
 	return []*report.Result{res}, nil
+}
+
+// restartOver seeds a fleet of n bindings x per endpoints, in sync, lets
+// every target finish its initial health checks (the fast profile needs
+// ~0.3 s) so that the groups are healthy as after a long run, turns
+// AWS-like throttling on, and starts the controller over it: a restart.
+// It returns the Describe floor of verifying the n groups; the caller
+// stops the controller.
+func (r *runner) restartOver(ctx context.Context, e *env, res *report.Result, n, per int) (*fleet, *controller, time.Duration, error) {
+	f, err := r.setupFleet(ctx, e, n, per, true)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	time.Sleep(time.Second)
+	res.Buckets = e.measure()
+	c, err := r.startController(res.Scenario, e)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	res.ControllerLog = c.LogPath
+	return f, c, measure.RestartFloor(n, res.Buckets.Describe), nil
 }
 
 // ratioTarget checks measured/floor <= limit, or leaves the target

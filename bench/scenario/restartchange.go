@@ -35,20 +35,11 @@ func runRestartWithChange(ctx context.Context, r *runner, _ map[string]bool) ([]
 		return nil, err
 	}
 	defer e.close()
-	f, err := r.setupFleet(ctx, e, n, r.scale.Endpoints, true)
-	if err != nil {
-		return nil, err
-	}
-	time.Sleep(time.Second) // seeded targets pass their initial checks
-	res.Buckets = e.measure()
-	floor := measure.RestartFloor(n, res.Buckets.Describe)
-
-	c, err := r.startController("restart-with-change", e)
+	f, c, floor, err := r.restartOver(ctx, e, res, n, r.scale.Endpoints)
 	if err != nil {
 		return nil, err
 	}
 	defer c.stop()
-	res.ControllerLog = c.LogPath
 	zero := c.Started
 	w := newWriter(e, zero)
 	// Changes begin with the sweep, at the controller's first AWS call: a

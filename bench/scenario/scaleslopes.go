@@ -64,20 +64,11 @@ func runScale(ctx context.Context, r *runner, _ map[string]bool) ([]*report.Resu
 		return nil, err
 	}
 	defer e.close()
-	f, err := r.setupFleet(ctx, e, n, per, true)
-	if err != nil {
-		return nil, err
-	}
-	time.Sleep(time.Second) // seeded targets pass their initial checks
-	res.Buckets = e.measure()
-	floor := measure.RestartFloor(n, res.Buckets.Describe)
-
-	c, err := r.startController("scale", e)
+	f, c, floor, err := r.restartOver(ctx, e, res, n, per)
 	if err != nil {
 		return nil, err
 	}
 	defer c.stop()
-	res.ControllerLog = c.LogPath
 	sampler := sample.Start(c.Pid(), 100*time.Millisecond)
 	defer sampler.Stop()
 	read0, rerr0 := bytesRead(c.Pid())

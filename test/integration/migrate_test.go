@@ -131,7 +131,8 @@ func (w *peerWorld) peerGateInjection(p *peer.Running) {
 }
 
 // peerWorldDrain is the peer world's deregistration delay in seconds, and
-// peerWorldPreStop its pods' preStop sleep: the drain ends first.
+// peerWorldPreStop its pods' preStop sleep: the drain outlasts the slowest
+// request the test sends (300 ms) and ends before the pod stops answering.
 const (
 	peerWorldDrain   = 1
 	peerWorldPreStop = 3
@@ -235,9 +236,12 @@ func TestMigrateFromThePeerLosesNoTargetAndNoRequest(t *testing.T) {
 		res, slowRes, least, migrated.Format(time.StampMilli))
 	// No request may fail, from the rollout's start through the migration
 	// and the rest of the rollout with tgc alone.
-	for name, r := range map[string]loadgen.Result{"requests": res, "slow requests": slowRes} {
-		if len(r.Failures) > 0 {
-			t.Errorf("%d of %d %s failed, first: %+v", len(r.Failures), r.Sent, name, r.Failures[0])
+	for _, l := range []struct {
+		name string
+		r    loadgen.Result
+	}{{"requests", res}, {"slow requests", slowRes}} {
+		if r := l.r; len(r.Failures) > 0 {
+			t.Errorf("%d of %d %s failed, first: %+v", len(r.Failures), r.Sent, l.name, r.Failures[0])
 			for _, f := range r.Failures {
 				t.Logf("failed at %s (migrate returned at %s): %s", f.At.Format(time.StampMicro), migrated.Format(time.StampMicro), f.Cause)
 			}

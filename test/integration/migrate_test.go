@@ -75,8 +75,9 @@ type peerWorld struct {
 func newPeerWorld(t *testing.T, b peer.Build) *peerWorld {
 	e := newEnv(t)
 	// A group with a deregistration delay, unlike the harness's default of
-	// 0: with 0, DeregisterTargets removes a target at once and cuts the
-	// requests still in flight to it (as AWS does when the delay is over),
+	// 0: with 0, the emulator's DeregisterTargets removes a target at once
+	// and cuts the requests still in flight to it, as AWS does at the end
+	// of a target's delay,
 	// so a rollout loses whatever an old pod was answering when tgc
 	// deregistered it, however long the pod's preStop keeps it serving.
 	// The delay must be shorter than that preStop (appWithoutLoss), so

@@ -77,11 +77,10 @@ func newPeerWorld(t *testing.T, b peer.Build) *peerWorld {
 	// A group with a deregistration delay, unlike the harness's default of
 	// 0: with 0, the emulator's DeregisterTargets removes a target at once
 	// and cuts the requests still in flight to it, as AWS does at the end
-	// of a target's delay,
-	// so a rollout loses whatever an old pod was answering when tgc
-	// deregistered it, however long the pod's preStop keeps it serving.
-	// The delay must be shorter than that preStop (appWithoutLoss), so
-	// the drain ends while the pod still answers.
+	// of a target's delay, so a rollout loses whatever an old pod was
+	// answering when tgc deregistered it, however long the pod's preStop
+	// keeps it serving. The delay must be shorter than that preStop
+	// (appWithoutLoss), so the drain ends while the pod still answers.
 	w := &peerWorld{env: e, arn: e.delayedGroup(peerWorldDrain), binding: types.NamespacedName{Namespace: e.ns, Name: "web"}}
 	w.labels = w.appWithoutLoss("web", 4)
 	for _, l := range shared.emu.Listeners() {

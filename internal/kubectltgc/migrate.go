@@ -178,7 +178,7 @@ func (o *options) migrateOne(ctx context.Context, s *session, m migration, f mig
 			return err
 		}
 	}
-	if err := removePeerBinding(ctx, s.kube, key); err != nil {
+	if err := removePeerBinding(ctx, s.kube, key, f.timeout); err != nil {
 		return err
 	}
 	select {
@@ -210,8 +210,13 @@ func ready(b *v1alpha1.TargetGroupBinding) bool {
 // resourceVersion of the finalizer-free binding, so if the peer put its
 // finalizer back in between, the delete fails with a conflict and nothing
 // is deleted; a binding without finalizers is removed at once.
-func removePeerBinding(ctx context.Context, kube client.Client, key types.NamespacedName) error {
-	return wait.ExponentialBackoffWithContext(ctx, wait.Backoff{Duration: 50 * time.Millisecond, Factor: 1.5, Steps: 20, Cap: 2 * time.Second}, func(ctx context.Context) (bool, error) {
+func removePeerBinding(ctx context.Context, kube client.Client, key types.NamespacedName, timeout time.Duration) error {
+	// The peer re-adds its finalizer within milliseconds of its removal, and
+	// on a busy API server it can win that race many times in a row: keep
+	// trying, quickly, until timeout, rather than a fixed number of times.
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	err := wait.PollUntilContextCancel(ctx, 20*time.Millisecond, true, func(ctx context.Context) (bool, error) {
 		u := &unstructured.Unstructured{}
 		u.SetGroupVersionKind(peerBindingGVK)
 		if err := kube.Get(ctx, key, u); err != nil {
@@ -248,6 +253,10 @@ func removePeerBinding(ctx context.Context, kube client.Client, key types.Namesp
 		}
 		return true, nil
 	})
+	if err != nil && ctx.Err() != nil {
+		return fmt.Errorf("the peer kept re-adding its finalizer for %s; its binding is untouched (run migrate again, or scale the peer to zero first): %w", timeout, err)
+	}
+	return err
 }
 
 // waitBinding polls tgc's binding until done holds or timeout passes.

@@ -3,6 +3,7 @@ package kubectltgc
 import (
 	"context"
 	"testing"
+	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -46,7 +47,7 @@ func TestRemovePeerBindingNeverLetsThePeerSeeItsBindingBeingDeleted(t *testing.T
 			return nil
 		},
 	})
-	if err := removePeerBinding(ctx, kube, key); err != nil {
+	if err := removePeerBinding(ctx, kube, key, time.Minute); err != nil {
 		t.Fatalf("removePeerBinding: %v", err)
 	}
 	left := &unstructured.Unstructured{}

@@ -1,0 +1,131 @@
+package scenario
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/tgc-dev/targetgroupcontroller/bench/measure"
+)
+
+// versusRestart: vs.RestartBindings bindings of vs.RestartEndpoints
+// pod-backed endpoints, every target registered; the controller runs once
+// over them until it has read every group and gone quiet (so that it has
+// taken them over: its finalizers, the peer's checkpoints), is stopped
+// and started again with AWS's throttling on: the restart. One endpoint
+// of a binding in the middle of the fleet turns not ready right after the
+// process starts. The sample's reaction is the restart to the Deregister
+// call carrying it, its end to end the restart to the group's target
+// health showing it, and Verified the restart to the last group's first
+// DescribeTargetHealth.
+func (r *runner) versusRestart(ctx context.Context, c contender, vs VersusScale, peerCRDs string) ([]opSample, error) {
+	e, err := newEnv(ctx, r.opts.Root, r.log, peerCRDs)
+	if err != nil {
+		return nil, err
+	}
+	defer e.close()
+	began := time.Now()
+	ips := &ipAllocator{}
+	n := vs.RestartBindings
+	f := &fleet{services: make([]*service, n)}
+	err = parallel(ctx, n, 16, func(ctx context.Context, i int) error {
+		s, err := e.podBackedService(ctx, ips, "restart-"+strconv.Itoa(i), vs.RestartEndpoints, 100, 1)
+		if err != nil {
+			return err
+		}
+		s.binding = s.name
+		f.services[i] = s
+		if err := e.kube.Create(ctx, c.binding(s.binding, s.name, s.group)); err != nil {
+			return fmt.Errorf("creating the %s binding %s: %w", c.name, s.binding, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := e.seed(ctx, f, 16); err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(r.out, "   restart: %d bindings x %d endpoints in sync after %s\n", n, vs.RestartEndpoints, time.Since(began).Round(100*time.Millisecond))
+
+	first, err := c.start(filepath.Join(r.tmp, c.name+"-restart-first.log"), e)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := waitVerified(ctx, e, first, f.groups(), first.Started, 3*versusTimeout); err != nil {
+		first.stop()
+		return nil, err
+	}
+	if err := waitQuiet(ctx, e, 2*time.Second, versusTimeout); err != nil {
+		first.stop()
+		return nil, controllerFailed(first, err)
+	}
+	first.stop()
+
+	e.measure()
+	ctl, err := c.start(filepath.Join(r.tmp, c.name+"-restart.log"), e)
+	if err != nil {
+		return nil, err
+	}
+	defer ctl.stop()
+	restart := ctl.Started
+	s := f.services[n/2]
+	ep := s.ips()[0]
+	target := []string{targetID(ep.ip)}
+	w := newWriter(e, restart)
+	if err := w.setState(ctx, s, []string{ep.ip}, stateNotReady); err != nil {
+		return nil, err
+	}
+	o := opSample{Controller: c.name, Op: opRestart, Dir: string(measure.Down)}
+	o.WrittenMs = msPtr(w.log()[0].At.Sub(restart))
+	run := &versusRun{e: e, c: c, ctl: ctl, zero: restart}
+	shown, err := run.watch(ctx, s.group, target, measure.Down, restart)
+	if err != nil {
+		return nil, err
+	}
+	if shown {
+		o.endToEnd = time.Since(restart)
+		o.EndToEndMs = msPtr(o.endToEnd)
+	}
+	// A controller that skips groups it knows in sync never reads them
+	// all: the wait ends when every group is read or the emulator has seen
+	// no call for 3 s.
+	groups := f.groups()
+	_ = waitFor(ctx, 3*versusTimeout, 100*time.Millisecond, "every group read after the restart", func() (bool, string) {
+		calls := e.emu.Calls()
+		read := measure.FirstHealthRead(calls, restart, groups)
+		quiet := len(calls) > 0 && time.Since(calls[len(calls)-1].End()) >= 3*time.Second
+		return len(read) == len(groups) || quiet || ctl.Exited(), fmt.Sprintf("%d of %d groups read", len(read), len(groups))
+	})
+	_ = waitQuiet(ctx, e, time.Second, 20*time.Second)
+	window := measure.Between(e.emu.Calls(), restart, time.Now())
+	o.Calls = measure.Count(window)
+	o.DescribeBefore = describeBeforeWrite(window)
+	if d, ok := measure.Reaction(window, s.group, target, measure.Down, restart); ok {
+		o.reaction, o.ReactionMs = d, msPtr(d)
+	}
+	read := measure.FirstHealthRead(window, restart, groups)
+	o.GroupsRead, o.Groups = len(read), len(groups)
+	if last, ok := measure.Latest(read); ok && len(read) == len(groups) {
+		o.verified = last.Sub(restart)
+		o.VerifiedMs = msPtr(o.verified)
+	}
+	fmt.Fprintf(r.out, "   restart: change landed %v ms, shown %v ms, %d of %d groups read, %d calls\n",
+		deref(o.ReactionMs), deref(o.EndToEndMs), o.GroupsRead, n, o.Calls.Total)
+	if ctl.Exited() {
+		return []opSample{o}, controllerFailed(ctl, fmt.Errorf("the controller exited after the restart"))
+	}
+	if !shown {
+		return []opSample{o}, controllerFailed(ctl, fmt.Errorf("the change after the restart did not show within %s", versusTimeout))
+	}
+	return []opSample{o}, nil
+}
+
+func deref(f *float64) any {
+	if f == nil {
+		return "n/a"
+	}
+	return *f
+}

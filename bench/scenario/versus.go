@@ -64,8 +64,10 @@ const (
 	opCreate200 = "binding created over 200 endpoints"
 	opFlip      = "1 endpoint flipped (not ready, ready)"
 	opBulk      = "200 endpoints flipped at once"
-	opRollout   = "500-endpoint rollout, per endpoint change"
-	opRestart   = "restart over 1,000 in-sync bindings, to the first change"
+	// The sizes of these two are the scale's (500 endpoints and 1,000
+	// bindings at full scale), in the notes.
+	opRollout = "rollout replacing every endpoint, per endpoint change"
+	opRestart = "restart over in-sync bindings, to the first change after it"
 )
 
 var versusOps = []string{opCreate20, opCreate200, opFlip, opBulk, opRollout, opRestart}
@@ -223,6 +225,8 @@ var versusNotes = []string{
 	"the bulk flips take 200 of a Service's 300 endpoints out and back: taking every endpoint out is another operation, since tgc then keeps the last targets registered (emptyEndpointsPolicy Retain, its default) while the peer deregisters them all",
 	"every endpoint is backed by a running Pod whose containers are not ready, so that a flip is one EndpointSlice write for both controllers (the peer keeps a not-ready endpoint registered while its Pod's containers are ready)",
 	"the machine is shared with other builds and tests; the load average when each controller's run began and ended is recorded",
+	"the rollout replaces every endpoint of one binding (500 at full scale, 100 at quick) with a Deployment's rolling update (maxSurge 25%, maxUnavailable 0, new pods ready 1 s after they appear in batches of 10, old ones removed 3 s after they start terminating) over 30 s (15 s at quick); every endpoint turning ready or terminating is a sample, timed from its own write; calls per operation are the rollout's calls over its endpoint changes",
+	"the restart: 1,000 bindings of 2 pod-backed endpoints (200 at quick), every target registered; the controller runs once over them until it has read every group and gone quiet, is stopped, and started again with throttling on; one endpoint of the binding in the middle turns not ready right after the process starts. Reaction and end to end are timed from the process start (so they include the controller's startup); the line under the table says when the last group was read again, and calls per operation are every call from the restart until the emulator saw none for a second",
 }
 
 // selectedParts checks the parts asked for; none means all.

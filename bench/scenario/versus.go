@@ -261,18 +261,28 @@ func (r *runner) versusParts(ctx context.Context, c contender, vs VersusScale, p
 	}
 	for _, p := range []struct {
 		name string
-		run  func(context.Context, contender, VersusScale, string) ([]opSample, error)
+		run  func(context.Context, contender, VersusScale, *env) ([]opSample, error)
 	}{{partRollout, r.versusRollout}, {partRestart, r.versusRestart}} {
 		if !ran[p.name] || ctx.Err() != nil {
 			continue
 		}
-		got, err := p.run(ctx, c, vs, peerCRDs)
+		got, err := r.inWorld(ctx, peerCRDs, func(e *env) ([]opSample, error) { return p.run(ctx, c, vs, e) })
 		out = append(out, got...)
 		if err != nil {
 			failed = append(failed, fmt.Errorf("%s: %w", p.name, err))
 		}
 	}
 	return out, idle, errors.Join(failed...)
+}
+
+// inWorld runs part on a fresh control plane and emulator.
+func (r *runner) inWorld(ctx context.Context, peerCRDs string, part func(*env) ([]opSample, error)) ([]opSample, error) {
+	e, err := newEnv(ctx, r.opts.Root, r.log, peerCRDs)
+	if err != nil {
+		return nil, err
+	}
+	defer e.close()
+	return part(e)
 }
 
 func buildController(ctx context.Context, r *runner) (string, error) {

@@ -20,17 +20,12 @@ import (
 // call carrying it, its end to end the restart to the group's target
 // health showing it, and Verified the restart to the last group's first
 // DescribeTargetHealth.
-func (r *runner) versusRestart(ctx context.Context, c contender, vs VersusScale, peerCRDs string) ([]opSample, error) {
-	e, err := newEnv(ctx, r.opts.Root, r.log, peerCRDs)
-	if err != nil {
-		return nil, err
-	}
-	defer e.close()
+func (r *runner) versusRestart(ctx context.Context, c contender, vs VersusScale, e *env) ([]opSample, error) {
 	began := time.Now()
 	ips := &ipAllocator{}
 	n := vs.RestartBindings
 	f := &fleet{services: make([]*service, n)}
-	err = parallel(ctx, n, 16, func(ctx context.Context, i int) error {
+	err := parallel(ctx, n, 16, func(ctx context.Context, i int) error {
 		s, err := e.podBackedService(ctx, ips, "restart-"+strconv.Itoa(i), vs.RestartEndpoints, 100, 1)
 		if err != nil {
 			return err

@@ -18,12 +18,7 @@ import (
 // change is a sample: its reaction is the first Register or Deregister
 // call carrying it, its end to end when the group's target health shows
 // it.
-func (r *runner) versusRollout(ctx context.Context, c contender, vs VersusScale, peerCRDs string) ([]opSample, error) {
-	e, err := newEnv(ctx, r.opts.Root, r.log, peerCRDs)
-	if err != nil {
-		return nil, err
-	}
-	defer e.close()
+func (r *runner) versusRollout(ctx context.Context, c contender, vs VersusScale, e *env) ([]opSample, error) {
 	ips := &ipAllocator{}
 	s, err := e.podBackedService(ctx, ips, "rollout", vs.RolloutEndpoints, 100, 16)
 	if err != nil {

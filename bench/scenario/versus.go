@@ -66,11 +66,12 @@ const (
 	opBulk      = "200 endpoints flipped at once"
 	// The sizes of these two are the scale's (500 endpoints and 1,000
 	// bindings at full scale), in the notes.
-	opRollout = "rollout replacing every endpoint, per endpoint change"
-	opRestart = "restart over in-sync bindings, to the first change after it"
+	opRollout      = "rollout replacing every endpoint, per endpoint change"
+	opRestart      = "restart over in-sync bindings, to the first change after it"
+	opRestartLater = "a change 5 s into that restart, from its write"
 )
 
-var versusOps = []string{opCreate20, opCreate200, opFlip, opBulk, opRollout, opRestart}
+var versusOps = []string{opCreate20, opCreate200, opFlip, opBulk, opRollout, opRestart, opRestartLater}
 
 // The parts of the side-by-side run, each on worlds of its own; a run may
 // select some (tgc-bench --peer-parts) and keep the other rows of the last
@@ -89,7 +90,7 @@ var VersusParts = []string{partBasic, partRollout, partRestart}
 var partOps = map[string][]string{
 	partBasic:   {opCreate20, opCreate200, opFlip, opBulk},
 	partRollout: {opRollout},
-	partRestart: {opRestart},
+	partRestart: {opRestart, opRestartLater},
 }
 
 // contender is a controller the side-by-side run measures.
@@ -226,7 +227,7 @@ var versusNotes = []string{
 	"every endpoint is backed by a running Pod whose containers are not ready, so that a flip is one EndpointSlice write for both controllers (the peer keeps a not-ready endpoint registered while its Pod's containers are ready)",
 	"the machine is shared with other builds and tests; the load average when each controller's run began and ended is recorded",
 	"the rollout replaces every endpoint of one binding (500 at full scale, 100 at quick) with a Deployment's rolling update (maxSurge 25%, maxUnavailable 0, new pods ready 1 s after they appear in batches of 10, old ones removed 3 s after they start terminating) over 30 s (15 s at quick); every endpoint turning ready or terminating is a sample, timed from its own write; calls per operation are the rollout's calls over its endpoint changes",
-	"the restart: 1,000 bindings of 2 pod-backed endpoints (200 at quick), every target registered; the controller runs once over them until it has read every group and gone quiet, is stopped, and started again with throttling on; one endpoint of the binding in the middle turns not ready right after the process starts. Reaction and end to end are timed from the process start (so they include the controller's startup); the line under the table says when the last group was read again, and calls per operation are every call from the restart until the emulator saw none for a second",
+	"the restart: 1,000 bindings of 2 pod-backed endpoints (200 at quick), every target registered; the controller runs once over them until it has read every group and gone quiet, is stopped, and started again with throttling on; one endpoint of the binding in the middle turns not ready right after the process starts. Reaction and end to end are timed from the process start (so they include the controller's startup); the line under the table says when the last group was read again, and calls per operation are every call from the restart until the emulator saw none for a second. A second change, to the last binding, is written 5 s after the process start and timed from its own write; its calls are those to its group from that write",
 }
 
 // selectedParts checks the parts asked for; none means all.

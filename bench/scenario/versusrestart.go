@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tgc-dev/targetgroupcontroller/bench/measure"
+	"github.com/tgc-dev/targetgroupcontroller/internal/emulator"
 )
 
 // versusRestart: vs.RestartBindings bindings of vs.RestartEndpoints
@@ -76,9 +77,15 @@ func (r *runner) versusRestart(ctx context.Context, c contender, vs VersusScale,
 	o := opSample{Controller: c.name, Op: opRestart, Dir: string(measure.Down)}
 	o.WrittenMs = msPtr(w.log()[0].At.Sub(restart))
 	run := &versusRun{e: e, c: c, ctl: ctl, zero: restart}
+	later := make(chan laterChange, 1)
+	go func() { later <- run.changeLater(ctx, w, f.services[n-1], restart.Add(laterChangeAfter)) }()
 	shown, err := run.watch(ctx, s.group, target, measure.Down, restart)
 	if err != nil {
 		return nil, err
+	}
+	lc := <-later
+	if lc.err != nil {
+		return nil, lc.err
 	}
 	if shown {
 		o.endToEnd = time.Since(restart)
@@ -101,21 +108,72 @@ func (r *runner) versusRestart(ctx context.Context, c contender, vs VersusScale,
 	if d, ok := measure.Reaction(window, s.group, target, measure.Down, restart); ok {
 		o.reaction, o.ReactionMs = d, msPtr(d)
 	}
+	l := opSample{Controller: c.name, Op: opRestartLater, Dir: string(measure.Down), StartS: lc.at.Sub(restart).Seconds(), WrittenMs: msPtr(lc.at.Sub(restart))}
+	var own []emulator.Call
+	for _, call := range measure.Between(window, lc.at, time.Time{}) {
+		if call.TargetGroupARN == lc.group {
+			own = append(own, call)
+		}
+	}
+	l.Calls = measure.Count(own)
+	l.DescribeBefore = describeBeforeWrite(own)
+	if d, ok := measure.Reaction(own, lc.group, lc.targets, measure.Down, lc.at); ok {
+		l.reaction, l.ReactionMs = d, msPtr(d)
+	}
+	if lc.shown {
+		l.endToEnd, l.EndToEndMs = lc.endToEnd, msPtr(lc.endToEnd)
+	}
 	read := measure.FirstHealthRead(window, restart, groups)
 	o.GroupsRead, o.Groups = len(read), len(groups)
 	if last, ok := measure.Latest(read); ok && len(read) == len(groups) {
 		o.verified = last.Sub(restart)
 		o.VerifiedMs = msPtr(o.verified)
 	}
-	fmt.Fprintf(r.out, "   restart: change landed %v ms, shown %v ms, %d of %d groups read, %d calls\n",
-		deref(o.ReactionMs), deref(o.EndToEndMs), o.GroupsRead, n, o.Calls.Total)
+	fmt.Fprintf(r.out, "   restart: change landed %v ms, shown %v ms, %d of %d groups read, %d calls; the change %s in landed %v ms after its write\n",
+		deref(o.ReactionMs), deref(o.EndToEndMs), o.GroupsRead, n, o.Calls.Total, laterChangeAfter, deref(l.ReactionMs))
+	out := []opSample{o, l}
 	if ctl.Exited() {
-		return []opSample{o}, controllerFailed(ctl, fmt.Errorf("the controller exited after the restart"))
+		return out, controllerFailed(ctl, fmt.Errorf("the controller exited after the restart"))
 	}
-	if !shown {
-		return []opSample{o}, controllerFailed(ctl, fmt.Errorf("the change after the restart did not show within %s", versusTimeout))
+	if !shown || !lc.shown {
+		return out, controllerFailed(ctl, fmt.Errorf("a change after the restart did not show within %s", versusTimeout))
 	}
-	return []opSample{o}, nil
+	return out, nil
+}
+
+// laterChangeAfter is when, after the process start, the second change
+// of the restart is written: past both controllers' startup (the peer's
+// first change lands about 3 s in) and, at full scale, well inside tgc's
+// sweep of every group (about 16 s of Describe calls at AWS's rate).
+const laterChangeAfter = 5 * time.Second
+
+// laterChange is the restart's second change: written at a time, to a
+// group, and when its group's target health showed it.
+type laterChange struct {
+	at       time.Time
+	group    string
+	targets  []string
+	shown    bool
+	endToEnd time.Duration
+	err      error
+}
+
+// changeLater turns s's first endpoint not ready at at and watches its
+// group until that shows.
+func (v *versusRun) changeLater(ctx context.Context, w *writer, s *service, at time.Time) laterChange {
+	select {
+	case <-ctx.Done():
+		return laterChange{err: ctx.Err()}
+	case <-time.After(time.Until(at)):
+	}
+	ep := s.ips()[0]
+	lc := laterChange{at: time.Now(), group: s.group, targets: []string{targetID(ep.ip)}}
+	if lc.err = w.setState(ctx, s, []string{ep.ip}, stateNotReady); lc.err != nil {
+		return lc
+	}
+	lc.shown, lc.err = v.watch(ctx, s.group, lc.targets, measure.Down, lc.at)
+	lc.endToEnd = time.Since(lc.at)
+	return lc
 }
 
 func deref(f *float64) any {

@@ -2,6 +2,7 @@ package scenario
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -203,6 +204,11 @@ func RunVersus(ctx context.Context, opts Options, vs VersusScale, pb peer.Build,
 			return fmt.Errorf("carrying over the rows not run: %w", err)
 		}
 		report.CarryOver(prev, &v, measured, ran[partBasic])
+		kept, err := carriedSamples(filepath.Join(r.versusDir(vs.Name), "peer.ops.jsonl"), v.Carried)
+		if err != nil {
+			return fmt.Errorf("carrying over the rows not run: %w", err)
+		}
+		samples = append(samples, kept...)
 	}
 	v.Targets = report.Judge(v.Rows)
 	v.Notes = append(v.Notes, versusNotes...)
@@ -274,6 +280,33 @@ func (r *runner) versusParts(ctx context.Context, c contender, vs VersusScale, p
 		}
 	}
 	return out, idle, errors.Join(failed...)
+}
+
+// carriedSamples reads the per-operation lines of the carried rows from
+// the last run's peer.ops.jsonl, so that the evidence file keeps every
+// row the table shows.
+func carriedSamples(path string, carried []report.Carried) ([]opSample, error) {
+	rows := map[string]bool{}
+	for _, c := range carried {
+		for _, r := range c.Rows {
+			rows[r] = true
+		}
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", path, err)
+	}
+	var out []opSample
+	for line := range strings.Lines(string(b)) {
+		var o opSample
+		if err := json.Unmarshal([]byte(line), &o); err != nil {
+			return nil, fmt.Errorf("decoding %s: %w", path, err)
+		}
+		if rows[o.Op] {
+			out = append(out, o)
+		}
+	}
+	return out, nil
 }
 
 // inWorld runs part on a fresh control plane and emulator.

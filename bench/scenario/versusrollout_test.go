@@ -1,10 +1,13 @@
 package scenario
 
 import (
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/tgc-dev/targetgroupcontroller/bench/measure"
+	"github.com/tgc-dev/targetgroupcontroller/bench/report"
 	"github.com/tgc-dev/targetgroupcontroller/internal/emulator"
 )
 
@@ -106,5 +109,26 @@ func TestSelectedParts(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestCarriedSamplesKeepOnlyTheCarriedRowsLines(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "peer.ops.jsonl")
+	lines := `{"controller":"tgc","op":"` + opFlip + `","dir":"down"}
+{"controller":"peer","op":"` + opFlip + `","dir":"up"}
+{"controller":"tgc","op":"` + opRestart + `","dir":"down"}
+`
+	if err := os.WriteFile(path, []byte(lines), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, err := carriedSamples(path, []report.Carried{{Rows: []string{opFlip, "idle"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].Op != opFlip || got[1].Controller != "peer" {
+		t.Errorf("kept %+v, want the two flip lines", got)
+	}
+	if _, err := carriedSamples(filepath.Join(t.TempDir(), "none.jsonl"), nil); err == nil {
+		t.Error("a missing evidence file is no error")
 	}
 }

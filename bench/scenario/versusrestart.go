@@ -83,13 +83,14 @@ func (r *runner) versusRestart(ctx context.Context, c contender, vs VersusScale,
 	if err != nil {
 		return nil, err
 	}
-	lc := <-later
-	if lc.err != nil {
-		return nil, lc.err
-	}
+	// Taken before waiting for the second change, which may show later.
 	if shown {
 		o.endToEnd = time.Since(restart)
 		o.EndToEndMs = msPtr(o.endToEnd)
+	}
+	lc := <-later
+	if lc.err != nil {
+		return nil, lc.err
 	}
 	// A controller that skips groups it knows in sync never reads them
 	// all: the wait ends when every group is read or the emulator has seen

@@ -43,6 +43,9 @@ type VersusScale struct {
 	// controller restarts.
 	RestartBindings  int `json:"restartBindings"`
 	RestartEndpoints int `json:"restartEndpoints"`
+	// RestartCycles restarts are made over the same fleet, each with its
+	// own two changes.
+	RestartCycles int `json:"restartCycles"`
 }
 
 // VersusScaleByName is the full run BENCHMARKS.md publishes, or the quick
@@ -51,10 +54,10 @@ func VersusScaleByName(name string) (VersusScale, error) {
 	switch name {
 	case "full":
 		return VersusScale{Name: "full", Creates20: 10, Creates200: 5, Flips: 50, FlipInterval: time.Second, BulkCycles: 5, Idle: 60 * time.Second,
-			RolloutEndpoints: 500, RolloutDuration: 30 * time.Second, RestartBindings: 1000, RestartEndpoints: 2}, nil
+			RolloutEndpoints: 500, RolloutDuration: 30 * time.Second, RestartBindings: 1000, RestartEndpoints: 2, RestartCycles: 3}, nil
 	case "quick":
 		return VersusScale{Name: "quick", Creates20: 3, Creates200: 2, Flips: 20, FlipInterval: time.Second, BulkCycles: 1, Idle: 15 * time.Second,
-			RolloutEndpoints: 100, RolloutDuration: 15 * time.Second, RestartBindings: 200, RestartEndpoints: 2}, nil
+			RolloutEndpoints: 100, RolloutDuration: 15 * time.Second, RestartBindings: 200, RestartEndpoints: 2, RestartCycles: 2}, nil
 	}
 	return VersusScale{}, fmt.Errorf("unknown scale %q (full or quick)", name)
 }
@@ -233,7 +236,7 @@ var versusNotes = []string{
 	"every endpoint is backed by a running Pod whose containers are not ready, so that a flip is one EndpointSlice write for both controllers (the peer keeps a not-ready endpoint registered while its Pod's containers are ready)",
 	"the machine is shared with other builds and tests; the load average when each controller's run began and ended is recorded",
 	"the rollout replaces every endpoint of one binding (500 at full scale, 100 at quick) with a Deployment's rolling update (maxSurge 25%, maxUnavailable 0, new pods ready 1 s after they appear in batches of 10, old ones removed 3 s after they start terminating) over 30 s (15 s at quick); every endpoint turning ready or terminating is a sample, timed from its own write; calls per operation are the rollout's calls over its endpoint changes",
-	"the restart: 1,000 bindings of 2 pod-backed endpoints (200 at quick), every target registered; the controller runs once over them until it has read every group and gone quiet, is stopped, and started again with throttling on; one endpoint of the binding in the middle turns not ready right after the process starts. Reaction and end to end are timed from the process start (so they include the controller's startup); the line under the table says when the last group was read again, and calls per operation are every call from the restart until the emulator saw none for a second. The first change is written as soon as the controller's start returns: at once for tgc, and for the peer once its readiness probe answers (about 2 s in; writtenMs in peer.ops.jsonl). A second change, to the last binding, is written 5 s after the process start and timed from its own write; its calls are those to its group from that write",
+	"the restart: 1,000 bindings of 2 pod-backed endpoints (200 at quick), every target registered; the controller runs once over them until it has read every group and gone quiet, is stopped, and started again with throttling on, 3 times (2 at quick), each time with changes to other bindings and the fleet back in sync before the next; one endpoint of the binding in the middle turns not ready right after the process starts. Reaction and end to end are timed from the process start (so they include the controller's startup); the line under the table says when the last group was read again, and calls per operation are every call from the restart until the emulator saw none for a second. The first change is written as soon as the controller's start returns: at once for tgc, and for the peer once its readiness probe answers (about 2 s in; writtenMs in peer.ops.jsonl). A second change, to the last binding, is written 5 s after the process start and timed from its own write; its calls are those to its group from that write",
 }
 
 // selectedParts checks the parts asked for; none means all.

@@ -60,14 +60,33 @@ func (r *runner) versusRestart(ctx context.Context, c contender, vs VersusScale,
 	}
 	first.stop()
 
+	var out []opSample
+	for k := range vs.RestartCycles {
+		got, err := r.restartOnce(ctx, c, e, f, k)
+		out = append(out, got...)
+		if err != nil {
+			return out, err
+		}
+	}
+	return out, nil
+}
+
+// restartOnce starts the controller over the in-sync fleet and measures
+// the two changes of restart k (each restart changes other bindings), then
+// turns their endpoints ready again and waits until the controller has
+// registered them and gone quiet, so that the fleet is in sync for the
+// next restart, and stops it.
+func (r *runner) restartOnce(ctx context.Context, c contender, e *env, f *fleet, k int) ([]opSample, error) {
+	n := len(f.services)
 	e.measure()
-	ctl, err := c.start(filepath.Join(r.tmp, c.name+"-restart.log"), e)
+	ctl, err := c.start(filepath.Join(r.tmp, c.name+"-restart-"+strconv.Itoa(k)+".log"), e)
 	if err != nil {
 		return nil, err
 	}
 	defer ctl.stop()
 	restart := ctl.Started
-	s := f.services[n/2]
+	step := max(1, n/7)
+	s := f.services[(n/2+k*step)%n]
 	ep := s.ips()[0]
 	target := []string{targetID(ep.ip)}
 	w := newWriter(e, restart)
@@ -78,7 +97,7 @@ func (r *runner) versusRestart(ctx context.Context, c contender, vs VersusScale,
 	o.WrittenMs = msPtr(w.log()[0].At.Sub(restart))
 	run := &versusRun{e: e, c: c, ctl: ctl, zero: restart}
 	later := make(chan laterChange, 1)
-	go func() { later <- run.changeLater(ctx, w, f.services[n-1], restart.Add(laterChangeAfter)) }()
+	go func() { later <- run.changeLater(ctx, w, f.services[(n-1-k*step+n)%n], restart.Add(laterChangeAfter)) }()
 	shown, err := run.watch(ctx, s.group, target, measure.Down, restart)
 	if err != nil {
 		return nil, err
@@ -138,6 +157,30 @@ func (r *runner) versusRestart(ctx context.Context, c contender, vs VersusScale,
 	}
 	if !shown || !lc.shown {
 		return out, controllerFailed(ctl, fmt.Errorf("a change after the restart did not show within %s", versusTimeout))
+	}
+	// Back in sync for the next restart.
+	back := time.Now()
+	if err := w.setState(ctx, s, []string{ep.ip}, stateReady); err != nil {
+		return out, err
+	}
+	ls := f.services[(n-1-k*step+n)%n]
+	if err := w.setState(ctx, ls, []string{ls.ips()[0].ip}, stateReady); err != nil {
+		return out, err
+	}
+	for _, g := range []struct {
+		s       *service
+		targets []string
+	}{{s, target}, {ls, lc.targets}} {
+		ok, err := run.watch(ctx, g.s.group, g.targets, measure.Up, back)
+		if err != nil {
+			return out, err
+		}
+		if !ok {
+			return out, controllerFailed(ctl, fmt.Errorf("the changed endpoints were not registered again within %s", versusTimeout))
+		}
+	}
+	if err := waitQuiet(ctx, e, 2*time.Second, versusTimeout); err != nil {
+		return out, controllerFailed(ctl, err)
 	}
 	return out, nil
 }

@@ -99,10 +99,11 @@ e2e:
 
 ## bench-peer: tgc and the AWS Load Balancer Controller side by side on the
 ## same harness (~10 min; SCALE=quick ~4 min). The peer is built once from
-## PEER_SRC, or cloned at its pinned tag, by hack/peer.sh
+## PEER_SRC, or cloned at its pinned tag, by hack/peer.sh. PARTS=rollout,restart
+## runs only those parts (basic, rollout, restart) and keeps the other rows.
 bench-peer:
 	@assets=$$(bash hack/kube-assets.sh) && peer=$$(bash hack/peer.sh) && \
-	  KUBEBUILDER_ASSETS="$$assets" $(GO) run ./cmd/tgc-bench --peer="$$peer" --scale=$(or $(SCALE),full)
+	  KUBEBUILDER_ASSETS="$$assets" $(GO) run ./cmd/tgc-bench --peer="$$peer" --scale=$(or $(SCALE),full) $(if $(PARTS),--peer-parts=$(PARTS))
 
 ## chaos: a rolling update under load with one fault at a time (~10 min);
 ## writes the table of docs/reliability.md. `make test` runs only the short case.

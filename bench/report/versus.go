@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -32,6 +33,74 @@ type Versus struct {
 	IdleWindow float64                       `json:"idleWindowSec"`
 	Targets    []Target                      `json:"targets"`
 	Notes      []string                      `json:"notes,omitempty"`
+	// Carried are the rows this run did not measure, taken from an earlier
+	// peer.json, grouped by the run that measured them.
+	Carried []Carried `json:"carried,omitempty"`
+}
+
+// Carried names rows an earlier run measured, and that run.
+type Carried struct {
+	Rows    []string             `json:"rows"`
+	Started time.Time            `json:"started"`
+	Commit  string               `json:"commit"`
+	Load    map[string][2]string `json:"loadAverage"`
+}
+
+// idleRow is the name the idle window goes by in Carried.
+const idleRow = "idle"
+
+// ReadVersus reads a peer.json.
+func ReadVersus(path string) (Versus, error) {
+	var v Versus
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return v, fmt.Errorf("reading %s: %w", path, err)
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return v, fmt.Errorf("decoding %s: %w", path, err)
+	}
+	return v, nil
+}
+
+// CarryOver fills the rows of cur that this run did not measure (not in
+// measured), and its idle window unless idleMeasured, from prev, and
+// records in cur.Carried which run each came from: prev's, or the run prev
+// itself had carried it from. A row prev lacks stays empty.
+func CarryOver(prev Versus, cur *Versus, measured map[string]bool, idleMeasured bool) {
+	origin := func(name string) Carried {
+		for _, c := range prev.Carried {
+			if slices.Contains(c.Rows, name) {
+				return Carried{Started: c.Started, Commit: c.Commit, Load: c.Load}
+			}
+		}
+		return Carried{Started: prev.Started, Commit: prev.Commit, Load: prev.Load}
+	}
+	add := func(name string) {
+		o := origin(name)
+		for i := range cur.Carried {
+			if cur.Carried[i].Started.Equal(o.Started) {
+				cur.Carried[i].Rows = append(cur.Carried[i].Rows, name)
+				return
+			}
+		}
+		o.Rows = []string{name}
+		cur.Carried = append(cur.Carried, o)
+	}
+	for i, r := range cur.Rows {
+		if measured[r.Name] {
+			continue
+		}
+		j := slices.IndexFunc(prev.Rows, func(p Op) bool { return p.Name == r.Name })
+		if j < 0 {
+			continue
+		}
+		cur.Rows[i] = prev.Rows[j]
+		add(r.Name)
+	}
+	if !idleMeasured && len(prev.Idle) > 0 {
+		cur.Idle, cur.IdleWindow = prev.Idle, prev.IdleWindow
+		add(idleRow)
+	}
 }
 
 // Op is one row: an operation both controllers ran, and their figures.
@@ -65,6 +134,12 @@ type Side struct {
 	OneWrite int `json:"opsWithOneWrite"`
 	// Missed counts operations whose change never showed.
 	Missed int `json:"missed,omitempty"`
+	// After a restart: until the last group's first DescribeTargetHealth
+	// (none when some group was never read), and how many of how many
+	// groups were read.
+	Verified   measure.Summary `json:"verified,omitzero"`
+	GroupsRead int             `json:"groupsRead,omitempty"`
+	Groups     int             `json:"groups,omitempty"`
 }
 
 // Ratio is a / b, rounded to two decimals, or nil when either is missing.
@@ -138,6 +213,10 @@ func VersusTable(v Versus) string {
 	fmt.Fprintf(&b, "%s scale, %s; tgc %s, peer %s; load average (1 min) tgc %s -> %s, peer %s -> %s on %d cores.\n\n",
 		v.Scale, v.Started.UTC().Format("2006-01-02 15:04Z"), v.Commit, v.PeerVersion,
 		v.Load["tgc"][0], v.Load["tgc"][1], v.Load["peer"][0], v.Load["peer"][1], v.Machine.Cores)
+	for _, c := range v.Carried {
+		fmt.Fprintf(&b, "Carried over from the run of %s (tgc %s; load tgc %s -> %s, peer %s -> %s): %s.\n\n",
+			c.Started.UTC().Format("2006-01-02 15:04Z"), c.Commit, c.Load["tgc"][0], c.Load["tgc"][1], c.Load["peer"][0], c.Load["peer"][1], strings.Join(c.Rows, "; "))
+	}
 	b.WriteString("| operation | reaction tgc | reaction peer | ratio | end to end tgc | end to end peer | ratio | calls/op tgc | calls/op peer |\n")
 	b.WriteString("|---|---|---|---|---|---|---|---|---|\n")
 	for _, r := range v.Rows {
@@ -150,7 +229,25 @@ func VersusTable(v Versus) string {
 		fmt.Fprintf(&b, "| idle %.0f s after convergence | | | | | | | %d calls | %d calls |\n",
 			v.IdleWindow, v.Idle["tgc"].Total, v.Idle["peer"].Total)
 	}
+	for _, r := range v.Rows {
+		if r.TGC.Groups == 0 && r.Peer.Groups == 0 {
+			continue
+		}
+		fmt.Fprintf(&b, "\n%s: every group read again after the restart: tgc %s, peer %s.\n", r.Name, verified(r.TGC), verified(r.Peer))
+	}
 	return b.String()
+}
+
+// verified says when the last group was read after a restart, or how many
+// were.
+func verified(s Side) string {
+	if s.Verified.N > 0 {
+		return fmt.Sprintf("%s ms (%d of %d groups read)", num(s.Verified.P50Ms), s.GroupsRead, s.Groups)
+	}
+	if s.Groups == 0 {
+		return "n/a"
+	}
+	return fmt.Sprintf("not every group (%d of %d groups read)", s.GroupsRead, s.Groups)
 }
 
 func latency(s measure.Summary) string {

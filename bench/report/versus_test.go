@@ -3,6 +3,7 @@ package report
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tgc-dev/targetgroupcontroller/bench/measure"
 )
@@ -126,4 +127,87 @@ func deref[T any](p *T) any {
 		return nil
 	}
 	return *p
+}
+
+func TestCarryOver(t *testing.T) {
+	first := time.Date(2026, 11, 30, 19, 45, 0, 0, time.UTC)
+	second := first.Add(time.Hour)
+	now := second.Add(time.Hour)
+	old := func(name string, p50 float64) Op {
+		return Op{Name: name, TGC: Side{Ops: 1, Reaction: measure.Summary{N: 1, P50Ms: p50}}}
+	}
+	fresh := Op{Name: "restart", TGC: Side{Ops: 1, Reaction: measure.Summary{N: 1, P50Ms: 7}}}
+	type want struct {
+		rows    map[string]float64 // row -> tgc's reaction median
+		carried map[string]time.Time
+		idle    int
+	}
+	cases := map[string]struct {
+		prev         Versus
+		measured     map[string]bool
+		idleMeasured bool
+		want         want
+	}{
+		"rows not measured come from the last run, the measured ones stay": {
+			prev:     Versus{Started: first, Rows: []Op{old("flip", 10), old("restart", 99)}, Idle: map[string]measure.CallCounts{"tgc": {Total: 1}}},
+			measured: map[string]bool{"restart": true},
+			want:     want{rows: map[string]float64{"flip": 10, "restart": 7}, carried: map[string]time.Time{"flip": first, "idle": first}, idle: 1},
+		},
+		"a row the last run had carried keeps the run that measured it": {
+			prev: Versus{Started: second, Rows: []Op{old("flip", 10), old("restart", 99)},
+				Carried: []Carried{{Rows: []string{"flip"}, Started: first}}},
+			measured: map[string]bool{"restart": true}, idleMeasured: true,
+			want: want{rows: map[string]float64{"flip": 10, "restart": 7}, carried: map[string]time.Time{"flip": first}},
+		},
+		"a row the last run lacks stays empty and is not said to be carried": {
+			prev:     Versus{Started: first, Rows: []Op{old("restart", 99)}},
+			measured: map[string]bool{"restart": true}, idleMeasured: true,
+			want: want{rows: map[string]float64{"flip": 0, "restart": 7}, carried: map[string]time.Time{}},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			cur := Versus{Started: now, Rows: []Op{{Name: "flip"}, fresh}}
+			CarryOver(tc.prev, &cur, tc.measured, tc.idleMeasured)
+			for _, r := range cur.Rows {
+				if r.TGC.Reaction.P50Ms != tc.want.rows[r.Name] {
+					t.Errorf("row %s: reaction %v, want %v", r.Name, r.TGC.Reaction.P50Ms, tc.want.rows[r.Name])
+				}
+			}
+			got := map[string]time.Time{}
+			for _, c := range cur.Carried {
+				for _, r := range c.Rows {
+					got[r] = c.Started
+				}
+			}
+			if len(got) != len(tc.want.carried) {
+				t.Errorf("carried %v, want %v", got, tc.want.carried)
+			}
+			for r, at := range tc.want.carried {
+				if !got[r].Equal(at) {
+					t.Errorf("row %s carried from %v, want %v", r, got[r], at)
+				}
+			}
+			if cur.Idle["tgc"].Total != tc.want.idle {
+				t.Errorf("idle = %v, want %d calls", cur.Idle, tc.want.idle)
+			}
+		})
+	}
+}
+
+func TestVersusTableSaysWhenEveryGroupWasReadAfterARestart(t *testing.T) {
+	v := Versus{Rows: []Op{{Name: "restart",
+		TGC:  Side{Verified: measure.Summary{N: 1, P50Ms: 4200}, GroupsRead: 1000, Groups: 1000},
+		Peer: Side{GroupsRead: 3, Groups: 1000}}},
+		Carried: []Carried{{Rows: []string{"flip", "idle"}, Started: time.Date(2026, 11, 30, 19, 45, 0, 0, time.UTC), Commit: "6a8ad52"}}}
+	got := VersusTable(v)
+	for _, want := range []string{
+		"tgc 4200 ms (1000 of 1000 groups read), peer not every group (3 of 1000 groups read)",
+		"Carried over from the run of 2026-11-30 19:45Z (tgc 6a8ad52",
+		": flip; idle.",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("table lacks %q:\n%s", want, got)
+		}
+	}
 }

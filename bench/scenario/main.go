@@ -27,6 +27,7 @@ func Main(ctx context.Context, args []string) error {
 	markdown := fs.String("markdown", "BENCHMARKS.md", "Markdown file whose table gets a row per scenario and scale; empty leaves it alone.")
 	verbose := fs.Bool("v", false, "Log the control plane's and the emulator's messages to stderr.")
 	peerDir := fs.String("peer", "", "Run tgc and the peer (the AWS Load Balancer Controller) side by side instead of the scenarios: the directory hack/peer.sh prints (binary, CRDs, version). Writes peer.json and the BENCHMARKS.md section at full scale.")
+	peerParts := fs.StringSlice("peer-parts", nil, "With --peer, the parts to run (repeat or comma-separate); empty means all: "+strings.Join(VersusParts, ", ")+". The rows of the parts not run are carried over from the peer.json already in --results.")
 	printVersion := fs.Bool("version", false, "Print the version, commit and Go version, and exit.")
 	fs.Usage = func() {
 		fmt.Fprintln(os.Stderr, "tgc-bench runs the cluster-scale benchmarks against a local control plane, the ELBv2 emulator and the built controller.")
@@ -69,7 +70,7 @@ func Main(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		return RunVersus(ctx, Options{Root: root, ResultsDir: abs(*results), Markdown: abs(*markdown), Out: os.Stdout, Log: log}, vs, pb)
+		return RunVersus(ctx, Options{Root: root, ResultsDir: abs(*results), Markdown: abs(*markdown), Out: os.Stdout, Log: log}, vs, pb, *peerParts)
 	}
 	s, err := ScaleByName(*scale)
 	if err != nil {

@@ -49,47 +49,10 @@ func runRollout(ctx context.Context, r *runner, _ map[string]bool) ([]*report.Re
 	defer c.stop()
 	res.ControllerLog = c.LogPath
 
-	s := f.services[0]
-	var old []string
-	for _, ep := range s.ips() {
-		old = append(old, ep.ip)
-	}
-	var pending []string
-	terminating := map[int][]string{}
 	zero := time.Now()
 	w := newWriter(e, zero)
-	for _, st := range steps {
-		if d := time.Until(zero.Add(st.At)); d > 0 {
-			select {
-			case <-ctx.Done():
-				return nil, ctx.Err()
-			case <-time.After(d):
-			}
-		}
-		var err error
-		switch st.Kind {
-		case stepAdd:
-			var fresh []string
-			for range st.Count {
-				fresh = append(fresh, ips.take())
-			}
-			pending = append(pending, fresh...)
-			err = w.add(ctx, s, fresh, r.scale.MaxSliceEndpoint)
-		case stepReady:
-			batch := pending[:st.Count]
-			pending = pending[st.Count:]
-			err = w.setState(ctx, s, batch, stateReady)
-		case stepTerminate:
-			batch := old[:st.Count]
-			old = old[st.Count:]
-			terminating[st.Wave] = append(terminating[st.Wave], batch...)
-			err = w.setState(ctx, s, batch, stateTerminating)
-		case stepRemove:
-			err = w.remove(ctx, s, terminating[st.Wave])
-		}
-		if err != nil {
-			return nil, err
-		}
+	if err := playRollout(ctx, w, f.services[0], steps, zero, ips.take, r.scale.MaxSliceEndpoint); err != nil {
+		return nil, err
 	}
 	lastWrite := time.Now()
 	changes := changesOf(w.log(), zero)
@@ -144,4 +107,50 @@ func runRollout(ctx context.Context, r *runner, _ map[string]bool) ([]*report.Re
 		total, lastWrite.Sub(zero).Seconds(), reg.P50Ms, reg.P99Ms, reg.MaxMs, dereg.P50Ms, dereg.P99Ms, dereg.MaxMs,
 		counts.ByAction["RegisterTargets"], counts.ByAction["DeregisterTargets"], counts.Describe, counts.Throttled)
 	return []*report.Result{res}, nil
+}
+
+// playRollout makes the EndpointSlice writes of steps on s, each at zero
+// plus its time: new endpoints get the addresses next hands out, and the
+// old ones are s's endpoints as they are when it starts.
+func playRollout(ctx context.Context, w *writer, s *service, steps []rolloutStep, zero time.Time, next func() string, maxPerSlice int) error {
+	var old []string
+	for _, ep := range s.ips() {
+		old = append(old, ep.ip)
+	}
+	var pending []string
+	terminating := map[int][]string{}
+	for _, st := range steps {
+		if d := time.Until(zero.Add(st.At)); d > 0 {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(d):
+			}
+		}
+		var err error
+		switch st.Kind {
+		case stepAdd:
+			var fresh []string
+			for range st.Count {
+				fresh = append(fresh, next())
+			}
+			pending = append(pending, fresh...)
+			err = w.add(ctx, s, fresh, maxPerSlice)
+		case stepReady:
+			batch := pending[:st.Count]
+			pending = pending[st.Count:]
+			err = w.setState(ctx, s, batch, stateReady)
+		case stepTerminate:
+			batch := old[:st.Count]
+			old = old[st.Count:]
+			terminating[st.Wave] = append(terminating[st.Wave], batch...)
+			err = w.setState(ctx, s, batch, stateTerminating)
+		case stepRemove:
+			err = w.remove(ctx, s, terminating[st.Wave])
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -2,10 +2,12 @@ package scenario
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -33,6 +35,17 @@ type VersusScale struct {
 	// BulkCycles of 200 endpoints turned not ready at once and back.
 	BulkCycles int           `json:"bulkCycles"`
 	Idle       time.Duration `json:"idle"`
+	// RolloutEndpoints are replaced by a rolling update over
+	// RolloutDuration.
+	RolloutEndpoints int           `json:"rolloutEndpoints"`
+	RolloutDuration  time.Duration `json:"rolloutDuration"`
+	// RestartBindings of RestartEndpoints each are in sync when the
+	// controller restarts.
+	RestartBindings  int `json:"restartBindings"`
+	RestartEndpoints int `json:"restartEndpoints"`
+	// RestartCycles restarts are made over the same fleet, each with its
+	// own two changes.
+	RestartCycles int `json:"restartCycles"`
 }
 
 // VersusScaleByName is the full run BENCHMARKS.md publishes, or the quick
@@ -40,9 +53,11 @@ type VersusScale struct {
 func VersusScaleByName(name string) (VersusScale, error) {
 	switch name {
 	case "full":
-		return VersusScale{Name: "full", Creates20: 10, Creates200: 5, Flips: 50, FlipInterval: time.Second, BulkCycles: 5, Idle: 60 * time.Second}, nil
+		return VersusScale{Name: "full", Creates20: 10, Creates200: 5, Flips: 50, FlipInterval: time.Second, BulkCycles: 5, Idle: 60 * time.Second,
+			RolloutEndpoints: 500, RolloutDuration: 30 * time.Second, RestartBindings: 1000, RestartEndpoints: 2, RestartCycles: 3}, nil
 	case "quick":
-		return VersusScale{Name: "quick", Creates20: 3, Creates200: 2, Flips: 20, FlipInterval: time.Second, BulkCycles: 1, Idle: 15 * time.Second}, nil
+		return VersusScale{Name: "quick", Creates20: 3, Creates200: 2, Flips: 20, FlipInterval: time.Second, BulkCycles: 1, Idle: 15 * time.Second,
+			RolloutEndpoints: 100, RolloutDuration: 15 * time.Second, RestartBindings: 200, RestartEndpoints: 2, RestartCycles: 2}, nil
 	}
 	return VersusScale{}, fmt.Errorf("unknown scale %q (full or quick)", name)
 }
@@ -53,9 +68,34 @@ const (
 	opCreate200 = "binding created over 200 endpoints"
 	opFlip      = "1 endpoint flipped (not ready, ready)"
 	opBulk      = "200 endpoints flipped at once"
+	// The sizes of these two are the scale's (500 endpoints and 1,000
+	// bindings at full scale), in the notes.
+	opRollout      = "rollout replacing every endpoint, per endpoint change"
+	opRestart      = "restart over in-sync bindings, to the first change after it"
+	opRestartLater = "a change 5 s into that restart, from its write"
 )
 
-var versusOps = []string{opCreate20, opCreate200, opFlip, opBulk}
+var versusOps = []string{opCreate20, opCreate200, opFlip, opBulk, opRollout, opRestart, opRestartLater}
+
+// The parts of the side-by-side run, each on worlds of its own; a run may
+// select some (tgc-bench --peer-parts) and keep the other rows of the last
+// peer.json.
+const (
+	partBasic   = "basic"
+	partRollout = "rollout"
+	partRestart = "restart"
+)
+
+// VersusParts lists the parts in the order they run.
+var VersusParts = []string{partBasic, partRollout, partRestart}
+
+// partOps are the rows each part measures; the basic part also takes the
+// idle window.
+var partOps = map[string][]string{
+	partBasic:   {opCreate20, opCreate200, opFlip, opBulk},
+	partRollout: {opRollout},
+	partRestart: {opRestart, opRestartLater},
+}
 
 // contender is a controller the side-by-side run measures.
 type contender struct {
@@ -76,8 +116,15 @@ type opSample struct {
 	// until the next operation (or until the group was quiet for a second).
 	Calls          measure.CallCounts `json:"calls"`
 	DescribeBefore bool               `json:"describeBeforeWrite"`
+	// After a restart: when the change was written, when the last group
+	// was first read (nil when some group never was), and how many groups
+	// were read, all from the process start.
+	WrittenMs  *float64 `json:"writtenMs,omitempty"`
+	VerifiedMs *float64 `json:"verifiedMs,omitempty"`
+	GroupsRead int      `json:"groupsRead,omitempty"`
+	Groups     int      `json:"groups,omitempty"`
 
-	reaction, endToEnd time.Duration
+	reaction, endToEnd, verified time.Duration
 }
 
 // The bulk flips' Service, and how many of its endpoints flip.
@@ -92,7 +139,15 @@ const versusTimeout = 60 * time.Second
 // RunVersus runs the side-by-side scenarios with tgc, then with the peer,
 // each on a fresh control plane and emulator, and writes peer.json, the
 // per-operation evidence and the BENCHMARKS.md section.
-func RunVersus(ctx context.Context, opts Options, vs VersusScale, pb peer.Build) error {
+//
+// parts selects what runs (all when empty); the rows of parts not run are
+// carried over from the peer.json already in the results directory, with
+// the run they came from noted.
+func RunVersus(ctx context.Context, opts Options, vs VersusScale, pb peer.Build, parts []string) error {
+	ran, err := selectedParts(parts)
+	if err != nil {
+		return err
+	}
 	tmp, err := os.MkdirTemp("", "tgc-bench-peer-")
 	if err != nil {
 		return fmt.Errorf("creating a scratch directory: %w", err)
@@ -123,10 +178,12 @@ func RunVersus(ctx context.Context, opts Options, vs VersusScale, pb peer.Build)
 		began := time.Now()
 		fmt.Fprintf(r.out, "\n== %s\n", c.name)
 		load0 := report.ThisMachine().LoadAverage
-		got, idle, err := r.versusOne(ctx, c, vs, pb.CRDDir)
+		got, idle, err := r.versusParts(ctx, c, vs, pb.CRDDir, ran)
 		v.Load[c.name] = [2]string{load0, report.ThisMachine().LoadAverage}
 		samples = append(samples, got...)
-		v.Idle[c.name] = idle
+		if ran[partBasic] {
+			v.Idle[c.name] = idle
+		}
 		if err != nil {
 			failed = append(failed, fmt.Errorf("%s: %w", c.name, err))
 			fmt.Fprintf(r.out, "FAILED %s after %s: %v\n", c.name, time.Since(began).Round(time.Second), err)
@@ -134,9 +191,27 @@ func RunVersus(ctx context.Context, opts Options, vs VersusScale, pb peer.Build)
 		}
 		fmt.Fprintf(r.out, "   %s took %s\n", c.name, time.Since(began).Round(time.Second))
 	}
+	measured := map[string]bool{}
+	for _, part := range VersusParts {
+		for _, op := range partOps[part] {
+			measured[op] = ran[part]
+		}
+	}
 	for _, name := range versusOps {
 		v.Rows = append(v.Rows, report.Op{Name: name, Single: name == opFlip,
 			TGC: sideOf(samples, "tgc", name), Peer: sideOf(samples, "peer", name)})
+	}
+	if len(ran) < len(VersusParts) {
+		prev, err := report.ReadVersus(filepath.Join(r.versusDir(vs.Name), "peer.json"))
+		if err != nil {
+			return fmt.Errorf("carrying over the rows not run: %w", err)
+		}
+		report.CarryOver(prev, &v, measured, ran[partBasic])
+		kept, err := carriedSamples(filepath.Join(r.versusDir(vs.Name), "peer.ops.jsonl"), v.Carried)
+		if err != nil {
+			return fmt.Errorf("carrying over the rows not run: %w", err)
+		}
+		samples = append(samples, kept...)
 	}
 	v.Targets = report.Judge(v.Rows)
 	v.Notes = append(v.Notes, versusNotes...)
@@ -160,6 +235,91 @@ var versusNotes = []string{
 	"the bulk flips take 200 of a Service's 300 endpoints out and back: taking every endpoint out is another operation, since tgc then keeps the last targets registered (emptyEndpointsPolicy Retain, its default) while the peer deregisters them all",
 	"every endpoint is backed by a running Pod whose containers are not ready, so that a flip is one EndpointSlice write for both controllers (the peer keeps a not-ready endpoint registered while its Pod's containers are ready)",
 	"the machine is shared with other builds and tests; the load average when each controller's run began and ended is recorded",
+	"the rollout replaces every endpoint of one binding (500 at full scale, 100 at quick) with a Deployment's rolling update (maxSurge 25%, maxUnavailable 0, new pods ready 1 s after they appear in batches of 10, old ones removed 3 s after they start terminating) over 30 s (15 s at quick); every endpoint turning ready or terminating is a sample, timed from its own write; calls per operation are the rollout's calls over its endpoint changes",
+	"the restart: 1,000 bindings of 2 pod-backed endpoints (200 at quick), every target registered; the controller runs once over them until it has read every group and gone quiet, is stopped, and started again with throttling on, 3 times (2 at quick), each time with changes to other bindings and the fleet back in sync before the next; one endpoint of the binding in the middle turns not ready right after the process starts. Reaction and end to end are timed from the process start (so they include the controller's startup); the line under the table says when the last group was read again, and calls per operation are every call from the restart until the emulator saw none for a second. The first change is written as soon as the controller's start returns: at once for tgc, and for the peer once its readiness probe answers (about 2 s in; writtenMs in peer.ops.jsonl). A second change, to the last binding, is written 5 s after the process start and timed from its own write; its calls are those to its group from that write",
+}
+
+// selectedParts checks the parts asked for; none means all.
+func selectedParts(parts []string) (map[string]bool, error) {
+	ran := map[string]bool{}
+	for _, p := range parts {
+		if !slices.Contains(VersusParts, p) {
+			return nil, fmt.Errorf("unknown part %q (%s)", p, strings.Join(VersusParts, ", "))
+		}
+		ran[p] = true
+	}
+	if len(ran) == 0 {
+		for _, p := range VersusParts {
+			ran[p] = true
+		}
+	}
+	return ran, nil
+}
+
+// versusParts runs the selected parts with one controller, each on worlds
+// of its own; a part that fails does not keep the others from running.
+func (r *runner) versusParts(ctx context.Context, c contender, vs VersusScale, peerCRDs string, ran map[string]bool) ([]opSample, measure.CallCounts, error) {
+	var out []opSample
+	var idle measure.CallCounts
+	var failed []error
+	if ran[partBasic] {
+		got, counts, err := r.versusOne(ctx, c, vs, peerCRDs)
+		out, idle = append(out, got...), counts
+		if err != nil {
+			failed = append(failed, fmt.Errorf("%s: %w", partBasic, err))
+		}
+	}
+	for _, p := range []struct {
+		name string
+		run  func(context.Context, contender, VersusScale, *env) ([]opSample, error)
+	}{{partRollout, r.versusRollout}, {partRestart, r.versusRestart}} {
+		if !ran[p.name] || ctx.Err() != nil {
+			continue
+		}
+		got, err := r.inWorld(ctx, peerCRDs, func(e *env) ([]opSample, error) { return p.run(ctx, c, vs, e) })
+		out = append(out, got...)
+		if err != nil {
+			failed = append(failed, fmt.Errorf("%s: %w", p.name, err))
+		}
+	}
+	return out, idle, errors.Join(failed...)
+}
+
+// carriedSamples reads the per-operation lines of the carried rows from
+// the last run's peer.ops.jsonl, so that the evidence file keeps every
+// row the table shows.
+func carriedSamples(path string, carried []report.Carried) ([]opSample, error) {
+	rows := map[string]bool{}
+	for _, c := range carried {
+		for _, r := range c.Rows {
+			rows[r] = true
+		}
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", path, err)
+	}
+	var out []opSample
+	for line := range strings.Lines(string(b)) {
+		var o opSample
+		if err := json.Unmarshal([]byte(line), &o); err != nil {
+			return nil, fmt.Errorf("decoding %s: %w", path, err)
+		}
+		if rows[o.Op] {
+			out = append(out, o)
+		}
+	}
+	return out, nil
+}
+
+// inWorld runs part on a fresh control plane and emulator.
+func (r *runner) inWorld(ctx context.Context, peerCRDs string, part func(*env) ([]opSample, error)) ([]opSample, error) {
+	e, err := newEnv(ctx, r.opts.Root, r.log, peerCRDs)
+	if err != nil {
+		return nil, err
+	}
+	defer e.close()
+	return part(e)
 }
 
 func buildController(ctx context.Context, r *runner) (string, error) {
@@ -415,11 +575,18 @@ func sideOf(samples []opSample, controller, op string) report.Side {
 	var s report.Side
 	var reaction, e2e []time.Duration
 	var calls, mutating, describe int
+	var verified []time.Duration
 	for _, o := range samples {
 		if o.Controller != controller || o.Op != op {
 			continue
 		}
 		s.Ops++
+		if o.VerifiedMs != nil {
+			verified = append(verified, o.verified)
+		}
+		if o.Groups > 0 {
+			s.Groups, s.GroupsRead = o.Groups, o.GroupsRead
+		}
 		if o.ReactionMs != nil {
 			reaction = append(reaction, o.reaction)
 		}
@@ -438,7 +605,7 @@ func sideOf(samples []opSample, controller, op string) report.Side {
 			s.DescribeBefore++
 		}
 	}
-	s.Reaction, s.EndToEnd = measure.Summarize(reaction), measure.Summarize(e2e)
+	s.Reaction, s.EndToEnd, s.Verified = measure.Summarize(reaction), measure.Summarize(e2e), measure.Summarize(verified)
 	if s.Ops > 0 {
 		n := float64(s.Ops)
 		s.CallsPerOp, s.MutatingPerOp, s.DescribePerOp = round2(float64(calls)/n), round2(float64(mutating)/n), round2(float64(describe)/n)
@@ -471,13 +638,18 @@ func redactPorts(args []string) []string {
 	return out
 }
 
+// versusDir is where peer.json of a scale lives.
+func (r *runner) versusDir(scale string) string {
+	if scale == "quick" {
+		return filepath.Join(r.opts.ResultsDir, "quick")
+	}
+	return r.opts.ResultsDir
+}
+
 // publishVersus writes peer.json, peer.ops.jsonl and the BENCHMARKS.md
 // section.
 func (r *runner) publishVersus(v report.Versus, samples []opSample) error {
-	dir := r.opts.ResultsDir
-	if v.Scale == "quick" {
-		dir = filepath.Join(dir, "quick")
-	}
+	dir := r.versusDir(v.Scale)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("creating %s: %w", dir, err)
 	}

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	"k8s.io/utils/ptr"
 
@@ -37,6 +38,10 @@ type write struct {
 type writer struct {
 	e    *env
 	zero time.Time
+	// podOf, when set, names the Pod behind a new endpoint's address: the
+	// endpoint add writes then carries it as its targetRef, as the peer
+	// needs.
+	podOf func(ip string) string
 
 	mu     sync.Mutex
 	writes []write
@@ -164,6 +169,9 @@ func (w *writer) add(ctx context.Context, s *service, ips []string, maxPerSlice 
 		err := w.update(ctx, s, i, rec, func(sl *discoveryv1.EndpointSlice) {
 			for _, ip := range batch {
 				ep := discoveryv1.Endpoint{Addresses: []string{ip}}
+				if w.podOf != nil {
+					ep.TargetRef = &corev1.ObjectReference{Kind: "Pod", Namespace: namespace, Name: w.podOf(ip)}
+				}
 				setConditions(&ep, stateNotReady)
 				sl.Endpoints = append(sl.Endpoints, ep)
 			}

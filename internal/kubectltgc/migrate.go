@@ -212,11 +212,13 @@ func ready(b *v1alpha1.TargetGroupBinding) bool {
 // is deleted; a binding without finalizers is removed at once.
 func removePeerBinding(ctx context.Context, kube client.Client, key types.NamespacedName, timeout time.Duration) error {
 	// The peer re-adds its finalizer within milliseconds of its removal, and
-	// on a busy API server it can win that race many times in a row: keep
-	// trying, quickly, until timeout, rather than a fixed number of times.
+	// it can win that race several times in a row: keep trying until
+	// timeout, rather than a fixed number of times.
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	err := wait.PollUntilContextCancel(ctx, 20*time.Millisecond, true, func(ctx context.Context) (bool, error) {
+	// Attempts 200 ms apart stay far below the client's limits, so that
+	// within an attempt the delete follows the patch without a wait.
+	err := wait.PollUntilContextCancel(ctx, 200*time.Millisecond, true, func(ctx context.Context) (bool, error) {
 		u := &unstructured.Unstructured{}
 		u.SetGroupVersionKind(peerBindingGVK)
 		if err := kube.Get(ctx, key, u); err != nil {

@@ -76,6 +76,11 @@ func (o *options) session() (*session, error) {
 	if err != nil {
 		return nil, &exitCode{exitError, fmt.Errorf("reading the kubeconfig: %w; pass --kubeconfig or set KUBECONFIG to a kubeconfig of the cluster", err)}
 	}
+	// kubectl's own client limits. client-go's defaults (5/s, burst 10)
+	// would space the requests of one step apart: migrate's removal of
+	// the peer's finalizer and its conditional delete must follow each
+	// other at once, or the peer re-adds its finalizer in between.
+	cfg.QPS, cfg.Burst = 50, 300
 	ns, _, err := cc.Namespace()
 	if err != nil {
 		return nil, &exitCode{exitError, fmt.Errorf("reading the namespace from the kubeconfig: %w", err)}

@@ -85,7 +85,7 @@ func TestWebhookAndMetricsServersRefuseHTTP2UnlessEnabled(t *testing.T) {
 		o := e.controllerOptions()
 		o.EnableHTTP2 = http2
 		o.MetricsAddr = loopbackAddr(t)
-		port, err := process.FreePort()
+		port, err := process.FreePortAllInterfaces() // the webhook listens on every address
 		if err != nil {
 			t.Fatal(err)
 		}

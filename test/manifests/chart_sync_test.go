@@ -2,7 +2,6 @@ package manifests
 
 import (
 	"context"
-	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -70,9 +69,11 @@ func TestChartInstallSyncsABinding(t *testing.T) {
 	// the test machine is one network namespace for every test, where a
 	// Pod would have its own. The last value of a flag wins.
 	args := append(deploymentArgs(t, rendered),
-		"--metrics-bind-address=127.0.0.1:"+freePort(t),
-		"--health-probe-bind-address=127.0.0.1:"+freePort(t),
-		"--webhook-port="+freePort(t),
+		"--metrics-bind-address=127.0.0.1:"+freePort(t, process.FreePort),
+		"--health-probe-bind-address=127.0.0.1:"+freePort(t, process.FreePort),
+		// The webhook listens on every address, where the loopback
+		// kubelet's pods and the emulator's load balancers hold ports too.
+		"--webhook-port="+freePort(t, process.FreePortAllInterfaces),
 		"--leader-election-lease-duration=4s", "--leader-election-renew-deadline=3s", "--leader-election-retry-period=500ms")
 	t.Setenv("POD_NAMESPACE", ns)
 	bin, err := process.BuildController(ctx, repoRoot(t), t.TempDir())
@@ -147,12 +148,11 @@ func deploymentArgs(t *testing.T, rendered string) []string {
 	return nil
 }
 
-func freePort(t *testing.T) string {
+func freePort(t *testing.T, pick func() (int, error)) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	p, err := pick()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
-	return strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+	return strconv.Itoa(p)
 }

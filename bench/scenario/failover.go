@@ -75,54 +75,12 @@ func runFailover(ctx context.Context, r *runner, _ map[string]bool) ([]*report.R
 	churn := newChurnState(rand.New(rand.NewPCG(5, 6)), f)
 	w := newWriter(e, time.Now())
 	var runs []failoverRun
-	k := 0
 	for _, set := range leaseSettings {
-		pair := [2]*controller{}
-		for i := range pair {
-			if pair[i], err = r.startController("failover-"+set.Name, e, set.args()...); err != nil {
-				return nil, err
-			}
+		got, err := r.failoverPair(ctx, e, w, churn, set, len(runs))
+		runs = append(runs, got...)
+		if err != nil {
+			return nil, err
 		}
-		for _, mode := range []failoverMode{graceful, crash} {
-			for range r.scale.FailoverRuns {
-				leader, err := waitLeader(ctx, pair[:], set.Lease+r.scale.SettleTimeout)
-				if err != nil {
-					stopAll(pair[:])
-					return nil, err
-				}
-				// Let the standby's caches settle, as in a running Deployment.
-				time.Sleep(time.Second)
-				if err := waitQuiet(ctx, e, 500*time.Millisecond, r.scale.SettleTimeout); err != nil {
-					stopAll(pair[:])
-					return nil, err
-				}
-				killed := time.Now()
-				if mode == crash {
-					_ = pair[leader].Cmd.Process.Signal(syscall.SIGKILL)
-				} else {
-					_ = pair[leader].Cmd.Process.Signal(syscall.SIGTERM)
-				}
-				s, ip, st := churn.pick(k, time.Now())
-				k++
-				if err := w.setState(ctx, s, []string{ip}, st); err != nil {
-					stopAll(pair[:])
-					return nil, err
-				}
-				landed, err := waitLanded(ctx, e, w, killed, set.Lease+r.scale.SettleTimeout)
-				if err != nil {
-					stopAll(pair[:])
-					return nil, controllerFailed(pair[1-leader], err)
-				}
-				runs = append(runs, failoverRun{Setting: set.Name, Mode: mode, LandedMs: float64(landed.Sub(killed).Microseconds()) / 1000})
-				fmt.Fprintf(r.out, "   %s %s: change landed %.0f ms after the signal\n", set.Name, mode, runs[len(runs)-1].LandedMs)
-				pair[leader].Kill() // reap it (a SIGTERMed one may still be shutting down)
-				if pair[leader], err = r.startController("failover-"+set.Name, e, set.args()...); err != nil {
-					stopAll(pair[:])
-					return nil, err
-				}
-			}
-		}
-		stopAll(pair[:])
 	}
 	fig, targets := failoverFigures(runs)
 	res.Figures = map[string]any{"cases": fig, "runs": runs,
@@ -131,8 +89,58 @@ func runFailover(ctx context.Context, r *runner, _ map[string]bool) ([]*report.R
 	res.Headline = failoverHeadline(fig)
 	res.Notes = append(res.Notes,
 		"the change is written right after the signal; landed = the end of the emulator's Register/Deregister call carrying it",
-		"Lease traffic with 2 replicas: the leader renews with one update per retry period and the standby reads once per retry period; default 1 request/s, fast 8 requests/s")
+		"Lease traffic with 2 replicas is computed, not measured: the leader renews with one update per retry period and the standby reads about once per retry period (plus a watch while it holds a read); default about 1 request/s, fast about 8")
 	return []*report.Result{res}, nil
+}
+
+// failoverPair runs one lease setting: two replicas, and FailoverRuns
+// failovers per mode. k numbers the changes, so that each setting picks
+// new ones. The replicas are stopped on return, whatever happened.
+func (r *runner) failoverPair(ctx context.Context, e *env, w *writer, churn *churnState, set leaseSetting, k int) ([]failoverRun, error) {
+	pair := [2]*controller{}
+	defer func() { stopAll(pair[:]) }()
+	var err error
+	for i := range pair {
+		if pair[i], err = r.startController("failover-"+set.Name, e, set.args()...); err != nil {
+			return nil, err
+		}
+	}
+	var runs []failoverRun
+	for _, mode := range []failoverMode{graceful, crash} {
+		for range r.scale.FailoverRuns {
+			leader, err := waitLeader(ctx, pair[:], set.Lease+r.scale.SettleTimeout)
+			if err != nil {
+				return runs, err
+			}
+			// Let the standby's caches settle, as in a running Deployment.
+			time.Sleep(time.Second)
+			if err := waitQuiet(ctx, e, 500*time.Millisecond, r.scale.SettleTimeout); err != nil {
+				return runs, err
+			}
+			killed := time.Now()
+			sig := syscall.SIGTERM
+			if mode == crash {
+				sig = syscall.SIGKILL
+			}
+			_ = pair[leader].Cmd.Process.Signal(sig)
+			s, ip, st := churn.pick(k, time.Now())
+			k++
+			if err := w.setState(ctx, s, []string{ip}, st); err != nil {
+				return runs, err
+			}
+			landed, err := waitLanded(ctx, e, w, killed, set.Lease+r.scale.SettleTimeout)
+			if err != nil {
+				return runs, controllerFailed(pair[1-leader], err)
+			}
+			runs = append(runs, failoverRun{Setting: set.Name, Mode: mode, LandedMs: float64(landed.Sub(killed).Microseconds()) / 1000})
+			fmt.Fprintf(r.out, "   %s %s: change landed %.0f ms after the signal\n", set.Name, mode, runs[len(runs)-1].LandedMs)
+			pair[leader].Kill() // reap it (a SIGTERMed one may still be shutting down)
+			if pair[leader], err = r.startController("failover-"+set.Name, e, set.args()...); err != nil {
+				return runs, err
+			}
+		}
+	}
+	return runs, nil
 }
 
 func stopAll(cs []*controller) {

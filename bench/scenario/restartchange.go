@@ -64,14 +64,14 @@ func runRestartWithChange(ctx context.Context, r *runner, _ map[string]bool) ([]
 			select {
 			case <-ctx.Done():
 				return
+			case <-time.After(time.Until(at)):
+			}
+			select {
 			case <-sweepDone:
 				if time.Since(sweepBegan) >= minChangeWindow {
 					return
 				}
-			case <-time.After(time.Until(at)):
-			}
-			if time.Now().Before(at) {
-				time.Sleep(time.Until(at))
+			default:
 			}
 			s, ip, st := churn.pick(k, time.Now())
 			if err := w.setState(ctx, s, []string{ip}, st); err != nil {

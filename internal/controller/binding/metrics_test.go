@@ -38,7 +38,7 @@ tgc_binding_ready{binding="web",namespace="a",reason="Synced"} 1`,
 			want: `tgc_binding_ready{binding="web",namespace="a",reason="Synced"} 1
 tgc_binding_ready{binding="web",namespace="b",reason="NotAllowed"} 0`,
 		},
-		"a forgotten binding's series is gone and a later one starts fresh": {
+		"a forgotten binding's series is gone": {
 			sets:   []set{{"a", "web", "AWSError", false}},
 			forget: []string{"web"},
 			want:   ``,

@@ -153,6 +153,17 @@ func (r *runner) churnAt(ctx context.Context, e *env, c *controller, churn *chur
 	}
 	start := time.Now()
 	w := newWriter(e, start)
+	var profWG sync.WaitGroup
+	if c.PprofURL != "" && rate == cpuRate {
+		profWG.Go(func() {
+			if err := profileCPU(ctx, c.PprofURL, r.scale.ChurnWindow, r.opts.CPUProfile); err != nil {
+				fmt.Fprintf(r.out, "   warning: %v\n", err)
+				return
+			}
+			fmt.Fprintf(r.out, "   CPU profile of the %.0f/s window: %s\n", rate, r.opts.CPUProfile)
+		})
+	}
+	defer profWG.Wait()
 
 	var qmu sync.Mutex
 	var depths []int

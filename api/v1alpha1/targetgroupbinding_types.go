@@ -1,6 +1,8 @@
 package v1alpha1
 
 import (
+	"time"
+
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 )
@@ -262,6 +264,10 @@ type TargetGroupBindingStatus struct {
 	// +optional
 	Targets TargetCounts `json:"targets,omitempty"`
 	// LastSyncTime is when the target group last matched the desired targets.
+	// It moves with every status change; a sync that changes nothing else
+	// moves it at most once a minute (LastSyncTimeInterval), so that idle
+	// health polls and drift checks cost no API write. The
+	// tgc_binding_last_sync_timestamp_seconds metric follows every sync.
 	// +optional
 	LastSyncTime *metav1.Time `json:"lastSyncTime,omitempty"`
 	// OwnedTargets, in multi-cluster mode, lists the targets ("ip:port" or
@@ -315,3 +321,7 @@ type TargetGroupBindingList struct {
 	metav1.ListMeta `json:"metadata,omitempty"`
 	Items           []TargetGroupBinding `json:"items"`
 }
+
+// LastSyncTimeInterval is how often status.lastSyncTime moves forward when
+// nothing else in the status changes.
+const LastSyncTimeInterval = time.Minute

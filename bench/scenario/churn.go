@@ -44,9 +44,12 @@ type churnWindow struct {
 	UnappliedAtWindowEnd     int     `json:"unappliedAtWindowEnd"`
 	LastLandedAfterWindowSec float64 `json:"lastLandedAfterWindowSec"`
 	NeverApplied             int     `json:"neverApplied"`
-	CPUSeconds               float64 `json:"cpuSecondsInWindow"`
-	CPUSecondsWithSettle     float64 `json:"cpuSecondsWithSettle"`
-	WindowSec                float64 `json:"windowSec"`
+	// WorkPerChange is the controller's own count of syncs, API writes
+	// and AWS calls per change, over the window and its settle.
+	WorkPerChange        map[string]float64 `json:"workPerChange,omitempty"`
+	CPUSeconds           float64            `json:"cpuSecondsInWindow"`
+	CPUSecondsWithSettle float64            `json:"cpuSecondsWithSettle"`
+	WindowSec            float64            `json:"windowSec"`
 	// SettleSec is how long after the window the driver waited for the
 	// backlog (plus 2 s) before the next rate.
 	SettleSec float64 `json:"settleSec"`
@@ -147,12 +150,24 @@ func joinSemi(parts []string) string {
 // churnAt runs one rate's window and its settle.
 func (r *runner) churnAt(ctx context.Context, e *env, c *controller, churn *churnState, rate float64) (churnWindow, error) {
 	win := churnWindow{Rate: rate, WindowSec: r.scale.ChurnWindow.Seconds()}
+	work0 := workCounts(ctx, c)
 	cpu0, err := sample.ReadProc(c.Pid())
 	if err != nil {
 		return win, controllerFailed(c, err)
 	}
 	start := time.Now()
 	w := newWriter(e, start)
+	var profWG sync.WaitGroup
+	if c.PprofURL != "" && rate == cpuRate {
+		profWG.Go(func() {
+			if err := profileCPU(ctx, c.PprofURL, r.scale.ChurnWindow, r.opts.CPUProfile); err != nil {
+				fmt.Fprintf(r.out, "   warning: %v\n", err)
+				return
+			}
+			fmt.Fprintf(r.out, "   CPU profile of the %.0f/s window: %s\n", rate, r.opts.CPUProfile)
+		})
+	}
+	defer profWG.Wait()
 
 	var qmu sync.Mutex
 	var depths []int
@@ -224,6 +239,7 @@ func (r *runner) churnAt(ctx context.Context, e *env, c *controller, churn *chur
 	if err != nil {
 		return win, controllerFailed(c, err)
 	}
+	work := workCounts(ctx, c)
 	stopQueue()
 	qwg.Wait()
 
@@ -256,6 +272,7 @@ func (r *runner) churnAt(ctx context.Context, e *env, c *controller, churn *chur
 			win.QueueDepthLast = float64(d)
 		}
 	}
+	win.WorkPerChange = perChange(work0, work, win.Changes)
 	win.CPUSeconds = sample.CPUSeconds(cpu1.CPUTicks - cpu0.CPUTicks)
 	win.CPUSecondsWithSettle = sample.CPUSeconds(cpu2.CPUTicks - cpu0.CPUTicks)
 	if settleErr != nil && c.Exited() {
@@ -288,10 +305,17 @@ func (r *runner) cpuResult(churn *report.Result, windows []churnWindow, idle flo
 			"cpuSecondsWithSettle":            w.CPUSecondsWithSettle,
 			"cpuSecondsPer1000ChangesSettled": perSettled,
 		}
+		if w.WorkPerChange != nil {
+			res.Figures["workPerChange"] = w.WorkPerChange
+		}
 		// The target is per change: what the controller spends anyway over
 		// the same time, idle (scrapes, drift checks), is not the changes'.
 		res.Targets = []report.Target{report.Check("CPU per 1,000 changes, net of idle", "< 1 CPU-second", fmt.Sprintf("%.2f s (%.2f s gross)", net, per), net < 1)}
 		res.Headline = fmt.Sprintf("%.2f CPU-s per 1,000 changes (%.2f s over %d changes in %.0f s at 3/s; %.2f net of the idle %.3f CPU-s/s; %.2f with the settle)", per, w.CPUSeconds, w.Changes, w.WindowSec, net, idle, perSettled)
+		if p := w.WorkPerChange; p != nil {
+			res.Headline += fmt.Sprintf("; per change %.2f syncs, %.2f API patches, %.2f API creates, %.2f DescribeTargetHealth, %.2f Register/Deregister",
+				p["reconciles"], p["apiPatches"], p["apiCreates"], p["describeTargetHealth"], p["registerTargets"]+p["deregisterTargets"])
+		}
 		res.Notes = append(res.Notes, "CPU is utime+stime of the controller process from /proc/<pid>/stat (clock ticks of 10 ms), over the window; the target is judged net of the idle controller's CPU per second (read over two scrape intervals with /metrics scraped as during the window) times the window")
 		return res
 	}

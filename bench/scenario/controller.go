@@ -19,7 +19,9 @@ import (
 type controller struct {
 	*process.Process
 	MetricsURL string
-	http       *http.Client
+	// PprofURL is the base of the pprof endpoints; empty when they are off.
+	PprofURL string
+	http     *http.Client
 }
 
 // startController starts bin; logs go to logPath. extra flags come after

@@ -28,6 +28,7 @@ func Main(ctx context.Context, args []string) error {
 	verbose := fs.Bool("v", false, "Log the control plane's and the emulator's messages to stderr.")
 	peerDir := fs.String("peer", "", "Run tgc and the peer (the AWS Load Balancer Controller) side by side instead of the scenarios: the directory hack/peer.sh prints (binary, CRDs, version). Writes peer.json and the BENCHMARKS.md section at full scale.")
 	peerParts := fs.StringSlice("peer-parts", nil, "With --peer, the parts to run (repeat or comma-separate); empty means all: "+strings.Join(VersusParts, ", ")+". The rows of the parts not run are carried over from the peer.json already in --results.")
+	cpuProfile := fs.String("cpu-profile", "", "Save a CPU profile of the controller over the churn run's 3 changes/s window (the cpu scenario's window) to this file; turns on the controller's pprof endpoints.")
 	printVersion := fs.Bool("version", false, "Print the version, commit and Go version, and exit.")
 	fs.Usage = func() {
 		fmt.Fprintln(os.Stderr, "tgc-bench runs the cluster-scale benchmarks against a local control plane, the ELBv2 emulator and the built controller.")
@@ -84,5 +85,6 @@ func Main(ctx context.Context, args []string) error {
 		Markdown:   abs(*markdown),
 		Out:        os.Stdout,
 		Log:        log,
+		CPUProfile: abs(*cpuProfile),
 	})
 }

@@ -34,6 +34,9 @@ type Options struct {
 	Markdown string
 	Out      io.Writer
 	Log      logr.Logger
+	// CPUProfile, when set, is where the churn run saves a CPU profile of
+	// the controller over its 3 changes/s window (the cpu figure's window).
+	CPUProfile string
 }
 
 // Order is every scenario, in the order they run and appear in the table.
@@ -191,10 +194,15 @@ func (r *runner) env(ctx context.Context) (*env, error) {
 func (r *runner) startController(scenario string, e *env, extra ...string) (*controller, error) {
 	path := filepath.Join(r.tmp, fmt.Sprintf("%s-controller-%d.log", scenario, len(r.logs)+1))
 	r.logs = append(r.logs, path)
-	c, err := startController(r.bin, path, e, extra...)
+	pprof, url, err := r.pprofArgs()
 	if err != nil {
 		return nil, err
 	}
+	c, err := startController(r.bin, path, e, append(extra, pprof...)...)
+	if err != nil {
+		return nil, err
+	}
+	c.PprofURL = url
 	return c, nil
 }
 

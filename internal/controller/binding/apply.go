@@ -73,7 +73,7 @@ func (c *Controller) deregister(ctx context.Context, tgb *v1alpha1.TargetGroupBi
 	if len(done) > 0 {
 		c.metrics.deregistered.WithLabelValues(tgb.Namespace, tgb.Name).Add(float64(len(done)))
 		log.FromContext(ctx).Info("deregistered targets", "targetGroupARN", g.ARN(), "targets", targetList(done))
-		c.event(tgb, false, "Deregistered", "DeregisterTargets", "deregistered %d targets from %s: %s", len(done), g.ARN(), targetList(done))
+		c.changes.record(tgb, change{reason: "Deregistered", action: "DeregisterTargets", verb: "deregistered", prep: "from", arn: g.ARN(), targets: done})
 	}
 	return done, err
 }
@@ -89,7 +89,7 @@ func (c *Controller) register(ctx context.Context, tgb *v1alpha1.TargetGroupBind
 	if len(done) > 0 {
 		c.metrics.registered.WithLabelValues(tgb.Namespace, tgb.Name).Add(float64(len(done)))
 		log.FromContext(ctx).Info("registered targets", "targetGroupARN", g.ARN(), "targets", targetList(done))
-		c.event(tgb, false, "Registered", "RegisterTargets", "registered %d targets in %s: %s", len(done), g.ARN(), targetList(done))
+		c.changes.record(tgb, change{reason: "Registered", action: "RegisterTargets", verb: "registered", prep: "in", arn: g.ARN(), targets: done})
 	}
 	if err == nil || !rejectsTargets(err) {
 		return nil, err

@@ -126,6 +126,8 @@ type Controller struct {
 	// foreign remembers when each binding's group was last changed by
 	// another writer.
 	foreign *foreignWrites
+	// changes sums up each binding's Registered and Deregistered Events.
+	changes *changeEvents
 
 	mu sync.Mutex
 	// pendingSince is when tgc first saw a binding needing AWS changes; the
@@ -137,7 +139,7 @@ type Controller struct {
 // New returns a reconciler that syncs target groups through the shared view.
 func New(kube client.Client, groups Views, rec events.EventRecorder, m *Metrics, clk clock.PassiveClock, cfg Config) *Controller {
 	cfg = cfg.withDefaults()
-	return &Controller{
+	c := &Controller{
 		Planner:      NewPlanner(kube, groups, clk, PlannerConfig{Gates: cfg.Gates, Ledger: cfg.Ledger, Brake: cfg.Brake, Live: cfg.APIReader}),
 		kube:         kube,
 		groups:       groups,
@@ -152,6 +154,8 @@ func New(kube client.Client, groups Views, rec events.EventRecorder, m *Metrics,
 		foreign:      newForeignWrites(),
 		pendingSince: map[types.NamespacedName]time.Time{},
 	}
+	c.changes = newChangeEvents(clk, c.normalEvent)
+	return c
 }
 
 // Register adds the controller to the manager: it indexes bindings by

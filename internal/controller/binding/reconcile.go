@@ -7,6 +7,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/klog/v2"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
@@ -36,6 +37,7 @@ func (c *Controller) Reconcile(ctx context.Context, req reconcile.Request) (reco
 			c.hcWarnings.forget(req.NamespacedName)
 			c.edits.forget(req.NamespacedName)
 			c.foreign.forget(req.NamespacedName)
+			c.changes.forget(req.NamespacedName)
 			return reconcile.Result{}, nil
 		}
 		return reconcile.Result{}, fmt.Errorf("getting TargetGroupBinding %s: %w", req, err)
@@ -99,4 +101,9 @@ func (c *Controller) event(tgb *v1alpha1.TargetGroupBinding, warning bool, reaso
 		typ = corev1.EventTypeWarning
 	}
 	c.events.Eventf(tgb, nil, typ, reason, action, note, args...)
+}
+
+// normalEvent records a Normal Event whose note is already formatted.
+func (c *Controller) normalEvent(obj runtime.Object, reason, action, note string) {
+	c.events.Eventf(obj, nil, corev1.EventTypeNormal, reason, action, "%s", note)
 }

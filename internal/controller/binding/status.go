@@ -2,8 +2,12 @@ package binding
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
+
+	jsonpatch "github.com/evanphx/json-patch/v5"
+	"k8s.io/apimachinery/pkg/types"
 
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -123,7 +127,8 @@ func (c *Controller) writeStatus(ctx context.Context, orig, tgb *v1alpha1.Target
 	if !tgb.Spec.MultiClusterTargetGroup {
 		st.OwnedTargets = nil
 	}
-	if res.inSync && (res.touched || st.LastSyncTime == nil) {
+	synced := res.inSync && (res.touched || st.LastSyncTime == nil)
+	if synced && lastSyncDue(orig.Status, *st, now.Time) {
 		st.LastSyncTime = &now
 	}
 
@@ -142,17 +147,59 @@ func (c *Controller) writeStatus(ctx context.Context, orig, tgb *v1alpha1.Target
 	c.metrics.setReady(tgb.Namespace, tgb.Name, cond.Reason, cond.Status == metav1.ConditionTrue)
 	c.metrics.paused.WithLabelValues(tgb.Namespace, tgb.Name).Set(boolValue(res.paused != nil))
 	c.metrics.setCounts(tgb.Namespace, tgb.Name, st.Targets)
-	if st.LastSyncTime != nil {
+	// The metric follows every sync, which costs no API write; the status
+	// field follows it at most every LastSyncTimeInterval.
+	if synced {
+		c.metrics.lastSync.WithLabelValues(tgb.Namespace, tgb.Name).Set(float64(now.Unix()))
+	} else if st.LastSyncTime != nil {
 		c.metrics.lastSync.WithLabelValues(tgb.Namespace, tgb.Name).Set(float64(st.LastSyncTime.Unix()))
 	}
 
 	if equality.Semantic.DeepEqual(orig.Status, tgb.Status) {
 		return nil
 	}
-	if err := c.kube.Status().Patch(ctx, tgb, client.MergeFrom(orig)); err != nil {
+	patch, err := mergePatchOfStatus(orig.Status, tgb.Status)
+	if err != nil {
+		return fmt.Errorf("computing the status patch of %s/%s: %w", tgb.Namespace, tgb.Name, err)
+	}
+	if err := c.kube.Status().Patch(ctx, tgb, client.RawPatch(types.MergePatchType, patch)); err != nil {
 		return fmt.Errorf("writing status of %s/%s: %w", tgb.Namespace, tgb.Name, err)
 	}
 	return nil
+}
+
+// mergePatchOfStatus is the JSON merge patch from one status to the other. It is
+// computed from the statuses alone: client.MergeFrom serialises the whole
+// object twice (metadata, managed fields, spec) to find a change that only
+// the status can hold, and that was the largest cost of a sync.
+func mergePatchOfStatus(before, after v1alpha1.TargetGroupBindingStatus) ([]byte, error) {
+	b, err := json.Marshal(before)
+	if err != nil {
+		return nil, err
+	}
+	a, err := json.Marshal(after)
+	if err != nil {
+		return nil, err
+	}
+	p, err := jsonpatch.CreateMergePatch(b, a)
+	if err != nil {
+		return nil, err
+	}
+	return append(append([]byte(`{"status":`), p...), '}'), nil
+}
+
+// lastSyncDue reports whether a sync that found the group in sync moves
+// status.lastSyncTime forward. Every status patch is an API write and a
+// watch event that every informer of bindings decodes, so a patch that would
+// carry only a newer lastSyncTime (a health poll or drift check that found
+// nothing new) is made at most every v1alpha1.LastSyncTimeInterval; a
+// patch that goes out anyway for another field carries the current time.
+func lastSyncDue(before, after v1alpha1.TargetGroupBindingStatus, now time.Time) bool {
+	if after.LastSyncTime == nil || now.Sub(after.LastSyncTime.Time) >= v1alpha1.LastSyncTimeInterval {
+		return true
+	}
+	after.LastSyncTime = before.LastSyncTime
+	return !equality.Semantic.DeepEqual(before, after)
 }
 
 // announcePause makes a pause loud: a Warning Event and a log line when it

@@ -136,8 +136,13 @@ func (c *Controller) sync(ctx context.Context, tgb *v1alpha1.TargetGroupBinding)
 	}
 
 	// Afterwards: follow targets that settle on their own, warn about pods
-	// that would exit before draining, and count.
-	if !read {
+	// that would exit before draining, and count. A sync that wrote does
+	// not read the group back: AWS documents that a registered target is
+	// initial until it passes its health checks and a deregistered one
+	// draining for the deregistration delay, which the view already says
+	// (targets.Applied). The next health poll comes at the health poll
+	// interval; readiness gates poll on their own (FreshHealth).
+	if !read && !res.touched {
 		g.PollUnsettled(ctx)
 	}
 	if len(eps.result.Pods) > 0 || tgb.Spec.Drain.Injects() {

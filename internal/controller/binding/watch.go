@@ -96,26 +96,14 @@ func targetGroupOf(o client.Object) []string {
 func serviceObject() client.Object { return &corev1.Service{} }
 func sliceObject() client.Object   { return &discoveryv1.EndpointSlice{} }
 
-// bindingPredicates lets through binding events that need a sync: creation,
-// deletion, spec changes (generation), the start of deletion and finalizer
-// changes. Status writes, which tgc makes itself, are left out; otherwise
-// every sync would trigger the next.
+// bindingPredicates lets through binding events that need a sync:
+// creation, deletion, and updates that change what a sync reads
+// (needsSync). Status writes, which tgc makes itself, are left out;
+// otherwise every sync would trigger the next.
 func bindingPredicates() predicate.Predicate {
-	return predicate.Or(
-		predicate.GenerationChangedPredicate{},
-		predicate.Funcs{
-			UpdateFunc: func(e event.UpdateEvent) bool {
-				confirm := v1alpha1.ConfirmDeregistrationAnnotation
-				return !e.ObjectOld.GetDeletionTimestamp().Equal(e.ObjectNew.GetDeletionTimestamp()) ||
-					len(e.ObjectOld.GetFinalizers()) != len(e.ObjectNew.GetFinalizers()) ||
-					// A user confirming a held deregistration.
-					e.ObjectOld.GetAnnotations()[confirm] != e.ObjectNew.GetAnnotations()[confirm]
-			},
-			CreateFunc:  func(event.CreateEvent) bool { return false },
-			DeleteFunc:  func(event.DeleteEvent) bool { return false },
-			GenericFunc: func(event.GenericEvent) bool { return false },
-		},
-	)
+	return predicate.Funcs{
+		UpdateFunc: func(e event.UpdateEvent) bool { return needsSync(e.ObjectOld, e.ObjectNew) },
+	}
 }
 
 func bindingsOfService(kube client.Client) handler.EventHandler {

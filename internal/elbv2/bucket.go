@@ -51,10 +51,40 @@ func newBucket(op string, b Bucket, adaptive bool, obs RateObserver) *bucket {
 // the read is only worth making on spare tokens.
 func (b *bucket) read(ctx context.Context, p Priority) error {
 	b.adapt(paceTick, time.Now())
-	if p == Spare {
+	switch p {
+	case Spare:
 		return b.spare(1)
+	case Background:
+		return b.whenFree(ctx)
 	}
 	return b.wait(ctx, 1)
+}
+
+// whenFree gets one token without reserving it ahead: it takes a token only
+// once the bucket holds one. A Required read reserves the next token
+// (rate.Limiter.Wait books it, driving the bucket below one), so it never
+// waits behind Background reads, however many are waiting.
+func (b *bucket) whenFree(ctx context.Context) error {
+	if b.lim.Limit() == rate.Inf {
+		return nil
+	}
+	for {
+		now := time.Now()
+		if b.lim.AllowN(now, 1) {
+			return nil
+		}
+		// Until the bucket next holds a whole token, as far as we know now;
+		// a Required read booking it meanwhile only sends us round again.
+		missing := 1 - b.lim.TokensAt(now)
+		wait := max(time.Duration(missing/float64(b.lim.Limit())*float64(time.Second)), time.Millisecond)
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("waiting for the %s rate limit: %w", b.op, ctx.Err())
+		}
+	}
 }
 
 // write gets n tokens for a write on target group arn, booking them ahead

@@ -126,6 +126,9 @@ func (c *Controller) writeStatus(ctx context.Context, orig, tgb *v1alpha1.Target
 	if res.inSync && (res.touched || st.LastSyncTime == nil) {
 		st.LastSyncTime = &now
 	}
+	if res.inSync {
+		st.Checkpoint = res.checkpoint
+	}
 
 	if fail != nil && changed {
 		log.FromContext(ctx).Error(fail, "binding not synced", "reason", fail.reason)

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	"github.com/tgc-dev/targetgroupcontroller/api/v1alpha1"
 	"github.com/tgc-dev/targetgroupcontroller/internal/targets"
@@ -61,7 +62,12 @@ func changedWhileAway(tgb *v1alpha1.TargetGroupBinding, desired desiredTargets) 
 	}
 	family, ok := checkpointFamily(tgb.Status.Checkpoint)
 	if !ok {
-		return true // never synced in full
+		// tgc's finalizer goes on before its first write. Without it the
+		// binding is new; with it, a tgc that kept no checkpoint synced it
+		// (an upgrade), or it was never in sync in full: it is verified
+		// with the rest, as it was before checkpoints, so that the first
+		// start after an upgrade does not put every binding first.
+		return !controllerutil.ContainsFinalizer(tgb, v1alpha1.Finalizer)
 	}
 	ts, err := desired(family)
 	if err != nil {

@@ -28,31 +28,36 @@ func TestChangedWhileAway(t *testing.T) {
 		generation, observed int64
 		checkpoint           string
 		paused               bool
+		claimed              bool // carries tgc's finalizer
 		deleting             bool
 		desired              []targets.Target
 		desiredErr           error
 		want                 bool
 	}{
-		"a new binding, never synced in full, goes first": {checkpoint: "", desired: []targets.Target{a}, want: true},
+		"a new binding, without tgc's finalizer yet, goes first": {checkpoint: "", desired: []targets.Target{a}, want: true},
+		"a binding a tgc without checkpoints synced (an upgrade) is verified with the rest": {
+			claimed: true, checkpoint: "", desired: []targets.Target{a}, want: false},
 		"the same targets in another order only need verifying": {
-			checkpoint: synced, desired: []targets.Target{b, a}, want: false},
+			claimed: true, checkpoint: synced, desired: []targets.Target{b, a}, want: false},
 		"an endpoint added while away goes first": {
-			checkpoint: synced, desired: []targets.Target{a, b, ip("10.0.0.3", 8080)}, want: true},
+			claimed: true, checkpoint: synced, desired: []targets.Target{a, b, ip("10.0.0.3", 8080)}, want: true},
 		"an endpoint removed (turned not ready) while away goes first": {
-			checkpoint: synced, desired: []targets.Target{a}, want: true},
-		"every endpoint gone goes first": {checkpoint: synced, desired: nil, want: true},
+			claimed: true, checkpoint: synced, desired: []targets.Target{a}, want: true},
+		"every endpoint gone goes first": {claimed: true, checkpoint: synced, desired: nil, want: true},
 		"the same addresses on another port go first": {
-			checkpoint: synced, desired: []targets.Target{ip("10.0.0.1", 9090), ip("10.0.0.2", 9090)}, want: true},
+			claimed: true, checkpoint: synced, desired: []targets.Target{ip("10.0.0.1", 9090), ip("10.0.0.2", 9090)}, want: true},
 		"a spec edited while away goes first, whatever the targets": {
-			generation: 2, observed: 1, checkpoint: synced, desired: []targets.Target{a, b}, want: true},
+			generation: 2, observed: 1, claimed: true, checkpoint: synced, desired: []targets.Target{a, b}, want: true},
 		"a paused binding writes nothing, so it waits with the rest": {
-			paused: true, checkpoint: synced, desired: []targets.Target{a}, want: false},
+			paused: true, claimed: true, checkpoint: synced, desired: []targets.Target{a}, want: false},
 		"a binding being deleted has targets to remove, so it goes first": {
-			deleting: true, checkpoint: synced, desired: []targets.Target{a, b}, want: true},
+			deleting: true, claimed: true, checkpoint: synced, desired: []targets.Target{a, b}, want: true},
 		"desired targets that cannot be worked out go first, to report why": {
-			checkpoint: synced, desiredErr: errors.New("Service missing"), want: true},
-		"a checkpoint tgc did not write counts as none": {
+			claimed: true, checkpoint: synced, desiredErr: errors.New("Service missing"), want: true},
+		"a checkpoint tgc did not write, on a new binding, counts as none": {
 			checkpoint: "hand-edited", desired: []targets.Target{a, b}, want: true},
+		"a checkpoint tgc did not write, on a claimed binding, is verified with the rest": {
+			claimed: true, checkpoint: "hand-edited", desired: []targets.Target{a, b}, want: false},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -60,6 +65,9 @@ func TestChangedWhileAway(t *testing.T) {
 			tgb.Generation, tgb.Status.ObservedGeneration = tc.generation, tc.observed
 			tgb.Status.Checkpoint = tc.checkpoint
 			tgb.Spec.Paused = tc.paused
+			if tc.claimed {
+				tgb.Finalizers = []string{v1alpha1.Finalizer}
+			}
 			if tc.deleting {
 				tgb.DeletionTimestamp = &now
 			}

@@ -5,7 +5,10 @@ import (
 	"fmt"
 	"time"
 
+	"k8s.io/client-go/util/workqueue"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/priorityqueue"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/log"
@@ -21,8 +24,8 @@ import (
 // others to the queue, and would wait for its turn. Once the caches have
 // synced, pendingFirst finds, from the cache alone, the bindings whose
 // desired targets differ from their status.checkpoint and enqueues them
-// again at normal priority, which the priority queue applies to an item
-// already queued at low priority. Their syncs still read the group before
+// again at a higher priority (startPriority), which the priority queue
+// applies to an item already queued at low priority. Their syncs still read the group before
 // writing; only the order changes.
 //
 // It is a manager runnable that needs leadership, so a new leader after a
@@ -64,10 +67,22 @@ func (s *pendingFirst) Start(ctx context.Context) error {
 	return nil
 }
 
-// enqueue is the handler of the source s feeds: a generic event enqueues
-// at the default (normal) priority.
+// startPriority ranks the bindings found changed at a start between the
+// verification (the initial lists' handler.LowPriority) and changes that
+// arrive live (0): a start after a long outage may find many, and they
+// must not hold up a change made meanwhile.
+const startPriority = handler.LowPriority / 2
+
+// enqueue is the handler of the source s feeds. A priority already higher
+// stays: the priority queue only ever raises an item's.
 func (s *pendingFirst) enqueue() handler.TypedEventHandler[reconcile.Request, reconcile.Request] {
-	return handler.TypedEnqueueRequestsFromMapFunc(func(_ context.Context, req reconcile.Request) []reconcile.Request {
-		return []reconcile.Request{req}
-	})
+	return handler.TypedFuncs[reconcile.Request, reconcile.Request]{
+		GenericFunc: func(_ context.Context, e event.TypedGenericEvent[reconcile.Request], q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			if pq, ok := q.(priorityqueue.PriorityQueue[reconcile.Request]); ok {
+				pq.AddWithOpts(priorityqueue.AddOpts{Priority: ptr.To(startPriority)}, e.Object)
+				return
+			}
+			q.Add(e.Object)
+		},
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"github.com/go-logr/logr"
 	"k8s.io/client-go/util/workqueue"
 	"sigs.k8s.io/controller-runtime/pkg/controller/priorityqueue"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/tgc-dev/targetgroupcontroller/internal/elbv2"
@@ -31,9 +32,9 @@ func (t *takenAt) set(req reconcile.Request, priority int) {
 // readPriority is how a sync of req reads its group from AWS: Background
 // when the binding was handed out at low priority (the informers' initial
 // list at a start, a resync, and the requeues of those syncs), which only
-// verify the group; Required when something asked for it, so that its read
-// takes the next Describe token instead of waiting behind the
-// verifications.
+// verify the group; Required when something asked for it (a change, or a
+// change found at a start), so that its read takes the next Describe token
+// instead of waiting behind the verifications.
 func (t *takenAt) readPriority(req reconcile.Request) elbv2.Priority {
 	if t == nil {
 		return elbv2.Required // a controller built without New, in tests
@@ -42,7 +43,7 @@ func (t *takenAt) readPriority(req reconcile.Request) elbv2.Priority {
 	defer t.mu.Unlock()
 	p, ok := t.m[req]
 	delete(t.m, req)
-	if ok && p < 0 {
+	if ok && p <= handler.LowPriority {
 		return elbv2.Background
 	}
 	return elbv2.Required

@@ -21,6 +21,8 @@ func TestReadPriorityFollowsTheQueue(t *testing.T) {
 			taken: new(handler.LowPriority), want: elbv2.Background, second: elbv2.Required},
 		"a binding something asked for reads on the next token": {
 			taken: new(0), want: elbv2.Required, second: elbv2.Required},
+		"a binding found changed at a start reads on the next token": {
+			taken: new(startPriority), want: elbv2.Required, second: elbv2.Required},
 		"a sync the queue did not hand out reads as required": {want: elbv2.Required, second: elbv2.Required},
 	}
 	for name, tc := range cases {

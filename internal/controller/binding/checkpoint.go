@@ -57,8 +57,6 @@ func changedWhileAway(tgb *v1alpha1.TargetGroupBinding, desired desiredTargets) 
 		return true // its targets are to be removed
 	case tgb.Spec.Paused:
 		return false // a paused binding writes nothing
-	case tgb.Generation != tgb.Status.ObservedGeneration:
-		return true // its spec was edited
 	}
 	family, ok := checkpointFamily(tgb.Status.Checkpoint)
 	if !ok {
@@ -68,6 +66,9 @@ func changedWhileAway(tgb *v1alpha1.TargetGroupBinding, desired desiredTargets) 
 		// with the rest, as it was before checkpoints, so that the first
 		// start after an upgrade does not put every binding first.
 		return !controllerutil.ContainsFinalizer(tgb, v1alpha1.Finalizer)
+	}
+	if tgb.Generation != tgb.Status.ObservedGeneration {
+		return true // its spec was edited
 	}
 	ts, err := desired(family)
 	if err != nil {

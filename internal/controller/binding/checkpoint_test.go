@@ -37,6 +37,8 @@ func TestChangedWhileAway(t *testing.T) {
 		"a new binding, without tgc's finalizer yet, goes first": {checkpoint: "", desired: []targets.Target{a}, want: true},
 		"a binding a tgc without checkpoints synced (an upgrade) is verified with the rest": {
 			claimed: true, checkpoint: "", desired: []targets.Target{a}, want: false},
+		"a claimed binding with no status at all is verified with the rest": {
+			generation: 1, observed: 0, claimed: true, checkpoint: "", desired: []targets.Target{a}, want: false},
 		"the same targets in another order only need verifying": {
 			claimed: true, checkpoint: synced, desired: []targets.Target{b, a}, want: false},
 		"an endpoint added while away goes first": {

@@ -67,10 +67,11 @@ const (
 	// calls that keep target groups correct.
 	Spare
 	// Background reads wait for their token like Required ones, but take it
-	// only when it is there and no Required read has booked it: the
-	// verification of every group after a start runs on them, so that a
-	// binding with a change to write reads its group on the next token
-	// instead of behind every waiting verification.
+	// only when the bucket holds another besides, and no Required read has
+	// booked it: the verification of every group after a start runs on
+	// them, so that a binding with a change to write reads its group at
+	// once, or on the next token, instead of behind every waiting
+	// verification.
 	Background
 )
 

@@ -159,3 +159,39 @@ func TestBackgroundReadGivesUpWithItsContext(t *testing.T) {
 		t.Errorf("background read on a spent bucket = %v, want the context's deadline", err)
 	}
 }
+
+func TestBackgroundReadsLeaveATokenForRequiredReads(t *testing.T) {
+	cases := map[string]struct {
+		burst          int
+		wantBackground int // background reads that get through a full bucket
+	}{
+		"the last token of a bucket is kept for a required read": {burst: 3, wantBackground: 2},
+		"a bucket of one token has none to keep":                 {burst: 1, wantBackground: 1},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			next := &recorder{}
+			tg := WithRateLimits(next, Limits{Describe: slow(tc.burst)}, nil)
+			got := 0
+			for range tc.burst {
+				ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+				_, err := tg.TargetHealth(ctx, arnWeb, Background)
+				cancel()
+				if err != nil {
+					break
+				}
+				got++
+			}
+			if got != tc.wantBackground {
+				t.Errorf("background reads through a full bucket of %d = %d, want %d", tc.burst, got, tc.wantBackground)
+			}
+			if tc.burst > tc.wantBackground {
+				ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+				defer cancel()
+				if _, err := tg.TargetHealth(ctx, arnWeb, Required); err != nil {
+					t.Errorf("required read after the background reads: %v, want the token they left", err)
+				}
+			}
+		})
+	}
+}

@@ -285,6 +285,14 @@ type TargetGroupBindingStatus struct {
 	// admission waits for AWS. Unset until first read.
 	// +optional
 	DeregistrationDelaySeconds *int32 `json:"deregistrationDelaySeconds,omitempty"`
+	// Checkpoint is a digest of the desired targets (and their IP family)
+	// the target group last held in full. At a start or a leader failover
+	// tgc recomputes the desired targets from its cache and syncs the
+	// bindings whose digest differs (endpoints changed while no tgc was
+	// leading) before it verifies the rest. Unset until the first full
+	// sync.
+	// +optional
+	Checkpoint string `json:"checkpoint,omitempty"`
 }
 
 // TargetGroupBinding keeps an ELBv2 target group equal to the ready

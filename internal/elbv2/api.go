@@ -66,6 +66,13 @@ const (
 	// with ErrDeferred, so that they never delay, or take tokens from, the
 	// calls that keep target groups correct.
 	Spare
+	// Background reads wait for their token like Required ones, but take it
+	// only when the bucket holds another besides, and no Required read has
+	// booked it: the verification of every group after a start runs on
+	// them, so that a binding with a change to write reads its group at
+	// once, or on the next token, instead of behind every waiting
+	// verification.
+	Background
 )
 
 // Write says how long a Register or Deregister may wait for its rate-limit

@@ -51,10 +51,46 @@ func newBucket(op string, b Bucket, adaptive bool, obs RateObserver) *bucket {
 // the read is only worth making on spare tokens.
 func (b *bucket) read(ctx context.Context, p Priority) error {
 	b.adapt(paceTick, time.Now())
-	if p == Spare {
+	switch p {
+	case Spare:
 		return b.spare(1)
+	case Background:
+		return b.whenFree(ctx)
 	}
 	return b.wait(ctx, 1)
+}
+
+// whenFree gets one token without reserving it ahead, and leaves one in
+// the bucket: a Required read takes that one at once, or reserves the next
+// (rate.Limiter.Wait books it, driving the bucket below one), so it never
+// waits behind Background reads, however many are waiting. Holding one
+// token back costs the Background reads that token once, not their pace.
+// A bucket of burst 1 cannot hold one back.
+func (b *bucket) whenFree(ctx context.Context) error {
+	if b.lim.Limit() == rate.Inf {
+		return nil
+	}
+	need := 2.0
+	if b.burst < 2 {
+		need = 1
+	}
+	for {
+		now := time.Now()
+		have := b.lim.TokensAt(now)
+		if have >= need && b.lim.AllowN(now, 1) {
+			return nil
+		}
+		// Until the bucket holds enough, as far as we know now; a Required
+		// read booking tokens meanwhile only sends us round again.
+		wait := max(time.Duration((need-have)/float64(b.lim.Limit())*float64(time.Second)), time.Millisecond)
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("waiting for the %s rate limit: %w", b.op, ctx.Err())
+		}
+	}
 }
 
 // write gets n tokens for a write on target group arn, booking them ahead

@@ -2,6 +2,7 @@ package binding
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"sync"
 	"time"
@@ -128,6 +129,8 @@ type Controller struct {
 	foreign *foreignWrites
 	// changes sums up each binding's Registered and Deregistered Events.
 	changes *changeEvents
+	// taken says at which priority the workqueue handed out each binding.
+	taken *takenAt
 
 	mu sync.Mutex
 	// pendingSince is when tgc first saw a binding needing AWS changes; the
@@ -152,6 +155,7 @@ func New(kube client.Client, groups Views, rec events.EventRecorder, m *Metrics,
 		hcWarnings:   newHealthCheckWarnings(),
 		edits:        &edits{m: map[types.NamespacedName]editState{}},
 		foreign:      newForeignWrites(),
+		taken:        newTakenAt(),
 		pendingSince: map[types.NamespacedName]time.Time{},
 	}
 	c.changes = newChangeEvents(clk, c.normalEvent)
@@ -178,12 +182,18 @@ func (c *Controller) Register(ctx context.Context, mgr ctrl.Manager) error {
 			return err
 		}
 	}
+	// Bindings with changes to write go before those only to verify.
+	first := newPendingFirst(mgr.GetClient(), c.Planner)
+	if err := mgr.Add(first); err != nil {
+		return fmt.Errorf("adding the start-up order: %w", err)
+	}
 	b := ctrl.NewControllerManagedBy(mgr).
 		Named("targetgroupbinding").
 		For(&v1alpha1.TargetGroupBinding{}, builder.WithPredicates(bindingPredicates())).
 		Watches(serviceObject(), bindingsOfService(mgr.GetClient())).
 		Watches(sliceObject(), bindingsOfSlice(mgr.GetClient())).
 		WatchesRawSource(source.Channel(c.groups.Changes(), bindingsOfGroup(mgr.GetClient()))).
+		WatchesRawSource(source.Channel(first.out, first.enqueue())).
 		// A policy or a namespace's labels decide which groups a binding
 		// may hold; a change takes effect at once, not at the drift check.
 		Watches(&v1alpha1.TargetGroupPolicy{}, everyBinding(mgr.GetClient())).
@@ -199,6 +209,9 @@ func (c *Controller) Register(ctx context.Context, mgr ctrl.Manager) error {
 	return b.WithOptions(controller.Options{
 		MaxConcurrentReconciles: c.cfg.MaxConcurrentReconciles,
 		RateLimiter:             c.rateLimiter(),
+		// The priority queue, noting at which priority each binding is
+		// handed out, so that its sync reads at the matching priority.
+		NewQueue: c.taken.newQueue(mgr.GetLogger()),
 	}).
 		Complete(c)
 }

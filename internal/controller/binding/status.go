@@ -127,6 +127,10 @@ func (c *Controller) writeStatus(ctx context.Context, orig, tgb *v1alpha1.Target
 	if !tgb.Spec.MultiClusterTargetGroup {
 		st.OwnedTargets = nil
 	}
+	if res.inSync {
+		st.Checkpoint = res.checkpoint
+	}
+	// After the checkpoint, so that a patch it causes carries the time too.
 	synced := res.inSync && (res.touched || st.LastSyncTime == nil)
 	if synced && lastSyncDue(orig.Status, *st, now.Time) {
 		st.LastSyncTime = &now

@@ -8,6 +8,7 @@ import (
 	"github.com/tgc-dev/targetgroupcontroller/api/v1alpha1"
 	"github.com/tgc-dev/targetgroupcontroller/internal/targets"
 	"sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 )
 
 // syncResult is what a sync found and did, for status and requeueing.
@@ -37,6 +38,9 @@ type syncResult struct {
 	foreign *foreignWrite
 	// paused: spec.paused, and what a sync would do; nil when not paused.
 	paused *pausedSync
+	// checkpoint: status.checkpoint once the group holds the desired
+	// targets in full (inSync).
+	checkpoint string
 }
 
 // sync makes the binding's target group hold its desired targets. It reads
@@ -88,7 +92,7 @@ func (c *Controller) sync(ctx context.Context, tgb *v1alpha1.TargetGroupBinding)
 	}
 	g := v.Lock(tg.ARN)
 	defer g.Unlock()
-	before, read, err := g.Refresh(ctx)
+	before, read, err := g.RefreshAt(ctx, c.taken.readPriority(reconcile.Request{NamespacedName: bindingKey(tgb)}))
 	if err != nil {
 		return res, c.awsFailure(tgb, err, tg.ARN)
 	}
@@ -179,5 +183,6 @@ func (c *Controller) sync(ctx context.Context, tgb *v1alpha1.TargetGroupBinding)
 			message: fmt.Sprintf("AWS rejected %d targets (%s) of target group %s; the rest are registered. %s", len(res.rejected), targetList(res.rejected), tg.ARN, fix)}
 	}
 	res.inSync = !res.emptyRetained && res.deferred == 0 && len(res.hold.held) == 0
+	res.checkpoint = checkpointOf(eps.family, eps.result.Targets)
 	return res, nil
 }

@@ -21,6 +21,13 @@ import (
 // It returns the membership before the read when there was one to compare
 // with (for drift), and whether AWS was called.
 func (g *Group) Refresh(ctx context.Context) (map[targets.Key]targets.Target, bool, error) {
+	return g.RefreshAt(ctx, elbv2.Required)
+}
+
+// RefreshAt is Refresh with the read at priority p: Background for the
+// verification of a group nothing asked to change, so that it never delays
+// the read before a change.
+func (g *Group) RefreshAt(ctx context.Context, p elbv2.Priority) (map[targets.Key]targets.Target, bool, error) {
 	due := !g.primed || g.view.clock.Since(g.readAt) >= g.view.cfg.DriftInterval
 	// A read outside a sync may have found the group changed since; its
 	// membership from before stands in for ours.
@@ -32,7 +39,7 @@ func (g *Group) Refresh(ctx context.Context) (map[targets.Key]targets.Target, bo
 	if before == nil && g.primed {
 		before = targets.Members(g.health)
 	}
-	hs, err := g.view.aws.TargetHealth(ctx, g.arn, elbv2.Required)
+	hs, err := g.view.aws.TargetHealth(ctx, g.arn, p)
 	if err != nil {
 		g.driftBase = before
 		return nil, false, err

@@ -2,7 +2,6 @@ package binding
 
 import (
 	"context"
-	"fmt"
 	"math/rand/v2"
 	"sync"
 	"time"
@@ -182,18 +181,14 @@ func (c *Controller) Register(ctx context.Context, mgr ctrl.Manager) error {
 			return err
 		}
 	}
-	// Bindings with changes to write go before those only to verify.
-	first := newPendingFirst(mgr.GetClient(), c.Planner)
-	if err := mgr.Add(first); err != nil {
-		return fmt.Errorf("adding the start-up order: %w", err)
-	}
 	b := ctrl.NewControllerManagedBy(mgr).
 		Named("targetgroupbinding").
 		For(&v1alpha1.TargetGroupBinding{}, builder.WithPredicates(bindingPredicates())).
 		Watches(serviceObject(), bindingsOfService(mgr.GetClient())).
 		Watches(sliceObject(), bindingsOfSlice(mgr.GetClient())).
 		WatchesRawSource(source.Channel(c.groups.Changes(), bindingsOfGroup(mgr.GetClient()))).
-		WatchesRawSource(source.Channel(first.out, first.enqueue())).
+		// Bindings with changes to write go before those only to verify.
+		WatchesRawSource(newPendingFirst(mgr.GetClient(), c.Planner)).
 		// A policy or a namespace's labels decide which groups a binding
 		// may hold; a change takes effect at once, not at the drift check.
 		Watches(&v1alpha1.TargetGroupPolicy{}, everyBinding(mgr.GetClient())).

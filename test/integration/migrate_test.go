@@ -173,8 +173,11 @@ func (w *peerWorld) kubectlTGC(args ...string) (int, string) {
 	return code, out.String() + errOut.String()
 }
 
+// Not parallel: migrate races the real peer, which re-adds its finalizer
+// between migrate's finalizer removal and its conditional delete. With 3
+// other tests of this package beside it, the peer won that race for the
+// whole 2 minutes in 2 of 3 runs; alone it passes in about 15 s.
 func TestMigrateFromThePeerLosesNoTargetAndNoRequest(t *testing.T) {
-	t.Parallel()
 	b := needPeer(t)
 	w := newPeerWorld(t, b)
 	w.startController(w.controllerOptions())

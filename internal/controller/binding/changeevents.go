@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/clock"
@@ -16,6 +17,10 @@ import (
 // changeEventInterval is how often a binding gets a Registered (or a
 // Deregistered) Event while its targets keep changing.
 const changeEventInterval = 10 * time.Second
+
+// maxNamed is how many targets a summary names, newest first; it counts
+// the rest.
+const maxNamed = 10
 
 // changeEvents sums up the Registered and Deregistered Events of each
 // binding. The first change of a quiet binding is announced at once, so
@@ -85,13 +90,14 @@ func (e *changeEvents) record(tgb *v1alpha1.TargetGroupBinding, ch change) {
 		e.emit(tgb, ch.reason, ch.action, fmt.Sprintf("%s %d targets %s %s: %s", ch.verb, len(ch.targets), ch.prep, ch.arn, targetList(ch.targets)))
 		return
 	}
-	// The reference only: the summary goes out after this sync's object
-	// has moved on.
-	s.obj = &v1alpha1.TargetGroupBinding{TypeMeta: tgb.TypeMeta, ObjectMeta: *tgb.ObjectMeta.DeepCopy()}
+	// What the Event's reference needs, copied: the summary goes out after
+	// this sync's object has moved on.
+	s.obj = &v1alpha1.TargetGroupBinding{TypeMeta: tgb.TypeMeta, ObjectMeta: metav1.ObjectMeta{
+		Name: tgb.Name, Namespace: tgb.Namespace, UID: tgb.UID, ResourceVersion: tgb.ResourceVersion,
+	}}
 	s.last, s.n, s.calls = ch, s.n+len(ch.targets), s.calls+1
 	s.recent = append(append([]targets.Target(nil), ch.targets...), s.recent...)
-	// targetList names 10 and counts the rest; one more makes it say so.
-	s.recent = s.recent[:min(len(s.recent), 11)]
+	s.recent = s.recent[:min(len(s.recent), maxNamed)]
 	if !s.due {
 		s.due = true
 		e.after(s.sentAt.Add(e.interval).Sub(now), func() { e.flush(key) })
@@ -112,7 +118,7 @@ func (e *changeEvents) flush(key changeKey) {
 	e.mu.Unlock()
 	names := targetList(recent)
 	if n > len(recent) {
-		names = fmt.Sprintf("%s and %d more", targetList(recent[:min(len(recent), 10)]), n-min(len(recent), 10))
+		names = fmt.Sprintf("%s and %d more", names, n-len(recent))
 	}
 	e.emit(obj, ch.reason, ch.action, fmt.Sprintf("%s %d targets %s %s in %d calls over the last %s: %s",
 		ch.verb, n, ch.prep, ch.arn, calls, e.interval, names))

@@ -38,7 +38,7 @@ func (c *Controller) Reconcile(ctx context.Context, req reconcile.Request) (reco
 			c.edits.forget(req.NamespacedName)
 			c.foreign.forget(req.NamespacedName)
 			c.changes.forget(req.NamespacedName)
-			c.taken.readPriority(req) // drops the entry of its last hand-out
+			c.taken.forget(req.NamespacedName)
 			return reconcile.Result{}, nil
 		}
 		return reconcile.Result{}, fmt.Errorf("getting TargetGroupBinding %s: %w", req, err)

@@ -4,6 +4,7 @@ import (
 	"sync"
 
 	"github.com/go-logr/logr"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/util/workqueue"
 	"sigs.k8s.io/controller-runtime/pkg/controller/priorityqueue"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
@@ -27,6 +28,16 @@ func (t *takenAt) set(req reconcile.Request, priority int) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.m[req] = priority
+}
+
+// forget drops a deleted binding's entry.
+func (t *takenAt) forget(key types.NamespacedName) {
+	if t == nil {
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	delete(t.m, reconcile.Request{NamespacedName: key})
 }
 
 // readPriority is how a sync of req reads its group from AWS: Background
